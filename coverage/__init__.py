@@ -1,0 +1,42 @@
+"""Service-coverage planning for community service halls (社区服务中心).
+
+Network travel times from every community to its nearest hall, audited against the
+15-minute (urban) and 20-minute (rural) service circles of Hangzhou's community-governance
+plan, with maps, tables and proposals for shared halls (一站多居).
+
+The import name is ``coverage`` (fixed by the project layout); the distribution and the
+console command are ``coverage-planner``, because coverage.py owns the name ``coverage``.
+"""
+
+from __future__ import annotations
+
+from coverage._errors import (
+    ConfigError,
+    CoverageError,
+    CrsError,
+    DuplicateIdError,
+    InfeasibleAllocationError,
+    InputDataError,
+    MissingColumnError,
+    NetworkError,
+)
+from coverage.config import DEFAULT_CONFIG, Config
+from coverage.network import Network, download_network, load_network
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "Config",
+    "ConfigError",
+    "CoverageError",
+    "CrsError",
+    "DuplicateIdError",
+    "InfeasibleAllocationError",
+    "InputDataError",
+    "MissingColumnError",
+    "Network",
+    "NetworkError",
+    "download_network",
+    "load_network",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,77 @@
+"""Error classes of the coverage planner.
+
+Every error the planner raises on purpose is a :class:`CoverageError`. Errors caused by the
+user's input also subclass :class:`ValueError`, so ``except ValueError`` works as well (the
+r5py convention).
+"""
+
+from __future__ import annotations
+
+
+class CoverageError(Exception):
+    """Base class of every error raised on purpose by the planner."""
+
+
+class InputDataError(CoverageError, ValueError):
+    """The user's input (a file, a frame, a configuration) is not usable as it is."""
+
+
+class MissingColumnError(InputDataError):
+    """A required column is missing and none of its accepted spellings was found."""
+
+
+class CrsError(InputDataError):
+    """A coordinate reference system is missing, unknown or inconsistent."""
+
+
+class DuplicateIdError(InputDataError):
+    """Two or more rows share an identifier that must be unique."""
+
+
+class NetworkError(InputDataError):
+    """A network file cannot be read, or holds no usable road network."""
+
+
+class ConfigError(InputDataError):
+    """A configuration file has unknown keys or values of the wrong type."""
+
+
+class InfeasibleAllocationError(InputDataError):
+    """A siting problem has no solution under its constraints."""
+
+
+def list_ids(ids: object, limit: int = 10) -> str:
+    """Format offending identifiers for a message: at most ``limit``, then the count.
+
+    Parameters
+    ----------
+    ids
+        An iterable of identifiers (any type; each is shown with ``repr``).
+    limit
+        How many identifiers to show before summarising the rest.
+
+    Returns
+    -------
+    str
+        For example ``"'K12', 'K40' and 3 more"``.
+
+    Examples
+    --------
+    >>> list_ids(["a", "b", "c"], limit=2)
+    "'a', 'b' and 1 more"
+    """
+    items = list(ids)  # type: ignore[call-overload]
+    shown = ", ".join(repr(_plain(i)) for i in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def _plain(value: object) -> object:
+    """Turn numpy scalars into Python ones so that ``repr`` reads naturally."""
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            return value
+    return value

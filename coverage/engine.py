@@ -1,0 +1,372 @@
+"""Routing engine: snapping to road segments and shortest travel times.
+
+Points (communities, halls, candidate sites) are snapped to the nearest road *segment*, not
+only the nearest node: the point's position along the segment is kept, and the straight walk
+between the point and the road counts as time at ``config.access_speed_kph``. Points farther
+than ``config.max_snap_m`` from every road are unreachable.
+
+:func:`nearest_facility` answers "which hall is nearest to every community, and how far" with
+**one** multi-source Dijkstra pass (:func:`scipy.sparse.csgraph.dijkstra` with
+``min_only=True``) over the network's CSR matrix, plus one virtual node per hall that carries
+the hall's position along its segment. Travel times are measured from the community *to* the
+hall (the resident's trip), which matters where one-way rules apply.
+
+:func:`travel_time_matrix` gives a sparse origins × destinations matrix of times up to a bound,
+for siting models.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import dijkstra
+
+from coverage.config import DEFAULT_CONFIG, Config
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from coverage.network import Network
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Points snapped to road segments.
+
+    Attributes
+    ----------
+    seg
+        Index of the nearest segment of each point, or ``-1`` when it is farther than the
+        maximum snap distance.
+    frac
+        Position along the segment, 0 at ``seg_u`` and 1 at ``seg_v``.
+    dist_m
+        Straight-line distance from the point to the nearest road, metres (also given for
+        points beyond the limit, so messages can say how far they are).
+    access_s
+        Time of the off-network walk, seconds (``inf`` for points beyond the limit).
+    """
+
+    seg: NDArray[np.int64]
+    frac: NDArray[np.float64]
+    dist_m: NDArray[np.float64]
+    access_s: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        """Number of points."""
+        return len(self.seg)
+
+    @property
+    def ok(self) -> NDArray[np.bool_]:
+        """Whether each point is within the maximum snap distance of a road."""
+        return self.seg >= 0
+
+    def take(self, which: NDArray[Any]) -> Snapped:
+        """The snapped points selected by an index or boolean mask."""
+        return Snapped(self.seg[which], self.frac[which], self.dist_m[which], self.access_s[which])
+
+
+def snap(
+    net: Network,
+    geometry: gpd.GeoSeries,
+    *,
+    config: Config | None = None,
+) -> Snapped:
+    """Snap points to the nearest road segment of the network.
+
+    Parameters
+    ----------
+    net
+        The network (its routing view decides which roads count).
+    geometry
+        Points, any CRS (projected into the network's metric CRS).
+    config
+        ``max_snap_m`` (metres) and ``access_speed_kph`` (km/h) are used.
+
+    Returns
+    -------
+    Snapped
+        Segment, position along it, distance and access time of each point.
+
+    Examples
+    --------
+    >>> from coverage.testing import grid_graph, grid_points
+    >>> from coverage.network import load_network
+    >>> net = load_network(grid_graph())
+    >>> s = snap(net, grid_points([(0, 0.5)], offset_m=75))
+    >>> round(float(s.dist_m[0]), 3), round(float(s.access_s[0]), 3)
+    (75.0, 60.0)
+    """
+    cfg = config or DEFAULT_CONFIG
+    pts = net.to_metric(geometry)
+    n = len(pts)
+    if n == 0:
+        empty_i = np.empty(0, dtype=np.int64)
+        empty_f = np.empty(0, dtype=float)
+        return Snapped(empty_i, empty_f, empty_f, empty_f)
+    idx, dist = net.tree.query_nearest(pts, return_distance=True, all_matches=False)
+    seg = np.full(n, -1, dtype=np.int64)
+    dist_m = np.full(n, np.inf)
+    seg[idx[0]] = idx[1]
+    dist_m[idx[0]] = dist
+    frac = np.zeros(n)
+    found = seg >= 0
+    frac[found] = shapely.line_locate_point(net.seg_geom[seg[found]], pts[found], normalized=True)
+    frac = np.nan_to_num(frac, nan=0.0)  # zero-length segments
+    too_far = dist_m > cfg.max_snap_m
+    seg[too_far] = -1
+    access_s = np.where(too_far, np.inf, dist_m / (cfg.access_speed_kph / 3.6))
+    return Snapped(seg=seg, frac=frac, dist_m=dist_m, access_s=access_s)
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """Nearest facility of each origin.
+
+    Attributes
+    ----------
+    time_s
+        Travel time to the nearest facility, seconds (``inf`` when none can be reached).
+    facility
+        Position (0-based, in the facilities passed) of the nearest facility, ``-1`` if none.
+    """
+
+    time_s: NDArray[np.float64]
+    facility: NDArray[np.int64]
+
+
+def _virtual_edges(
+    net: Network, fac: Snapped, first_virtual: int, *, to_facility: bool
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Edges joining one virtual node per facility to the end nodes of its segment.
+
+    With ``to_facility`` the edges are for the *reversed* graph: a path found from the virtual
+    node is a trip from a network node to the facility.
+    """
+    ok = np.flatnonzero(fac.ok)
+    s = fac.seg[ok]
+    t = fac.frac[ok]
+    a = fac.access_s[ok]
+    virt = first_virtual + ok
+    fwd, bwd = net.seg_fwd_s[s], net.seg_bwd_s[s]
+    if to_facility:
+        # arrive at the facility from seg_u moving forward, or from seg_v moving backward
+        w_u, w_v = t * fwd + a, (1 - t) * bwd + a
+    else:
+        # leave the facility towards seg_u moving backward, or towards seg_v moving forward
+        w_u, w_v = t * bwd + a, (1 - t) * fwd + a
+    rows = np.concatenate([virt, virt])
+    cols = np.concatenate([net.seg_u[s], net.seg_v[s]])
+    wts = np.concatenate([w_u, w_v])
+    keep = np.isfinite(wts)
+    return rows[keep], cols[keep], wts[keep]
+
+
+def _augmented(
+    net: Network, fac: Snapped, *, to_facility: bool
+) -> tuple[sp.csr_matrix, NDArray[np.int64]]:
+    """The network's CSR (reversed if ``to_facility``) plus one virtual node per facility."""
+    base = net.csr_reversed if to_facility else net.csr
+    n = net.n_nodes
+    coo = base.tocoo()
+    r, c, w = _virtual_edges(net, fac, n, to_facility=to_facility)
+    size = n + len(fac)
+    mat = sp.csr_matrix(
+        (np.concatenate([coo.data, w]), (np.concatenate([coo.row, r]), np.concatenate([coo.col, c]))),
+        shape=(size, size),
+    )
+    return mat, n + np.flatnonzero(fac.ok)
+
+
+def _origin_times(
+    net: Network, org: Snapped, node_time: NDArray[np.float64], *, to_facility: bool
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Best time of each origin through either end of its segment, and which end was used."""
+    n = len(org)
+    s = np.where(org.ok, org.seg, 0)
+    t = org.frac
+    fwd, bwd = net.seg_fwd_s[s], net.seg_bwd_s[s]
+    if to_facility:
+        via_u = t * bwd + node_time[net.seg_u[s]]
+        via_v = (1 - t) * fwd + node_time[net.seg_v[s]]
+    else:
+        via_u = t * fwd + node_time[net.seg_u[s]]
+        via_v = (1 - t) * bwd + node_time[net.seg_v[s]]
+    use_v = via_v < via_u
+    best = np.where(use_v, via_v, via_u) + org.access_s
+    best[~org.ok] = np.inf
+    node = np.where(use_v, net.seg_v[s], net.seg_u[s])
+    node[~org.ok] = -1
+    del n
+    return best, node
+
+
+def _same_segment_times(
+    net: Network, org: Snapped, fac: Snapped, *, to_facility: bool
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Direct times between origins and facilities on the same segment (without a node)."""
+    fac_ok = np.flatnonzero(fac.ok)
+    org_ok = np.flatnonzero(org.ok)
+    if len(fac_ok) == 0 or len(org_ok) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    order = np.argsort(fac.seg[fac_ok], kind="stable")
+    fac_sorted = fac_ok[order]
+    fac_segs = fac.seg[fac_sorted]
+    lo = np.searchsorted(fac_segs, org.seg[org_ok], side="left")
+    hi = np.searchsorted(fac_segs, org.seg[org_ok], side="right")
+    counts = hi - lo
+    if counts.sum() == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    o = np.repeat(org_ok, counts)
+    starts = np.repeat(lo, counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    f = fac_sorted[starts + within]
+    s = org.seg[o]
+    d = fac.frac[f] - org.frac[o]  # > 0: facility lies further along the segment
+    if not to_facility:
+        d = -d
+    along = np.where(d >= 0, d * net.seg_fwd_s[s], -d * net.seg_bwd_s[s])
+    return o, f, along + org.access_s[o] + fac.access_s[f]
+
+
+def nearest_facility(
+    net: Network,
+    origins: Snapped,
+    facilities: Snapped,
+    *,
+    to_facility: bool = True,
+) -> NearestResult:
+    """Nearest facility and travel time for every origin, in one multi-source Dijkstra pass.
+
+    Parameters
+    ----------
+    net
+        Network with its routing view.
+    origins
+        Snapped origins (e.g. communities).
+    facilities
+        Snapped facilities (e.g. halls). Facilities beyond the snap limit are ignored.
+    to_facility
+        Measure the trip from the origin to the facility (default; the resident's trip).
+        ``False`` measures from the facility to the origin. The two differ only where
+        one-way rules apply.
+
+    Returns
+    -------
+    NearestResult
+        Time in seconds and index of the nearest facility per origin.
+
+    Examples
+    --------
+    >>> from coverage.testing import grid_graph, grid_points
+    >>> from coverage.network import load_network
+    >>> net = load_network(grid_graph())
+    >>> homes = snap(net, grid_points([(0, 1), (2, 2.5)]))
+    >>> halls = snap(net, grid_points([(0, 0), (4, 4)]))
+    >>> r = nearest_facility(net, homes, halls)
+    >>> (r.time_s / 60).round(6).tolist(), r.facility.tolist()
+    ([4.0, 14.0], [0, 1])
+    """
+    n_org = len(origins)
+    time_s = np.full(n_org, np.inf)
+    facility = np.full(n_org, -1, dtype=np.int64)
+    if n_org == 0 or not facilities.ok.any():
+        return NearestResult(time_s, facility)
+    mat, sources = _augmented(net, facilities, to_facility=to_facility)
+    dist, _, src = dijkstra(
+        mat, directed=True, indices=sources, min_only=True, return_predecessors=True
+    )
+    node_time = dist[: net.n_nodes]
+    time_s, node = _origin_times(net, origins, node_time, to_facility=to_facility)
+    reached = np.isfinite(time_s)
+    facility[reached] = src[node[reached]] - net.n_nodes
+    o, f, direct = _same_segment_times(net, origins, facilities, to_facility=to_facility)
+    for oi, fi, tt in zip(o, f, direct, strict=True):  # few: only facilities on one's own road
+        if tt < time_s[oi]:
+            time_s[oi] = tt
+            facility[oi] = fi
+    return NearestResult(time_s, facility)
+
+
+def travel_time_matrix(
+    net: Network,
+    origins: Snapped,
+    destinations: Snapped,
+    *,
+    limit_s: float,
+    to_destination: bool = True,
+    chunk: int = 256,
+) -> sp.csr_matrix:
+    """Sparse matrix of travel times (seconds) up to a bound, origins × destinations.
+
+    Each destination gets a virtual node; bounded Dijkstra runs (``limit=limit_s``) start from
+    the destinations in chunks, so the cost grows with the area each reaches, not with the
+    whole network.
+
+    Parameters
+    ----------
+    net
+        Network with its routing view.
+    origins
+        Snapped origins (e.g. communities).
+    destinations
+        Snapped destinations (e.g. candidate sites).
+    limit_s
+        Largest time kept, seconds; longer trips are absent from the matrix.
+    to_destination
+        Measure trips from origin to destination (default), else the other way round.
+    chunk
+        Destinations per Dijkstra call.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Shape ``(len(origins), len(destinations))``; stored entries are times in seconds
+        (a stored 0.0 means "at the same spot"), absent entries are beyond ``limit_s``.
+    """
+    n_o, n_d = len(origins), len(destinations)
+    if n_o == 0 or n_d == 0 or not destinations.ok.any():
+        return sp.csr_matrix((n_o, n_d))
+    mat, _ = _augmented(net, destinations, to_facility=to_destination)
+    ok_d = np.flatnonzero(destinations.ok)
+    rows: list[NDArray[np.int64]] = []
+    cols: list[NDArray[np.int64]] = []
+    vals: list[NDArray[np.float64]] = []
+    org_ok = np.flatnonzero(origins.ok)
+    sub = origins.take(org_ok)
+    for start in range(0, len(ok_d), chunk):
+        block = ok_d[start : start + chunk]
+        dist = dijkstra(mat, directed=True, indices=net.n_nodes + block, limit=limit_s)
+        dist = np.atleast_2d(dist)[:, : net.n_nodes]
+        for k, d in enumerate(block):
+            t, _ = _origin_times(net, sub, dist[k], to_facility=to_destination)
+            hit = np.flatnonzero(t <= limit_s)
+            rows.append(org_ok[hit])
+            cols.append(np.full(len(hit), d, dtype=np.int64))
+            vals.append(t[hit])
+    o, f, direct = _same_segment_times(net, origins, destinations, to_facility=to_destination)
+    near = direct <= limit_s
+    rows.append(o[near])
+    cols.append(f[near])
+    vals.append(direct[near])
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    v = np.concatenate(vals)
+    # keep the minimum of duplicates (same-segment direct time vs. through a node)
+    order = np.lexsort((v, c, r))
+    r, c, v = r[order], c[order], v[order]
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    out = sp.coo_matrix((v[first], (r[first], c[first])), shape=(n_o, n_d)).tocsr()
+    logger.debug("travel-time matrix %d x %d, %d entries", n_o, n_d, out.nnz)
+    return out
