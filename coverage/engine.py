@@ -143,6 +143,12 @@ class NearestResult:
     facility: NDArray[np.int64]
 
 
+def _along(frac: NDArray[np.float64], time_s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Time to travel a fraction of a segment; no distance costs nothing, even one-way."""
+    with np.errstate(invalid="ignore"):
+        return np.where(frac > 0, frac * time_s, 0.0)
+
+
 def _virtual_edges(
     net: Network, fac: Snapped, first_virtual: int, *, to_facility: bool
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
@@ -159,10 +165,10 @@ def _virtual_edges(
     fwd, bwd = net.seg_fwd_s[s], net.seg_bwd_s[s]
     if to_facility:
         # arrive at the facility from seg_u moving forward, or from seg_v moving backward
-        w_u, w_v = t * fwd + a, (1 - t) * bwd + a
+        w_u, w_v = _along(t, fwd) + a, _along(1 - t, bwd) + a
     else:
         # leave the facility towards seg_u moving backward, or towards seg_v moving forward
-        w_u, w_v = t * bwd + a, (1 - t) * fwd + a
+        w_u, w_v = _along(t, bwd) + a, _along(1 - t, fwd) + a
     rows = np.concatenate([virt, virt])
     cols = np.concatenate([net.seg_u[s], net.seg_v[s]])
     wts = np.concatenate([w_u, w_v])
@@ -195,11 +201,11 @@ def _origin_times(
     t = org.frac
     fwd, bwd = net.seg_fwd_s[s], net.seg_bwd_s[s]
     if to_facility:
-        via_u = t * bwd + node_time[net.seg_u[s]]
-        via_v = (1 - t) * fwd + node_time[net.seg_v[s]]
+        via_u = _along(t, bwd) + node_time[net.seg_u[s]]
+        via_v = _along(1 - t, fwd) + node_time[net.seg_v[s]]
     else:
-        via_u = t * fwd + node_time[net.seg_u[s]]
-        via_v = (1 - t) * bwd + node_time[net.seg_v[s]]
+        via_u = _along(t, fwd) + node_time[net.seg_u[s]]
+        via_v = _along(1 - t, bwd) + node_time[net.seg_v[s]]
     use_v = via_v < via_u
     best = np.where(use_v, via_v, via_u) + org.access_s
     best[~org.ok] = np.inf
@@ -235,7 +241,7 @@ def _same_segment_times(
     d = fac.frac[f] - org.frac[o]  # > 0: facility lies further along the segment
     if not to_facility:
         d = -d
-    along = np.where(d >= 0, d * net.seg_fwd_s[s], -d * net.seg_bwd_s[s])
+    along = np.where(d >= 0, _along(d, net.seg_fwd_s[s]), _along(-d, net.seg_bwd_s[s]))
     return o, f, along + org.access_s[o] + fac.access_s[f]
 
 

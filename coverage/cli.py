@@ -1,0 +1,252 @@
+"""Command line: ``coverage-planner audit | samples``.
+
+The command is ``coverage-planner`` (not ``coverage``, which belongs to coverage.py).
+
+Exit codes
+----------
+0
+    Success (whether or not every community is covered).
+1
+    Internal error (a bug: please report it; ``--debug`` shows the traceback).
+2
+    Wrong command-line usage.
+3
+    Bad input: a file, column, row or setting the message names.
+4
+    Output could not be written (permissions, disk full).
+130
+    Interrupted (Ctrl-C). Files already written are complete; none is half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from coverage._errors import CoverageError, InputDataError, list_ids
+from coverage.config import DEFAULT_CONFIG, MODES, Config
+
+logger = logging.getLogger("coverage")
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    from coverage.samples import DEFAULT_SAMPLE, SAMPLES  # noqa: PLC0415
+
+    p = argparse.ArgumentParser(
+        prog="coverage-planner",
+        description=(
+            "Service-coverage planning for community service halls: network travel times, "
+            "15/20-minute audits, maps and tables."
+        ),
+        epilog="Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 cannot write output.",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser(
+        "audit",
+        help="audit communities against their 15/20-minute service circle",
+        description=(
+            "Audit every community against its service circle (urban 15 min, rural 20 min by "
+            f"default). With no arguments, audits the bundled sample {DEFAULT_SAMPLE!r} and "
+            "writes maps/<sample>/<district>/ folders."
+        ),
+    )
+    a.add_argument("--sample", choices=sorted(SAMPLES), help=f"bundled sample (default {DEFAULT_SAMPLE})")
+    a.add_argument("--communities", type=Path, help="communities file (CSV, Excel, GeoJSON, GeoPackage, Shapefile)")
+    a.add_argument("--halls", type=Path, help="halls file (same formats)")
+    a.add_argument("--network", type=Path, help="network file (.osm, .osm.bz2, .osm.pbf, .graphml(.gz), road lines)")
+    a.add_argument("--districts-file", type=Path, help="district polygons (GeoPackage/GeoJSON/Shapefile) for the map")
+    a.add_argument("--district-column", default="district", help="name column of --districts-file")
+    a.add_argument("--coord-system", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
+                   help="coordinate system of the communities and halls files (default wgs84)")  # fmt: skip
+    a.add_argument("--config", type=Path, help="TOML file with thresholds, mode and speeds")
+    a.add_argument("--mode", choices=MODES, help="travel mode (overrides the config file)")
+    a.add_argument("--district", action="append", metavar="NAME",
+                   help="only these districts (repeatable); default: all")  # fmt: skip
+    a.add_argument("--out", type=Path, default=Path("maps"), help="output folder (default maps/)")
+    a.add_argument("--lang", choices=["zh", "en"], default="zh", help="map labels (default zh)")
+    a.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    sub.add_parser("samples", help="list the bundled sample regions")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    Parameters
+    ----------
+    argv
+        Arguments (without the program name); ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit code (see the module docstring).
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    try:
+        if args.command == "samples":
+            return _samples()
+        return _audit(args)
+    except CoverageError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_INPUT
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"error: cannot write or read {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)  # noqa: T201
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(  # noqa: T201
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _samples() -> int:
+    from coverage.samples import SAMPLES, sample_path  # noqa: PLC0415
+
+    for name, spec in SAMPLES.items():
+        ok = "" if sample_path(name, "network").exists() else "  [data missing]"
+        print(f"{name:18s} {spec.title}{ok}")  # noqa: T201
+    return EXIT_OK
+
+
+def _step(label: str, progress: bool) -> float:
+    if progress:
+        print(f"• {label} …", file=sys.stderr, flush=True)  # noqa: T201
+    return time.perf_counter()
+
+
+def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from coverage.audit import audit  # noqa: PLC0415
+    from coverage.io import read_communities, read_halls  # noqa: PLC0415
+    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
+    from coverage.network import load_network  # noqa: PLC0415
+    from coverage.reports import district_summary, inside, safe_name, write_csv, write_json  # noqa: PLC0415
+    from coverage.samples import DEFAULT_SAMPLE, SAMPLES, load_sample  # noqa: PLC0415
+
+    progress = not args.no_progress
+    cfg = Config.from_toml(args.config) if args.config else DEFAULT_CONFIG
+    if args.mode:
+        cfg = cfg.replace(mode=args.mode)
+    own = [args.communities, args.halls, args.network]
+    districts: gpd.GeoDataFrame | None = None
+    if any(x is not None for x in own):
+        if args.sample:
+            msg = "give either --sample or your own --communities/--halls/--network, not both"
+            raise InputDataError(msg)
+        missing = [n for n, x in zip(("--communities", "--halls", "--network"), own, strict=True) if x is None]
+        if missing:
+            msg = f"your own data needs {', '.join(missing)} as well"
+            raise InputDataError(msg)
+        t0 = _step(f"reading network {args.network}", progress)
+        net = load_network(args.network, config=cfg)
+        communities = read_communities(args.communities, coord_system=args.coord_system, config=cfg)
+        halls = read_halls(args.halls, coord_system=args.coord_system)
+        run_name = safe_name(Path(args.communities).stem)
+        title = f"{Path(args.communities).name}"
+    else:
+        name = args.sample or DEFAULT_SAMPLE
+        t0 = _step(f"loading sample {name}", progress)
+        sample = load_sample(name, config=cfg)
+        net, communities, halls, districts = sample.network, sample.communities, sample.halls, sample.districts
+        run_name = name
+        title = SAMPLES[name].title
+    if args.districts_file:
+        districts = gpd.read_file(args.districts_file, engine="pyogrio")
+        if args.district_column not in districts.columns:
+            msg = (f"{args.districts_file}: no column {args.district_column!r}; columns: "
+                   f"{', '.join(map(str, districts.columns))}")  # fmt: skip
+            raise InputDataError(msg)
+        districts = districts.rename(columns={args.district_column: "district"})
+    logger.info("inputs ready in %.1f s", time.perf_counter() - t0)
+
+    _step(f"routing {len(communities):,} communities to {len(halls):,} halls ({net.mode})", progress)
+    result = audit(communities, halls, net, config=cfg)
+    names = sorted(result.communities["district"].astype(str).unique())
+    if args.district:
+        unknown = [d for d in args.district if d not in names]
+        if unknown:
+            msg = f"unknown district(s) {list_ids(unknown)}; known: {', '.join(names)}"
+            raise InputDataError(msg)
+        names = [d for d in names if d in args.district]
+
+    root = Path(args.out)
+    run_dir = inside(root, root / safe_name(run_name))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    for district in tqdm(names, desc="writing districts", disable=not progress or None, unit="district"):
+        part = result.district(district)
+        folder = safe_name(district)
+        while folder in used:
+            folder += "_"
+        used.add(folder)
+        ddir = inside(root, run_dir / folder)
+        dpoly = None
+        if districts is not None and "district" in districts.columns:
+            dpoly = districts[districts["district"].astype(str) == district]
+        m = coverage_map(part, districts=dpoly, lang=args.lang, title=f"{title}: {district}")
+        save_map(m, ddir / "map.html")
+        write_csv(ddir / "communities.csv", part.communities)
+        write_csv(ddir / "halls.csv", part.halls)
+        write_json(ddir / "summary.json", district_summary(part) | {"district": district, "folder": folder})
+    subset = result if not args.district else _subset(result, names)
+    m = coverage_map(subset, districts=districts, lang=args.lang, title=title)
+    save_map(m, run_dir / "map.html")
+    write_csv(run_dir / "communities.csv", subset.communities)
+    write_csv(run_dir / "halls.csv", subset.halls)
+    write_csv(run_dir / "summary.csv", subset.districts)
+    write_json(run_dir / "summary.json", district_summary(subset) | {"run": run_name})
+    _print_table(subset.districts, run_dir)
+    return EXIT_OK
+
+
+def _subset(result: Any, names: list[str]) -> Any:  # noqa: ANN401
+    from coverage.audit import AuditResult, district_table  # noqa: PLC0415
+
+    com = result.communities[result.communities["district"].isin(names)]
+    used = set(com["nearest_hall_id"].dropna())
+    halls = result.halls[result.halls["hall_id"].isin(used) | result.halls["district"].isin(names)]
+    return AuditResult(com, halls, district_table(com), result.config, result.network)
+
+
+def _print_table(table: Any, run_dir: Path) -> None:  # noqa: ANN401
+    lines = [f"{'district':<34} {'communities':>11} {'covered':>8} {'share':>7} {'pop. share':>10}"]
+    for row in table.itertuples(index=False):
+        lines.append(
+            f"{str(row.district)[:34]:<34} {row.communities:>11,} {row.covered:>8,} "
+            f"{row.covered_share:>7.1%} {row.population_covered_share:>10.1%}"
+        )
+    lines.append(f"written to {run_dir}")
+    print("\n".join(lines))  # noqa: T201
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,498 @@
+"""Folium maps of an audit: communities by status, halls, districts, legend.
+
+Every map function takes ``m=None`` (a new map is made) or an existing :class:`folium.Map`,
+adds its layer and returns the map, so notebook users can compose layers.
+
+All user-supplied text (names, ids, reasons) is escaped before it reaches the page: popups and
+tooltips carry text, never markup, from the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement
+from folium.plugins import Fullscreen
+from jinja2 import Template
+
+from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
+from coverage.samples import OSM_ATTRIBUTION
+
+Lang = Literal["zh", "en"]
+
+STATUS_COLORS = {
+    STATUS_COVERED: "#1a9850",
+    STATUS_NOT_COVERED: "#d73027",
+    STATUS_UNREACHABLE: "#7f7f7f",
+}
+HALL_COLOR = "#2c5aa0"
+
+_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        STATUS_COVERED: "已覆盖",
+        STATUS_NOT_COVERED: "未覆盖",
+        STATUS_UNREACHABLE: "不可达",
+        "communities": "社区",
+        "halls": "社区服务中心",
+        "illustrative": "示意位置 (illustrative)",
+        "districts": "区县 / 片区",
+        "name": "名称",
+        "id": "编号",
+        "district": "区县",
+        "street": "街道",
+        "kind": "类型",
+        "urban": "城市",
+        "rural": "农村",
+        "population": "人口",
+        "minutes": "出行时间 (分钟)",
+        "threshold": "标准 (分钟)",
+        "nearest": "最近服务中心",
+        "status": "状态",
+        "reason": "说明",
+        "floor_area": "用房面积 (m²)",
+        "required": "所需面积 (m²)",
+        "served": "服务社区数",
+        "title": "社区服务中心覆盖评估",
+        "legend": "图例",
+    },
+    "en": {
+        STATUS_COVERED: "covered",
+        STATUS_NOT_COVERED: "not covered",
+        STATUS_UNREACHABLE: "unreachable",
+        "communities": "Communities",
+        "halls": "Community service halls",
+        "illustrative": "illustrative location",
+        "districts": "Districts",
+        "name": "Name",
+        "id": "ID",
+        "district": "District",
+        "street": "Street",
+        "kind": "Kind",
+        "urban": "urban",
+        "rural": "rural",
+        "population": "Population",
+        "minutes": "Travel time (min)",
+        "threshold": "Limit (min)",
+        "nearest": "Nearest hall",
+        "status": "Status",
+        "reason": "Reason",
+        "floor_area": "Floor area (m²)",
+        "required": "Required area (m²)",
+        "served": "Communities served",
+        "title": "Community service hall coverage audit",
+        "legend": "Legend",
+    },
+}
+
+
+def escape(value: object) -> str:
+    """Escape any value for HTML and for JavaScript template literals.
+
+    Parameters
+    ----------
+    value
+        Any value; ``None`` and NaN become an empty string.
+
+    Returns
+    -------
+    str
+        Text safe to place inside HTML elements, attributes and JS back-quoted strings.
+
+    Examples
+    --------
+    >>> escape("<img src=x onerror=alert(1)>")
+    '&lt;img src=x onerror=alert(1)&gt;'
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def _fmt(value: object, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, float | np.floating):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(rows: list[tuple[str, object]]) -> str:
+    cells = "".join(
+        f"<tr><th style='text-align:left;padding-right:6px'>{escape(k)}</th>"
+        f"<td>{escape(_fmt(v))}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table style='font-size:12px'>{cells}</table>"
+
+
+def new_map(
+    gdf: gpd.GeoDataFrame | None = None,
+    *,
+    title: str | None = None,
+    tiles: str | None = "OpenStreetMap",
+    lang: Lang = "zh",
+) -> folium.Map:
+    """A base map fitted to a frame, with scale bar, full-screen button, title and attribution.
+
+    Parameters
+    ----------
+    gdf
+        Frame whose bounds the map fits (any CRS); ``None`` shows Hangzhou.
+    title
+        Title shown at the top with today's date.
+    tiles
+        A folium tile name, or ``None`` for a blank background.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = folium.Map(location=[30.27, 120.15], zoom_start=12, tiles=tiles, control_scale=True)
+    if gdf is not None and len(gdf):
+        w, s, e, n = gdf.to_crs(4326).total_bounds
+        m.fit_bounds([[s, w], [n, e]])
+    Fullscreen().add_to(m)
+    _add_attribution(m, OSM_ATTRIBUTION)
+    text = title or _LABELS[lang]["title"]
+    stamp = dt.datetime.now(dt.UTC).astimezone().date().isoformat()
+    m.get_root().html.add_child(
+        Element(
+            "<div class='cp-title' style='position:fixed;top:10px;left:60px;z-index:9999;"
+            "background:rgba(255,255,255,.9);padding:4px 10px;border-radius:4px;"
+            "font:bold 15px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>"
+            f"{escape(text)} <span style='font-weight:normal;font-size:12px'>{stamp}</span></div>"
+        )
+    )
+    return m
+
+
+class _Attribution(MacroElement):  # type: ignore[misc]
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = escape(text)
+
+
+def _add_attribution(m: folium.Map, text: str) -> None:
+    _Attribution(text).add_to(m)
+
+
+def _points_geojson(gdf: gpd.GeoDataFrame, props: dict[str, list[Any]]) -> dict[str, Any]:
+    pts = gdf.geometry.to_crs(4326)
+    feats = []
+    for i, p in enumerate(pts):
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(p.x, 6), round(p.y, 6)]},
+                "properties": {k: v[i] for k, v in props.items()},
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def add_communities(
+    result: AuditResult | gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    radius: float = 5.0,
+) -> folium.Map:
+    """Add communities coloured by status, with popups and tooltips, one layer per status.
+
+    Parameters
+    ----------
+    result
+        An audit result, or its ``communities`` frame.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    radius
+        Marker radius, pixels.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    com = result.communities if isinstance(result, AuditResult) else result
+    m = m or new_map(com, lang=lang)
+    lab = _LABELS[lang]
+    for status in (STATUS_UNREACHABLE, STATUS_NOT_COVERED, STATUS_COVERED):
+        part = com[com["status"] == status]
+        if part.empty:
+            continue
+        popups = []
+        tips = []
+        for row in part.itertuples(index=False):
+            r = row._asdict()
+            popups.append(
+                f"<b>{escape(r.get('name'))}</b>"
+                + _table(
+                    [
+                        (lab["id"], r.get("community_id")),
+                        (lab["district"], r.get("district")),
+                        (lab["street"], r.get("street")),
+                        (lab["kind"], lab.get(str(r.get("kind")), r.get("kind"))),
+                        (lab["population"], r.get("population")),
+                        (lab["minutes"], r.get("travel_time_min")),
+                        (lab["threshold"], r.get("threshold_min")),
+                        (lab["nearest"], r.get("nearest_hall_name")),
+                        (lab["status"], lab[status]),
+                    ]
+                )
+                + f"<div style='max-width:260px;font-size:11px'>{escape(r.get('reason'))}</div>"
+            )
+            tips.append(f"{escape(r.get('name'))}: {escape(_fmt(r.get('travel_time_min')))} min")
+        data = _points_geojson(part, {"popup": popups, "tip": tips})
+        color = STATUS_COLORS[status]
+        layer = folium.GeoJson(
+            data,
+            name=f"{lab['communities']}: {lab[status]} ({len(part)})",
+            marker=folium.CircleMarker(
+                radius=radius, fill=True, fill_opacity=0.85, weight=1, color="#333333"
+            ),
+            style_function=lambda _f, c=color: {"fillColor": c},
+            popup=folium.GeoJsonPopup(["popup"], labels=False, localize=False),
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, localize=False),
+        )
+        layer.add_to(m)
+    return m
+
+
+def add_halls(
+    result: AuditResult | gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    name: str | None = None,
+    color: str = HALL_COLOR,
+) -> folium.Map:
+    """Add halls, sized by floor area where known; illustrative locations are marked.
+
+    Parameters
+    ----------
+    result
+        An audit result, or a halls frame (``hall_id``, ``name``, optional
+        ``floor_area_m2`` in m², ``illustrative``).
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    name
+        Layer name.
+    color
+        Marker colour.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    halls = result.halls if isinstance(result, AuditResult) else result
+    m = m or new_map(halls, lang=lang)
+    lab = _LABELS[lang]
+    area = pd.to_numeric(halls.get("floor_area_m2", pd.Series(np.nan, index=halls.index)),
+                         errors="coerce")  # fmt: skip
+    radius = np.where(area.notna(), np.clip(np.sqrt(area.fillna(0)) / 2.5, 5, 16), 7)
+    illus = halls.get("illustrative", pd.Series(False, index=halls.index)).fillna(False)
+    popups, tips = [], []
+    for i, row in enumerate(halls.itertuples(index=False)):
+        r = row._asdict()
+        rows: list[tuple[str, object]] = [
+            (lab["id"], r.get("hall_id")),
+            (lab["floor_area"], r.get("floor_area_m2")),
+        ]
+        if "communities_served" in r:
+            rows += [(lab["served"], r.get("communities_served")),
+                     (lab["required"], r.get("required_floor_area_m2"))]  # fmt: skip
+        note = f"<div><i>{escape(lab['illustrative'])}</i></div>" if bool(illus.iloc[i]) else ""
+        popups.append(f"<b>{escape(r.get('name'))}</b>{_table(rows)}{note}")
+        tips.append(escape(r.get("name")) + (" (示意)" if bool(illus.iloc[i]) else ""))
+    data = _points_geojson(
+        halls,
+        {"popup": popups, "tip": tips, "r": radius.tolist(), "ill": illus.astype(bool).tolist()},
+    )
+    folium.GeoJson(
+        data,
+        name=name or f"{lab['halls']} ({len(halls)})",
+        marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, color="#ffffff"),
+        style_function=lambda f: {
+            "fillColor": color,
+            "radius": f["properties"]["r"],
+            "weight": 2,
+            "dashArray": "3 3" if f["properties"]["ill"] else None,
+            "color": "#000000",
+        },
+        popup=folium.GeoJsonPopup(["popup"], labels=False, localize=False),
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, localize=False),
+    ).add_to(m)
+    return m
+
+
+def add_districts(
+    districts: gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    name_column: str = "district",
+) -> folium.Map:
+    """Add district boundaries (outlines with names as tooltips).
+
+    Parameters
+    ----------
+    districts
+        District polygons, any CRS.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    name_column
+        Column holding the district name.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(districts, lang=lang)
+    gdf = districts.to_crs(4326)
+    frame = gpd.GeoDataFrame(
+        {"label": [escape(v) for v in gdf[name_column]]}, geometry=gdf.geometry.simplify(0.0001)
+    )
+    folium.GeoJson(
+        json.loads(frame.to_json()),
+        name=_LABELS[lang]["districts"],
+        style_function=lambda _f: {"color": "#555555", "weight": 2, "fill": False, "dashArray": "6 4"},
+        tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
+    ).add_to(m)
+    return m
+
+
+def add_legend(m: folium.Map, *, lang: Lang = "zh", extra: list[tuple[str, str]] | None = None) -> folium.Map:
+    """Add a legend box (status colours, halls, and any extra ``(colour, label)`` rows).
+
+    Parameters
+    ----------
+    m
+        The map.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    extra
+        Additional ``(css colour, label)`` entries.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    lab = _LABELS[lang]
+    entries = [(STATUS_COLORS[s], lab[s]) for s in (STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE)]
+    entries.append((HALL_COLOR, lab["halls"]))
+    entries += extra or []
+    rows = "".join(
+        f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
+        f"background:{escape(c)};margin-right:6px;border:1px solid #333'></span>{escape(t)}</div>"
+        for c, t in entries
+    )
+    rows += f"<div style='margin-top:4px'>- - - {escape(lab['illustrative'])}</div>"
+    m.get_root().html.add_child(
+        Element(
+            "<div class='cp-legend' style='position:fixed;bottom:30px;left:10px;z-index:9999;"
+            "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;"
+            "font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>"
+            f"<b>{escape(lab['legend'])}</b>{rows}</div>"
+        )
+    )
+    return m
+
+
+def coverage_map(
+    result: AuditResult,
+    *,
+    districts: gpd.GeoDataFrame | None = None,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    title: str | None = None,
+    tiles: str | None = "OpenStreetMap",
+) -> folium.Map:
+    """The full audit map: districts, communities by status, halls, legend, layer control.
+
+    Parameters
+    ----------
+    result
+        The audit result.
+    districts
+        Optional district polygons (``district`` column), any CRS.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    title
+        Map title.
+    tiles
+        Folium tile name or ``None`` for a blank background.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+
+    Examples
+    --------
+    >>> from coverage.testing import grid_graph, grid_communities, grid_halls
+    >>> from coverage.network import load_network
+    >>> from coverage.audit import audit
+    >>> r = audit(grid_communities(), grid_halls(), load_network(grid_graph()))
+    >>> m = coverage_map(r, lang="en")
+    >>> "not covered (1)" in m.get_root().render()
+    True
+    """
+    m = m or new_map(result.communities, title=title, tiles=tiles, lang=lang)
+    if districts is not None and len(districts):
+        add_districts(districts, m=m, lang=lang)
+    add_communities(result, m=m, lang=lang)
+    add_halls(result, m=m, lang=lang)
+    add_legend(m, lang=lang)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write a map to an HTML file, atomically (a temporary file, then a rename).
+
+    Parameters
+    ----------
+    m
+        The map.
+    path
+        Output ``.html`` path.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    from coverage.reports import write_text_atomic  # noqa: PLC0415
+
+    return write_text_atomic(Path(path), m.get_root().render())

@@ -1,0 +1,118 @@
+"""Audit: statuses, reasons, district tables and floor-area adequacy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coverage._errors import InputDataError, MissingColumnError
+from coverage.audit import ALL_DISTRICTS, CoverageWarning, audit
+from coverage.config import Config
+from coverage.testing import grid_communities, grid_halls, grid_points
+
+
+def test_grid_audit_statuses_and_shortfall(grid_net):
+    r = audit(grid_communities(), grid_halls(), grid_net)
+    com = r.communities.set_index("community_id")
+    assert com["status"].to_dict() == {
+        "A": "covered", "B": "not covered", "C": "covered", "D": "covered", "E": "covered",
+    }
+    assert com.loc["B", "shortfall_min"] == pytest.approx(1.0)
+    assert com.loc["B", "threshold_min"] == 15
+    assert com.loc["C", "threshold_min"] == 20  # rural
+    assert "1.0 min over the 15-min limit" in com.loc["B", "reason"]
+    assert com.loc["E", "nearest_hall_id"] == "H2"
+
+
+def test_output_keeps_every_community_and_the_index(grid_net):
+    com = grid_communities()
+    com.index = [10, 20, 30, 40, 50]
+    r = audit(com, grid_halls(), grid_net)
+    assert list(r.communities.index) == [10, 20, 30, 40, 50]
+    assert r.communities["community_id"].tolist() == com["community_id"].tolist()
+    assert len(r.halls) == 2
+
+
+def test_thresholds_come_from_config(grid_net):
+    cfg = Config(urban_threshold_min=16, rural_threshold_min=10)
+    r = audit(grid_communities(), grid_halls(), grid_net, config=cfg).communities
+    assert r.set_index("community_id").loc["B", "status"] == "covered"
+    assert r.set_index("community_id").loc["C", "status"] == "not covered"  # 14 > 10
+
+
+def test_unreachable_has_a_reason_with_the_distance(grid_net):
+    com = grid_communities()
+    com.loc[0, "geometry"] = grid_points([(0, 1)], offset_m=-640).iloc[0]
+    r = audit(com, grid_halls(), grid_net).communities
+    row = r.iloc[0]
+    assert row["status"] == "unreachable"
+    assert row["reason"] == "unreachable: 640 m from the nearest road usable by walk (limit 500 m)"
+    assert np.isnan(row["travel_time_min"])
+    assert row["covered"] is np.False_ or row["covered"] is False
+
+
+def test_district_table_counts_and_shares(grid_net):
+    t = audit(grid_communities(), grid_halls(), grid_net).districts.set_index("district")
+    west = t.loc["West"]
+    assert (west["communities"], west["covered"], west["not_covered"]) == (3, 2, 1)
+    assert west["population_covered"] == 2500  # A 1000 + D 1500; B 2000 not covered
+    assert west["population_covered_share"] == pytest.approx(2500 / 4500)
+    assert t.loc["East", "rural_communities"] == 2
+    assert t.loc[ALL_DISTRICTS, "communities"] == 5
+    assert t.loc[ALL_DISTRICTS, "covered_share"] == pytest.approx(0.8)
+
+
+def test_floor_area_adequacy(grid_net):
+    halls = grid_halls()
+    halls.loc[1, "floor_area_m2"] = 100.0  # H2 serves C and E: 520 households -> 156 m² needed
+    h = audit(grid_communities(), halls, grid_net).halls.set_index("hall_id")
+    assert h.loc["H2", "households_served"] == 520
+    assert h.loc["H2", "required_floor_area_m2"] == pytest.approx(156.0)
+    assert bool(h.loc["H2", "floor_area_adequate"]) is False
+    assert h.loc["H2", "floor_area_gap_m2"] == pytest.approx(56.0)
+    # H1 serves A, B, D: 1800 households -> 540 m² <= 600
+    assert bool(h.loc["H1", "floor_area_adequate"]) is True
+
+
+def test_hall_off_network_is_warned_and_listed(grid_net):
+    halls = grid_halls()
+    halls.loc[1, "geometry"] = grid_points([(4, 4)], offset_m=900).iloc[0]
+    with pytest.warns(CoverageWarning, match="H2"):
+        r = audit(grid_communities(), halls, grid_net)
+    h = r.halls.set_index("hall_id")
+    assert not h.loc["H2", "on_network"]
+    assert h.loc["H2", "status"].startswith("off network: 900 m")
+    assert set(r.communities["nearest_hall_id"].dropna()) == {"H1"}
+
+
+def test_points_far_outside_the_network_are_an_input_error(grid_net):
+    com = grid_communities()
+    com.loc[3, "geometry"] = grid_points([(0, 0)], offset_m=50_000).iloc[0]
+    with pytest.raises(InputDataError, match=r"communities: 1 point\(s\) lie more than 20 km.*'D'"):
+        audit(com, grid_halls(), grid_net)
+
+
+def test_missing_column_names_the_reader(grid_net):
+    with pytest.raises(MissingColumnError, match="'kind'.*read_communities"):
+        audit(grid_communities().drop(columns="kind"), grid_halls(), grid_net)
+
+
+def test_no_halls_at_all(grid_net):
+    r = audit(grid_communities(), grid_halls().iloc[:0], grid_net)
+    assert (r.communities["status"] == "unreachable").all()
+    assert r.communities["reason"].str.contains("no hall").all()
+
+
+def test_district_subset(grid_net):
+    r = audit(grid_communities(), grid_halls(), grid_net)
+    east = r.district("East")
+    assert east.communities["community_id"].tolist() == ["C", "E"]
+    assert east.halls["hall_id"].tolist() == ["H2"]
+    with pytest.raises(InputDataError, match="known districts: East, West"):
+        r.district("North")
+
+
+def test_repr_html_has_headline(grid_net):
+    r = audit(grid_communities(), grid_halls(), grid_net)
+    assert "80.0%" in r._repr_html_()
+    assert "4 covered (80.0%)" in repr(r)

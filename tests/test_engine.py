@@ -1,0 +1,215 @@
+"""Engine: exact times on hand-checkable graphs, and agreement with networkx on real data."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from coverage.config import Config
+from coverage.engine import nearest_facility, snap, travel_time_matrix
+from coverage.network import load_network
+from coverage.testing import GRID_CRS, grid_communities, grid_graph, grid_halls, grid_points, grid_xy
+
+MIN = 60.0
+
+
+def test_grid_times_match_hand_computation(grid_net):
+    # edge = 300 m at 4.5 km/h = 4 minutes; see coverage.testing.grid_communities
+    homes = snap(grid_net, grid_communities().geometry)
+    halls = snap(grid_net, grid_halls().geometry)
+    r = nearest_facility(grid_net, homes, halls)
+    np.testing.assert_allclose(r.time_s / MIN, [4, 16, 14, 12, 14], atol=1e-9)
+    assert r.facility[[0, 2, 3, 4]].tolist() == [0, 1, 0, 1]
+
+
+def test_access_walk_is_counted(grid_net):
+    # 75 m off the road at 4.5 km/h is exactly one minute, at both ends of the trip
+    homes = snap(grid_net, grid_points([(0, 1.5)], offset_m=75))
+    halls = snap(grid_net, grid_points([(0, 0)], offset_m=-150))
+    r = nearest_facility(grid_net, homes, halls)
+    # 1 min access + 1.5 edges (6 min) + 2 min hall access
+    assert r.time_s[0] / MIN == pytest.approx(9.0, abs=1e-9)
+    assert homes.dist_m[0] == pytest.approx(75.0, abs=1e-6)
+
+
+def test_same_segment_without_passing_a_node(grid_net):
+    # hall and home on the same edge, 0.25 of an edge apart: 1 minute, not via a node
+    homes = snap(grid_net, grid_points([(0, 2.25)]))
+    halls = snap(grid_net, grid_points([(0, 2.5)]))
+    r = nearest_facility(grid_net, homes, halls)
+    assert r.time_s[0] / MIN == pytest.approx(1.0, abs=1e-9)
+
+
+def test_snap_limit_makes_points_unreachable(grid_net):
+    cfg = Config(max_snap_m=100)
+    s = snap(grid_net, grid_points([(0, 0.5)], offset_m=140), config=cfg)
+    assert s.seg[0] == -1
+    assert s.dist_m[0] == pytest.approx(140.0, abs=1e-6)
+    r = nearest_facility(grid_net, s, snap(grid_net, grid_points([(0, 0)])))
+    assert np.isinf(r.time_s[0])
+    assert r.facility[0] == -1
+
+
+def _line_graph(oneway: bool) -> nx.MultiDiGraph:
+    """Three nodes in a row, 300 m apart; optionally one-way eastward."""
+    G = grid_graph(n=1)
+    G.remove_nodes_from(list(G))
+    pts = grid_points([(0, 0), (0, 1), (0, 2)]).to_list()
+    for i, p in enumerate(pts):
+        G.add_node(i, x=p.x, y=p.y)
+    for a, b in ((0, 1), (1, 2)):
+        G.add_edge(a, b, length=300.0, highway="residential", oneway=oneway)
+        if not oneway:
+            G.add_edge(b, a, length=300.0, highway="residential", oneway=oneway)
+    return G
+
+
+def test_drive_respects_one_way_and_walk_does_not():
+    G = _line_graph(oneway=True)
+    home = grid_points([(0, 2)])  # east end
+    hall = grid_points([(0, 0)])  # west end; traffic flows west -> east only
+    drive = load_network(G, mode="drive")
+    r = nearest_facility(drive, snap(drive, home), snap(drive, hall))
+    assert np.isinf(r.time_s[0])  # cannot drive back against the one-way
+    back = nearest_facility(drive, snap(drive, home), snap(drive, hall), to_facility=False)
+    assert back.time_s[0] == pytest.approx(600 / (30 / 3.6))  # hall -> home with the flow
+    walk = load_network(G, mode="walk")
+    w = nearest_facility(walk, snap(walk, home), snap(walk, hall))
+    assert w.time_s[0] / MIN == pytest.approx(8.0)
+
+
+def test_disconnected_piece_is_unreachable_not_a_crash():
+    G = grid_graph(n=3)
+    # an island: two nodes joined to each other only
+    far = grid_points([(10, 10), (10, 11)]).to_list()
+    G.add_node("i1", x=far[0].x, y=far[0].y)
+    G.add_node("i2", x=far[1].x, y=far[1].y)
+    G.add_edge("i1", "i2", length=300.0)
+    G.add_edge("i2", "i1", length=300.0)
+    net = load_network(G)
+    homes = snap(net, grid_points([(10, 10.5), (1, 1)]))
+    r = nearest_facility(net, homes, snap(net, grid_points([(0, 0)])))
+    assert np.isinf(r.time_s[0])
+    assert r.time_s[1] / MIN == pytest.approx(8.0)
+
+
+def test_zero_length_edges_and_self_loops_are_harmless():
+    G = grid_graph(n=2)
+    G.add_edge(0, 0, length=0.0)  # self-loop
+    p = grid_points([(0, 0)]).iloc[0]
+    G.add_node("dup", x=p.x, y=p.y)  # a node on top of node 0, joined by zero-length edges
+    G.add_edge(0, "dup", length=0.0)
+    G.add_edge("dup", 0, length=0.0)
+    net = load_network(G)
+    r = nearest_facility(net, snap(net, grid_points([(1, 1)])), snap(net, grid_points([(0, 0)])))
+    assert r.time_s[0] / MIN == pytest.approx(8.0)
+
+
+def test_parallel_edges_keep_the_shorter():
+    G = _line_graph(oneway=False)
+    G.add_edge(0, 1, length=900.0, highway="residential")  # a longer parallel road
+    G.add_edge(1, 0, length=900.0, highway="residential")
+    net = load_network(G)
+    assert net.csr[0, 1] == pytest.approx(300 / (4.5 / 3.6))
+    r = nearest_facility(net, snap(net, grid_points([(0, 2)])), snap(net, grid_points([(0, 0)])))
+    assert r.time_s[0] / MIN == pytest.approx(8.0)
+
+
+def test_travel_time_matrix_is_bounded_and_exact(grid_net):
+    homes = snap(grid_net, grid_communities().geometry)
+    sites = snap(grid_net, grid_halls().geometry)
+    mat = travel_time_matrix(grid_net, homes, sites, limit_s=15 * MIN).toarray() / MIN
+    expected = np.array([[4, 0], [0, 0], [0, 14], [12, 0], [0, 14]], dtype=float)
+    np.testing.assert_allclose(mat, expected, atol=1e-9)
+
+
+# --- real networks against an independent networkx computation ---------------------------
+
+
+def _networkx_nearest(net, G_walk: nx.Graph, homes, halls) -> np.ndarray:
+    """Nearest-hall time by networkx: split each snapped edge with a new node, then
+    multi-source Dijkstra from all halls. Independent of scipy and of the engine's algebra."""
+    H = G_walk.copy()
+    speed = net.speed_kph / 3.6
+    access = 4.5 / 3.6
+
+    def attach(tag, i, seg, frac, dist):
+        u, v = net.node_ids[net.seg_u[seg]], net.node_ids[net.seg_v[seg]]
+        length = net.seg_length_m[seg]
+        node = (tag, i)
+        H.add_edge(node, u, weight=frac * length / speed + dist / access)
+        H.add_edge(node, v, weight=(1 - frac) * length / speed + dist / access)
+        return node
+
+    hall_nodes = [attach("h", i, s, f, d) for i, (s, f, d) in
+                  enumerate(zip(halls.seg, halls.frac, halls.dist_m, strict=True)) if s >= 0]
+    home_nodes = [attach("c", i, s, f, d) for i, (s, f, d) in
+                  enumerate(zip(homes.seg, homes.frac, homes.dist_m, strict=True))]
+    # homes sharing a segment with a hall: the direct along-edge path
+    for hn, (hs, hf, hd) in zip(hall_nodes, zip(halls.seg, halls.frac, halls.dist_m, strict=True), strict=True):
+        for cn, cs, cf, cd in zip(home_nodes, homes.seg, homes.frac, homes.dist_m, strict=True):
+            if cs == hs:
+                w = abs(cf - hf) * net.seg_length_m[cs] / speed + cd / access + hd / access
+                H.add_edge(hn, cn, weight=w)
+    dist = nx.multi_source_dijkstra_path_length(H, hall_nodes, weight="weight")
+    return np.array([dist.get(n, np.inf) for n in home_nodes])
+
+
+def _walk_graph(net) -> nx.Graph:
+    """The walkable roads as an undirected networkx graph, built from the osmnx graph."""
+    G = nx.Graph()
+    speed = net.speed_kph / 3.6
+    for u, v, d in net.G.edges(data=True):
+        cls = d.get("osrm_class")
+        if u == v or cls in {"motorway", "tunnel"}:
+            continue
+        if "cp_modes" in d and "w" not in str(d["cp_modes"]):
+            continue
+        w = float(d["length"]) / speed
+        if not G.has_edge(u, v) or G[u][v]["weight"] > w:
+            G.add_edge(u, v, weight=w)
+    return G
+
+
+@pytest.mark.parametrize("sample_fixture", ["hangzhou", "liechtenstein"])
+def test_nearest_hall_times_agree_with_networkx(sample_fixture, request):
+    sample = request.getfixturevalue(sample_fixture)
+    net = sample.network
+    rng = np.random.default_rng(7)
+    com = sample.communities
+    pick = np.sort(rng.choice(len(com), size=min(300, len(com)), replace=False))
+    homes = snap(net, com.geometry.iloc[pick])
+    halls = snap(net, sample.halls.geometry)
+    ours = nearest_facility(net, homes, halls).time_s
+    theirs = _networkx_nearest(net, _walk_graph(net), homes, halls)
+    reachable = np.isfinite(theirs)
+    assert (np.isfinite(ours) == reachable).all()
+    diff = np.abs(ours[reachable] - theirs[reachable])
+    print(f"{sample_fixture}: {reachable.sum()} reachable, max |diff| = {diff.max():.2e} s")
+    assert diff.max() < 1e-6
+
+
+def test_hangzhou_walk_excludes_car_only_tunnels(hangzhou_net):
+    tunnels = [1 for _, _, d in hangzhou_net.G.edges(data=True) if d.get("osrm_class") == "tunnel"]
+    assert tunnels  # the sample does have tunnels ...
+    drive = hangzhou_net.with_mode("drive")
+    assert drive.seg_length_m.sum() > hangzhou_net.seg_length_m.sum()  # ... closed on foot
+
+
+def test_snap_uses_edges_not_only_nodes(hangzhou_net):
+    # a point 30 m beside the middle of a long road is 30 m from the road, not ~100 m from a node
+    seg = int(np.argmax(hangzhou_net.seg_length_m))
+    line = hangzhou_net.seg_geom[seg]
+    mid = line.interpolate(0.5, normalized=True)
+    pt = gpd.GeoSeries([shapely.Point(mid.x + 30, mid.y)], crs=hangzhou_net.crs)
+    s = snap(hangzhou_net, pt)
+    assert s.dist_m[0] <= 30.0 + 1e-6
+    assert 0.05 < s.frac[0] < 0.95 or s.seg[0] != seg
+
+
+def test_grid_xy_round_trip():
+    p = grid_points([(1, 2)]).to_crs(GRID_CRS).iloc[0]
+    assert (p.x, p.y) == pytest.approx(grid_xy(1, 2))
