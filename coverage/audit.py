@@ -255,7 +255,9 @@ def audit(
     nname = hall_names[nearest.facility]
     covered = reached & (minutes <= threshold + 1e-9)
     shortfall = np.where(reached, np.maximum(minutes - threshold, 0.0), np.nan)
-    status = np.where(covered, STATUS_COVERED, np.where(reached, STATUS_NOT_COVERED, STATUS_UNREACHABLE))
+    status = np.where(
+        covered, STATUS_COVERED, np.where(reached, STATUS_NOT_COVERED, STATUS_UNREACHABLE)
+    )
     reasons = _reasons(network, c_snap.dist_m, c_snap.seg, minutes, threshold, nid, nname,
                        status, h_snap, cfg)  # fmt: skip
 

@@ -61,11 +61,25 @@ def _parser() -> argparse.ArgumentParser:
             "writes maps/<sample>/<district>/ folders."
         ),
     )
-    a.add_argument("--sample", choices=sorted(SAMPLES), help=f"bundled sample (default {DEFAULT_SAMPLE})")
-    a.add_argument("--communities", type=Path, help="communities file (CSV, Excel, GeoJSON, GeoPackage, Shapefile)")
+    a.add_argument(
+        "--sample", choices=sorted(SAMPLES), help=f"bundled sample (default {DEFAULT_SAMPLE})"
+    )
+    a.add_argument(
+        "--communities",
+        type=Path,
+        help="communities file (CSV, Excel, GeoJSON, GeoPackage, Shapefile)",
+    )
     a.add_argument("--halls", type=Path, help="halls file (same formats)")
-    a.add_argument("--network", type=Path, help="network file (.osm, .osm.bz2, .osm.pbf, .graphml(.gz), road lines)")
-    a.add_argument("--districts-file", type=Path, help="district polygons (GeoPackage/GeoJSON/Shapefile) for the map")
+    a.add_argument(
+        "--network",
+        type=Path,
+        help="network file (.osm, .osm.bz2, .osm.pbf, .graphml(.gz), road lines)",
+    )
+    a.add_argument(
+        "--districts-file",
+        type=Path,
+        help="district polygons (GeoPackage/GeoJSON/Shapefile) for the map",
+    )
     a.add_argument("--district-column", default="district", help="name column of --districts-file")
     a.add_argument("--coord-system", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
                    help="coordinate system of the communities and halls files (default wgs84)")  # fmt: skip
@@ -112,7 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if args.debug:
             raise
-        print(f"error: cannot write or read {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)  # noqa: T201
+        print(
+            f"error: cannot write or read {exc.filename or ''}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )  # noqa: T201
         return EXIT_OUTPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)  # noqa: T201
@@ -162,7 +179,11 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
         if args.sample:
             msg = "give either --sample or your own --communities/--halls/--network, not both"
             raise InputDataError(msg)
-        missing = [n for n, x in zip(("--communities", "--halls", "--network"), own, strict=True) if x is None]
+        missing = [
+            n
+            for n, x in zip(("--communities", "--halls", "--network"), own, strict=True)
+            if x is None
+        ]
         if missing:
             msg = f"your own data needs {', '.join(missing)} as well"
             raise InputDataError(msg)
@@ -176,7 +197,12 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
         name = args.sample or DEFAULT_SAMPLE
         t0 = _step(f"loading sample {name}", progress)
         sample = load_sample(name, config=cfg)
-        net, communities, halls, districts = sample.network, sample.communities, sample.halls, sample.districts
+        net, communities, halls, districts = (
+            sample.network,
+            sample.communities,
+            sample.halls,
+            sample.districts,
+        )
         run_name = name
         title = SAMPLES[name].title
     if args.districts_file:
@@ -188,7 +214,9 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
         districts = districts.rename(columns={args.district_column: "district"})
     logger.info("inputs ready in %.1f s", time.perf_counter() - t0)
 
-    _step(f"routing {len(communities):,} communities to {len(halls):,} halls ({net.mode})", progress)
+    _step(
+        f"routing {len(communities):,} communities to {len(halls):,} halls ({net.mode})", progress
+    )
     result = audit(communities, halls, net, config=cfg)
     names = sorted(result.communities["district"].astype(str).unique())
     if args.district:
@@ -202,7 +230,9 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
     run_dir = inside(root, root / safe_name(run_name))
     run_dir.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
-    for district in tqdm(names, desc="writing districts", disable=not progress or None, unit="district"):
+    for district in tqdm(
+        names, desc="writing districts", disable=not progress or None, unit="district"
+    ):
         part = result.district(district)
         folder = safe_name(district)
         while folder in used:
@@ -216,7 +246,9 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
         save_map(m, ddir / "map.html")
         write_csv(ddir / "communities.csv", part.communities)
         write_csv(ddir / "halls.csv", part.halls)
-        write_json(ddir / "summary.json", district_summary(part) | {"district": district, "folder": folder})
+        write_json(
+            ddir / "summary.json", district_summary(part) | {"district": district, "folder": folder}
+        )
     subset = result if not args.district else _subset(result, names)
     m = coverage_map(subset, districts=districts, lang=args.lang, title=title)
     save_map(m, run_dir / "map.html")

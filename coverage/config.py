@@ -97,9 +97,7 @@ class Config:
         else:
             for key, value in self.speeds_kph.items():
                 if key not in MODES:
-                    problems.append(
-                        f"unknown mode 'speeds_kph.{key}' (known: {', '.join(MODES)})"
-                    )
+                    problems.append(f"unknown mode 'speeds_kph.{key}' (known: {', '.join(MODES)})")
                 elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                     problems.append(f"'speeds_kph.{key}' must be a positive number, got {value!r}")
             merged = dict(_DEFAULT_SPEEDS_KPH)

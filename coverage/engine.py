@@ -186,7 +186,10 @@ def _augmented(
     r, c, w = _virtual_edges(net, fac, n, to_facility=to_facility)
     size = n + len(fac)
     mat = sp.csr_matrix(
-        (np.concatenate([coo.data, w]), (np.concatenate([coo.row, r]), np.concatenate([coo.col, c]))),
+        (
+            np.concatenate([coo.data, w]),
+            (np.concatenate([coo.row, r]), np.concatenate([coo.col, c])),
+        ),
         shape=(size, size),
     )
     return mat, n + np.flatnonzero(fac.ok)

@@ -383,13 +383,20 @@ def add_districts(
     folium.GeoJson(
         json.loads(frame.to_json()),
         name=_LABELS[lang]["districts"],
-        style_function=lambda _f: {"color": "#555555", "weight": 2, "fill": False, "dashArray": "6 4"},
+        style_function=lambda _f: {
+            "color": "#555555",
+            "weight": 2,
+            "fill": False,
+            "dashArray": "6 4",
+        },
         tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
     ).add_to(m)
     return m
 
 
-def add_legend(m: folium.Map, *, lang: Lang = "zh", extra: list[tuple[str, str]] | None = None) -> folium.Map:
+def add_legend(
+    m: folium.Map, *, lang: Lang = "zh", extra: list[tuple[str, str]] | None = None
+) -> folium.Map:
     """Add a legend box (status colours, halls, and any extra ``(colour, label)`` rows).
 
     Parameters
@@ -407,7 +414,9 @@ def add_legend(m: folium.Map, *, lang: Lang = "zh", extra: list[tuple[str, str]]
         The map.
     """
     lab = _LABELS[lang]
-    entries = [(STATUS_COLORS[s], lab[s]) for s in (STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE)]
+    entries = [
+        (STATUS_COLORS[s], lab[s]) for s in (STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE)
+    ]
     entries.append((HALL_COLOR, lab["halls"]))
     entries += extra or []
     rows = "".join(

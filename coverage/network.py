@@ -588,9 +588,7 @@ def build_routing(
         geoms[missing] = shapely.linestrings(
             np.stack([pts[u_arr[missing]], pts[v_arr[missing]]], axis=1)
         )
-    geoms_m = shapely.transform(
-        geoms, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1]))
-    )
+    geoms_m = shapely.transform(geoms, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
     length_m = np.asarray(rec_len, dtype=float)
     no_len = ~np.isfinite(length_m)
     length_m[no_len] = shapely.length(geoms_m[no_len])
@@ -657,14 +655,18 @@ class _Pairs:
     twin: NDArray[np.int64]  # its reverse twin, or -1
 
 
-def _pair_segments(u: NDArray[np.int64], v: NDArray[np.int64], length_m: NDArray[np.float64]) -> _Pairs:
+def _pair_segments(
+    u: NDArray[np.int64], v: NDArray[np.int64], length_m: NDArray[np.float64]
+) -> _Pairs:
     """Pair directed edges with their reverse twins.
 
     Twins join the same two nodes in opposite directions, and their lengths agree within 1 m or
     2 %. Parallel edges are paired shortest with shortest.
     """
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    frame = pd.DataFrame({"lo": lo, "hi": hi, "len": length_m, "fwd": u <= v, "i": np.arange(len(u))})
+    frame = pd.DataFrame(
+        {"lo": lo, "hi": hi, "len": length_m, "fwd": u <= v, "i": np.arange(len(u))}
+    )
     frame = frame.sort_values(["lo", "hi", "fwd", "len", "i"])
     frame["n"] = frame.groupby(["lo", "hi", "fwd"]).cumcount()
     a = frame[frame["fwd"]]

@@ -201,7 +201,9 @@ def district_summary(result: AuditResult) -> dict[str, Any]:
             "on_network": int(halls["on_network"].sum()) if "on_network" in halls else None,
             "with_floor_area": int(adequate.notna().sum()),
             "floor_area_adequate": int(adequate.fillna(False).astype(bool).sum()),
-            "illustrative": int(halls.get("illustrative", pd.Series(False)).fillna(False).astype(bool).sum()),
+            "illustrative": int(
+                halls.get("illustrative", pd.Series(False)).fillna(False).astype(bool).sum()
+            ),
         },
         "rules": {
             "urban_threshold_min": cfg.urban_threshold_min,

@@ -137,7 +137,9 @@ class Sample:
     districts: gpd.GeoDataFrame
 
 
-def load_sample(name: str = DEFAULT_SAMPLE, *, mode: Mode | None = None, config: Config | None = None) -> Sample:
+def load_sample(
+    name: str = DEFAULT_SAMPLE, *, mode: Mode | None = None, config: Config | None = None
+) -> Sample:
     """Load a bundled sample: network, communities, halls and districts.
 
     Parameters
@@ -159,7 +161,9 @@ def load_sample(name: str = DEFAULT_SAMPLE, *, mode: Mode | None = None, config:
     cfg = config or DEFAULT_CONFIG
     spec = _spec(name)
     net = load_network(sample_path(name, "network"), mode=mode, config=cfg)
-    communities = read_communities(sample_path(name, "communities"), layer="communities", config=cfg)
+    communities = read_communities(
+        sample_path(name, "communities"), layer="communities", config=cfg
+    )
     halls = read_halls(sample_path(name, "halls"), layer="halls")
     districts = gpd.read_file(sample_path(name, "districts"), layer="districts", engine="pyogrio")
     return Sample(name, spec.title, net, communities, halls, districts.to_crs(4326))

@@ -15,7 +15,11 @@ def test_grid_audit_statuses_and_shortfall(grid_net):
     r = audit(grid_communities(), grid_halls(), grid_net)
     com = r.communities.set_index("community_id")
     assert com["status"].to_dict() == {
-        "A": "covered", "B": "not covered", "C": "covered", "D": "covered", "E": "covered",
+        "A": "covered",
+        "B": "not covered",
+        "C": "covered",
+        "D": "covered",
+        "E": "covered",
     }
     assert com.loc["B", "shortfall_min"] == pytest.approx(1.0)
     assert com.loc["B", "threshold_min"] == 15

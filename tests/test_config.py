@@ -7,7 +7,9 @@ from coverage.config import Config, ConfigError
 
 def test_toml_round_trip(tmp_path):
     p = tmp_path / "rules.toml"
-    p.write_text('rural_threshold_min = 25\nmode = "ebike"\n[speeds_kph]\nebike = 15\n', encoding="utf-8")
+    p.write_text(
+        'rural_threshold_min = 25\nmode = "ebike"\n[speeds_kph]\nebike = 15\n', encoding="utf-8"
+    )
     cfg = Config.from_toml(p)
     assert cfg.rural_threshold_min == 25
     assert cfg.speed_kph == 15

@@ -11,7 +11,14 @@ import shapely
 from coverage.config import Config
 from coverage.engine import nearest_facility, snap, travel_time_matrix
 from coverage.network import load_network
-from coverage.testing import GRID_CRS, grid_communities, grid_graph, grid_halls, grid_points, grid_xy
+from coverage.testing import (
+    GRID_CRS,
+    grid_communities,
+    grid_graph,
+    grid_halls,
+    grid_points,
+    grid_xy,
+)
 
 MIN = 60.0
 
@@ -144,12 +151,19 @@ def _networkx_nearest(net, G_walk: nx.Graph, homes, halls) -> np.ndarray:
         H.add_edge(node, v, weight=(1 - frac) * length / speed + dist / access)
         return node
 
-    hall_nodes = [attach("h", i, s, f, d) for i, (s, f, d) in
-                  enumerate(zip(halls.seg, halls.frac, halls.dist_m, strict=True)) if s >= 0]
-    home_nodes = [attach("c", i, s, f, d) for i, (s, f, d) in
-                  enumerate(zip(homes.seg, homes.frac, homes.dist_m, strict=True))]
+    hall_nodes = [
+        attach("h", i, s, f, d)
+        for i, (s, f, d) in enumerate(zip(halls.seg, halls.frac, halls.dist_m, strict=True))
+        if s >= 0
+    ]
+    home_nodes = [
+        attach("c", i, s, f, d)
+        for i, (s, f, d) in enumerate(zip(homes.seg, homes.frac, homes.dist_m, strict=True))
+    ]
     # homes sharing a segment with a hall: the direct along-edge path
-    for hn, (hs, hf, hd) in zip(hall_nodes, zip(halls.seg, halls.frac, halls.dist_m, strict=True), strict=True):
+    for hn, (hs, hf, hd) in zip(
+        hall_nodes, zip(halls.seg, halls.frac, halls.dist_m, strict=True), strict=True
+    ):
         for cn, cs, cf, cd in zip(home_nodes, homes.seg, homes.frac, homes.dist_m, strict=True):
             if cs == hs:
                 w = abs(cf - hf) * net.seg_length_m[cs] / speed + cd / access + hd / access

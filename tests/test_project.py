@@ -27,7 +27,9 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_second():
 
 def test_no_coverage_py_anywhere():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    deps = meta["project"]["dependencies"] + sum(meta["project"]["optional-dependencies"].values(), [])
+    deps = meta["project"]["dependencies"] + sum(
+        meta["project"]["optional-dependencies"].values(), []
+    )
     names = {re.split(r"[<>=\[; ]", d)[0].lower() for d in deps}
     assert "coverage" not in names
     assert "pytest-cov" not in names
