@@ -117,9 +117,12 @@ def escape(value: object) -> str:
     return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
-def _fmt(value: object, digits: int = 1) -> str:
+def _fmt(value: object, digits: int = 1) -> str | None:
+    """Numbers as short display strings; missing values as ``None`` (shown as a dash)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
+        return None
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
     if isinstance(value, float | np.floating):
         return f"{value:,.{digits}f}"
     if isinstance(value, int | np.integer):
@@ -127,13 +130,57 @@ def _fmt(value: object, digits: int = 1) -> str:
     return str(value)
 
 
-def _table(rows: list[tuple[str, object]]) -> str:
-    cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:6px'>{escape(k)}</th>"
-        f"<td>{escape(_fmt(v))}</td></tr>"
-        for k, v in rows
+class _DomPopup(MacroElement):  # type: ignore[misc]
+    """Popups and tooltips built in the browser from feature properties with ``textContent``.
+
+    Data never becomes markup: whatever a name holds is shown as text. The labels are sent
+    once per layer instead of once per feature, which keeps exported maps small.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+          var rows = {{ this.rows|tojson }};
+          function el(tag, text, cls) {
+            var e = document.createElement(tag);
+            e.textContent = (text === null || text === undefined) ? "\u2013" : String(text);
+            if (cls) { e.className = cls; }
+            return e;
+          }
+          {{ this.layer }}.bindPopup(function (layer) {
+            var p = layer.feature.properties, div = document.createElement("div");
+            div.appendChild(el("b", p.title));
+            var t = document.createElement("table");
+            t.className = "cp-pop";
+            rows.forEach(function (kv) {
+              var tr = document.createElement("tr");
+              tr.appendChild(el("th", kv[1]));
+              tr.appendChild(el("td", p[kv[0]]));
+              t.appendChild(tr);
+            });
+            div.appendChild(t);
+            if (p.note) { div.appendChild(el("div", p.note, "cp-note")); }
+            return div;
+          }, {maxWidth: 320});
+          {{ this.layer }}.bindTooltip(function (layer) {
+            return el("span", layer.feature.properties.tip);
+          });
+        })();
+        {% endmacro %}"""
     )
-    return f"<table style='font-size:12px'>{cells}</table>"
+
+    def __init__(self, layer: folium.GeoJson, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name = "DomPopup"
+        self.layer = layer.get_name()
+        self.rows = [list(r) for r in rows]
+
+
+_POPUP_CSS = (
+    "<style>table.cp-pop{font-size:12px;border-collapse:collapse}"
+    "table.cp-pop th{text-align:left;padding-right:6px;font-weight:600;white-space:nowrap}"
+    ".cp-note{max-width:280px;font-size:11px;margin-top:4px;color:#333}</style>"
+)
 
 
 def new_map(
@@ -166,6 +213,7 @@ def new_map(
         w, s, e, n = gdf.to_crs(4326).total_bounds
         m.fit_bounds([[s, w], [n, e]])
     Fullscreen().add_to(m)
+    m.get_root().header.add_child(Element(_POPUP_CSS))
     _add_attribution(m, OSM_ATTRIBUTION)
     text = title or _LABELS[lang]["title"]
     stamp = dt.datetime.now(dt.UTC).astimezone().date().isoformat()
@@ -238,46 +286,45 @@ def add_communities(
     com = result.communities if isinstance(result, AuditResult) else result
     m = m or new_map(com, lang=lang)
     lab = _LABELS[lang]
+    keys = ["community_id", "district", "street", "kind", "population", "travel_time_min",
+            "threshold_min", "nearest_hall_name"]  # fmt: skip
+    rows = [(k, lab[_ROW_LABEL[k]]) for k in keys] + [("status", lab["status"])]
     for status in (STATUS_UNREACHABLE, STATUS_NOT_COVERED, STATUS_COVERED):
         part = com[com["status"] == status]
         if part.empty:
             continue
-        popups = []
-        tips = []
-        for row in part.itertuples(index=False):
-            r = row._asdict()
-            popups.append(
-                f"<b>{escape(r.get('name'))}</b>"
-                + _table(
-                    [
-                        (lab["id"], r.get("community_id")),
-                        (lab["district"], r.get("district")),
-                        (lab["street"], r.get("street")),
-                        (lab["kind"], lab.get(str(r.get("kind")), r.get("kind"))),
-                        (lab["population"], r.get("population")),
-                        (lab["minutes"], r.get("travel_time_min")),
-                        (lab["threshold"], r.get("threshold_min")),
-                        (lab["nearest"], r.get("nearest_hall_name")),
-                        (lab["status"], lab[status]),
-                    ]
-                )
-                + f"<div style='max-width:260px;font-size:11px'>{escape(r.get('reason'))}</div>"
-            )
-            tips.append(f"{escape(r.get('name'))}: {escape(_fmt(r.get('travel_time_min')))} min")
-        data = _points_geojson(part, {"popup": popups, "tip": tips})
+        props: dict[str, list[Any]] = {
+            k: [_fmt(v) for v in part[k]] if k in part.columns else [None] * len(part)
+            for k in keys
+        }
+        props["kind"] = [lab.get(str(v), str(v)) for v in part["kind"]]
+        props["status"] = [lab[status]] * len(part)
+        props["title"] = [_fmt(v) for v in part["name"]]
+        props["note"] = [_fmt(v) for v in part["reason"]]
+        props["tip"] = [
+            f"{_fmt(n) or ''}: {_fmt(t) or '–'} min"
+            for n, t in zip(part["name"], part["travel_time_min"], strict=True)
+        ]
         color = STATUS_COLORS[status]
         layer = folium.GeoJson(
-            data,
+            _points_geojson(part, props),
             name=f"{lab['communities']}: {lab[status]} ({len(part)})",
             marker=folium.CircleMarker(
                 radius=radius, fill=True, fill_opacity=0.85, weight=1, color="#333333"
             ),
             style_function=lambda _f, c=color: {"fillColor": c},
-            popup=folium.GeoJsonPopup(["popup"], labels=False, localize=False),
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False, localize=False),
         )
         layer.add_to(m)
+        _DomPopup(layer, rows).add_to(m)
     return m
+
+
+_ROW_LABEL = {
+    "community_id": "id", "hall_id": "id", "district": "district", "street": "street",
+    "kind": "kind", "population": "population", "travel_time_min": "minutes",
+    "threshold_min": "threshold", "nearest_hall_name": "nearest", "floor_area_m2": "floor_area",
+    "communities_served": "served", "required_floor_area_m2": "required",
+}  # fmt: skip
 
 
 def add_halls(
@@ -316,26 +363,18 @@ def add_halls(
                          errors="coerce")  # fmt: skip
     radius = np.where(area.notna(), np.clip(np.sqrt(area.fillna(0)) / 2.5, 5, 16), 7)
     illus = halls.get("illustrative", pd.Series(False, index=halls.index)).fillna(False)
-    popups, tips = [], []
-    for i, row in enumerate(halls.itertuples(index=False)):
-        r = row._asdict()
-        rows: list[tuple[str, object]] = [
-            (lab["id"], r.get("hall_id")),
-            (lab["floor_area"], r.get("floor_area_m2")),
-        ]
-        if "communities_served" in r:
-            rows += [(lab["served"], r.get("communities_served")),
-                     (lab["required"], r.get("required_floor_area_m2"))]  # fmt: skip
-        note = f"<div><i>{escape(lab['illustrative'])}</i></div>" if bool(illus.iloc[i]) else ""
-        popups.append(f"<b>{escape(r.get('name'))}</b>{_table(rows)}{note}")
-        tips.append(escape(r.get("name")) + (" (示意)" if bool(illus.iloc[i]) else ""))
-    data = _points_geojson(
-        halls,
-        {"popup": popups, "tip": tips, "r": radius.tolist(), "ill": illus.astype(bool).tolist()},
-    )
-    folium.GeoJson(
-        data,
-        name=name or f"{lab['halls']} ({len(halls)})",
+    illus = illus.astype(bool).to_numpy()
+    keys = ["hall_id", "district", "floor_area_m2", "communities_served", "required_floor_area_m2"]
+    keys = [k for k in keys if k in halls.columns]
+    props: dict[str, list[Any]] = {k: [_fmt(v) for v in halls[k]] for k in keys}
+    props["title"] = [_fmt(v) for v in halls["name"]]
+    props["note"] = [lab["illustrative"] if i else None for i in illus]
+    props["tip"] = [f"{_fmt(n) or ''}{' (示意)' if i else ''}" for n, i in zip(halls["name"], illus, strict=True)]
+    props["r"] = radius.tolist()
+    props["ill"] = illus.tolist()
+    layer = folium.GeoJson(
+        _points_geojson(halls, props),
+        name=escape(name) if name else f"{lab['halls']} ({len(halls)})",
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, color="#ffffff"),
         style_function=lambda f: {
             "fillColor": color,
@@ -344,9 +383,9 @@ def add_halls(
             "dashArray": "3 3" if f["properties"]["ill"] else None,
             "color": "#000000",
         },
-        popup=folium.GeoJsonPopup(["popup"], labels=False, localize=False),
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False, localize=False),
-    ).add_to(m)
+    )
+    layer.add_to(m)
+    _DomPopup(layer, [(k, lab[_ROW_LABEL[k]]) for k in keys]).add_to(m)
     return m
 
 
