@@ -20,7 +20,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
-from folium.plugins import Fullscreen
 from jinja2 import Template
 
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
@@ -208,11 +207,12 @@ def new_map(
     folium.Map
         The map.
     """
-    m = folium.Map(location=[30.27, 120.15], zoom_start=12, tiles=tiles, control_scale=True)
+    m = folium.Map(location=[30.27, 120.15], zoom_start=12, tiles=tiles)
+    _MetricScale().add_to(m)
     if gdf is not None and len(gdf):
         w, s, e, n = gdf.to_crs(4326).total_bounds
         m.fit_bounds([[s, w], [n, e]])
-    Fullscreen().add_to(m)
+    _FullscreenControl().add_to(m)
     m.get_root().header.add_child(Element(_POPUP_CSS))
     _add_attribution(m, OSM_ATTRIBUTION)
     text = title or _LABELS[lang]["title"]
@@ -226,6 +226,48 @@ def new_map(
         )
     )
     return m
+
+
+class _MetricScale(MacroElement):  # type: ignore[misc]
+    """A metric scale bar (Leaflet's own control, without the imperial bar)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, position: "bottomright"}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+
+class _FullscreenControl(MacroElement):  # type: ignore[misc]
+    """A full-screen button (our own few lines; no plugin asset to fetch)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+          var Ctl = L.Control.extend({
+            options: {position: "topleft"},
+            onAdd: function () {
+              var a = L.DomUtil.create("a", "leaflet-bar cp-fullscreen");
+              a.href = "#"; a.title = "Full screen / 全屏";
+              a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="margin:7px">' +
+                '<path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" fill="none" ' +
+                'stroke="#333" stroke-width="2"/></svg>';
+              a.style.cssText = "display:block;width:30px;height:30px;line-height:30px;" +
+                "text-align:center;background:#fff;font-size:18px;color:#333;text-decoration:none";
+              L.DomEvent.on(a, "click", function (e) {
+                L.DomEvent.preventDefault(e);
+                var el = map.getContainer();
+                if (!document.fullscreenElement) {
+                  if (el.requestFullscreen) { el.requestFullscreen(); }
+                } else if (document.exitFullscreen) { document.exitFullscreen(); }
+              });
+              return a;
+            }
+          });
+          map.addControl(new Ctl());
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
 
 
 class _Attribution(MacroElement):  # type: ignore[misc]
@@ -294,8 +336,7 @@ def add_communities(
         if part.empty:
             continue
         props: dict[str, list[Any]] = {
-            k: [_fmt(v) for v in part[k]] if k in part.columns else [None] * len(part)
-            for k in keys
+            k: [_fmt(v) for v in part[k]] if k in part.columns else [None] * len(part) for k in keys
         }
         props["kind"] = [lab.get(str(v), str(v)) for v in part["kind"]]
         props["status"] = [lab[status]] * len(part)
@@ -369,7 +410,10 @@ def add_halls(
     props: dict[str, list[Any]] = {k: [_fmt(v) for v in halls[k]] for k in keys}
     props["title"] = [_fmt(v) for v in halls["name"]]
     props["note"] = [lab["illustrative"] if i else None for i in illus]
-    props["tip"] = [f"{_fmt(n) or ''}{' (示意)' if i else ''}" for n, i in zip(halls["name"], illus, strict=True)]
+    props["tip"] = [
+        f"{_fmt(n) or ''}{' (示意)' if i else ''}"
+        for n, i in zip(halls["name"], illus, strict=True)
+    ]
     props["r"] = radius.tolist()
     props["ill"] = illus.tolist()
     layer = folium.GeoJson(
@@ -526,8 +570,8 @@ def coverage_map(
     return m
 
 
-def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write a map to an HTML file, atomically (a temporary file, then a rename).
+def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
+    """Write a map to one HTML file, atomically (a temporary file, then a rename).
 
     Parameters
     ----------
@@ -535,12 +579,25 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
         The map.
     path
         Output ``.html`` path.
+    offline
+        Inline Leaflet and every other script and stylesheet, so the file opens with no
+        network connection (map tiles aside: a map made with ``tiles=None`` needs nothing).
+        With ``False`` the page links to the usual CDN addresses.
 
     Returns
     -------
     pathlib.Path
         The written path.
+
+    Raises
+    ------
+    coverage._offline.OfflineExportError
+        If ``offline`` and the map uses a plugin whose assets cannot be embedded.
     """
+    from coverage._offline import inline_assets  # noqa: PLC0415
     from coverage.reports import write_text_atomic  # noqa: PLC0415
 
-    return write_text_atomic(Path(path), m.get_root().render())
+    html_text = m.get_root().render()
+    if offline:
+        html_text = inline_assets(html_text)
+    return write_text_atomic(Path(path), html_text)

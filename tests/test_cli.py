@@ -12,7 +12,18 @@ from coverage.testing import grid_communities, grid_graph, grid_halls
 
 
 def test_audit_liechtenstein_writes_every_district(tmp_path, capsys):
-    code = main(["audit", "--sample", "liechtenstein", "--out", str(tmp_path), "--no-progress", "--lang", "en"])
+    code = main(
+        [
+            "audit",
+            "--sample",
+            "liechtenstein",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+            "--lang",
+            "en",
+        ]
+    )
     assert code == EXIT_OK
     run = tmp_path / "liechtenstein"
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
@@ -27,7 +38,9 @@ def test_audit_liechtenstein_writes_every_district(tmp_path, capsys):
         part = pd.read_csv(folder / "communities.csv", encoding="utf-8-sig")
         assert set(part["district"]) == {d}
     # every community is written exactly once across the district folders
-    per_district = sum(len(pd.read_csv(run / d / "communities.csv", encoding="utf-8-sig")) for d in districts)
+    per_district = sum(
+        len(pd.read_csv(run / d / "communities.csv", encoding="utf-8-sig")) for d in districts
+    )
     assert per_district == len(communities)
     assert set(communities["status"]) <= {"covered", "not covered", "unreachable"}
     assert "written to" in capsys.readouterr().out
@@ -38,14 +51,27 @@ def _user_files(tmp_path):
     com["经度"] = com.geometry.x
     com["纬度"] = com.geometry.y
     frame = pd.DataFrame(com.drop(columns="geometry")).rename(
-        columns={"community_id": "编号", "name": "社区名称", "district": "所属区县", "street": "街道",
-                 "kind": "类型", "population": "人口", "households": "户数"}
+        columns={
+            "community_id": "编号",
+            "name": "社区名称",
+            "district": "所属区县",
+            "street": "街道",
+            "kind": "类型",
+            "population": "人口",
+            "households": "户数",
+        }
     )
     frame["类型"] = frame["类型"].map({"urban": "城市", "rural": "农村"})
     frame.to_csv(tmp_path / "社区.csv", index=False, encoding="utf-8-sig")
     halls = grid_halls()
-    pd.DataFrame({"hall_id": halls["hall_id"], "name": halls["name"], "lon": halls.geometry.x,
-                  "lat": halls.geometry.y}).to_csv(tmp_path / "halls.csv", index=False)
+    pd.DataFrame(
+        {
+            "hall_id": halls["hall_id"],
+            "name": halls["name"],
+            "lon": halls.geometry.x,
+            "lat": halls.geometry.y,
+        }
+    ).to_csv(tmp_path / "halls.csv", index=False)
     import osmnx as ox
 
     ox.save_graphml(grid_graph(), tmp_path / "grid.graphml")
@@ -55,11 +81,29 @@ def _user_files(tmp_path):
 def test_audit_user_files_with_chinese_headers(tmp_path):
     com, halls, net = _user_files(tmp_path)
     out = tmp_path / "out"
-    code = main(["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-                 "--out", str(out), "--no-progress", "--district", "West"])
+    code = main(
+        [
+            "audit",
+            "--communities",
+            str(com),
+            "--halls",
+            str(halls),
+            "--network",
+            str(net),
+            "--out",
+            str(out),
+            "--no-progress",
+            "--district",
+            "West",
+        ]
+    )
     assert code == EXIT_OK
     west = pd.read_csv(out / "社区" / "West" / "communities.csv", encoding="utf-8-sig")
-    assert west.set_index("community_id")["travel_time_min"].to_dict() == {"A": 4.0, "B": 16.0, "D": 12.0}
+    assert west.set_index("community_id")["travel_time_min"].to_dict() == {
+        "A": 4.0,
+        "B": 16.0,
+        "D": 12.0,
+    }
     assert not (out / "社区" / "East").exists()
 
 
@@ -68,8 +112,20 @@ def test_bad_input_is_one_line_with_exit_code(tmp_path, capsys):
     frame = pd.read_csv(com, encoding="utf-8-sig")
     frame.loc[2, "人口"] = -5
     frame.to_csv(com, index=False, encoding="utf-8-sig")
-    code = main(["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-                 "--out", str(tmp_path / "o"), "--no-progress"])
+    code = main(
+        [
+            "audit",
+            "--communities",
+            str(com),
+            "--halls",
+            str(halls),
+            "--network",
+            str(net),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == EXIT_INPUT
     assert err.startswith("error: ")
@@ -79,8 +135,25 @@ def test_bad_input_is_one_line_with_exit_code(tmp_path, capsys):
 
 def test_unknown_district_and_missing_parts(tmp_path, capsys):
     com, halls, net = _user_files(tmp_path)
-    assert main(["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-                 "--district", "Nowhere", "--out", str(tmp_path), "--no-progress"]) == EXIT_INPUT
+    assert (
+        main(
+            [
+                "audit",
+                "--communities",
+                str(com),
+                "--halls",
+                str(halls),
+                "--network",
+                str(net),
+                "--district",
+                "Nowhere",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+            ]
+        )
+        == EXIT_INPUT
+    )
     assert "unknown district(s) 'Nowhere'; known: East, West" in capsys.readouterr().err
     assert main(["audit", "--communities", str(com), "--out", str(tmp_path)]) == EXIT_INPUT
     assert "--halls, --network" in capsys.readouterr().err
@@ -97,7 +170,24 @@ def test_config_file_is_used(tmp_path):
     cfg = tmp_path / "rules.toml"
     cfg.write_text("urban_threshold_min = 16\n", encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-                 "--config", str(cfg), "--out", str(out), "--no-progress"]) == EXIT_OK
+    assert (
+        main(
+            [
+                "audit",
+                "--communities",
+                str(com),
+                "--halls",
+                str(halls),
+                "--network",
+                str(net),
+                "--config",
+                str(cfg),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == EXIT_OK
+    )
     table = pd.read_csv(out / "社区" / "summary.csv", encoding="utf-8-sig").set_index("district")
     assert table.loc["(all)", "covered"] == 5  # B at 16 min is now inside its circle
