@@ -36,7 +36,7 @@ class OfflineExportError(CoverageError):
 
 def _leaflet_dir() -> Path:
     try:
-        import xstatic.pkg.leaflet as leaflet  # noqa: PLC0415
+        from xstatic.pkg import leaflet  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - a declared dependency
         msg = "offline maps need the package xstatic-leaflet: pip install xstatic-leaflet"
         raise OfflineExportError(msg) from exc
@@ -45,7 +45,7 @@ def _leaflet_dir() -> Path:
 
 def _jquery_dir() -> Path:
     try:
-        import xstatic.pkg.jquery as jquery  # noqa: PLC0415
+        from xstatic.pkg import jquery  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - a declared dependency
         msg = "offline maps need the package xstatic-jquery: pip install xstatic-jquery"
         raise OfflineExportError(msg) from exc
@@ -98,6 +98,14 @@ def _asset_kind(url: str) -> str | None:
     return None
 
 
+def _droppable(kind: str | None, html: str) -> bool:
+    """Whether an asset can be left out: our maps do not use it, nor does this page."""
+    if kind is None or kind not in _UNUSED:
+        return False
+    marker = _UNUSED[kind]
+    return marker is None or marker not in html
+
+
 def inline_assets(html: str) -> str:
     """Replace links to known JavaScript/CSS with inline copies; drop unused ones.
 
@@ -126,7 +134,7 @@ def inline_assets(html: str) -> str:
             return f"<script>{_leaflet_js()}</script>"
         if kind == "jquery":
             return f"<script>{_jquery_js()}</script>"
-        if kind in _UNUSED and (_UNUSED[kind] is None or _UNUSED[kind] not in html):
+        if _droppable(kind, html):
             return ""
         unknown.append(url)
         return match.group(0)
@@ -136,7 +144,7 @@ def inline_assets(html: str) -> str:
         kind = _asset_kind(url)
         if kind == "leaflet":
             return f"<style>{_leaflet_css()}</style>"
-        if kind in _UNUSED and (_UNUSED[kind] is None or _UNUSED[kind] not in html):
+        if _droppable(kind, html):
             return ""
         unknown.append(url)
         return match.group(0)

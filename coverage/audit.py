@@ -22,7 +22,7 @@ import html
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +31,9 @@ import pandas as pd
 from coverage._errors import InputDataError, MissingColumnError, list_ids
 from coverage.config import DEFAULT_CONFIG, Config
 from coverage.engine import nearest_facility, snap
-from coverage.network import Network
+
+if TYPE_CHECKING:
+    from coverage.network import Network
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ class AuditResult:
     def headline(self) -> dict[str, Any]:
         """Key figures of the whole audit (the total row of the district table)."""
         row = self.districts[self.districts["district"] == ALL_DISTRICTS].iloc[0]
-        return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
 
     def _repr_html_(self) -> str:
         """Headline figures for Jupyter."""
@@ -120,10 +122,12 @@ class AuditResult:
             ("covered", f"{h['covered']:,} ({h['covered_share']:.1%})"),
             ("not covered", f"{h['not_covered']:,}"),
             ("unreachable", f"{h['unreachable']:,}"),
-            ("population covered", f"{h['population_covered']:,.0f} ({h['population_covered_share']:.1%})"),
+            ("population covered",
+             f"{h['population_covered']:,.0f} ({h['population_covered_share']:.1%})"),
             ("halls", f"{len(self.halls):,}"),
             ("mode", f"{self.network.get('mode', '')} at {self.network.get('speed_kph', '')} km/h"),
-            ("thresholds", f"urban {self.config.urban_threshold_min:g} min, rural {self.config.rural_threshold_min:g} min"),
+            ("thresholds", (f"urban {self.config.urban_threshold_min:g} min, "
+                            f"rural {self.config.rural_threshold_min:g} min")),
         ]  # fmt: skip
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
@@ -154,9 +158,7 @@ def _require(frame: gpd.GeoDataFrame, columns: list[str], what: str, reader: str
         raise InputDataError(msg)
 
 
-def _check_far_outside(
-    net: Network, dist_m: np.ndarray, ids: pd.Series, rows: pd.Index, what: str
-) -> None:
+def _check_far_outside(dist_m: np.ndarray, ids: pd.Series, rows: pd.Index, what: str) -> None:
     """Raise if points lie far outside the network (a coordinate error, not a gap)."""
     far = np.flatnonzero(dist_m > FAR_OUTSIDE_M)
     if len(far):
@@ -168,7 +170,7 @@ def _check_far_outside(
         raise InputDataError(msg)
 
 
-def audit(
+def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     communities: gpd.GeoDataFrame,
     halls: gpd.GeoDataFrame,
     network: Network,
@@ -209,8 +211,10 @@ def audit(
     >>> from coverage.testing import grid_graph, grid_communities, grid_halls
     >>> from coverage.network import load_network
     >>> result = audit(grid_communities(), grid_halls(), load_network(grid_graph()))
-    >>> result.communities[["community_id", "travel_time_min", "status"]].values.tolist()
-    [['A', 4.0, 'covered'], ['B', 16.0, 'not covered'], ['C', 14.0, 'covered'], ['D', 12.0, 'covered'], ['E', 14.0, 'covered']]
+    >>> result.communities["travel_time_min"].tolist()
+    [4.0, 16.0, 14.0, 12.0, 14.0]
+    >>> result.communities["status"].tolist()
+    ['covered', 'not covered', 'covered', 'covered', 'covered']
     """
     cfg = config or DEFAULT_CONFIG
     _require(communities, ["community_id", "kind", "population"], "communities", "read_communities")
@@ -232,8 +236,8 @@ def audit(
 
     c_snap = snap(network, com.geometry, config=cfg)
     h_snap = snap(network, hal.geometry, config=cfg)
-    _check_far_outside(network, c_snap.dist_m, com["community_id"], com.index, "communities")
-    _check_far_outside(network, h_snap.dist_m, hal["hall_id"], hal.index, "halls")
+    _check_far_outside(c_snap.dist_m, com["community_id"], com.index, "communities")
+    _check_far_outside(h_snap.dist_m, hal["hall_id"], hal.index, "halls")
     if (~h_snap.ok).any():
         bad = hal["hall_id"][~h_snap.ok]
         warnings.warn(
@@ -249,8 +253,8 @@ def audit(
     threshold = np.where(kind == "rural", cfg.rural_threshold_min, cfg.urban_threshold_min)
     reached = nearest.facility >= 0
     # a trailing None stands for "no hall", so index -1 needs no special case
-    hall_ids = np.append(hal["hall_id"].to_numpy(dtype=object), None)
-    hall_names = np.append(hal["name"].astype(str).to_numpy(dtype=object), None)
+    hall_ids = np.array([*hal["hall_id"].tolist(), None], dtype=object)
+    hall_names = np.array([*hal["name"].astype(str).tolist(), None], dtype=object)
     nid = hall_ids[nearest.facility]
     nname = hall_names[nearest.facility]
     covered = reached & (minutes <= threshold + 1e-9)
@@ -299,7 +303,8 @@ def _reasons(
     for i, st in enumerate(status):
         if st == STATUS_COVERED:
             out.append(
-                f"{minutes[i]:.1f} min to {nname[i]} ({nid[i]}), within the {threshold[i]:g}-min limit"
+                f"{minutes[i]:.1f} min to {nname[i]} ({nid[i]}), "
+                f"within the {threshold[i]:g}-min limit"
             )
         elif st == STATUS_NOT_COVERED:
             out.append(
@@ -355,15 +360,19 @@ def _hall_table(
     need = out["households_served"] / 100.0 * cfg.floor_area_m2_per_100_households
     out["required_floor_area_m2"] = need.round(1)
     area = pd.to_numeric(out["floor_area_m2"], errors="coerce")
-    out["floor_area_adequate"] = pd.array(
-        np.where(area.isna(), None, area >= need), dtype="boolean"
-    )
+    adequate = pd.Series(area >= need, index=out.index, dtype="boolean")
+    adequate[area.isna()] = pd.NA
+    out["floor_area_adequate"] = adequate
     out["floor_area_gap_m2"] = np.where(area.isna(), np.nan, np.maximum(need - area, 0).round(1))
     # the district a hall serves: the most common district of its communities
     districts = com["district"].to_numpy(object)[facility >= 0]
     frame = pd.DataFrame({"h": served, "d": districts})
-    main = frame.groupby("h")["d"].agg(lambda s: s.value_counts().index[0]) if len(frame) else {}
-    out["district"] = [main.get(i) for i in range(n)]  # type: ignore[union-attr]
+    main: dict[Any, Any] = (
+        frame.groupby("h")["d"].agg(lambda s: s.value_counts().index[0]).to_dict()
+        if len(frame)
+        else {}
+    )
+    out["district"] = [main.get(i) for i in range(n)]
     del net
     return out
 
@@ -394,7 +403,7 @@ def district_table(communities: pd.DataFrame) -> pd.DataFrame:
             "minutes": communities["travel_time_min"].astype(float),
         }
     )
-    rows = [_district_row(name, g) for name, g in frame.groupby("district", sort=True)]
+    rows = [_district_row(str(name), g) for name, g in frame.groupby("district", sort=True)]
     rows.append(_district_row(ALL_DISTRICTS, frame))
     return pd.DataFrame(rows)
 

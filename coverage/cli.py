@@ -24,14 +24,16 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
 from coverage._errors import CoverageError, InputDataError, list_ids
 from coverage.config import DEFAULT_CONFIG, MODES, Config
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 logger = logging.getLogger("coverage")
 
@@ -82,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--district-column", default="district", help="name column of --districts-file")
     a.add_argument("--coord-system", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
-                   help="coordinate system of the communities and halls files (default wgs84)")  # fmt: skip
+                   help="coordinate system of the input files (default wgs84)")  # fmt: skip
     a.add_argument("--config", type=Path, help="TOML file with thresholds, mode and speeds")
     a.add_argument("--mode", choices=MODES, help="travel mode (overrides the config file)")
     a.add_argument("--district", action="append", metavar="NAME",
@@ -126,10 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if args.debug:
             raise
-        print(
+        print(  # noqa: T201
             f"error: cannot write or read {exc.filename or ''}: {exc.strerror or exc}",
             file=sys.stderr,
-        )  # noqa: T201
+        )
         return EXIT_OUTPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)  # noqa: T201
@@ -159,7 +161,7 @@ def _step(label: str, progress: bool) -> float:
     return time.perf_counter()
 
 
-def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
+def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from coverage.audit import audit  # noqa: PLC0415
@@ -271,11 +273,11 @@ def _subset(result: Any, names: list[str]) -> Any:  # noqa: ANN401
 
 def _print_table(table: Any, run_dir: Path) -> None:  # noqa: ANN401
     lines = [f"{'district':<34} {'communities':>11} {'covered':>8} {'share':>7} {'pop. share':>10}"]
-    for row in table.itertuples(index=False):
-        lines.append(
-            f"{str(row.district)[:34]:<34} {row.communities:>11,} {row.covered:>8,} "
-            f"{row.covered_share:>7.1%} {row.population_covered_share:>10.1%}"
-        )
+    lines += [
+        f"{str(row.district)[:34]:<34} {row.communities:>11,} {row.covered:>8,} "
+        f"{row.covered_share:>7.1%} {row.population_covered_share:>10.1%}"
+        for row in table.itertuples(index=False)
+    ]
     lines.append(f"written to {run_dir}")
     print("\n".join(lines))  # noqa: T201
 

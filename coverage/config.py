@@ -92,16 +92,17 @@ class Config:
                 problems.append(f"'{name}' must be a positive number, got {value!r}")
         if self.mode not in MODES:
             problems.append(f"'mode' must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if not isinstance(self.speeds_kph, dict):
+        speeds: object = self.speeds_kph
+        if not isinstance(speeds, dict):
             problems.append("'speeds_kph' must be a table of mode = km/h")
         else:
-            for key, value in self.speeds_kph.items():
+            for key, value in speeds.items():
                 if key not in MODES:
                     problems.append(f"unknown mode 'speeds_kph.{key}' (known: {', '.join(MODES)})")
                 elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                     problems.append(f"'speeds_kph.{key}' must be a positive number, got {value!r}")
             merged = dict(_DEFAULT_SPEEDS_KPH)
-            merged.update(self.speeds_kph)
+            merged.update(speeds)
             object.__setattr__(self, "speeds_kph", merged)
         if problems:
             msg = "invalid configuration: " + "; ".join(problems)

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 import shapely
-from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
 from coverage.config import DEFAULT_CONFIG, Config
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    from numpy.typing import NDArray
 
     from coverage.network import Network
 

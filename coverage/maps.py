@@ -13,13 +13,13 @@ import datetime as dt
 import html
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
@@ -92,6 +92,11 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def _root(m: folium.Map) -> Figure:
+    """The map's HTML page (a branca Figure)."""
+    return cast("Figure", m.get_root())
+
+
 def escape(value: object) -> str:
     """Escape any value for HTML and for JavaScript template literals.
 
@@ -129,7 +134,7 @@ def _fmt(value: object, digits: int = 1) -> str | None:
     return str(value)
 
 
-class _DomPopup(MacroElement):  # type: ignore[misc]
+class _DomPopup(MacroElement):
     """Popups and tooltips built in the browser from feature properties with ``textContent``.
 
     Data never becomes markup: whatever a name holds is shown as text. The labels are sent
@@ -169,7 +174,7 @@ class _DomPopup(MacroElement):  # type: ignore[misc]
     )
 
     def __init__(self, layer: folium.GeoJson, rows: list[tuple[str, str]]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "DomPopup"
         self.layer = layer.get_name()
         self.rows = [list(r) for r in rows]
@@ -213,11 +218,11 @@ def new_map(
         w, s, e, n = gdf.to_crs(4326).total_bounds
         m.fit_bounds([[s, w], [n, e]])
     _FullscreenControl().add_to(m)
-    m.get_root().header.add_child(Element(_POPUP_CSS))
+    _root(m).header.add_child(Element(_POPUP_CSS))
     _add_attribution(m, OSM_ATTRIBUTION)
     text = title or _LABELS[lang]["title"]
     stamp = dt.datetime.now(dt.UTC).astimezone().date().isoformat()
-    m.get_root().html.add_child(
+    _root(m).html.add_child(
         Element(
             "<div class='cp-title' style='position:fixed;top:10px;left:60px;z-index:9999;"
             "background:rgba(255,255,255,.9);padding:4px 10px;border-radius:4px;"
@@ -228,17 +233,21 @@ def new_map(
     return m
 
 
-class _MetricScale(MacroElement):  # type: ignore[misc]
+class _MetricScale(MacroElement):
     """A metric scale bar (Leaflet's own control, without the imperial bar)."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        L.control.scale({imperial: false, position: "bottomright"}).addTo({{ this._parent.get_name() }});
+        L.control.scale({imperial: false, position: "bottomright"})
+          .addTo({{ this._parent.get_name() }});
         {% endmacro %}"""
     )
 
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
 
-class _FullscreenControl(MacroElement):  # type: ignore[misc]
+
+class _FullscreenControl(MacroElement):
     """A full-screen button (our own few lines; no plugin asset to fetch)."""
 
     _template = Template(
@@ -269,8 +278,11 @@ class _FullscreenControl(MacroElement):  # type: ignore[misc]
         {% endmacro %}"""
     )
 
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
 
-class _Attribution(MacroElement):  # type: ignore[misc]
+
+class _Attribution(MacroElement):
     _template = Template(
         """{% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
@@ -278,7 +290,7 @@ class _Attribution(MacroElement):  # type: ignore[misc]
     )
 
     def __init__(self, text: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.text = escape(text)
 
 
@@ -403,7 +415,8 @@ def add_halls(
     area = pd.to_numeric(halls.get("floor_area_m2", pd.Series(np.nan, index=halls.index)),
                          errors="coerce")  # fmt: skip
     radius = np.where(area.notna(), np.clip(np.sqrt(area.fillna(0)) / 2.5, 5, 16), 7)
-    illus = halls.get("illustrative", pd.Series(False, index=halls.index)).fillna(False)
+    illus = halls.get("illustrative", pd.Series(data=False, index=halls.index))
+    illus = illus.fillna(value=False)
     illus = illus.astype(bool).to_numpy()
     keys = ["hall_id", "district", "floor_area_m2", "communities_served", "required_floor_area_m2"]
     keys = [k for k in keys if k in halls.columns]
@@ -508,7 +521,7 @@ def add_legend(
         for c, t in entries
     )
     rows += f"<div style='margin-top:4px'>- - - {escape(lab['illustrative'])}</div>"
-    m.get_root().html.add_child(
+    _root(m).html.add_child(
         Element(
             "<div class='cp-legend' style='position:fixed;bottom:30px;left:10px;z-index:9999;"
             "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;"

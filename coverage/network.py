@@ -43,10 +43,9 @@ import gzip
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
@@ -55,11 +54,15 @@ import pandas as pd
 import pyproj
 import scipy.sparse as sp
 import shapely
-from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
 from coverage._errors import NetworkError
 from coverage.config import DEFAULT_CONFIG, MODES, Config, Mode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from numpy.typing import NDArray
 
 logger = logging.getLogger(__name__)
 
@@ -317,19 +320,20 @@ def read_graph(path: Path) -> nx.MultiDiGraph:
         ``cp_modes`` (letters of the allowed modes, see :func:`way_modes`).
     """
     name = path.name.lower()
+    readers = (
+        ((".graphml", ".graphml.gz"), _read_graphml),
+        ((".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml"), _read_osm),
+        ((".gpkg", ".shp", ".geojson", ".json", ".zip"), _read_centrelines),
+    )
+    reader = next((r for ends, r in readers if name.endswith(ends)), None)
+    if reader is None:
+        msg = (
+            f"{path}: unknown network format; expected .osm, .osm.bz2, .osm.pbf, "
+            ".graphml(.gz), or a road-centre-line .gpkg/.shp/.geojson"
+        )
+        raise NetworkError(msg)
     try:
-        if name.endswith((".graphml", ".graphml.gz")):
-            G = _read_graphml(path)
-        elif name.endswith((".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")):
-            G = _read_osm(path)
-        elif name.endswith((".gpkg", ".shp", ".geojson", ".json", ".zip")):
-            G = _read_centrelines(path)
-        else:
-            msg = (
-                f"{path}: unknown network format; expected .osm, .osm.bz2, .osm.pbf, "
-                ".graphml(.gz), or a road-centre-line .gpkg/.shp/.geojson"
-            )
-            raise NetworkError(msg)
+        G = reader(path)
     except NetworkError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError, EOFError, TypeError) as exc:
@@ -377,7 +381,7 @@ def _osmnx_way_tags(extra: list[str]) -> Iterator[None]:
         ox.settings.useful_tags_way = before
 
 
-def _read_osm(path: Path) -> nx.MultiDiGraph:
+def _read_osm(path: Path) -> nx.MultiDiGraph:  # noqa: C901
     """Read an OSM file with pyosmium, keep highway ways, and build the graph with osmnx."""
     import osmium  # noqa: PLC0415
     import osmnx as ox  # noqa: PLC0415
@@ -395,6 +399,8 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:
         wanted: set[int] = set()
         keep = ["highway", "name", "oneway", "junction", "access", "ref", "maxspeed"]
         for w in osmium.FileProcessor(str(src), osmium.osm.WAY):
+            if not isinstance(w, osmium.osm.Way):
+                continue
             tags = dict(w.tags)
             modes = way_modes(tags)
             if not modes or len(w.nodes) < 2:  # noqa: PLR2004
@@ -413,7 +419,7 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:
         found: set[int] = set()
         with osmium.SimpleWriter(str(xml)) as writer:
             for n in osmium.FileProcessor(str(src), osmium.osm.NODE):
-                if n.id in wanted and n.location.valid():
+                if isinstance(n, osmium.osm.Node) and n.id in wanted and n.location.valid():
                     writer.add_node(
                         osmium.osm.mutable.Node(id=n.id, location=(n.lon, n.lat), tags={})
                     )
@@ -508,7 +514,7 @@ def _utm_crs(lon: float, lat: float) -> str:
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
-def build_routing(
+def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     G: nx.MultiDiGraph, *, config: Config | None = None, source: str = "graph"
 ) -> Network:
     """Build the routing view of a graph for the configured mode.

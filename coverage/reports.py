@@ -15,15 +15,18 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from coverage._errors import InputDataError
-from coverage.audit import AuditResult
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from coverage.audit import AuditResult
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +56,11 @@ def safe_name(name: object, *, fallback: str = "unnamed") -> str:
     '西湖区_北山'
     """
     text = unicodedata.normalize("NFC", str(name))
-    text = _UNSAFE.sub("_", text).strip().strip(".").strip("_ ")
-    text = re.sub(r"\.{2,}", ".", text)
-    if text.upper() in {"CON", "PRN", "AUX", "NUL"} or not text:
-        text = fallback if not text else f"_{text}"
-    return text[:120]
+    parts = [p.strip(" .") for p in _UNSAFE.split(text)]
+    text = "_".join(p for p in parts if p)
+    if text.upper() in {"CON", "PRN", "AUX", "NUL"}:
+        text = f"_{text}"
+    return text[:120] or fallback
 
 
 def inside(root: Path, path: Path) -> Path:
@@ -118,7 +121,11 @@ def write_text_atomic(path: Path, text: str, *, encoding: str = "utf-8") -> Path
     pathlib.Path
         The path written.
     """
-    return _atomic(path, lambda p: p.write_text(text, encoding=encoding))
+
+    def write(p: Path) -> None:
+        p.write_text(text, encoding=encoding)
+
+    return _atomic(path, write)
 
 
 def _jsonable(value: Any) -> Any:  # noqa: ANN401
@@ -200,9 +207,9 @@ def district_summary(result: AuditResult) -> dict[str, Any]:
             "count": len(halls),
             "on_network": int(halls["on_network"].sum()) if "on_network" in halls else None,
             "with_floor_area": int(adequate.notna().sum()),
-            "floor_area_adequate": int(adequate.fillna(False).astype(bool).sum()),
+            "floor_area_adequate": int((adequate == True).sum()),  # noqa: E712 (NA is not True)
             "illustrative": int(
-                halls.get("illustrative", pd.Series(False)).fillna(False).astype(bool).sum()
+                halls.get("illustrative", pd.Series(dtype=bool)).eq(other=True).sum()
             ),
         },
         "rules": {

@@ -97,7 +97,7 @@ def test_points_far_outside_the_network_are_an_input_error(grid_net):
 
 
 def test_missing_column_names_the_reader(grid_net):
-    with pytest.raises(MissingColumnError, match="'kind'.*read_communities"):
+    with pytest.raises(MissingColumnError, match=r"'kind'.*read_communities"):
         audit(grid_communities().drop(columns="kind"), grid_halls(), grid_net)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import osmnx as ox
 import pandas as pd
 import pytest
 
@@ -72,8 +73,6 @@ def _user_files(tmp_path):
             "lat": halls.geometry.y,
         }
     ).to_csv(tmp_path / "halls.csv", index=False)
-    import osmnx as ox
-
     ox.save_graphml(grid_graph(), tmp_path / "grid.graphml")
     return tmp_path / "社区.csv", tmp_path / "halls.csv", tmp_path / "grid.graphml"
 
@@ -191,3 +190,34 @@ def test_config_file_is_used(tmp_path):
     )
     table = pd.read_csv(out / "社区" / "summary.csv", encoding="utf-8-sig").set_index("district")
     assert table.loc["(all)", "covered"] == 5  # B at 16 min is now inside its circle
+
+
+def test_district_names_cannot_escape_the_output_folder(tmp_path):
+    com, halls, net = _user_files(tmp_path)
+    frame = pd.read_csv(com, encoding="utf-8-sig")
+    frame["所属区县"] = ["../../etc", "../../etc", "西湖区/北山", "..", "西湖区/北山"]
+    frame.to_csv(com, index=False, encoding="utf-8-sig")
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "audit",
+                "--communities",
+                str(com),
+                "--halls",
+                str(halls),
+                "--network",
+                str(net),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == EXIT_OK
+    )
+    written = sorted(p.relative_to(out).parts[1] for p in out.glob("*/*") if p.is_dir())
+    assert written == ["etc", "unnamed", "西湖区_北山"]
+    assert not (tmp_path / "etc").exists()
+    for folder in written:
+        summary = json.loads((out / "社区" / folder / "summary.json").read_text(encoding="utf-8"))
+        assert summary["folder"] == folder

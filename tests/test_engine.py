@@ -202,7 +202,7 @@ def test_nearest_hall_times_agree_with_networkx(sample_fixture, request):
     reachable = np.isfinite(theirs)
     assert (np.isfinite(ours) == reachable).all()
     diff = np.abs(ours[reachable] - theirs[reachable])
-    print(f"{sample_fixture}: {reachable.sum()} reachable, max |diff| = {diff.max():.2e} s")
+    print(f"{sample_fixture}: {reachable.sum()} reachable, max |diff| = {diff.max():.2e} s")  # noqa: T201
     assert diff.max() < 1e-6
 
 

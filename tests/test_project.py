@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import tomllib
 from pathlib import Path
@@ -11,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```(?:bash|sh)\n(.*?)```", text, re.S)
+    block = re.search(r"```(?:bash|sh)\n(.*?)```", text, re.DOTALL)
     assert block, "README must open with a code block of set-up commands"
     return [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
 
@@ -27,8 +29,8 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_second():
 
 def test_no_coverage_py_anywhere():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    deps = meta["project"]["dependencies"] + sum(
-        meta["project"]["optional-dependencies"].values(), []
+    deps = meta["project"]["dependencies"] + functools.reduce(
+        operator.iadd, meta["project"]["optional-dependencies"].values(), []
     )
     names = {re.split(r"[<>=\[; ]", d)[0].lower() for d in deps}
     assert "coverage" not in names
