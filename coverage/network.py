@@ -46,6 +46,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
 import networkx as nx
@@ -336,7 +337,10 @@ def read_graph(path: Path) -> nx.MultiDiGraph:
         G = reader(path)
     except NetworkError:
         raise
-    except (OSError, ValueError, KeyError, RuntimeError, EOFError, TypeError) as exc:
+    except (
+        OSError, ValueError, KeyError, RuntimeError, EOFError, TypeError, ParseError,
+        nx.NetworkXError,
+    ) as exc:  # fmt: skip
         msg = f"{path}: cannot read this network file ({type(exc).__name__}: {exc})"
         raise NetworkError(msg) from None
     if G.number_of_edges() == 0:

@@ -1,0 +1,167 @@
+"""Networks from every supported source, mode rules, and clear errors for bad files."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import shutil
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pyproj
+import pytest
+import shapely
+
+from coverage._errors import NetworkError
+from coverage.config import Config
+from coverage.engine import nearest_facility, snap
+from coverage.network import download_network, load_network, way_modes
+from coverage.samples import sample_path
+from coverage.testing import grid_graph, grid_points
+
+XIHU_BZ2 = sample_path("hangzhou-xihu", "network").parent / "hangzhou_xihu_2015-02.osm.bz2"
+
+
+def test_osm_bz2_and_pbf_give_the_same_walk_network():
+    bz = load_network(XIHU_BZ2)
+    pbf = load_network(sample_path("hangzhou-xihu", "network"))
+    assert bz.n_nodes == pbf.n_nodes
+    assert len(bz.seg_u) == len(pbf.seg_u)
+    assert bz.seg_length_m.sum() == pytest.approx(pbf.seg_length_m.sum(), rel=1e-9)
+    # footways are part of the walking network of the raw OSM extract
+    hw = {d.get("highway") for _, _, d in pbf.G.edges(data=True)}
+    assert "footway" in hw
+
+
+def test_modes_differ_on_real_osm():
+    walk = load_network(sample_path("hangzhou-xihu", "network"), mode="walk")
+    drive = walk.with_mode("drive")
+    # footways and pedestrian streets are closed to cars; one-way streets only one way
+    assert walk.seg_length_m.sum() > drive.seg_length_m.sum()
+    assert np.isinf(drive.seg_bwd_s).any()
+    assert not np.isinf(walk.seg_bwd_s).any()
+    assert drive.speed_kph == 30.0
+
+
+def test_plain_and_gzipped_graphml(tmp_path):
+    G = grid_graph()
+    plain = tmp_path / "g.graphml"
+    ox.save_graphml(G, plain)
+    gz = tmp_path / "g.graphml.gz"
+    with plain.open("rb") as src, gzip.open(gz, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    a, b = load_network(plain), load_network(gz)
+    assert a.n_nodes == b.n_nodes == 25
+    assert a.csr.nnz == b.csr.nnz == 80
+
+
+def test_road_centreline_file(tmp_path):
+    G = grid_graph()
+    lines = [
+        shapely.LineString([(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])])
+        for u, v in G.edges() if u < v
+    ]  # fmt: skip
+    gdf = gpd.GeoDataFrame({"name": [f"r{i}" for i in range(len(lines))]}, geometry=lines, crs=4326)
+    path = tmp_path / "roads.gpkg"
+    gdf.to_crs(32651).to_file(path, engine="pyogrio")  # a projected file: converted on load
+    net = load_network(path)
+    assert net.n_nodes == 25
+    r = nearest_facility(net, snap(net, grid_points([(4, 4)])), snap(net, grid_points([(0, 0)])))
+    # lengths are measured on the ellipsoid: the 8 edges from (4, 4) to (0, 0), by pyproj.Geod
+    geod = pyproj.Geod(ellps="WGS84")
+    path = [24, 23, 22, 21, 20, 15, 10, 5, 0]  # along row 4, then down column 0
+    xs = [G.nodes[n]["x"] for n in path]
+    ys = [G.nodes[n]["y"] for n in path]
+    metres = geod.line_length(xs, ys)
+    assert 2398 < metres < 2400  # UTM grid metres are 0.05 % longer than ground metres here
+    assert r.time_s[0] == pytest.approx(metres / (4.5 / 3.6), abs=1e-6)
+
+
+def test_speeds_come_from_config():
+    cfg = Config(speeds_kph={"ebike": 15.0})
+    net = load_network(grid_graph(), mode="ebike", config=cfg)
+    assert net.speed_kph == 15.0
+    assert net.csr[0, 1] == pytest.approx(300 / (15 / 3.6))
+
+
+@pytest.mark.parametrize(
+    ("tags", "modes"),
+    [
+        ({"highway": "residential"}, "wbd"),
+        ({"highway": "footway"}, "w"),
+        ({"highway": "footway", "bicycle": "yes"}, "wb"),
+        ({"highway": "steps"}, "w"),
+        ({"highway": "motorway"}, "d"),
+        ({"highway": "trunk_link"}, "bd"),
+        ({"highway": "cycleway"}, "wb"),
+        ({"highway": "service", "access": "private"}, ""),
+        ({"highway": "service", "access": "private", "foot": "yes"}, "w"),
+        ({"highway": "residential", "foot": "no"}, "bd"),
+        ({"highway": "construction"}, ""),
+        ({"highway": "pedestrian", "area": "yes"}, ""),
+        ({"building": "yes"}, ""),
+    ],
+)
+def test_way_modes(tags, modes):
+    assert way_modes(tags) == modes
+
+
+def test_missing_file_is_a_network_error(tmp_path):
+    with pytest.raises(NetworkError, match="network file not found"):
+        load_network(tmp_path / "nope.osm.pbf")
+
+
+def test_unknown_format(tmp_path):
+    p = tmp_path / "roads.docx"
+    p.write_text("x", encoding="utf-8")
+    with pytest.raises(NetworkError, match="unknown network format"):
+        load_network(p)
+
+
+def test_truncated_osm_file(tmp_path):
+    src = XIHU_BZ2
+    raw = bz2.decompress(src.read_bytes())
+    p = tmp_path / "cut.osm"
+    p.write_bytes(raw[: len(raw) // 3])
+    with pytest.raises(NetworkError, match=r"cut\.osm"):
+        load_network(p)
+
+
+def test_not_a_network(tmp_path):
+    p = tmp_path / "nothing.osm"
+    p.write_text(
+        "<?xml version='1.0'?><osm version='0.6'><node id='1' lat='30' lon='120'/>"
+        "<way id='2'><nd ref='1'/><tag k='building' v='yes'/></way></osm>",
+        encoding="utf-8",
+    )
+    with pytest.raises(NetworkError, match="no highway ways found"):
+        load_network(p)
+
+
+def test_garbage_graphml(tmp_path):
+    p = tmp_path / "bad.graphml"
+    p.write_text("this is not xml", encoding="utf-8")
+    with pytest.raises(NetworkError, match=r"bad\.graphml: cannot read"):
+        load_network(p)
+
+
+def test_graph_without_coordinates():
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    G.add_edge(1, 2, length=10.0)
+    with pytest.raises(NetworkError, match="'x' and 'y'"):
+        load_network(G)
+
+
+def test_components_are_counted(hangzhou_net):
+    s = hangzhou_net.summary()
+    assert s["nodes"] == 14469
+    assert s["components"] > 1  # closing car-only tunnels to walkers cuts off some pieces
+    assert s["largest_component_nodes"] > 0.95 * s["nodes"]
+
+
+@pytest.mark.web
+def test_download_by_place_name():
+    net = download_network("Vaduz, Liechtenstein", mode="walk")
+    assert net.n_nodes > 100
