@@ -364,14 +364,11 @@ def _hall_table(
     adequate[area.isna()] = pd.NA
     out["floor_area_adequate"] = adequate
     out["floor_area_gap_m2"] = np.where(area.isna(), np.nan, np.maximum(need - area, 0).round(1))
-    # the district a hall serves: the most common district of its communities
+    # the district a hall serves: where most of its communities are (ties: first by name)
     districts = com["district"].to_numpy(object)[facility >= 0]
-    frame = pd.DataFrame({"h": served, "d": districts})
-    main: dict[Any, Any] = (
-        frame.groupby("h")["d"].agg(lambda s: s.value_counts().index[0]).to_dict()
-        if len(frame)
-        else {}
-    )
+    pairs = pd.DataFrame({"h": served, "d": districts}).value_counts().reset_index(name="n")
+    pairs = pairs.sort_values(["h", "n", "d"], ascending=[True, False, True])
+    main = pairs.drop_duplicates("h").set_index("h")["d"].to_dict()
     out["district"] = [main.get(i) for i in range(n)]
     del net
     return out
@@ -393,46 +390,60 @@ def district_table(communities: pd.DataFrame) -> pd.DataFrame:
         ``population_covered_share``, the same counts for ``urban_*`` and ``rural_*``
         communities, and ``median_travel_time_min``, ``max_travel_time_min`` (minutes).
     """
-    frame = pd.DataFrame(
-        {
-            "district": communities["district"].astype(str),
-            "kind": communities["kind"].astype(str),
-            "population": communities["population"].astype(float),
-            "covered": communities["covered"].astype(bool),
-            "status": communities["status"],
-            "minutes": communities["travel_time_min"].astype(float),
-        }
-    )
-    rows = [_district_row(str(name), g) for name, g in frame.groupby("district", sort=True)]
-    rows.append(_district_row(ALL_DISTRICTS, frame))
-    return pd.DataFrame(rows)
-
-
-def _share(num: float, den: float) -> float:
-    return float(num / den) if den else float("nan")
-
-
-def _district_row(name: str, g: pd.DataFrame) -> dict[str, Any]:
-    row: dict[str, Any] = {"district": name}
-    row["communities"] = len(g)
-    row["covered"] = int(g["covered"].sum())
-    row["not_covered"] = int((g["status"] == STATUS_NOT_COVERED).sum())
-    row["unreachable"] = int((g["status"] == STATUS_UNREACHABLE).sum())
-    row["covered_share"] = _share(row["covered"], len(g))
-    row["population"] = float(g["population"].sum())
-    row["population_covered"] = float(g.loc[g["covered"], "population"].sum())
-    row["population_covered_share"] = _share(row["population_covered"], row["population"])
-    for kind in ("urban", "rural"):
-        k = g[g["kind"] == kind]
-        row[f"{kind}_communities"] = len(k)
-        row[f"{kind}_covered"] = int(k["covered"].sum())
-        row[f"{kind}_covered_share"] = _share(row[f"{kind}_covered"], len(k))
-        row[f"{kind}_population"] = float(k["population"].sum())
-        row[f"{kind}_population_covered"] = float(k.loc[k["covered"], "population"].sum())
-        row[f"{kind}_population_covered_share"] = _share(
-            row[f"{kind}_population_covered"], row[f"{kind}_population"]
+    kind = communities["kind"].astype(str).to_numpy()
+    covered = communities["covered"].astype(bool).to_numpy()
+    status = communities["status"].to_numpy()
+    pop = communities["population"].astype(float).to_numpy()
+    cols: dict[str, np.ndarray] = {
+        "communities": np.ones(len(kind)),
+        "covered": covered,
+        "not_covered": status == STATUS_NOT_COVERED,
+        "unreachable": status == STATUS_UNREACHABLE,
+        "population": pop,
+        "population_covered": pop * covered,
+    }
+    for k in ("urban", "rural"):
+        is_k = kind == k
+        cols[f"{k}_communities"] = is_k
+        cols[f"{k}_covered"] = is_k & covered
+        cols[f"{k}_population"] = pop * is_k
+        cols[f"{k}_population_covered"] = pop * (is_k & covered)
+    frame = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in cols.items()})
+    frame["district"] = communities["district"].astype(str).to_numpy()
+    frame["minutes"] = communities["travel_time_min"].astype(float).to_numpy()
+    sums = frame.drop(columns="minutes").groupby("district", sort=True).sum()
+    sums.loc[ALL_DISTRICTS] = frame.drop(columns=["district", "minutes"]).sum()
+    by = frame.groupby("district", sort=True)["minutes"]
+    median = pd.concat([by.median(), pd.Series({ALL_DISTRICTS: frame["minutes"].median()})])
+    longest = pd.concat([by.max(), pd.Series({ALL_DISTRICTS: frame["minutes"].max()})])
+    out = pd.DataFrame(index=sums.index)
+    counts = ["communities", "covered", "not_covered", "unreachable"]
+    for k in counts + [f"{k}_{c}" for k in ("urban", "rural") for c in ("communities", "covered")]:
+        out[k] = sums[k].astype(int)
+    out.insert(4, "covered_share", _share(sums["covered"], sums["communities"]))
+    out.insert(5, "population", sums["population"])
+    out.insert(6, "population_covered", sums["population_covered"])
+    out.insert(7, "population_covered_share",
+               _share(sums["population_covered"], sums["population"]))  # fmt: skip
+    for k in ("urban", "rural"):
+        out[f"{k}_covered_share"] = _share(sums[f"{k}_covered"], sums[f"{k}_communities"])
+        out[f"{k}_population"] = sums[f"{k}_population"]
+        out[f"{k}_population_covered"] = sums[f"{k}_population_covered"]
+        out[f"{k}_population_covered_share"] = _share(
+            sums[f"{k}_population_covered"], sums[f"{k}_population"]
         )
-    minutes = g["minutes"].dropna()
-    row["median_travel_time_min"] = round(float(minutes.median()), 2) if len(minutes) else np.nan
-    row["max_travel_time_min"] = round(float(minutes.max()), 2) if len(minutes) else np.nan
-    return row
+    out["median_travel_time_min"] = median.round(2)
+    out["max_travel_time_min"] = longest.round(2)
+    order = ["communities", "covered", "not_covered", "unreachable", "covered_share",
+             "population", "population_covered", "population_covered_share"]  # fmt: skip
+    per_kind = ("communities", "covered", "covered_share", "population", "population_covered",
+                "population_covered_share")  # fmt: skip
+    for k in ("urban", "rural"):
+        order += [f"{k}_{c}" for c in per_kind]
+    order += ["median_travel_time_min", "max_travel_time_min"]
+    return out[order].rename_axis("district").reset_index()
+
+
+def _share(num: pd.Series, den: pd.Series) -> pd.Series:
+    """Num / den, NaN where den is 0."""
+    return (num / den.where(den > 0)).astype(float)

@@ -179,6 +179,7 @@ class Network:
     csr: sp.csr_matrix
     component: NDArray[np.int64]
     source: str
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _tree: shapely.STRtree | None = field(default=None, repr=False)
     _csr_t: sp.csr_matrix | None = field(default=None, repr=False)
 

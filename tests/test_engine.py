@@ -227,3 +227,26 @@ def test_snap_uses_edges_not_only_nodes(hangzhou_net):
 def test_grid_xy_round_trip():
     p = grid_points([(1, 2)]).to_crs(GRID_CRS).iloc[0]
     assert (p.x, p.y) == pytest.approx(grid_xy(1, 2))
+
+
+def test_snap_index_agrees_with_an_rtree_nearest_query(hangzhou_net):
+    """The k-d tree over road pieces finds the same distance as shapely's STRtree."""
+    rng = np.random.default_rng(3)
+    w, s, e, n = shapely.total_bounds(hangzhou_net.seg_geom)
+    xy = np.column_stack(
+        [rng.uniform(w - 2000, e + 2000, 3000), rng.uniform(s - 2000, n + 2000, 3000)]
+    )
+    pts = shapely.points(xy)
+    ours = snap(
+        hangzhou_net, gpd.GeoSeries(pts, crs=hangzhou_net.crs), config=Config(max_snap_m=1e9)
+    )
+    tree = shapely.STRtree(hangzhou_net.seg_geom)
+    (_, idx), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    np.testing.assert_allclose(ours.dist_m, dist, atol=1e-6)
+    # where the nearest road is unique, it is the same road, at the same position
+    same = ours.seg == idx
+    assert same.mean() > 0.99
+    expected = shapely.line_locate_point(
+        hangzhou_net.seg_geom[idx[same]], pts[same], normalized=True
+    )
+    np.testing.assert_allclose(ours.frac[same], expected, atol=1e-6)
