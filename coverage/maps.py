@@ -19,9 +19,12 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+import shapely.geometry
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from coverage._errors import InputDataError
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
 from coverage.samples import OSM_ATTRIBUTION
 
@@ -60,6 +63,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "required": "所需面积 (m²)",
         "served": "服务社区数",
         "title": "社区服务中心覆盖评估",
+        "search": "搜索社区名称",
+        "proposed": "建议新增服务中心 (一站多居)",
+        "members": "服务社区",
+        "needed": "所需面积 (m²)",
+        "assignments": "服务关系",
         "legend": "图例",
     },
     "en": {
@@ -87,6 +95,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "required": "Required area (m²)",
         "served": "Communities served",
         "title": "Community service hall coverage audit",
+        "search": "Search community name",
+        "proposed": "Proposed shared halls",
+        "members": "Communities",
+        "needed": "Floor area needed (m²)",
+        "assignments": "Assignments",
         "legend": "Legend",
     },
 }
@@ -187,11 +200,87 @@ _POPUP_CSS = (
 )
 
 
+Basemap = Literal["osm", "amap", "amap-satellite", "tianditu", "blank"]
+
+#: Tianditu (天地图) vector tiles and Chinese labels; needs a key from lbs.tianditu.gov.cn.
+_TIANDITU = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+    "&TILECOL={x}&tk={key}"
+)
+
+
+def _add_basemap(m: folium.Map, basemap: Basemap, tianditu_key: str | None) -> None:
+    """Add the background tiles (xyzservices providers where they exist)."""
+    import xyzservices.providers as xyz  # noqa: PLC0415
+
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+    elif basemap in {"amap", "amap-satellite"}:
+        tp = xyz.Gaode.Normal if basemap == "amap" else xyz.Gaode.Satellite
+        url = tp["url"].replace("http://", "https://")
+        folium.TileLayer(url, attr=tp["html_attribution"], name=tp["name"],
+                         max_zoom=tp.get("max_zoom", 18)).add_to(m)  # fmt: skip
+    elif basemap == "tianditu":
+        if not tianditu_key:
+            msg = "the Tianditu basemap needs a key: tianditu_key='...' (lbs.tianditu.gov.cn)"
+            raise InputDataError(msg)
+        for layer, label in (("vec", "天地图"), ("cva", "天地图注记")):
+            folium.TileLayer(
+                _TIANDITU.format(layer=layer, key=tianditu_key, s="{s}", x="{x}", y="{y}", z="{z}"),
+                attr="&copy; 天地图 Tianditu", name=label, subdomains="01234567",
+                overlay=layer == "cva", max_zoom=18,
+            ).add_to(m)  # fmt: skip
+    elif basemap != "blank":
+        msg = f"unknown basemap {basemap!r}; use osm, amap, amap-satellite, tianditu or blank"
+        raise InputDataError(msg)
+
+
+def display_crs(m: folium.Map) -> str:
+    """Coordinate system overlays must be drawn in on this map: ``"gcj02"`` on Amap tiles.
+
+    Parameters
+    ----------
+    m
+        A map made by :func:`new_map`.
+
+    Returns
+    -------
+    str
+        ``"gcj02"`` or ``"wgs84"``.
+    """
+    return str(getattr(m, "_cp_coord_system", "wgs84"))
+
+
+def to_display(m: folium.Map, geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Geometries in EPSG:4326, shifted into GCJ-02 when the map shows Amap tiles.
+
+    Parameters
+    ----------
+    m
+        The map.
+    geometry
+        Geometries in any CRS.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        Geometries ready to draw on ``m``.
+    """
+    geo = geometry.to_crs(4326)
+    if display_crs(m) == "gcj02":
+        from coverage.coords import transform_geometry  # noqa: PLC0415
+
+        geo = transform_geometry(geo, "wgs84", "gcj02")
+    return geo
+
+
 def new_map(
     gdf: gpd.GeoDataFrame | None = None,
     *,
     title: str | None = None,
-    tiles: str | None = "OpenStreetMap",
+    basemap: Basemap = "osm",
+    tianditu_key: str | None = None,
     lang: Lang = "zh",
 ) -> folium.Map:
     """A base map fitted to a frame, with scale bar, full-screen button, title and attribution.
@@ -202,8 +291,13 @@ def new_map(
         Frame whose bounds the map fits (any CRS); ``None`` shows Hangzhou.
     title
         Title shown at the top with today's date.
-    tiles
-        A folium tile name, or ``None`` for a blank background.
+    basemap
+        ``"osm"`` (OpenStreetMap, default), ``"amap"`` / ``"amap-satellite"`` (高德; GCJ-02
+        tiles: every overlay added by this module is shifted into GCJ-02 so it lines up),
+        ``"tianditu"`` (天地图; needs ``tianditu_key``) or ``"blank"`` (no tiles: the map needs
+        no network at all).
+    tianditu_key
+        Tianditu API key.
     lang
         ``"zh"`` or ``"en"`` labels.
 
@@ -212,11 +306,13 @@ def new_map(
     folium.Map
         The map.
     """
-    m = folium.Map(location=[30.27, 120.15], zoom_start=12, tiles=tiles)
-    _MetricScale().add_to(m)
+    m = folium.Map(location=[30.27, 120.15], zoom_start=12, tiles=None)
+    m._cp_coord_system = "gcj02" if basemap.startswith("amap") else "wgs84"  # type: ignore[attr-defined]  # noqa: SLF001
+    _add_basemap(m, basemap, tianditu_key)
     if gdf is not None and len(gdf):
-        w, s, e, n = gdf.to_crs(4326).total_bounds
-        m.fit_bounds([[s, w], [n, e]])
+        w, s_, e, n = to_display(m, gdf.geometry).total_bounds
+        m.fit_bounds([[s_, w], [n, e]])
+    _MetricScale().add_to(m)
     _FullscreenControl().add_to(m)
     _root(m).header.add_child(Element(_POPUP_CSS))
     _add_attribution(m, OSM_ATTRIBUTION)
@@ -298,8 +394,10 @@ def _add_attribution(m: folium.Map, text: str) -> None:
     _Attribution(text).add_to(m)
 
 
-def _points_geojson(gdf: gpd.GeoDataFrame, props: dict[str, list[Any]]) -> dict[str, Any]:
-    pts = gdf.geometry.to_crs(4326)
+def _points_geojson(
+    m: folium.Map, gdf: gpd.GeoDataFrame, props: dict[str, list[Any]]
+) -> dict[str, Any]:
+    pts = to_display(m, gdf.geometry)
     feats = []
     for i, p in enumerate(pts):
         feats.append(
@@ -360,7 +458,7 @@ def add_communities(
         ]
         color = STATUS_COLORS[status]
         layer = folium.GeoJson(
-            _points_geojson(part, props),
+            _points_geojson(m, part, props),
             name=f"{lab['communities']}: {lab[status]} ({len(part)})",
             marker=folium.CircleMarker(
                 radius=radius, fill=True, fill_opacity=0.85, weight=1, color="#333333"
@@ -369,6 +467,7 @@ def add_communities(
         )
         layer.add_to(m)
         _DomPopup(layer, rows).add_to(m)
+        m._cp_search = [*getattr(m, "_cp_search", []), layer]  # type: ignore[attr-defined]  # noqa: SLF001
     return m
 
 
@@ -377,6 +476,7 @@ _ROW_LABEL = {
     "kind": "kind", "population": "population", "travel_time_min": "minutes",
     "threshold_min": "threshold", "nearest_hall_name": "nearest", "floor_area_m2": "floor_area",
     "communities_served": "served", "required_floor_area_m2": "required",
+    "site_id": "id", "members": "members", "floor_area_needed_m2": "needed",
 }  # fmt: skip
 
 
@@ -430,7 +530,7 @@ def add_halls(
     props["r"] = radius.tolist()
     props["ill"] = illus.tolist()
     layer = folium.GeoJson(
-        _points_geojson(halls, props),
+        _points_geojson(m, halls, props),
         name=escape(name) if name else f"{lab['halls']} ({len(halls)})",
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, color="#ffffff"),
         style_function=lambda f: {
@@ -472,9 +572,9 @@ def add_districts(
         The map.
     """
     m = m or new_map(districts, lang=lang)
-    gdf = districts.to_crs(4326)
     frame = gpd.GeoDataFrame(
-        {"label": [escape(v) for v in gdf[name_column]]}, geometry=gdf.geometry.simplify(0.0001)
+        {"label": [escape(v) for v in districts[name_column]]},
+        geometry=to_display(m, districts.geometry).simplify(0.0001),
     )
     folium.GeoJson(
         json.loads(frame.to_json()),
@@ -487,6 +587,153 @@ def add_districts(
         },
         tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
     ).add_to(m)
+    return m
+
+
+class _SearchControl(MacroElement):
+    """A search box: type part of a community name, pick a match, the map zooms to it."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map, layers) {
+          var Ctl = L.Control.extend({
+            options: {position: "topleft"},
+            onAdd: function () {
+              var div = L.DomUtil.create("div", "leaflet-bar cp-search");
+              div.style.cssText = "background:#fff;padding:4px";
+              var input = L.DomUtil.create("input", "", div);
+              input.type = "search";
+              input.placeholder = {{ this.placeholder|tojson }};
+              input.style.width = "180px";
+              var list = L.DomUtil.create("div", "cp-search-list", div);
+              L.DomEvent.disableClickPropagation(div);
+              L.DomEvent.disableScrollPropagation(div);
+              input.addEventListener("input", function () {
+                while (list.firstChild) { list.removeChild(list.firstChild); }
+                var q = input.value.trim().toLowerCase(), n = 0;
+                if (!q) { return; }
+                layers.forEach(function (g) {
+                  g.eachLayer(function (l) {
+                    var t = String(l.feature.properties.title || "");
+                    if (n < 10 && t.toLowerCase().indexOf(q) >= 0) {
+                      n++;
+                      var a = document.createElement("a");
+                      a.href = "#";
+                      a.textContent = t;
+                      a.style.cssText = "display:block;padding:2px 4px";
+                      a.addEventListener("click", function (e) {
+                        e.preventDefault();
+                        if (!map.hasLayer(g)) { map.addLayer(g); }
+                        map.setView(l.getLatLng(), Math.max(map.getZoom(), 16));
+                        l.fire("click", {latlng: l.getLatLng()}, true);
+                      });
+                      list.appendChild(a);
+                    }
+                  });
+                });
+              });
+              return div;
+            }
+          });
+          map.addControl(new Ctl());
+        })({{ this._parent.get_name() }}, [{{ this.layers|join(", ") }}]);
+        {% endmacro %}"""
+    )
+
+    def __init__(self, layers: list[folium.GeoJson], placeholder: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "SearchControl"
+        self.layers = [layer.get_name() for layer in layers]
+        self.placeholder = placeholder
+
+
+def add_search(m: folium.Map, *, lang: Lang = "zh") -> folium.Map:
+    """Add a search box over the community layers already on the map.
+
+    Parameters
+    ----------
+    m
+        A map with community layers (see :func:`add_communities`).
+    lang
+        ``"zh"`` or ``"en"`` labels.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    layers = getattr(m, "_cp_search", [])
+    if layers:
+        _SearchControl(layers, _LABELS[lang]["search"]).add_to(m)
+    return m
+
+
+PROPOSAL_COLOR = "#ff7f00"
+
+
+def add_proposals(
+    proposals: gpd.GeoDataFrame,
+    assignments: gpd.GeoDataFrame | None = None,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    site_column: str = "site_id",
+) -> folium.Map:
+    """Add proposed (shared) halls, with a line to each community they would serve.
+
+    Parameters
+    ----------
+    proposals
+        Proposed sites: ``site_id`` (or ``site_column``), optional ``name``, ``members``
+        (count), ``population``, ``floor_area_needed_m2`` (m²); points, any CRS.
+    assignments
+        Communities (points, any CRS) with a ``site_column`` naming the proposed site each
+        is assigned to (others are ignored); draws the 一站多居 groups as lines.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    site_column
+        Column holding the site identifier in both frames.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(proposals, lang=lang)
+    lab = _LABELS[lang]
+    if assignments is not None and len(assignments) and len(proposals):
+        sites = to_display(m, proposals.set_index(site_column).geometry)
+        chosen = assignments[assignments[site_column].isin(sites.index)]
+        homes = to_display(m, chosen.geometry)
+        ends = sites.loc[chosen[site_column]].to_numpy()
+        lines = [
+            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(
+                shapely.LineString([(a.x, a.y), (b.x, b.y)]))}
+            for a, b in zip(homes, ends, strict=True)
+        ]  # fmt: skip
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": lines},
+            name=f"{lab['assignments']} ({len(lines)})",
+            style_function=lambda _f: {"color": PROPOSAL_COLOR, "weight": 1.5, "opacity": 0.7},
+        ).add_to(m)
+    keys = [k for k in (site_column, "members", "population", "floor_area_needed_m2")
+            if k in proposals.columns]  # fmt: skip
+    props: dict[str, list[Any]] = {k: [_fmt(v) for v in proposals[k]] for k in keys}
+    names = proposals["name"] if "name" in proposals.columns else proposals[site_column]
+    props["title"] = [_fmt(v) for v in names]
+    props["tip"] = props["title"]
+    props["note"] = [None] * len(proposals)
+    layer = folium.GeoJson(
+        _points_geojson(m, proposals, props),
+        name=f"{lab['proposed']} ({len(proposals)})",
+        marker=folium.CircleMarker(radius=9, fill=True, fill_opacity=0.95, color="#000000"),
+        style_function=lambda _f: {"fillColor": PROPOSAL_COLOR, "weight": 2},
+    )
+    layer.add_to(m)
+    rows = [(k, lab.get(_ROW_LABEL.get(k, k), k)) for k in keys]
+    _DomPopup(layer, rows).add_to(m)
     return m
 
 
@@ -539,7 +786,10 @@ def coverage_map(
     m: folium.Map | None = None,
     lang: Lang = "zh",
     title: str | None = None,
-    tiles: str | None = "OpenStreetMap",
+    basemap: Basemap = "osm",
+    tianditu_key: str | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
+    assignments: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The full audit map: districts, communities by status, halls, legend, layer control.
 
@@ -555,8 +805,14 @@ def coverage_map(
         ``"zh"`` or ``"en"`` labels.
     title
         Map title.
-    tiles
-        Folium tile name or ``None`` for a blank background.
+    basemap
+        ``"osm"``, ``"amap"``, ``"amap-satellite"``, ``"tianditu"`` or ``"blank"`` (see
+        :func:`new_map`).
+    tianditu_key
+        Tianditu API key (for ``basemap="tianditu"``).
+    proposals, assignments
+        Optional proposed halls and the communities assigned to them
+        (see :func:`add_proposals`).
 
     Returns
     -------
@@ -573,12 +829,19 @@ def coverage_map(
     >>> "not covered (1)" in m.get_root().render()
     True
     """
-    m = m or new_map(result.communities, title=title, tiles=tiles, lang=lang)
+    m = m or new_map(
+        result.communities, title=title, basemap=basemap, tianditu_key=tianditu_key, lang=lang
+    )
     if districts is not None and len(districts):
         add_districts(districts, m=m, lang=lang)
     add_communities(result, m=m, lang=lang)
     add_halls(result, m=m, lang=lang)
-    add_legend(m, lang=lang)
+    extra = []
+    if proposals is not None:
+        add_proposals(proposals, assignments, m=m, lang=lang)
+        extra.append((PROPOSAL_COLOR, _LABELS[lang]["proposed"]))
+    add_search(m, lang=lang)
+    add_legend(m, lang=lang, extra=extra)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -594,7 +857,7 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
         Output ``.html`` path.
     offline
         Inline Leaflet and every other script and stylesheet, so the file opens with no
-        network connection (map tiles aside: a map made with ``tiles=None`` needs nothing).
+        network connection (map tiles aside: a map with ``basemap="blank"`` needs nothing).
         With ``False`` the page links to the usual CDN addresses.
 
     Returns
