@@ -58,8 +58,11 @@ class Config:
     metric_crs
         Projected CRS used for distances (e.g. ``"EPSG:32650"``); ``None`` picks the UTM zone
         of the network.
+    use_cache
+        Cache parsed networks on disk; later loads of the same unchanged file read the cache.
     cache_dir
-        Folder for cached networks; ``None`` disables the cache.
+        Folder of the network cache; ``None`` uses ``$COVERAGE_PLANNER_CACHE``, else
+        ``~/.cache/coverage-planner``.
     verbose
         Show progress bars on long steps.
     """
@@ -73,6 +76,7 @@ class Config:
     floor_area_m2_per_100_households: float = 30.0
     persons_per_household: float = 2.5
     metric_crs: str | None = None
+    use_cache: bool = True
     cache_dir: str | None = None
     verbose: bool = False
 

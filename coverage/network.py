@@ -39,8 +39,12 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import dataclasses
 import gzip
+import hashlib
+import json
 import logging
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -124,14 +128,185 @@ def way_modes(tags: dict[str, str]) -> str:
     return modes
 
 
+#: Bits of the per-edge mode mask.
+_MODE_BIT = {"walk": 1, "bike": 2, "ebike": 2, "drive": 4}
+#: Version of the cache file layout; bump when EdgeTable changes.
+CACHE_VERSION = 1
+
+
+@dataclass
+class EdgeTable:
+    """A network as flat arrays: the form that is cached on disk and routed on.
+
+    Attributes
+    ----------
+    node_ids
+        Node keys (int64 where all keys are integers, else strings).
+    lon, lat
+        Node coordinates, degrees (EPSG:4326).
+    u, v
+        Indices (into ``node_ids``) of each directed edge's end nodes; no self-loops.
+    length_m
+        Edge length, metres (NaN where the source gave none: measured from the geometry).
+    geom_coords, geom_index
+        Edge geometries as coordinates (degrees) and the edge each coordinate belongs to
+        (:func:`shapely.linestrings` rebuilds them).
+    modes
+        Bit mask of the modes allowed on each edge: 1 walk, 2 bike/e-bike, 4 drive.
+    bike_twoway
+        One-way edges that cyclists may ride both ways.
+    speed_kph
+        Edge speed where the source gives one (drive only), km/h; NaN otherwise.
+    name
+        Street names ("" where none).
+    oneway
+        Edge marked one-way by the source.
+    meta
+        Graph attributes (source, licence, name).
+    """
+
+    node_ids: NDArray[Any]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    length_m: NDArray[np.float64]
+    geom_coords: NDArray[np.float64]
+    geom_index: NDArray[np.int64]
+    modes: NDArray[np.uint8]
+    bike_twoway: NDArray[np.bool_]
+    speed_kph: NDArray[np.float64]
+    name: NDArray[np.str_]
+    oneway: NDArray[np.bool_]
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_graph(cls, G: nx.MultiDiGraph, *, source: str = "graph") -> EdgeTable:
+        """Flatten an osmnx ``MultiDiGraph`` (EPSG:4326) into arrays, in one pass.
+
+        Parameters
+        ----------
+        G
+            The graph: nodes with ``x``/``y`` (degrees), edges with ``length`` (metres).
+        source
+            Description of the graph's origin, for messages.
+
+        Returns
+        -------
+        EdgeTable
+            The flat network.
+        """
+        ids = list(G.nodes)
+        if not ids:
+            msg = f"{source}: the network has no nodes"
+            raise NetworkError(msg)
+        try:
+            lon = np.fromiter((G.nodes[n]["x"] for n in ids), float, len(ids))
+            lat = np.fromiter((G.nodes[n]["y"] for n in ids), float, len(ids))
+        except KeyError:
+            msg = f"{source}: graph nodes need 'x' and 'y' coordinates (EPSG:4326)"
+            raise NetworkError(msg) from None
+        index = {n: i for i, n in enumerate(ids)}
+        u, v, length, modes, twoway, speed, names, oneway, geoms = ([] for _ in range(9))
+        for a, b, data in G.edges(data=True):
+            if a == b:
+                continue
+            u.append(index[a])
+            v.append(index[b])
+            ln = data.get("length")
+            length.append(float(ln) if ln is not None else np.nan)
+            modes.append(
+                sum(bit for m, bit in _MODE_BIT.items() if m != "ebike" and _edge_allows(data, m))
+            )
+            twoway.append(_truthy(data.get("cp_bike_twoway", False)))
+            sp_kph = data.get("speed_kph")
+            speed.append(float(sp_kph) if sp_kph is not None else np.nan)
+            nm = data.get("name", "")
+            names.append(" / ".join(map(str, nm)) if isinstance(nm, list) else str(nm or ""))
+            oneway.append(_truthy(data.get("oneway", False)))
+            geoms.append(data.get("geometry"))
+        u_arr, v_arr = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+        geo = np.asarray(geoms, dtype=object)
+        missing = np.array([g is None for g in geoms], dtype=bool)
+        if missing.any():
+            pts = np.column_stack([lon, lat])
+            geo[missing] = shapely.linestrings(
+                np.stack([pts[u_arr[missing]], pts[v_arr[missing]]], axis=1)
+            )
+        coords, gidx = (shapely.get_coordinates(geo, return_index=True) if len(geo)
+                        else (np.empty((0, 2)), np.empty(0, dtype=np.int64)))  # fmt: skip
+        node_ids = np.asarray(ids)
+        if node_ids.dtype.kind not in "iu":
+            node_ids = node_ids.astype(str)
+        meta = {k: str(G.graph[k]) for k in ("name", "source", "license") if k in G.graph}
+        return cls(
+            node_ids=node_ids, lon=lon, lat=lat, u=u_arr, v=v_arr,
+            length_m=np.asarray(length, dtype=float), geom_coords=coords,
+            geom_index=gidx.astype(np.int64), modes=np.asarray(modes, dtype=np.uint8),
+            bike_twoway=np.asarray(twoway, dtype=bool), speed_kph=np.asarray(speed, dtype=float),
+            name=np.asarray(names, dtype=str), oneway=np.asarray(oneway, dtype=bool), meta=meta,
+        )  # fmt: skip
+
+    def geometries(self) -> NDArray[np.object_]:
+        """Edge geometries (LineString, degrees)."""
+        return np.asarray(
+            shapely.linestrings(self.geom_coords, indices=self.geom_index), dtype=object
+        )
+
+    def to_graph(self) -> nx.MultiDiGraph:
+        """Rebuild an osmnx-style ``MultiDiGraph`` (EPSG:4326) for display and analysis."""
+        G = nx.MultiDiGraph(crs="epsg:4326", **self.meta)
+        for i, n in enumerate(self.node_ids.tolist()):
+            G.add_node(n, x=float(self.lon[i]), y=float(self.lat[i]))
+        ids = self.node_ids.tolist()
+        letters = np.array(["", "w", "b", "wb", "d", "wd", "bd", "wbd"])[self.modes]
+        for i, geom in enumerate(self.geometries()):
+            attrs: dict[str, Any] = {
+                "length": float(self.length_m[i]), "geometry": geom,
+                "cp_modes": str(letters[i]), "oneway": bool(self.oneway[i]),
+            }  # fmt: skip
+            if self.name[i]:
+                attrs["name"] = str(self.name[i])
+            if np.isfinite(self.speed_kph[i]):
+                attrs["speed_kph"] = float(self.speed_kph[i])
+            if self.bike_twoway[i]:
+                attrs["cp_bike_twoway"] = True
+            G.add_edge(ids[self.u[i]], ids[self.v[i]], **attrs)
+        return G
+
+    def save(self, path: Path) -> None:
+        """Write the arrays to one ``.npz`` file (no pickles), atomically."""
+        arrays = {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "meta"
+        }
+        arrays["meta"] = np.asarray(json.dumps(self.meta))
+        arrays["version"] = np.asarray(CACHE_VERSION)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.savez(fh, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> EdgeTable:
+        """Read arrays written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["version"]) != CACHE_VERSION:
+                msg = f"{path}: cache version {int(z['version'])} != {CACHE_VERSION}"
+                raise ValueError(msg)
+            kw = {f.name: z[f.name] for f in dataclasses.fields(cls) if f.name != "meta"}
+            meta = json.loads(str(z["meta"]))
+        return cls(**kw, meta=meta)
+
+
 @dataclass
 class Network:
     """A road network with its routing view for one travel mode.
 
     Attributes
     ----------
-    G
-        The osmnx ``MultiDiGraph`` in EPSG:4326 (for display; not used for routing).
+    table
+        The flat network (:class:`EdgeTable`) the routing view was built from.
     mode
         Travel mode of the routing view.
     speed_kph
@@ -163,7 +338,7 @@ class Network:
         Where the network came from (a path or a description).
     """
 
-    G: nx.MultiDiGraph
+    table: EdgeTable
     mode: str
     speed_kph: float
     crs: str
@@ -180,8 +355,21 @@ class Network:
     component: NDArray[np.int64]
     source: str
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _G: nx.MultiDiGraph | None = field(default=None, repr=False)
     _tree: shapely.STRtree | None = field(default=None, repr=False)
     _csr_t: sp.csr_matrix | None = field(default=None, repr=False)
+
+    @property
+    def G(self) -> nx.MultiDiGraph:  # noqa: N802 (osmnx's name for a graph)
+        """The osmnx ``MultiDiGraph`` in EPSG:4326 (for display; routing uses the arrays).
+
+        The graph read from the source file where there is one; rebuilt from the cached
+        arrays after a cached load (edge attributes then are ``length``, ``geometry``,
+        ``name``, ``oneway``, ``speed_kph`` and ``cp_modes``).
+        """
+        if self._G is None:
+            self._G = self.table.to_graph()
+        return self._G
 
     @property
     def n_nodes(self) -> int:
@@ -205,9 +393,8 @@ class Network:
     @property
     def bounds_lonlat(self) -> tuple[float, float, float, float]:
         """Bounding box of the nodes, (min lon, min lat, max lon, max lat), EPSG:4326."""
-        xs = np.fromiter((d["x"] for _, d in self.G.nodes(data=True)), float)
-        ys = np.fromiter((d["y"] for _, d in self.G.nodes(data=True)), float)
-        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+        t = self.table
+        return float(t.lon.min()), float(t.lat.min()), float(t.lon.max()), float(t.lat.max())
 
     def to_metric(self, geoms: gpd.GeoSeries) -> NDArray[np.object_]:
         """Project geometries (any CRS) into the network's metric CRS.
@@ -240,7 +427,9 @@ class Network:
             A new network object sharing the graph ``G``.
         """
         cfg = (config or DEFAULT_CONFIG).replace(mode=mode, metric_crs=self.crs)
-        return build_routing(self.G, config=cfg, source=self.source)
+        net = build_routing(self.table, config=cfg, source=self.source)
+        net._G = self._G  # noqa: SLF001
+        return net
 
     def summary(self) -> dict[str, Any]:
         """Headline figures of the routing view (nodes, segments, km, components)."""
@@ -297,13 +486,78 @@ def load_network(
     if mode is not None:
         cfg = cfg.replace(mode=mode)
     if isinstance(source, nx.MultiDiGraph):
-        return build_routing(_to_lonlat(source), config=cfg, source="graph")
+        G = _to_lonlat(source)
+        net = build_routing(EdgeTable.from_graph(G), config=cfg, source="graph")
+        net._G = G  # noqa: SLF001
+        return net
     path = Path(source)
     if not path.exists():
         msg = f"{path}: network file not found"
         raise NetworkError(msg)
+    cached = cache_path(path, cfg)
+    if cached is not None and cached.exists():
+        try:
+            table = EdgeTable.load(cached)
+        except (OSError, ValueError, KeyError) as exc:
+            logger.warning("ignoring unreadable network cache %s (%s)", cached, exc)
+        else:
+            logger.info("network read from cache %s", cached)
+            return build_routing(table, config=cfg, source=str(path))
     G = read_graph(path)
-    return build_routing(G, config=cfg, source=str(path))
+    table = EdgeTable.from_graph(G, source=str(path))
+    if cached is not None:
+        try:
+            _drop_stale(cached)
+            table.save(cached)
+        except OSError as exc:
+            logger.warning("cannot write the network cache %s (%s)", cached, exc)
+    net = build_routing(table, config=cfg, source=str(path))
+    net._G = G  # noqa: SLF001
+    return net
+
+
+def cache_path(path: Path, config: Config | None = None) -> Path | None:
+    """Where the cached arrays of a network file live (``None`` if caching is off).
+
+    The name carries a hash of the file's absolute path, size and modification time, so an
+    edited or replaced file gets a new cache entry and the old one is no longer used.
+
+    Parameters
+    ----------
+    path
+        The network file.
+    config
+        ``use_cache`` and ``cache_dir`` are used.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The cache file path.
+    """
+    cfg = config or DEFAULT_CONFIG
+    if not cfg.use_cache:
+        return None
+    folder = Path(cfg.cache_dir) if cfg.cache_dir else _default_cache_dir()
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{CACHE_VERSION}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return folder / f"{path.name}.{digest}.npz"
+
+
+def _default_cache_dir() -> Path:
+    own = os.environ.get("COVERAGE_PLANNER_CACHE")
+    if own:
+        return Path(own)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "coverage-planner"
+
+
+def _drop_stale(cached: Path) -> None:
+    """Remove older cache entries of the same file name (their source has changed)."""
+    stem = cached.name.rsplit(".", 2)[0]
+    for old in cached.parent.glob(f"{stem}.*.npz"):
+        if old != cached:
+            old.unlink(missing_ok=True)
 
 
 def read_graph(path: Path) -> nx.MultiDiGraph:
@@ -520,19 +774,18 @@ def _utm_crs(lon: float, lat: float) -> str:
 
 
 def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
-    G: nx.MultiDiGraph, *, config: Config | None = None, source: str = "graph"
+    table: EdgeTable | nx.MultiDiGraph, *, config: Config | None = None, source: str = "graph"
 ) -> Network:
-    """Build the routing view of a graph for the configured mode.
+    """Build the routing view of a network for the configured mode.
 
     Parameters
     ----------
-    G
-        osmnx ``MultiDiGraph`` in EPSG:4326 (nodes with ``x``, ``y``; edges with ``length`` in
-        metres and optionally ``geometry``, ``oneway``, ``speed_kph``, ``cp_modes``).
+    table
+        The flat network (or an osmnx ``MultiDiGraph`` in EPSG:4326, flattened first).
     config
         Mode, speeds and metric CRS.
     source
-        Description of where ``G`` came from, for messages.
+        Description of where the network came from, for messages.
 
     Returns
     -------
@@ -544,66 +797,38 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     NetworkError
         If no edge is usable by the mode.
     """
+    if isinstance(table, nx.MultiDiGraph):
+        table = EdgeTable.from_graph(table, source=source)
     cfg = config or DEFAULT_CONFIG
     mode = cfg.mode
     if mode not in MODES:
         msg = f"unknown mode {mode!r}; expected one of {', '.join(MODES)}"
         raise NetworkError(msg)
     speed_kph = cfg.speed_kph
-    node_ids = np.array(list(G.nodes), dtype=object)
-    try:
-        lon = np.fromiter((G.nodes[n]["x"] for n in node_ids), float, len(node_ids))
-        lat = np.fromiter((G.nodes[n]["y"] for n in node_ids), float, len(node_ids))
-    except KeyError:
-        msg = f"{source}: graph nodes need 'x' and 'y' coordinates (EPSG:4326)"
-        raise NetworkError(msg) from None
-    if len(node_ids) == 0:
-        msg = f"{source}: the network has no nodes"
-        raise NetworkError(msg)
+    lon, lat = table.lon, table.lat
     crs = cfg.metric_crs or _utm_crs(float(np.median(lon)), float(np.median(lat)))
     to_m = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
     x, y = to_m.transform(lon, lat)
     node_xy = np.column_stack([x, y])
-    index = {n: i for i, n in enumerate(node_ids)}
 
-    # One record per directed edge usable by the mode; self-loops never shorten a route.
-    rec_u: list[int] = []
-    rec_v: list[int] = []
-    rec_len: list[float] = []
-    rec_speed: list[float] = []
-    rec_geom: list[Any] = []
-    rec_name: list[str] = []
-    bike_twoway: list[bool] = []
-    for u, v, data in G.edges(data=True):
-        if u == v or not _edge_allows(data, mode):
-            continue
-        rec_u.append(index[u])
-        rec_v.append(index[v])
-        length = data.get("length")
-        rec_len.append(float(length) if length is not None else np.nan)
-        sp_kph = data.get("speed_kph") if mode == "drive" else None
-        rec_speed.append(float(sp_kph) if sp_kph is not None else speed_kph)
-        rec_geom.append(data.get("geometry"))
-        name = data.get("name", "")
-        rec_name.append(" / ".join(map(str, name)) if isinstance(name, list) else str(name or ""))
-        bike_twoway.append(_truthy(data.get("cp_bike_twoway", False)))
-    if not rec_u:
+    # The directed edges usable by the mode (self-loops were dropped when flattening).
+    keep = np.flatnonzero(table.modes & _MODE_BIT[mode])
+    if len(keep) == 0:
         msg = f"{source}: no road or path in this network may be used for mode {mode!r}"
         raise NetworkError(msg)
-    u_arr = np.asarray(rec_u, dtype=np.int64)
-    v_arr = np.asarray(rec_v, dtype=np.int64)
-    geoms = np.asarray(rec_geom, dtype=object)
-    missing = np.array([g is None for g in rec_geom])
-    if missing.any():
-        pts = np.column_stack([lon, lat])
-        geoms[missing] = shapely.linestrings(
-            np.stack([pts[u_arr[missing]], pts[v_arr[missing]]], axis=1)
-        )
-    geoms_m = shapely.transform(geoms, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
-    length_m = np.asarray(rec_len, dtype=float)
+    u_arr, v_arr = table.u[keep], table.v[keep]
+    coords = np.column_stack(to_m.transform(table.geom_coords[:, 0], table.geom_coords[:, 1]))
+    all_geoms = shapely.linestrings(coords, indices=table.geom_index)
+    geoms_m = np.asarray(all_geoms, dtype=object)[keep]
+    length_m = table.length_m[keep].copy()
     no_len = ~np.isfinite(length_m)
     length_m[no_len] = shapely.length(geoms_m[no_len])
-    time_s = length_m / (np.asarray(rec_speed) / 3.6)
+    speeds = table.speed_kph[keep] if mode == "drive" else np.full(len(keep), np.nan)
+    speeds = np.where(np.isfinite(speeds), speeds, speed_kph)
+    time_s = length_m / (speeds / 3.6)
+    bike_twoway = table.bike_twoway[keep]
+    rec_name = table.name[keep]
+    node_ids = table.node_ids
 
     # Segments: pair each edge with its reverse twin (same end nodes, same length), so that a
     # point snapped to a two-way road can leave it in both directions.
@@ -629,9 +854,9 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     wts = np.concatenate([fwd, bwd[both]])
     csr = _min_csr(rows, cols, wts, len(node_ids))
     _, comp = connected_components(csr, directed=True, connection="weak")
-    names = np.asarray(rec_name, dtype=object)[seg.edge]
+    names = np.asarray(rec_name[seg.edge], dtype=object)
     net = Network(
-        G=G,
+        table=table,
         mode=mode,
         speed_kph=speed_kph,
         crs=crs,

@@ -69,7 +69,10 @@ def test_district_table_counts_and_shares(grid_net):
 def test_floor_area_adequacy(grid_net):
     halls = grid_halls()
     halls.loc[1, "floor_area_m2"] = 100.0  # H2 serves C and E: 520 households -> 156 m² needed
-    h = audit(grid_communities(), halls, grid_net).halls.set_index("hall_id")
+    com = grid_communities()
+    # B sits at a tie (16 min from both halls); move it 30 m west so that H1 (15.6 min) wins
+    com.loc[1, "geometry"] = grid_points([(2, 1.9)]).iloc[0]
+    h = audit(com, halls, grid_net).halls.set_index("hall_id")
     assert h.loc["H2", "households_served"] == 520
     assert h.loc["H2", "required_floor_area_m2"] == pytest.approx(156.0)
     assert bool(h.loc["H2", "floor_area_adequate"]) is False

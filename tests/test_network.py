@@ -165,3 +165,44 @@ def test_components_are_counted(hangzhou_net):
 def test_download_by_place_name():
     net = download_network("Vaduz, Liechtenstein", mode="walk")
     assert net.n_nodes > 100
+
+
+def test_cache_is_used_identical_and_invalidated(tmp_path):
+    import time
+
+    from coverage.network import cache_path
+
+    shutil.copy(sample_path("hangzhou-central", "network"), tmp_path / "net.graphml.gz")
+    src = tmp_path / "net.graphml.gz"
+    cfg = Config(cache_dir=str(tmp_path / "cache"))
+    t0 = time.perf_counter()
+    first = load_network(src, config=cfg)
+    t_parse = time.perf_counter() - t0
+    cached = cache_path(src, cfg)
+    assert cached is not None
+    assert cached.exists()
+    t0 = time.perf_counter()
+    second = load_network(src, config=cfg)
+    t_cache = time.perf_counter() - t0
+    print(f"parse {t_parse:.2f} s, cache {t_cache:.2f} s, ratio {t_parse / t_cache:.1f}")  # noqa: T201
+    assert (first.csr != second.csr).nnz == 0
+    np.testing.assert_array_equal(first.seg_fwd_s, second.seg_fwd_s)
+    np.testing.assert_array_equal(first.node_ids, second.node_ids)
+    assert second.G.number_of_edges() == first.G.number_of_edges() - sum(
+        1 for u, v in first.G.edges() if u == v
+    )
+    # a changed source file gets a new cache entry; the stale one is removed
+    with gzip.open(src, "rb") as f:
+        data = f.read()
+    with gzip.open(src, "wb") as f:
+        f.write(data.replace(b"</graphml>", b"<!-- edited --></graphml>"))
+    assert cache_path(src, cfg) != cached
+    load_network(src, config=cfg)
+    assert not cached.exists()
+    assert cache_path(src, cfg).exists()
+
+
+def test_cache_off(tmp_path):
+    cfg = Config(use_cache=False, cache_dir=str(tmp_path))
+    load_network(sample_path("hangzhou-xihu", "network"), config=cfg)
+    assert list(tmp_path.iterdir()) == []
