@@ -91,6 +91,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="only these districts (repeatable); default: all")  # fmt: skip
     a.add_argument("--out", type=Path, default=Path("maps"), help="output folder (default maps/)")
     a.add_argument("--lang", choices=["zh", "en"], default="zh", help="map labels (default zh)")
+    a.add_argument(
+        "--basemap",
+        choices=["osm", "amap", "amap-satellite", "tianditu", "blank"],
+        default="osm",
+        help="map background (amap: overlays shifted to GCJ-02; blank: no tiles, fully offline)",
+    )
+    a.add_argument("--tianditu-key", help="Tianditu API key (for --basemap tianditu)")
+    a.add_argument(
+        "--online-assets",
+        action="store_true",
+        help="link Leaflet from the web instead of embedding it (smaller files, needs internet)",
+    )
     a.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
     sub.add_parser("samples", help="list the bundled sample regions")
@@ -228,6 +240,9 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
             raise InputDataError(msg)
         names = [d for d in names if d in args.district]
 
+    map_opts: dict[str, Any] = {
+        "lang": args.lang, "basemap": args.basemap, "tianditu_key": args.tianditu_key,
+    }  # fmt: skip
     root = Path(args.out)
     run_dir = inside(root, root / safe_name(run_name))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -244,16 +259,16 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
         dpoly = None
         if districts is not None and "district" in districts.columns:
             dpoly = districts[districts["district"].astype(str) == district]
-        m = coverage_map(part, districts=dpoly, lang=args.lang, title=f"{title}: {district}")
-        save_map(m, ddir / "map.html")
+        m = coverage_map(part, districts=dpoly, title=f"{title}: {district}", **map_opts)
+        save_map(m, ddir / "map.html", offline=not args.online_assets)
         write_csv(ddir / "communities.csv", part.communities)
         write_csv(ddir / "halls.csv", part.halls)
         write_json(
             ddir / "summary.json", district_summary(part) | {"district": district, "folder": folder}
         )
     subset = result if not args.district else _subset(result, names)
-    m = coverage_map(subset, districts=districts, lang=args.lang, title=title)
-    save_map(m, run_dir / "map.html")
+    m = coverage_map(subset, districts=districts, title=title, **map_opts)
+    save_map(m, run_dir / "map.html", offline=not args.online_assets)
     write_csv(run_dir / "communities.csv", subset.communities)
     write_csv(run_dir / "halls.csv", subset.halls)
     write_csv(run_dir / "summary.csv", subset.districts)

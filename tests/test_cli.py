@@ -221,3 +221,15 @@ def test_district_names_cannot_escape_the_output_folder(tmp_path):
     for folder in written:
         summary = json.loads((out / "社区" / folder / "summary.json").read_text(encoding="utf-8"))
         assert summary["folder"] == folder
+
+
+def test_basemap_options(tmp_path, capsys):
+    com, halls, net = _user_files(tmp_path)
+    base = ["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+            "--no-progress"]  # fmt: skip
+    assert main([*base, "--out", str(tmp_path / "a"), "--basemap", "blank"]) == EXIT_OK
+    html = (tmp_path / "a" / "社区" / "map.html").read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" not in html
+    assert 'src="http' not in html  # self-contained by default
+    assert main([*base, "--out", str(tmp_path / "b"), "--basemap", "tianditu"]) == EXIT_INPUT
+    assert "needs a key" in capsys.readouterr().err
