@@ -590,6 +590,59 @@ def add_districts(
     return m
 
 
+BAND_COLORS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
+
+
+def add_isochrones(
+    isochrones: gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    simplify_m: float = 10.0,
+) -> folium.Map:
+    """Add isochrone bands (one layer per band, the widest drawn first, lightest colour).
+
+    Isochrones are for display only: coverage always comes from routed travel times.
+
+    Parameters
+    ----------
+    isochrones
+        Output of :func:`coverage.isochrones.isochrones` (``band_min`` column, polygons).
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    simplify_m
+        Simplification tolerance, metres (keeps exported maps small).
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(isochrones, lang=lang)
+    bands = sorted(isochrones["band_min"].unique(), reverse=True)
+    word = "分钟服务圈" if lang == "zh" else "-minute area"
+    for i, band in enumerate(bands):
+        part = isochrones[isochrones["band_min"] == band]
+        metric = part.geometry.to_crs(part.geometry.estimate_utm_crs())
+        geom = gpd.GeoSeries(metric.simplify(simplify_m).union_all(), crs=metric.crs)
+        color = BAND_COLORS[min(len(bands) - 1 - i, len(BAND_COLORS) - 1)]
+        frame = gpd.GeoDataFrame({"label": [f"{band:g} {word}"]}, geometry=to_display(m, geom))
+        folium.GeoJson(
+            json.loads(frame.to_json()),
+            name=f"{band:g} {word}",
+            style_function=lambda _f, c=color: {
+                "color": c,
+                "weight": 1,
+                "fillColor": c,
+                "fillOpacity": 0.18,
+            },
+            tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
+        ).add_to(m)
+    return m
+
+
 class _SearchControl(MacroElement):
     """A search box: type part of a community name, pick a match, the map zooms to it."""
 
@@ -790,6 +843,7 @@ def coverage_map(
     tianditu_key: str | None = None,
     proposals: gpd.GeoDataFrame | None = None,
     assignments: gpd.GeoDataFrame | None = None,
+    isochrones: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The full audit map: districts, communities by status, halls, legend, layer control.
 
@@ -813,6 +867,8 @@ def coverage_map(
     proposals, assignments
         Optional proposed halls and the communities assigned to them
         (see :func:`add_proposals`).
+    isochrones
+        Optional isochrone bands (see :func:`add_isochrones`); display only.
 
     Returns
     -------
@@ -832,6 +888,8 @@ def coverage_map(
     m = m or new_map(
         result.communities, title=title, basemap=basemap, tianditu_key=tianditu_key, lang=lang
     )
+    if isochrones is not None and len(isochrones):
+        add_isochrones(isochrones, m=m, lang=lang)
     if districts is not None and len(districts):
         add_districts(districts, m=m, lang=lang)
     add_communities(result, m=m, lang=lang)
