@@ -173,14 +173,11 @@ def _step(label: str, progress: bool) -> float:
     return time.perf_counter()
 
 
-def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
+def _audit(args: argparse.Namespace) -> int:  # noqa: PLR0915
     from coverage.audit import audit  # noqa: PLC0415
     from coverage.io import read_communities, read_halls  # noqa: PLC0415
-    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
     from coverage.network import load_network  # noqa: PLC0415
-    from coverage.reports import district_summary, inside, safe_name, write_csv, write_json  # noqa: PLC0415
+    from coverage.reports import inside, safe_name, write_district_reports  # noqa: PLC0415
     from coverage.samples import DEFAULT_SAMPLE, SAMPLES, load_sample  # noqa: PLC0415
 
     progress = not args.no_progress
@@ -245,34 +242,11 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     }  # fmt: skip
     root = Path(args.out)
     run_dir = inside(root, root / safe_name(run_name))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
-    for district in tqdm(
-        names, desc="writing districts", disable=not progress or None, unit="district"
-    ):
-        part = result.district(district)
-        folder = safe_name(district)
-        while folder in used:
-            folder += "_"
-        used.add(folder)
-        ddir = inside(root, run_dir / folder)
-        dpoly = None
-        if districts is not None and "district" in districts.columns:
-            dpoly = districts[districts["district"].astype(str) == district]
-        m = coverage_map(part, districts=dpoly, title=f"{title}: {district}", **map_opts)
-        save_map(m, ddir / "map.html", offline=not args.online_assets)
-        write_csv(ddir / "communities.csv", part.communities)
-        write_csv(ddir / "halls.csv", part.halls)
-        write_json(
-            ddir / "summary.json", district_summary(part) | {"district": district, "folder": folder}
-        )
     subset = result if not args.district else _subset(result, names)
-    m = coverage_map(subset, districts=districts, title=title, **map_opts)
-    save_map(m, run_dir / "map.html", offline=not args.online_assets)
-    write_csv(run_dir / "communities.csv", subset.communities)
-    write_csv(run_dir / "halls.csv", subset.halls)
-    write_csv(run_dir / "summary.csv", subset.districts)
-    write_json(run_dir / "summary.json", district_summary(subset) | {"run": run_name})
+    write_district_reports(
+        run_dir, subset, districts=districts, title=title, run=run_name, progress=progress,
+        offline=not args.online_assets, **map_opts,
+    )  # fmt: skip
     _print_table(subset.districts, run_dir)
     return EXIT_OK
 

@@ -31,8 +31,12 @@ def test_osm_bz2_and_pbf_give_the_same_walk_network():
     assert len(bz.seg_u) == len(pbf.seg_u)
     assert bz.seg_length_m.sum() == pytest.approx(pbf.seg_length_m.sum(), rel=1e-9)
     # footways are part of the walking network of the raw OSM extract
-    hw = {d.get("highway") for _, _, d in pbf.G.edges(data=True)}
+    from coverage.network import read_graph
+
+    hw = {d.get("highway") for _, _, d in read_graph(XIHU_BZ2).edges(data=True)}
     assert "footway" in hw
+    walk_only = [d for _, _, d in pbf.G.edges(data=True) if d.get("cp_modes") == "w"]
+    assert walk_only  # footways and steps: walkable, closed to bikes and cars
 
 
 def test_modes_differ_on_real_osm():

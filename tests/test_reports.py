@@ -1,0 +1,540 @@
+"""Reports for meetings: Excel workbook, GeoPackage, one-page HTML summary (and in a browser).
+
+Figures are checked against the audit on the hand-checkable grid (see coverage.testing: A 4,
+B 16, C 14, D 12, E 14 minutes; B alone not covered) and on the bundled Liechtenstein sample.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import stat
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from coverage._errors import CrsError, InputDataError
+from coverage.audit import ALL_DISTRICTS, AuditResult, audit, district_table
+from coverage.reports import (
+    ZH_HEADERS,
+    _cjk_font,
+    html_summary,
+    write_district_reports,
+    write_excel,
+    write_geopackage,
+    write_html_summary,
+)
+from coverage.testing import grid_communities, grid_halls
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from coverage.network import Network
+    from coverage.samples import Sample
+
+EVIL = "<script>alert(1)</script>"
+PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+@pytest.fixture(scope="module")
+def grid(grid_net: Network) -> AuditResult:
+    com = grid_communities()
+    com.loc[com.index[1], "name"] = EVIL  # B: the only community not covered
+    com.loc[com.index[3], "name"] = "=1+1"  # D: must stay text in Excel, not a formula
+    return audit(com, grid_halls(), grid_net)
+
+
+@pytest.fixture(scope="module")
+def li(liechtenstein: Sample) -> AuditResult:
+    return audit(liechtenstein.communities, liechtenstein.halls, liechtenstein.network)
+
+
+def _proposals() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["P1"],
+            "members": [["B", "C"]],
+            "floor_area_needed_m2": [420.0],
+        },
+        geometry=grid_communities().geometry.iloc[[1]].to_numpy(),
+        crs=4326,
+    )
+
+
+def _sheet(wb: Any, name: str) -> pd.DataFrame:
+    rows = list(wb[name].iter_rows(values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+# -- Excel -----------------------------------------------------------------------------------
+
+
+def test_excel_chinese_headers_and_figures_equal_the_audit(
+    grid: AuditResult, tmp_path: Path
+) -> None:
+    path = write_excel(tmp_path / "报告" / "report.xlsx", grid, proposals=_proposals())
+    assert path.exists()
+    assert not list(path.parent.glob(".*"))  # no temporary file left behind
+    # readable by colleagues as any new file is (not mkstemp's owner-only 0o600)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["汇总", "社区", "服务中心", "建议选址", "说明"]
+
+    ws = wb["汇总"]
+    header = [c.value for c in ws[1]]
+    assert header[:9] == [
+        "区县", "社区数", "已覆盖", "未覆盖", "不可达", "覆盖率", "人口", "覆盖人口", "人口覆盖率",
+    ]  # fmt: skip
+    assert all(c.font.bold for c in ws[1])
+    assert ws.freeze_panes == "A2"
+    assert ws.column_dimensions["A"].width >= 6
+    table = grid.districts
+    for i, row in enumerate(table.itertuples(index=False), start=2):
+        name = "合计" if row.district == ALL_DISTRICTS else row.district
+        assert ws.cell(i, 1).value == name
+        assert ws.cell(i, 2).value == row.communities
+        assert ws.cell(i, 3).value == row.covered
+        share = ws.cell(i, header.index("覆盖率") + 1)
+        assert share.data_type == "n"
+        assert share.number_format == "0.0%"
+        assert share.value == pytest.approx(row.covered_share)
+        minutes = ws.cell(i, header.index("出行时间中位数(分钟)") + 1)
+        assert minutes.number_format == "0.0"
+        assert minutes.value == pytest.approx(row.median_travel_time_min)
+    total_row = len(table) + 1
+    assert ws.cell(total_row, 1).font.bold
+    assert ws.cell(total_row, 6).value == pytest.approx(0.8)  # 4 of 5 covered
+
+
+def test_excel_communities_halls_proposals_sheets(grid: AuditResult, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(write_excel(tmp_path / "r.xlsx", grid, proposals=_proposals()))
+    com = _sheet(wb, "社区")
+    assert len(com) == len(grid.communities)
+    for col in ("社区编号", "名称", "出行时间(分钟)", "标准(分钟)", "状态", "说明"):
+        assert col in com.columns
+    assert com["出行时间(分钟)"].tolist() == [4.0, 16.0, 14.0, 12.0, 14.0]
+    assert com["标准(分钟)"].tolist() == [15, 15, 20, 15, 20]
+    assert com["状态"].tolist() == ["已覆盖", "未覆盖", "已覆盖", "已覆盖", "已覆盖"]
+    assert com["类型"].tolist() == ["城市", "城市", "农村", "城市", "农村"]
+    assert com["名称"].tolist()[1] == EVIL  # text as it is: Excel shows no markup
+    # geometry → lon/lat in EPSG:4326
+    xy = grid.communities.geometry
+    np.testing.assert_allclose(com["经度(WGS-84)"], xy.x, atol=1e-7)
+    np.testing.assert_allclose(com["纬度(WGS-84)"], xy.y, atol=1e-7)
+    ws = wb["社区"]
+    at = {c.value: c.column for c in ws[1]}
+    for r in range(2, ws.max_row + 1):
+        cell = ws.cell(r, at["出行时间(分钟)"])
+        assert cell.data_type == "n"
+        assert isinstance(cell.value, int | float)  # xlsx stores 4.0 as 4
+        assert not isinstance(cell.value, bool)
+        assert cell.number_format == "0.0"
+        assert ws.cell(r, at["人口"]).data_type == "n"
+    # a name that looks like a formula stays text
+    d = ws.cell(5, at["名称"])
+    assert d.value == "=1+1"
+    assert d.data_type == "s"
+
+    halls = _sheet(wb, "服务中心")
+    assert halls["服务中心编号"].tolist() == ["H1", "H2"]
+    assert halls["用房面积达标"].tolist() == grid.halls["floor_area_adequate"].tolist()
+    proposals = _sheet(wb, "建议选址")
+    assert proposals["服务社区"].tolist() == ["B, C"]
+    assert proposals["所需用房面积(㎡)"].tolist() == [420.0]
+    about: dict[Any, Any] = dict(_sheet(wb, "说明").itertuples(index=False))
+    assert about["城市社区标准(分钟)"] == 15
+    assert about["农村社区标准(分钟)"] == 20
+
+
+def test_excel_english_headers_are_the_column_names(grid: AuditResult, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(write_excel(tmp_path / "r.xlsx", grid, lang="en"))
+    assert wb.sheetnames == ["summary", "communities", "halls", "about"]
+    summary = _sheet(wb, "summary")
+    assert summary.columns.tolist() == grid.districts.columns.tolist()
+    pd.testing.assert_frame_equal(
+        summary.astype(grid.districts.dtypes.to_dict()), grid.districts, check_exact=False
+    )
+    com = _sheet(wb, "communities")
+    expected = [c for c in grid.communities.columns if c != "geometry"] + ["lon", "lat"]
+    assert com.columns.tolist() == expected
+    assert com["status"].tolist() == grid.communities["status"].tolist()
+    assert com["covered"].tolist() == grid.communities["covered"].tolist()
+
+
+def test_excel_liechtenstein_matches_the_audit(li: AuditResult, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(write_excel(tmp_path / "li.xlsx", li))
+    summary = _sheet(wb, "汇总").set_index("区县")
+    table = li.districts.set_index("district").rename(index={ALL_DISTRICTS: "合计"})
+    assert summary.index.tolist() == table.index.tolist()
+    for zh, en in (("社区数", "communities"), ("已覆盖", "covered"), ("不可达", "unreachable")):
+        assert summary[zh].tolist() == table[en].tolist()
+    for zh, en in (
+        ("覆盖率", "covered_share"),
+        ("人口覆盖率", "population_covered_share"),
+        ("最长出行时间(分钟)", "max_travel_time_min"),
+    ):
+        np.testing.assert_allclose(summary[zh].astype(float), table[en], equal_nan=True)
+    com = _sheet(wb, "社区")
+    assert len(com) == len(li.communities)
+    np.testing.assert_allclose(
+        com["出行时间(分钟)"].astype(float), li.communities["travel_time_min"], equal_nan=True
+    )
+    assert com["社区编号"].tolist() == li.communities["community_id"].tolist()
+    assert len(_sheet(wb, "服务中心")) == len(li.halls)
+
+
+def test_every_known_column_has_a_chinese_header(grid: AuditResult) -> None:
+    known = set(grid.districts.columns) | set(grid.communities.columns) | set(grid.halls.columns)
+    missing = sorted(known - set(ZH_HEADERS) - {"geometry"})
+    assert missing == []
+
+
+def test_excel_refuses_geometries_without_crs(grid: AuditResult, tmp_path: Path) -> None:
+    bad = _proposals().set_crs(None, allow_override=True)
+    with pytest.raises(CrsError, match="proposals"):
+        write_excel(tmp_path / "r.xlsx", grid, proposals=bad)
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(InputDataError, match="lang"):
+        write_excel(tmp_path / "r.xlsx", grid, lang="fr")  # type: ignore[arg-type]
+
+
+# -- GeoPackage ------------------------------------------------------------------------------
+
+
+def test_geopackage_layers_and_rows(grid: AuditResult, tmp_path: Path) -> None:
+    districts = gpd.GeoDataFrame(
+        {"district": ["West", "East"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs=32651,
+    )
+    iso = gpd.GeoDataFrame(
+        {"hall_id": ["H1", "H1"], "minutes": [15, 20]},
+        geometry=[shapely.Point(0, 0).buffer(1), shapely.MultiPolygon([shapely.box(0, 0, 2, 2)])],
+        crs=32651,
+    )
+    path = write_geopackage(
+        tmp_path / "audit.gpkg", grid, districts=districts, isochrones=iso, proposals=_proposals()
+    )
+    layers = pyogrio.list_layers(path)
+    assert layers[:, 0].tolist() == [
+        "communities", "halls", "districts", "isochrones", "proposals", "summary",
+    ]  # fmt: skip
+    com = gpd.read_file(path, layer="communities", engine="pyogrio")
+    assert len(com) == len(grid.communities)
+    assert com.crs.to_epsg() == 4326
+    assert com["community_id"].tolist() == grid.communities["community_id"].tolist()
+    assert com["travel_time_min"].tolist() == grid.communities["travel_time_min"].tolist()
+    assert com["name"].tolist()[1] == EVIL
+    assert com.geometry.geom_equals_exact(
+        grid.communities.geometry.reset_index(drop=True), 1e-9
+    ).all()
+    halls = gpd.read_file(path, layer="halls", engine="pyogrio")
+    assert len(halls) == len(grid.halls)
+    assert halls["on_network"].tolist() == [True, True]
+    d = gpd.read_file(path, layer="districts", engine="pyogrio").set_index("district")
+    assert d.crs.to_epsg() == 32651
+    assert d.loc["West", "communities"] == 3
+    assert d.loc["East", "covered_share"] == 1.0
+    assert len(gpd.read_file(path, layer="isochrones", engine="pyogrio")) == 2
+    assert len(gpd.read_file(path, layer="proposals", engine="pyogrio")) == 1
+    summary = pyogrio.read_dataframe(path, layer="summary")
+    assert summary["district"].tolist() == grid.districts["district"].tolist()
+    assert [p.name for p in tmp_path.iterdir()] == ["audit.gpkg"]
+
+
+def test_geopackage_liechtenstein_rows_in_equal_rows_out(
+    li: AuditResult, liechtenstein: Sample, tmp_path: Path
+) -> None:
+    path = write_geopackage(tmp_path / "li.gpkg", li, districts=liechtenstein.districts)
+    info = {name: pyogrio.read_info(path, layer=name)["features"] for name in
+            pyogrio.list_layers(path)[:, 0]}  # fmt: skip
+    assert info == {
+        "communities": len(li.communities),
+        "halls": len(li.halls),
+        "districts": len(liechtenstein.districts),
+        "summary": len(li.districts),
+    }
+    # written again over an existing file: replaced as a whole, not appended to
+    write_geopackage(path, li)
+    assert pyogrio.list_layers(path)[:, 0].tolist() == ["communities", "halls", "summary"]
+    assert pyogrio.read_info(path, layer="communities")["features"] == len(li.communities)
+
+
+def test_geopackage_refuses_tables_without_geometry(grid: AuditResult, tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="proposals: a GeoDataFrame"):
+        write_geopackage(tmp_path / "a.gpkg", grid, proposals=pd.DataFrame({"a": [1]}))
+    assert not list(tmp_path.iterdir())
+
+
+# -- HTML summary ----------------------------------------------------------------------------
+
+
+def _pngs(text: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in PNG.findall(text)]
+
+
+def test_html_summary_figures_escaping_and_self_contained(
+    grid: AuditResult, tmp_path: Path
+) -> None:
+    maps = {"全部": "map.html", "示意片区A": "示意片区A/map.html", "<b>x</b>": "a b/map.html"}
+    path = write_html_summary(
+        tmp_path / "summary.html", grid, title="网格 <i>测试</i> & co", maps=maps
+    )
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    # escaped, never markup
+    assert EVIL not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<i>" not in text
+    assert "网格 &lt;i&gt;测试&lt;/i&gt; &amp; co" in text
+    assert "&lt;b&gt;x&lt;/b&gt;" in text
+    # the figures: 5 communities, 4 covered (80.0%), population 3,800 of 5,800 (65.5%)
+    h = grid.headline
+    cards = text.split("class=cards>")[1].split("</section>")[0]
+    assert '<div class="value">5</div>' in cards
+    assert f"{h['covered_share']:.1%}" == "80.0%"
+    assert '<div class="value">80.0%</div>' in cards
+    assert f"{h['population_covered_share']:.1%}" == "65.5%"
+    assert '<div class="value">65.5%</div>' in cards
+    assert "覆盖 3,800 人 / 共 5,800 人" in cards
+    assert f'<div class="value">{h["unreachable"]}</div>' in cards
+    # halls below the floor-area standard, as the audit counts them
+    below = int((grid.halls["floor_area_adequate"] == False).sum())  # noqa: E712
+    assert f'<div class="value">{below}</div><div class="sub">共 2 个服务中心' in cards
+    assert "城市社区 15 分钟、农村社区 20 分钟" in text
+    assert "步行" in text
+    # worst-served first: B (16 min, 1 over the 15-min limit)
+    worst = text.split("class=worst")[1]
+    assert worst.index("&lt;script&gt;") < worst.index("=1+1") < worst.index("社区A")
+    # links to the maps, percent-encoded and relative
+    assert 'href="map.html"' in text
+    assert 'href="%E7%A4%BA%E6%84%8F%E7%89%87%E5%8C%BAA/map.html"' in text
+    assert 'href="a%20b/map.html"' in text
+    # self-contained: two embedded PNG charts, nothing loaded from anywhere
+    pngs = _pngs(text)
+    assert len(pngs) == 2
+    assert all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
+    assert not re.search(r"https?:", text)
+    assert not re.search(r"<(script|link|iframe)\b", text)
+    assert re.findall(r'src="([^"]*)"', text) == ["data:image/png;base64," + m for m in
+                                                  PNG.findall(text)]  # fmt: skip
+
+
+def test_html_summary_english(grid: AuditResult) -> None:
+    text = html_summary(grid, title="Grid", lang="en")
+    assert '<html lang="en">' in text
+    assert "Communities covered" in text
+    assert "The 5 worst-served communities" in text
+    assert "not covered" in text
+    assert "已覆盖" not in text
+
+
+@pytest.mark.parametrize(
+    "target", ["https://example.com/map.html", "/etc/map.html", "//host/map.html", ""]
+)
+def test_html_summary_refuses_absolute_links(
+    grid: AuditResult, tmp_path: Path, target: str
+) -> None:
+    with pytest.raises(InputDataError, match="relative path"):
+        write_html_summary(tmp_path / "s.html", grid, title="t", maps={"x": target})
+    assert not list(tmp_path.iterdir())
+
+
+def test_html_summary_liechtenstein(li: AuditResult, tmp_path: Path) -> None:
+    text = write_html_summary(
+        tmp_path / "s.html", li, title="Liechtenstein", maps={"all": "map.html"}
+    ).read_text(encoding="utf-8")
+    h = li.headline
+    assert f"{h['covered_share']:.1%}" in text
+    assert f"{h['population_covered_share']:.1%}" in text
+    for district in li.districts["district"]:
+        if district != ALL_DISTRICTS:
+            assert f"<td>{district}</td>" in text
+    worst = text.split("class=worst")[1]
+    assert worst.count("<tr>") == 1 + 10  # header + the 10 worst
+    slowest = li.communities.sort_values("shortfall_min", ascending=False).iloc[0]
+    assert f"{slowest['travel_time_min']:.1f}" in worst.split("</tr>")[1]
+    assert len(_pngs(text)) == 2
+
+
+def _chinese_grid(grid: AuditResult) -> AuditResult:
+    com = grid.communities.assign(
+        district=grid.communities["district"].map({"West": "西区", "East": "东区"})
+    )
+    return AuditResult(com, grid.halls, district_table(com), grid.config, grid.network)
+
+
+def _spy_bar_chart(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    from coverage import reports
+
+    seen: dict[str, Any] = {}
+    real = reports._bar_chart
+
+    def spy(table: pd.DataFrame, labels: list[str], text: dict[str, str]) -> Any:
+        seen.update(labels=labels, title=text["bar_title"])
+        return real(table, labels, text)
+
+    monkeypatch.setattr(reports, "_bar_chart", spy)
+    return seen
+
+
+def test_no_cjk_font_means_english_labels_and_numbered_districts(
+    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With no CJK font the charts fall back to English and numbered districts: no tofu."""
+    from coverage import reports
+
+    monkeypatch.setattr(reports, "_cjk_font", lambda: None)
+    seen = _spy_bar_chart(monkeypatch)
+    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
+    assert len(_pngs(text)) == 2
+    assert seen["title"] == "Coverage by district"
+    assert sorted(seen["labels"]) == ["#1", "#2"]  # 东区 is #1, 西区 #2 in the page's table
+    assert "图中的区县以下表中的序号表示" in text
+    assert text.index("<td>东区</td>") < text.index("<td>西区</td>")
+    assert not [r for r in caplog.records if r.getMessage().startswith("chart:")]
+
+
+def test_font_warnings_are_logged_not_raised(
+    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Should a glyph be missing after all, matplotlib's warning is logged, never raised."""
+    from coverage import reports
+
+    monkeypatch.setattr(reports, "_cjk_font", lambda: None)
+    monkeypatch.setattr(reports, "_drawable", lambda *_: True)  # defeat the check
+    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
+    assert len(_pngs(text)) == 2
+    assert any("missing from font" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.skipif(_cjk_font() is None, reason="no CJK font installed")
+def test_cjk_font_draws_chinese_labels_without_missing_glyphs(
+    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen = _spy_bar_chart(monkeypatch)
+    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
+    assert len(_pngs(text)) == 2
+    assert seen["title"] == "各区县覆盖率"
+    assert sorted(seen["labels"]) == ["东区", "西区"]
+    assert not [r for r in caplog.records if r.getMessage().startswith("chart:")]
+
+
+@pytest.mark.skipif(_cjk_font() is None, reason="no CJK font installed")
+def test_cjk_font_is_found() -> None:
+    found = _cjk_font()
+    assert found is not None
+    family, (path, _) = found
+    assert "CJK" in family or "Hei" in family or "Han" in family
+    assert path
+
+
+# -- a run folder ----------------------------------------------------------------------------
+
+
+def test_write_district_reports_liechtenstein(
+    li: AuditResult, liechtenstein: Sample, tmp_path: Path
+) -> None:
+    folders = write_district_reports(
+        tmp_path / "run", li, districts=liechtenstein.districts, title="Liechtenstein",
+        lang="en", basemap="blank", run="li",
+    )  # fmt: skip
+    names = [d for d in li.districts["district"] if d != ALL_DISTRICTS]
+    assert sorted(folders) == sorted([*names, ALL_DISTRICTS])
+    root = folders[ALL_DISTRICTS]
+    for f in ("map.html", "summary.html", "report.xlsx", "report.gpkg", "summary.json"):
+        assert (root / f).stat().st_size > 1000
+    total = 0
+    for d in names:
+        wb = openpyxl.load_workbook(folders[d] / "report.xlsx", read_only=True)
+        rows = list(wb["communities"].iter_rows(values_only=True))
+        total += len(rows) - 1
+        wb.close()
+        page = (folders[d] / "summary.html").read_text(encoding="utf-8")
+        assert 'href="map.html"' in page
+        assert (folders[d] / "map.html").exists()
+    assert total == len(li.communities)
+    top = (root / "summary.html").read_text(encoding="utf-8")
+    for d in names:
+        assert f'href="{d}/map.html"' in top
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
+
+
+# -- in a real browser -----------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    com = li.communities.copy()
+    worst = com["shortfall_min"].idxmax()
+    com.loc[worst, "name"] = EVIL
+    result = AuditResult(com, li.halls, li.districts, li.config, li.network)
+    path = write_html_summary(
+        tmp_path / "summary.html", result, title="列支敦士登 Liechtenstein",
+        maps={"全部": "map.html"},
+    )  # fmt: skip
+    shot = tmp_path / "summary.png"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        requests: list[str] = []
+        failed: list[str] = []
+        errors: list[str] = []
+        dialogs: list[str] = []
+
+        def route(r: Any) -> None:
+            requests.append(r.request.url)
+            if r.request.url.startswith(("file:", "data:")):
+                r.continue_()
+            else:
+                r.abort()  # the network is blocked
+
+        page.route("**/*", route)
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def dialog(d: Any) -> None:
+            dialogs.append(d.message)
+            d.dismiss()
+
+        page.on("dialog", dialog)
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(shot), full_page=True)
+        images = page.evaluate(
+            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+        )
+        cards = page.inner_text(".cards")
+        worst_first = page.inner_text("table.worst tbody tr:first-child")
+        scripts = page.evaluate("document.scripts.length")
+        browser.close()
+    assert shot.stat().st_size > 20_000
+    print(f"screenshot: {shot}")  # noqa: T201
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    assert failed == []
+    assert errors == []
+    assert dialogs == []
+    assert scripts == 0
+    assert len(images) == 2
+    assert all(ok and w > 300 and h > 150 for ok, w, h in images)  # both charts decoded
+    h = li.headline
+    assert f"{h['covered_share']:.1%}" in cards
+    assert str(h["communities"]) in cards
+    assert EVIL in worst_first  # the worst-served community, its name shown as text
