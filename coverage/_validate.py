@@ -225,20 +225,69 @@ def _rank_header(header: str, ranked: Mapping[str, list[str]]) -> tuple[str, int
     return None
 
 
+def _one_substitution(a: str, b: str) -> bool:
+    """Tell whether two non-ASCII headers differ by exactly one character (类形 for 类型).
+
+    Chinese headers are short, so a one-character typo (a homophone typed by pinyin input:
+    形/型, 渡/度, 陈/称) scores only 0.5-0.75 on difflib's ratio; the rule catches it.
+    """
+    if len(a) != len(b) or len(a) < 2 or a.isascii() or b.isascii():  # noqa: PLR2004
+        return False
+    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def closest_header(
+    accepted: Sequence[str], headers: Iterable[str], used: Iterable[str], *, cutoff: float = 0.6
+) -> tuple[str, str] | None:
+    """Find the unused header closest to one of the accepted spellings.
+
+    Parameters
+    ----------
+    accepted
+        Accepted spellings of one canonical column.
+    headers
+        Headers of the table.
+    used
+        Headers already matched to a column (never suggested).
+    cutoff
+        Smallest :class:`difflib.SequenceMatcher` ratio that counts as close; non-ASCII headers
+        that differ from a spelling by one character always count.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(header, spelling)``: the header in the file and the accepted spelling it resembles.
+
+    Examples
+    --------
+    >>> closest_header(["类型", "type"], ["编号", "类形"], [])
+    ('类形', '类型')
+    >>> closest_header(["population", "人口"], ["popluation"], [])
+    ('popluation', 'population')
+    >>> closest_header(["人口"], ["备注"], []) is None
+    True
+    """
+    used_set = set(used)
+    norm_to_header = {normalise_header(h): h for h in headers if h not in used_set}
+    norm_to_header.pop("", None)
+    best: tuple[float, str, str] | None = None
+    for name in accepted:
+        target = normalise_header(name)
+        for norm, header in norm_to_header.items():
+            score = difflib.SequenceMatcher(None, target, norm).ratio()
+            if _one_substitution(target, norm):
+                score = max(score, cutoff)
+            if score >= cutoff and (best is None or score > best[0]):
+                best = (score, header, name)
+    return None if best is None else (best[1], best[2])
+
+
 def did_you_mean(
     accepted: Sequence[str], headers: Iterable[str], used: Iterable[str]
 ) -> str | None:
     """Return the unused header closest to one of the accepted spellings, if any is close."""
-    unused = [h for h in headers if h not in set(used)]
-    norm_to_header = {normalise_header(h): h for h in unused if normalise_header(h)}
-    best: tuple[float, str] | None = None
-    for name in accepted:
-        target = normalise_header(name)
-        for close in difflib.get_close_matches(target, list(norm_to_header), n=1, cutoff=0.6):
-            score = difflib.SequenceMatcher(None, target, close).ratio()
-            if best is None or score > best[0]:
-                best = (score, norm_to_header[close])
-    return None if best is None else best[1]
+    hit = closest_header(accepted, headers, used)
+    return None if hit is None else hit[0]
 
 
 # --- values -----------------------------------------------------------------------------------

@@ -124,6 +124,10 @@ def snap(
     return Snapped(seg=seg, frac=frac, dist_m=dist_m, access_s=access_s)
 
 
+#: Points closer than this to a segment's end are at the end node, metres.
+_AT_NODE_M = 1e-6
+
+
 class _PieceIndex:
     """Exact nearest-segment search over straight pieces of at most ``max_len`` metres.
 
@@ -202,8 +206,13 @@ class _PieceIndex:
                 break
         seg = self.seg[piece]
         along = self.offset[piece] + best_t * np.hypot(*(self.b[piece] - self.a[piece]).T)
+        seg_len = self.seg_len[seg]
         with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.clip(np.nan_to_num(along / self.seg_len[seg], nan=0.0), 0.0, 1.0)
+            frac = np.clip(np.nan_to_num(along / seg_len, nan=0.0), 0.0, 1.0)
+        # a point on a node is exactly at the segment's end, so a closed direction's infinite
+        # time is never multiplied by a rounding remainder
+        frac[along <= _AT_NODE_M] = 0.0
+        frac[seg_len - along <= _AT_NODE_M] = 1.0
         return seg, best_d, frac
 
 

@@ -21,6 +21,7 @@ import importlib.util
 import io
 import logging
 import re
+import warnings
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,10 +35,12 @@ import shapely
 
 from coverage._errors import InputDataError, list_ids
 from coverage._validate import (
+    ColumnMatch,
     Problems,
     Rows,
     alias_lookup,
     clean_text,
+    closest_header,
     did_you_mean,
     is_null,
     match_columns,
@@ -212,6 +215,14 @@ _CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 _EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 _VECTOR_SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml"})
 _HEADER_SCAN_ROWS = 10
+# Larger values cannot be true of one community or hall: no community houses 10 million people,
+# and Hangzhou's largest halls have a few thousand m². Such values are typos or wrong units.
+_MAX_VALUE = {
+    "population": 1e7,
+    "households": 5e6,
+    "area_m2": 1e10,
+    "floor_area_m2": 1e6,
+}
 _UNNAMED = re.compile(r"^unnamed(:\s*\d+)?$", re.IGNORECASE)
 
 # shapely geometry type ids
@@ -307,22 +318,26 @@ def read_communities(
         ``lon``/``lat`` (WGS-84 degrees), ``lon_<system>``/``lat_<system>`` (the input
         coordinates, when converted), then the input's other columns, ``source_row``
         (1-based spreadsheet row, feature number or position) and ``geometry``.
+        ``attrs["source"]`` names the input (file name with its layer or sheet) for the
+        messages of later checks.
 
     Raises
     ------
     InputDataError
         Listing every problem: unreadable or empty file, missing required columns
-        (``population``; ``lon``/``lat`` without geometry), null, negative or non-numeric
-        values, coordinates out of range or swapped, bad geometries, unknown ``kind``
-        values. The subclasses :class:`~coverage._errors.MissingColumnError`,
+        (``population``; ``lon``/``lat`` without geometry), null, negative, non-numeric or
+        impossibly large values, coordinates out of range, swapped or at 0/0, bad geometries,
+        unknown ``kind`` values. The subclasses :class:`~coverage._errors.MissingColumnError`,
         :class:`~coverage._errors.DuplicateIdError` and :class:`~coverage._errors.CrsError`
         are raised when all problems are of that one kind.
 
     Warns
     -----
     UserWarning
-        When ``kind`` is missing for some or all rows (they are taken as urban), and when
-        MultiPoint features are replaced by one point.
+        When ``kind`` is missing for some or all rows (they are taken as urban), when
+        MultiPoint features are replaced by one point, and when a header is not recognised but
+        looks like a misspelt one (``社区名陈`` for ``社区名称``; it is kept as an ordinary
+        column).
 
     Examples
     --------
@@ -383,6 +398,12 @@ def read_halls(
     InputDataError
         Listing every problem, as for :func:`read_communities`.
 
+    Warns
+    -----
+    UserWarning
+        When MultiPoint features are replaced by one point, and when a header is not
+        recognised but looks like a misspelt one (kept as an ordinary column).
+
     Examples
     --------
     >>> import pandas as pd
@@ -438,23 +459,65 @@ def _load(
         raise InputDataError(msg)
     suffix = path.suffix.lower()
     label = path.name
-    try:
-        if suffix in _CSV_SUFFIXES:
-            return _read_csv(path, lookup, explicit)
-        if suffix in _EXCEL_SUFFIXES:
-            return _read_excel(path, sheet, lookup, explicit)
-        return _read_vector(path, layer, lookup, explicit)
-    except InputDataError:
-        raise
-    except Exception as exc:  # noqa: BLE001  (boundary: no raw library traceback escapes)
-        kinds = "CSV, Excel, GeoJSON, GeoPackage or Shapefile"
-        hint = (
-            ""
-            if suffix in _CSV_SUFFIXES | _EXCEL_SUFFIXES | _VECTOR_SUFFIXES
-            else (f" (supported: {kinds})")
-        )
-        msg = f"{label}: cannot read the file{hint}: {type(exc).__name__}: {exc}"
-        raise InputDataError(msg) from None
+    # Libraries warn about what they skip (GDAL: "Invalid coord dimension"; openpyxl: "Data
+    # Validation extension is not supported"). Our own checks report what matters, naming rows;
+    # their warnings go to the log instead of reaching the planner unexplained.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if suffix in _CSV_SUFFIXES:
+                table = _read_csv(path, lookup, explicit)
+            elif suffix in _EXCEL_SUFFIXES:
+                table = _read_excel(path, sheet, lookup, explicit)
+            else:
+                table = _read_vector(path, layer, lookup, explicit)
+        except InputDataError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (boundary: no raw library traceback escapes)
+            kinds = "CSV, Excel, GeoJSON, GeoPackage or Shapefile"
+            hint = (
+                ""
+                if suffix in _CSV_SUFFIXES | _EXCEL_SUFFIXES | _VECTOR_SUFFIXES
+                else (f" (supported: {kinds})")
+            )
+            what = _sniff_excel(path) if suffix in _EXCEL_SUFFIXES else None
+            detail = what or f"{type(exc).__name__}: {exc}"
+            msg = f"{label}: cannot read the file{hint}: {detail}"
+            raise InputDataError(msg) from None
+        finally:
+            for w in caught:
+                logger.info("%s: %s: %s", label, w.category.__name__, w.message)
+    return table
+
+
+def _decode_head(head: bytes, encoding: str) -> str | None:
+    """Decode the first bytes of a file, allowing a character cut at the end."""
+    for cut in range(4):
+        try:
+            return head[: len(head) - cut].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _sniff_excel(path: Path) -> str | None:
+    """Say what a file with an Excel name that is not a workbook really is, if it is clear."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if not head:
+        return "the file is empty (0 bytes)"
+    if head.startswith(b"\xd0\xcf\x11\xe0") and path.suffix.lower() != ".xls":
+        return "this is an old-style Excel 97-2003 workbook; rename it to .xls or save it as .xlsx"
+    if head.startswith(b"PK"):
+        return None  # a zip file: a damaged workbook, the library's message says more
+    for encoding in ("utf-8-sig", "gb18030", "utf-16"):
+        text = _decode_head(head, encoding)
+        if text and all(c.isprintable() or c in "\r\n\t" for c in text):
+            return (
+                "this is a text file, not an Excel workbook (a CSV saved with an Excel name?); "
+                "rename it to .csv"
+            )
+    return "this is not an Excel workbook (.xlsx files are zip archives)"
 
 
 def _from_frame(frame: pd.DataFrame, spec: _Spec) -> _Table:
@@ -853,6 +916,7 @@ class _Context:
     header_of: dict[str, str]
     rows: Rows
     warnings: list[str] = field(default_factory=list)
+    near_misses: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def column(self, canonical: str) -> str:
         header = self.header_of.get(canonical, canonical)
@@ -889,12 +953,27 @@ class _Context:
         factor = _unit_factor(self.header_of[canonical], canonical)
         if factor != 1.0:
             logger.info("%s: %s scaled by %g (unit in the header)", self.table.label, col, factor)
-        return numbers * factor
+        with np.errstate(over="ignore"):
+            numbers = numbers * factor
+        limit = _MAX_VALUE.get(canonical, np.inf)
+        huge = ~bad & (np.nan_to_num(np.abs(numbers), nan=0.0) > limit)
+        if huge.any():
+            self.problems.add(
+                "value",
+                f"{col} has {int(huge.sum())} value(s) too large to be true "
+                f"(> {limit:,.0f}) ({self.rows.describe(huge)})",
+            )
+            numbers = np.where(huge, np.nan, numbers)
+        return numbers
 
     def text(self, canonical: str) -> list[str | None] | None:
         if canonical not in self.header_of:
             return None
         return [clean_text(v) for v in self.values(canonical)]
+
+
+_ADDRESS = re.compile(r"地址|住址|address|addr")
+_SUGGEST_CUTOFF = 0.75
 
 
 def _missing_message(
@@ -909,7 +988,49 @@ def _missing_message(
     suggestion = did_you_mean(accepted, headers, used)
     if suggestion is not None:
         msg += f"; did you mean {suggestion!r}? (pass columns={{{suggestion!r}: {canonical!r}}})"
+    address = next((h for h in headers if _ADDRESS.search(normalise_header(h))), None)
+    if canonical == "lon" and address is not None and suggestion is None:
+        msg += (
+            f"; the table has an address column ({address!r}) but no coordinates: geocode the "
+            "addresses first (Amap gives GCJ-02: pass coord_system='gcj02'; Baidu BD-09: 'bd09')"
+        )
     return msg
+
+
+def _near_misses(
+    spec: _Spec, headers: Sequence[str], match: ColumnMatch, skip: set[str]
+) -> dict[str, tuple[str, str]]:
+    """Unrecognised headers that look like a spelling of a column the table lacks.
+
+    Returns canonical name -> (header in the file, accepted spelling it resembles).
+    """
+    used = set(match.header_of.values()) | set(match.ignored)
+    found: dict[str, tuple[str, str]] = {}
+    for canonical, names in spec.aliases.items():
+        if canonical in match.header_of or canonical in skip:
+            continue
+        accepted = list(dict.fromkeys([canonical, *names]))
+        hit = closest_header(accepted, headers, used, cutoff=_SUGGEST_CUTOFF)
+        if hit is not None:
+            found[canonical] = hit
+            used.add(hit[0])
+    return found
+
+
+def _near_miss_warning(label: str, misses: Mapping[str, tuple[str, str]]) -> str:
+    looks = ", ".join(
+        f"{header!r} looks like {spelling!r} (column '{canonical}')"
+        for canonical, (header, spelling) in misses.items()
+    )
+    mapping = ", ".join(f"{header!r}: {canonical!r}" for canonical, (header, _) in misses.items())
+    if len(misses) == 1:
+        kept, hold, fix = "header kept as an ordinary column", "it holds", "header"
+    else:
+        kept, hold, fix = "headers kept as ordinary columns", "they hold", "headers"
+    return (
+        f"{label}: unrecognised {kept}: {looks}; if that is what {hold}, fix the {fix} or "
+        f"pass columns={{{mapping}}}"
+    )
 
 
 def _build(
@@ -945,6 +1066,8 @@ def _build(
     for canonical in (c for c in required if c not in header_of):
         used = list(header_of.values())
         problems.add("missing", _missing_message(canonical, spec, headers, used))
+    skip = set(required) | ({"lon", "lat"} if has_geometry else set())
+    ctx.near_misses = _near_misses(spec, headers, match, skip)
 
     ids = _ids(ctx, n)
     out: dict[str, Any] = {spec.id_col: ids}
@@ -955,6 +1078,8 @@ def _build(
 
     lon_in, lat_in, area = _locations(ctx, config, want_area=spec is _COMMUNITIES)
     problems.raise_if_any()
+    if ctx.near_misses:
+        ctx.warnings.insert(0, _near_miss_warning(table.label, ctx.near_misses))
     for message in ctx.warnings:
         warn(message)
 
@@ -985,7 +1110,9 @@ def _assemble(out: dict[str, Any], table: _Table, used: set[str]) -> gpd.GeoData
             name = header if header not in reserved else f"{header}_input"
             frame[name] = _user_column(table.data[header])
     frame["source_row"] = table.source_row
-    return gpd.GeoDataFrame(frame, geometry=shapely.points(out["lon"], out["lat"]), crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(frame, geometry=shapely.points(out["lon"], out["lat"]), crs="EPSG:4326")
+    gdf.attrs["source"] = table.label  # for messages of later checks (audit, coverage.checks)
+    return gdf
 
 
 def _ids(ctx: _Context, n: int) -> list[str]:
@@ -1088,9 +1215,16 @@ def _kinds(ctx: _Context, n: int) -> list[str]:
             "and 农村/乡村/村/rural for rural communities",
         )
     if missing == n and "kind" not in ctx.header_of:
+        hint = "Add a column with 城市/农村 (urban/rural)."
+        miss = ctx.near_misses.pop("kind", None)
+        if miss is not None:
+            hint = (
+                f"Header {miss[0]!r} looks like {miss[1]!r}: if it holds the kind, fix the "
+                f"header or pass columns={{{miss[0]!r}: 'kind'}}."
+            )
         ctx.warnings.append(
             f"{ctx.table.label}: no 'kind' column (类型); all {n} communities are taken as "
-            "urban (15-minute threshold). Add a column with 城市/农村 (urban/rural)."
+            f"urban (15-minute threshold). {hint}"
         )
     elif missing:
         ctx.warnings.append(
@@ -1132,7 +1266,7 @@ def _hall_columns(ctx: _Context, ids: list[str]) -> dict[str, Any]:
 def _maybe_int(values: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
     """Integers when every value is a whole number (population, households), else floats."""
     finite = np.isfinite(values)
-    if finite.all() and np.all(values == np.round(values)):
+    if finite.all() and np.all(values == np.round(values)) and np.all(np.abs(values) < 2**53):
         return values.astype(np.int64)
     return values
 
@@ -1186,11 +1320,12 @@ def _geometry_points(
     n = len(series)
     nan = np.full(n, np.nan)
     if series.crs is None:
+        shapefile = re.search(r"\.(shp|zip)\b", label.lower()) is not None
         ctx.problems.add(
             "crs",
             "has no CRS; set the one the coordinates are in, e.g. gdf.set_crs('EPSG:4326') "
             "for longitude/latitude (GCJ-02 and BD-09 data too, with coord_system='gcj02' "
-            "or 'bd09'); a shapefile needs its .prj file",
+            "or 'bd09')" + ("; a shapefile needs its .prj file" if shapefile else ""),
         )
         return nan, nan.copy(), nan.copy()
     if not series.crs.equals("EPSG:4326", ignore_axis_order=True):
@@ -1273,6 +1408,7 @@ def _check_coordinates(
     with np.errstate(invalid="ignore"):
         swapped = finite & out_of_china(lon, lat) & ~out_of_china(lat, lon)
         outside = finite & ~swapped & ((np.abs(lon) > 180) | (np.abs(lat) > 90))  # noqa: PLR2004
+    zero = finite & (lon == 0) & (lat == 0)
     where = "coordinates" if from_geometry else "columns 'lon'/'lat'"
     if not from_geometry and ("lon" in ctx.header_of and "lat" in ctx.header_of):
         where += f" (headers '{ctx.header_of['lon']}'/'{ctx.header_of['lat']}')"
@@ -1284,6 +1420,16 @@ def _check_coordinates(
             f"{where}: looks like 经度/纬度 (lon/lat) are swapped in {int(swapped.sum())} of "
             f"{len(lon)} {noun} ({ctx.rows.describe(swapped)}), e.g. lon={lon[first]:g}, "
             f"lat={lat[first]:g}; China is at lon 73..135, lat 18..54",
+        )
+    infinite = np.isinf(lon) | np.isinf(lat)
+    if infinite.any():
+        rows = ctx.rows.describe(infinite)
+        ctx.problems.add("value", f"{where}: {int(infinite.sum())} infinite coordinates ({rows})")
+    if zero.any():
+        ctx.problems.add(
+            "value",
+            f"{where}: {int(zero.sum())} points at lon=0, lat=0 ({ctx.rows.describe(zero)}); "
+            "0/0 is a placeholder for unknown coordinates: fill in the real ones",
         )
     if outside.any():
         first = int(np.flatnonzero(outside)[0])

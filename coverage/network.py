@@ -844,6 +844,8 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     fwd = time_s[seg.edge]
     bwd = np.where(seg.twin >= 0, time_s[np.maximum(seg.twin, 0)], np.inf)
     bwd = np.where((seg.twin < 0) & two_way[seg.edge], fwd, bwd)
+    if mode == "walk":  # on foot both directions of a road take the same (shorter) time
+        fwd = bwd = np.minimum(fwd, bwd)
     s_u, s_v = u_arr[seg.edge], v_arr[seg.edge]
 
     # CSR of directed travel times, parallel edges reduced to their minimum first
