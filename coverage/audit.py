@@ -30,6 +30,7 @@ import pandas as pd
 
 from coverage._errors import InputDataError, MissingColumnError, list_ids
 from coverage.config import DEFAULT_CONFIG, Config
+from coverage.checks import detect_gcj02_declared_as_wgs84
 from coverage.engine import nearest_facility, snap
 
 if TYPE_CHECKING:
@@ -158,14 +159,22 @@ def _require(frame: gpd.GeoDataFrame, columns: list[str], what: str, reader: str
         raise InputDataError(msg)
 
 
-def _check_far_outside(dist_m: np.ndarray, ids: pd.Series, rows: pd.Index, what: str) -> None:
+def _rows(frame: pd.DataFrame, which: np.ndarray) -> str:
+    """Row labels for messages: spreadsheet rows where the loader kept them, else the index."""
+    rows = frame["source_row"] if "source_row" in frame.columns else frame.index.to_series()
+    picked = rows.iloc[which]
+    return ("row " if len(picked) == 1 else "rows ") + list_ids(picked).replace("'", "")
+
+
+def _check_far_outside(dist_m: np.ndarray, frame: pd.DataFrame, id_col: str, what: str) -> None:
     """Raise if points lie far outside the network (a coordinate error, not a gap)."""
     far = np.flatnonzero(dist_m > FAR_OUTSIDE_M)
     if len(far):
         msg = (
             f"{what}: {len(far)} point(s) lie more than {FAR_OUTSIDE_M / 1000:g} km from every "
-            f"road of the network ({list_ids(ids.iloc[far])}; rows {list_ids(rows[far])}); "
-            "check the coordinate system (wgs84/gcj02/bd09), the lon/lat order, or the network"
+            f"road of the network ({_rows(frame, far)}; {id_col}: "
+            f"{list_ids(frame[id_col].iloc[far])}); check the coordinate system "
+            "(wgs84/gcj02/bd09), the lon/lat order, or the network"
         )
         raise InputDataError(msg)
 
@@ -206,6 +215,12 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     InputDataError
         If points lie more than 20 km from every road (a coordinate error).
 
+    Warns
+    -----
+    CoverageWarning
+        If halls lie farther than ``config.max_snap_m`` from every road (they are left out),
+        or if points declared WGS-84 fit the roads as GCJ-02 (Amap) coordinates.
+
     Examples
     --------
     >>> from coverage.testing import grid_graph, grid_communities, grid_halls
@@ -219,6 +234,8 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     cfg = config or DEFAULT_CONFIG
     _require(communities, ["community_id", "kind", "population"], "communities", "read_communities")
     _require(halls, ["hall_id"], "halls", "read_halls")
+    com_source = str(communities.attrs.get("source", "communities"))
+    hall_source = str(halls.attrs.get("source", "halls"))
     com = communities.to_crs(4326)
     hal = halls.to_crs(4326)
     for col, default in (("name", ""), ("district", "(none)"), ("street", "(none)")):
@@ -236,16 +253,23 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
 
     c_snap = snap(network, com.geometry, config=cfg)
     h_snap = snap(network, hal.geometry, config=cfg)
-    _check_far_outside(c_snap.dist_m, com["community_id"], com.index, "communities")
-    _check_far_outside(h_snap.dist_m, hal["hall_id"], hal.index, "halls")
+    _check_far_outside(c_snap.dist_m, com, "community_id", com_source)
+    _check_far_outside(h_snap.dist_m, hal, "hall_id", hall_source)
     if (~h_snap.ok).any():
-        bad = hal["hall_id"][~h_snap.ok]
+        off = np.flatnonzero(~h_snap.ok)
+        dists = ", ".join(f"{d:,.0f} m" for d in h_snap.dist_m[off][:10])
         warnings.warn(
-            f"{len(bad)} hall(s) lie farther than {cfg.max_snap_m:g} m from every road usable "
-            f"by {network.mode} and are left out of routing: {list_ids(bad)}",
+            f"{hall_source}: {len(off)} hall(s) lie farther than {cfg.max_snap_m:g} m from every "
+            f"road usable by {network.mode} and are left out of routing: "
+            f"{list_ids(hal['hall_id'].iloc[off])} ({dists}; {_rows(hal, off)})",
             CoverageWarning,
             stacklevel=2,
         )
+    checks = ((com, com_source), (hal, hall_source)) if cfg.check_coordinates else ()
+    for frame, label in checks:
+        shifted = detect_gcj02_declared_as_wgs84(frame.geometry, network, label=label)
+        if shifted is not None:
+            warnings.warn(shifted, CoverageWarning, stacklevel=2)
     nearest = nearest_facility(network, c_snap, h_snap)
 
     minutes = nearest.time_s / 60.0

@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 #: Fewer usable points than this give no verdict.
 MIN_POINTS = 20
 #: At most this many points are tested (evenly spaced in input order), to bound the cost.
-MAX_POINTS = 5000
+MAX_POINTS = 1000
 #: Smallest Kolmogorov-Smirnov statistic that counts as a pattern.
 MIN_EFFECT = 0.1
 #: Largest p-value that counts as a pattern.
