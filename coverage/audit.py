@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from coverage._errors import InputDataError, MissingColumnError, list_ids
-from coverage.config import DEFAULT_CONFIG, Config
 from coverage.checks import detect_gcj02_declared_as_wgs84
+from coverage.config import DEFAULT_CONFIG, Config
 from coverage.engine import nearest_facility, snap
 
 if TYPE_CHECKING:
