@@ -24,6 +24,7 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,7 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 
 
 
 def _parser() -> argparse.ArgumentParser:
-    from coverage.samples import DEFAULT_SAMPLE, SAMPLES  # noqa: PLC0415
+    from coverage.samples import DEFAULT_SAMPLE  # noqa: PLC0415
 
     p = argparse.ArgumentParser(
         prog="coverage-planner",
@@ -63,6 +64,38 @@ def _parser() -> argparse.ArgumentParser:
             "writes maps/<sample>/<district>/ folders."
         ),
     )
+    _input_options(a)
+
+    pr = sub.add_parser(
+        "propose",
+        help="propose new shared halls (一站多居) that close the coverage gap",
+        description=(
+            "Propose new halls from candidate sites: the fewest halls that cover every "
+            "reachable community (lscp), the best --p halls for population (mclp), or halls "
+            "whose floor area serves their group (capacitated). Writes OUT/<run>/proposals/."
+        ),
+    )
+    _input_options(pr)
+    pr.add_argument("--model", choices=["lscp", "mclp", "capacitated"], default="lscp")
+    pr.add_argument("--p", type=int, help="number of new halls (mclp)")
+    pr.add_argument("--candidates", type=Path, help="candidate sites file (points, any format)")
+    pr.add_argument(
+        "--spacing",
+        type=float,
+        default=400.0,
+        help="without --candidates: network nodes thinned to this spacing, metres",
+    )
+    pr.add_argument("--max-floor-area", type=float, help="capacitated: floor area per site, m²")
+    pr.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
+
+    sub.add_parser("samples", help="list the bundled sample regions")
+    return p
+
+
+def _input_options(a: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that read a sample or the user's files."""
+    from coverage.samples import DEFAULT_SAMPLE, SAMPLES  # noqa: PLC0415
+
     a.add_argument(
         "--sample", choices=sorted(SAMPLES), help=f"bundled sample (default {DEFAULT_SAMPLE})"
     )
@@ -105,11 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
-    sub.add_parser("samples", help="list the bundled sample regions")
-    return p
 
-
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit code per cause)
     """Run the command line; returns the exit code.
 
     Parameters
@@ -131,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "samples":
             return _samples()
+        if args.command == "propose":
+            return _propose(args)
         return _audit(args)
     except CoverageError as exc:
         if args.debug:
@@ -173,11 +205,24 @@ def _step(label: str, progress: bool) -> float:
     return time.perf_counter()
 
 
-def _audit(args: argparse.Namespace) -> int:  # noqa: PLR0915
-    from coverage.audit import audit  # noqa: PLC0415
+@dataclass
+class _Inputs:
+    """What a command works on: the network, the frames, and names for the output."""
+
+    config: Config
+    network: Any
+    communities: gpd.GeoDataFrame
+    halls: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame | None
+    run_name: str
+    title: str
+
+
+def _inputs(args: argparse.Namespace) -> _Inputs:
+    """Read the sample or the user's files named on the command line."""
     from coverage.io import read_communities, read_halls  # noqa: PLC0415
     from coverage.network import load_network  # noqa: PLC0415
-    from coverage.reports import inside, safe_name, write_district_reports  # noqa: PLC0415
+    from coverage.reports import safe_name  # noqa: PLC0415
     from coverage.samples import DEFAULT_SAMPLE, SAMPLES, load_sample  # noqa: PLC0415
 
     progress = not args.no_progress
@@ -190,30 +235,23 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: PLR0915
         if args.sample:
             msg = "give either --sample or your own --communities/--halls/--network, not both"
             raise InputDataError(msg)
-        missing = [
-            n
-            for n, x in zip(("--communities", "--halls", "--network"), own, strict=True)
-            if x is None
-        ]
+        flags = ("--communities", "--halls", "--network")
+        missing = [n for n, x in zip(flags, own, strict=True) if x is None]
         if missing:
             msg = f"your own data needs {', '.join(missing)} as well"
             raise InputDataError(msg)
-        t0 = _step(f"reading network {args.network}", progress)
+        _step(f"reading network {args.network}", progress)
         net = load_network(args.network, config=cfg)
         communities = read_communities(args.communities, coord_system=args.coord_system, config=cfg)
         halls = read_halls(args.halls, coord_system=args.coord_system)
         run_name = safe_name(Path(args.communities).stem)
-        title = f"{Path(args.communities).name}"
+        title = Path(args.communities).name
     else:
         name = args.sample or DEFAULT_SAMPLE
-        t0 = _step(f"loading sample {name}", progress)
+        _step(f"loading sample {name}", progress)
         sample = load_sample(name, config=cfg)
-        net, communities, halls, districts = (
-            sample.network,
-            sample.communities,
-            sample.halls,
-            sample.districts,
-        )
+        net, communities, halls = sample.network, sample.communities, sample.halls
+        districts = sample.districts
         run_name = name
         title = SAMPLES[name].title
     if args.districts_file:
@@ -223,31 +261,99 @@ def _audit(args: argparse.Namespace) -> int:  # noqa: PLR0915
                    f"{', '.join(map(str, districts.columns))}")  # fmt: skip
             raise InputDataError(msg)
         districts = districts.rename(columns={args.district_column: "district"})
-    logger.info("inputs ready in %.1f s", time.perf_counter() - t0)
+    return _Inputs(cfg, net, communities, halls, districts, run_name, title)
 
-    _step(
-        f"routing {len(communities):,} communities to {len(halls):,} halls ({net.mode})", progress
-    )
-    result = audit(communities, halls, net, config=cfg)
+
+def _district_names(result: Any, wanted: list[str] | None) -> list[str]:  # noqa: ANN401
+    """The districts to write: all, or the ones asked for (unknown names are an error)."""
     names = sorted(result.communities["district"].astype(str).unique())
-    if args.district:
-        unknown = [d for d in args.district if d not in names]
+    if wanted:
+        unknown = [d for d in wanted if d not in names]
         if unknown:
             msg = f"unknown district(s) {list_ids(unknown)}; known: {', '.join(names)}"
             raise InputDataError(msg)
-        names = [d for d in names if d in args.district]
+        names = [d for d in names if d in wanted]
+    return names
 
-    map_opts: dict[str, Any] = {
-        "lang": args.lang, "basemap": args.basemap, "tianditu_key": args.tianditu_key,
-    }  # fmt: skip
+
+def _map_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"lang": args.lang, "basemap": args.basemap, "tianditu_key": args.tianditu_key}
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from coverage.audit import audit  # noqa: PLC0415
+    from coverage.reports import inside, safe_name, write_district_reports  # noqa: PLC0415
+
+    progress = not args.no_progress
+    inp = _inputs(args)
+    net = inp.network
+    _step(
+        f"routing {len(inp.communities):,} communities to {len(inp.halls):,} halls ({net.mode})",
+        progress,
+    )
+    result = audit(inp.communities, inp.halls, net, config=inp.config)
+    names = _district_names(result, args.district)
     root = Path(args.out)
-    run_dir = inside(root, root / safe_name(run_name))
+    run_dir = inside(root, root / safe_name(inp.run_name))
     subset = result if not args.district else _subset(result, names)
     write_district_reports(
-        run_dir, subset, districts=districts, title=title, run=run_name, progress=progress,
-        offline=not args.online_assets, **map_opts,
+        run_dir, subset, districts=inp.districts, title=inp.title, run=inp.run_name,
+        progress=progress, offline=not args.online_assets, **_map_options(args),
     )  # fmt: skip
     _print_table(subset.districts, run_dir)
+    return EXIT_OK
+
+
+def _propose(args: argparse.Namespace) -> int:
+    from coverage.audit import audit  # noqa: PLC0415
+    from coverage.io import read_halls  # noqa: PLC0415
+    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
+    from coverage.reports import inside, safe_name, write_csv, write_json  # noqa: PLC0415
+    from coverage.siting import candidate_sites, propose_halls, verify_proposal  # noqa: PLC0415
+
+    progress = not args.no_progress
+    inp = _inputs(args)
+    communities = inp.communities
+    if args.district:
+        before = audit(communities, inp.halls, inp.network, config=inp.config)
+        names = _district_names(before, args.district)
+        communities = communities[communities["district"].astype(str).isin(names)]
+    if args.candidates:
+        sites = read_halls(args.candidates, coord_system=args.coord_system)
+        candidates = candidate_sites(
+            inp.network, include=sites.rename(columns={"hall_id": "site_id"})
+        )
+    else:
+        candidates = candidate_sites(inp.network, spacing_m=args.spacing)
+    _step(
+        f"{args.model}: {len(communities):,} communities, {len(candidates):,} candidate sites",
+        progress,
+    )
+    result = propose_halls(
+        communities, inp.halls, candidates, inp.network, model=args.model, p=args.p,
+        config=inp.config, time_limit_s=args.time_limit, max_floor_area_m2=args.max_floor_area,
+    )  # fmt: skip
+    after = verify_proposal(result, communities, inp.halls, inp.network, config=inp.config)
+    root = Path(args.out)
+    out = inside(root, root / safe_name(inp.run_name) / "proposals")
+    proposals = result.proposals.copy()
+    proposals["members"] = proposals["members"].map(lambda m: ";".join(map(str, m)))
+    groups = result.groups.copy()
+    groups["members"] = groups["members"].map(lambda m: ";".join(map(str, m)))
+    write_csv(out / "proposals.csv", proposals)
+    write_csv(out / "groups.csv", groups)
+    write_csv(out / "uncoverable.csv", result.uncoverable)
+    write_csv(out / "scenario.csv", result.scenario)
+    write_csv(out / "communities_after.csv", after.communities)
+    write_json(out / "solver.json", {"model": result.model, **result.solver})
+    assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
+    m = coverage_map(
+        after, districts=inp.districts, title=f"{inp.title}: {args.model}",
+        proposals=result.proposals, assignments=assigned, **_map_options(args),
+    )  # fmt: skip
+    save_map(m, out / "map.html", offline=not args.online_assets)
+    print(result.scenario.to_string(index=False))  # noqa: T201
+    print(f"{len(result.proposals)} new hall(s); written to {out}")  # noqa: T201
     return EXIT_OK
 
 

@@ -233,3 +233,22 @@ def test_basemap_options(tmp_path, capsys):
     assert 'src="http' not in html  # self-contained by default
     assert main([*base, "--out", str(tmp_path / "b"), "--basemap", "tianditu"]) == EXIT_INPUT
     assert "needs a key" in capsys.readouterr().err
+
+
+def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
+    com, halls, net = _user_files(tmp_path)
+    out = tmp_path / "out"
+    code = main(["propose", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+                 "--out", str(out), "--no-progress", "--spacing", "300", "--basemap", "blank"])  # fmt: skip
+    assert code == EXIT_OK
+    folder = out / "社区" / "proposals"
+    scenario = pd.read_csv(folder / "scenario.csv", encoding="utf-8-sig").set_index("scenario")
+    # B is the only community outside its circle (16 min > 15): one new hall covers it
+    assert scenario.loc["before", "covered"] == 4
+    assert scenario.loc["after", "covered"] == 5
+    proposals = pd.read_csv(folder / "proposals.csv", encoding="utf-8-sig")
+    assert len(proposals) == 1
+    after = pd.read_csv(folder / "communities_after.csv", encoding="utf-8-sig")
+    assert (after["status"] == "covered").all()  # routed, not modelled
+    assert json.loads((folder / "solver.json").read_text(encoding="utf-8"))["optimal"]
+    assert (folder / "map.html").exists()
