@@ -161,7 +161,7 @@ class _PieceIndex:
         self.offset = offset[rep] + length[rep] * t0
         self.seg_len = shapely.length(geoms)
         self.half = max_len / 2
-        self.tree = cKDTree((self.a + self.b) / 2)
+        self.tree = cKDTree((self.a + self.b) / 2, balanced_tree=False, compact_nodes=False)
 
     def _exact(
         self, xy: NDArray[np.float64], cand: NDArray[np.int64]
