@@ -14,6 +14,9 @@ Exit codes
     Bad input: a file, column, row or setting the message names.
 4
     Output could not be written (permissions, disk full).
+5
+    Batch mode: some districts failed (named on stderr and in ``failures.json``); the others
+    were written.
 130
     Interrupted (Ctrl-C). Files already written are complete; none is half-written.
 """
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("coverage")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_PARTIAL = 5
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     _input_options(a)
+    a.add_argument("--workers", type=int, help="batch: audit districts in N local processes")
+    a.add_argument("--scheduler", help="batch: address of an existing dask cluster (tcp://...)")
+    a.add_argument(
+        "--buffer-m",
+        type=float,
+        default=2000.0,
+        help="batch: each district's network reaches this far beyond it, metres (default 2000)",
+    )
 
     pr = sub.add_parser(
         "propose",
@@ -282,7 +294,7 @@ def _map_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _audit(args: argparse.Namespace) -> int:
     from coverage.audit import audit  # noqa: PLC0415
-    from coverage.reports import inside, safe_name, write_district_reports  # noqa: PLC0415
+    from coverage.reports import inside, safe_name, write_district_reports, write_json  # noqa: PLC0415
 
     progress = not args.no_progress
     inp = _inputs(args)
@@ -291,7 +303,11 @@ def _audit(args: argparse.Namespace) -> int:
         f"routing {len(inp.communities):,} communities to {len(inp.halls):,} halls ({net.mode})",
         progress,
     )
-    result = audit(inp.communities, inp.halls, net, config=inp.config)
+    failures: list[Any] = []
+    if args.workers or args.scheduler:
+        result, failures = _batch(args, inp)
+    else:
+        result = audit(inp.communities, inp.halls, net, config=inp.config)
     names = _district_names(result, args.district)
     root = Path(args.out)
     run_dir = inside(root, root / safe_name(inp.run_name))
@@ -301,7 +317,27 @@ def _audit(args: argparse.Namespace) -> int:
         progress=progress, offline=not args.online_assets, **_map_options(args),
     )  # fmt: skip
     _print_table(subset.districts, run_dir)
+    if failures:
+        write_json(run_dir / "failures.json", {"failures": [f.__dict__ for f in failures]})
+        for f in failures:
+            print(f"error: district {f.district!r} failed: {f.error}", file=sys.stderr)  # noqa: T201
+        return EXIT_PARTIAL
     return EXIT_OK
+
+
+def _batch(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, list[Any]]:
+    """Audit district by district on clipped networks, on dask workers."""
+    from coverage.batch import run_batch  # noqa: PLC0415
+
+    if inp.districts is None:
+        msg = "batch mode (--workers/--scheduler) needs district polygons: give --districts-file"
+        raise InputDataError(msg)
+    batch = run_batch(
+        inp.communities, inp.halls, inp.network, inp.districts,
+        districts=args.district or "all", buffer_m=args.buffer_m, workers=args.workers or 1,
+        scheduler=args.scheduler, config=inp.config,
+    )  # fmt: skip
+    return batch.to_audit_result(), list(batch.failures)
 
 
 def _propose(args: argparse.Namespace) -> int:

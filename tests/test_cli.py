@@ -238,8 +238,10 @@ def test_basemap_options(tmp_path, capsys):
 def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
     com, halls, net = _user_files(tmp_path)
     out = tmp_path / "out"
-    code = main(["propose", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-                 "--out", str(out), "--no-progress", "--spacing", "300", "--basemap", "blank"])  # fmt: skip
+    code = main([
+        "propose", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+        "--out", str(out), "--no-progress", "--spacing", "300", "--basemap", "blank",
+    ])  # fmt: skip
     assert code == EXIT_OK
     folder = out / "社区" / "proposals"
     scenario = pd.read_csv(folder / "scenario.csv", encoding="utf-8-sig").set_index("scenario")
@@ -252,3 +254,20 @@ def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
     assert (after["status"] == "covered").all()  # routed, not modelled
     assert json.loads((folder / "solver.json").read_text(encoding="utf-8"))["optimal"]
     assert (folder / "map.html").exists()
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_batch_on_two_workers_matches_serial(tmp_path):
+    pytest.importorskip("distributed")
+    base = ["audit", "--sample", "hangzhou-xihu", "--no-progress", "--basemap", "blank"]
+    assert main([*base, "--out", str(tmp_path / "serial")]) == EXIT_OK
+    assert (
+        main([*base, "--out", str(tmp_path / "batch"), "--workers", "2", "--buffer-m", "3000"])
+        == EXIT_OK
+    )
+    a = pd.read_csv(tmp_path / "serial" / "hangzhou-xihu" / "communities.csv", encoding="utf-8-sig")
+    b = pd.read_csv(tmp_path / "batch" / "hangzhou-xihu" / "communities.csv", encoding="utf-8-sig")
+    assert a["community_id"].tolist() == b["community_id"].tolist()
+    # with a 3 km buffer every district job sees every route a resident would take
+    pd.testing.assert_series_equal(a["travel_time_min"], b["travel_time_min"])
+    assert (a["status"] == b["status"]).all()
