@@ -78,6 +78,28 @@ def _parser() -> argparse.ArgumentParser:
         help="batch: each district's network reaches this far beyond it, metres (default 2000)",
     )
 
+    a.add_argument(
+        "--no-isochrones", action="store_true", help="leave the isochrone bands off the maps"
+    )
+
+    iso = sub.add_parser(
+        "isochrones",
+        help="write isochrone bands of the halls as GeoPackage or GeoJSON (display only)",
+        description=(
+            "Polygons of the area each hall reaches within each band, from the routed network "
+            "(partial edges included, nested bands). For display: compliance comes from audit."
+        ),
+    )
+    _input_options(iso)
+    iso.add_argument(
+        "--minutes", type=float, nargs="+", help="bands, minutes (default: the thresholds)"
+    )
+    iso.add_argument("--per", choices=["hall", "district", "all"], default="hall")
+    iso.add_argument(
+        "--buffer", type=float, default=25.0, help="buffer around reached roads, metres"
+    )
+    iso.add_argument("--format", choices=["gpkg", "geojson"], default="gpkg")
+
     pr = sub.add_parser(
         "propose",
         help="propose new shared halls (一站多居) that close the coverage gap",
@@ -151,7 +173,7 @@ def _input_options(a: argparse.ArgumentParser) -> None:
     a.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit code per cause)
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
     Parameters
@@ -171,11 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit c
         format="%(levelname)s: %(message)s",
     )
     try:
-        if args.command == "samples":
-            return _samples()
-        if args.command == "propose":
-            return _propose(args)
-        return _audit(args)
+        commands = {"samples": lambda _a: _samples(), "propose": _propose,
+                    "isochrones": _isochrones, "audit": _audit}  # fmt: skip
+        return commands[args.command](args)
     except CoverageError as exc:
         if args.debug:
             raise
@@ -312,9 +332,16 @@ def _audit(args: argparse.Namespace) -> int:
     root = Path(args.out)
     run_dir = inside(root, root / safe_name(inp.run_name))
     subset = result if not args.district else _subset(result, names)
+    bands = None
+    if not args.no_isochrones:
+        from coverage.isochrones import isochrones  # noqa: PLC0415
+
+        _step("isochrone bands for the maps (display only)", progress)
+        bands = isochrones(net, subset.halls, minutes=_bands(inp.config), config=inp.config)
     write_district_reports(
         run_dir, subset, districts=inp.districts, title=inp.title, run=inp.run_name,
-        progress=progress, offline=not args.online_assets, **_map_options(args),
+        progress=progress, offline=not args.online_assets, isochrones=bands,
+        **_map_options(args),
     )  # fmt: skip
     _print_table(subset.districts, run_dir)
     if failures:
@@ -338,6 +365,40 @@ def _batch(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, list[Any]]:
         scheduler=args.scheduler, config=inp.config,
     )  # fmt: skip
     return batch.to_audit_result(), list(batch.failures)
+
+
+def _bands(cfg: Config) -> list[float]:
+    """The isochrone bands a map shows: the configured thresholds."""
+    return sorted({cfg.urban_threshold_min, cfg.rural_threshold_min})
+
+
+def _isochrones(args: argparse.Namespace) -> int:
+    from coverage.isochrones import isochrones  # noqa: PLC0415
+    from coverage.reports import inside, safe_name  # noqa: PLC0415
+
+    inp = _inputs(args)
+    halls = inp.halls
+    if args.district:
+        if "district" not in halls.columns:
+            msg = "--district needs a 'district' column in the halls file"
+            raise InputDataError(msg)
+        halls = halls[halls["district"].astype(str).isin(args.district)]
+    minutes = args.minutes or _bands(inp.config)
+    _step(f"isochrones of {len(halls):,} halls, bands {minutes} min", not args.no_progress)
+    iso = isochrones(inp.network, halls, minutes=minutes, buffer_m=args.buffer, per=args.per,
+                     config=inp.config)  # fmt: skip
+    root = Path(args.out)
+    out = inside(root, root / safe_name(inp.run_name) / f"isochrones.{args.format}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".tmp-{out.name}")  # keeps the extension GDAL checks
+    tmp.unlink(missing_ok=True)
+    if args.format == "gpkg":
+        iso.to_file(tmp, layer="isochrones", driver="GPKG", engine="pyogrio")
+    else:
+        iso.to_file(tmp, driver="GeoJSON", engine="pyogrio")
+    tmp.replace(out)
+    print(f"{len(iso)} isochrone polygon(s) written to {out}")  # noqa: T201
+    return EXIT_OK
 
 
 def _propose(args: argparse.Namespace) -> int:

@@ -271,3 +271,20 @@ def test_batch_on_two_workers_matches_serial(tmp_path):
     # with a 3 km buffer every district job sees every route a resident would take
     pd.testing.assert_series_equal(a["travel_time_min"], b["travel_time_min"])
     assert (a["status"] == b["status"]).all()
+
+
+def test_isochrones_command_writes_nested_bands(tmp_path):
+    import geopandas as gpd
+
+    com, halls, net = _user_files(tmp_path)
+    out = tmp_path / "out"
+    args = ["isochrones", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+            "--out", str(out), "--no-progress", "--minutes", "4", "8"]  # fmt: skip
+    assert main(args) == EXIT_OK
+    iso = gpd.read_file(out / "社区" / "isochrones.gpkg", layer="isochrones")
+    assert sorted(iso["band_min"].unique()) == [4, 8]
+    assert set(iso["hall_id"]) == {"H1", "H2"}
+    for hall, g in iso.groupby("hall_id"):
+        small = g[g["band_min"] == 4].geometry.iloc[0]
+        big = g[g["band_min"] == 8].geometry.iloc[0]
+        assert small.difference(big).area < 1e-12, hall
