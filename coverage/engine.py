@@ -83,6 +83,10 @@ def snap(
 ) -> Snapped:
     """Snap points to the nearest road segment of the network.
 
+    A point whose nearest road lies on a fragment of fewer than :data:`MIN_PIECE_NODES` nodes
+    (cut off from the rest, e.g. by a car-only tunnel closed to walkers) is snapped to the
+    nearest road of a larger piece instead, when that is within ``config.max_snap_m``.
+
     Parameters
     ----------
     net
@@ -117,12 +121,25 @@ def snap(
     if len(xy) != n:
         msg = "snap() needs one non-empty point per row"
         raise ValueError(msg)
-    seg, dist_m, frac = _snap_index(net).nearest(xy)
+    seg, dist_m, frac = cast("_PieceIndex", _snap_index(net)).nearest(xy)
+    # A point whose nearest road is a small fragment (a few nodes cut off from the rest, e.g.
+    # by a car-only tunnel) goes to the nearest road of a larger piece if that is within reach.
+    sizes = np.bincount(net.component)
+    small = np.flatnonzero(sizes[net.component[net.seg_u[seg]]] < MIN_PIECE_NODES)
+    major = _snap_index(net, major=True)
+    if len(small) and major is not None:
+        m_seg, m_dist, m_frac = major.nearest(xy[small])
+        better = m_dist <= cfg.max_snap_m
+        pick = small[better]
+        seg[pick], dist_m[pick], frac[pick] = m_seg[better], m_dist[better], m_frac[better]
     too_far = dist_m > cfg.max_snap_m
     seg[too_far] = -1
     access_s = np.where(too_far, np.inf, dist_m / (cfg.access_speed_kph / 3.6))
     return Snapped(seg=seg, frac=frac, dist_m=dist_m, access_s=access_s)
 
+
+#: Road pieces with fewer nodes are fragments: a point snaps to a larger piece within reach.
+MIN_PIECE_NODES = 10
 
 #: Points closer than this to a segment's end are at the end node, metres.
 _AT_NODE_M = 1e-6
@@ -216,13 +233,28 @@ class _PieceIndex:
         return seg, best_d, frac
 
 
-def _snap_index(net: Network) -> _PieceIndex:
-    """The network's snapping index, built on first use and kept on the network."""
-    index = net.cache.get("snap_index")
-    if index is None:
-        index = _PieceIndex(net.seg_geom)
-        net.cache["snap_index"] = index
-    return cast("_PieceIndex", index)
+def _snap_index(net: Network, *, major: bool = False) -> _PieceIndex | None:
+    """The network's snapping index, built on first use and kept on the network.
+
+    With ``major``, an index of the segments on pieces of at least :data:`MIN_PIECE_NODES`
+    nodes only (``None`` if there is no such piece, or no smaller one to avoid).
+    """
+    key = "snap_index_major" if major else "snap_index"
+    if key not in net.cache:
+        if not major:
+            net.cache[key] = _PieceIndex(net.seg_geom)
+        else:
+            sizes = np.bincount(net.component)
+            on_major = sizes[net.component[net.seg_u]] >= MIN_PIECE_NODES
+            keep = np.flatnonzero(on_major)
+            if len(keep) == 0 or len(keep) == len(on_major):
+                net.cache[key] = None
+            else:
+                index = _PieceIndex(net.seg_geom[keep])
+                index.seg = keep[index.seg]  # back to the network's segment numbers
+                index.seg_len = shapely.length(net.seg_geom)
+                net.cache[key] = index
+    return cast("_PieceIndex | None", net.cache[key])
 
 
 @dataclass(frozen=True)

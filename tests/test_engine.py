@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from coverage.config import Config
-from coverage.engine import nearest_facility, snap, travel_time_matrix
+from coverage.engine import Snapped, _snap_index, nearest_facility, snap, travel_time_matrix
 from coverage.network import load_network
 from coverage.testing import (
     GRID_CRS,
@@ -242,9 +242,8 @@ def test_snap_index_agrees_with_an_rtree_nearest_query(hangzhou_net):
         [rng.uniform(w - 2000, e + 2000, 3000), rng.uniform(s - 2000, n + 2000, 3000)]
     )
     pts = shapely.points(xy)
-    ours = snap(
-        hangzhou_net, gpd.GeoSeries(pts, crs=hangzhou_net.crs), config=Config(max_snap_m=1e9)
-    )
+    seg, dist_m, frac = _snap_index(hangzhou_net).nearest(xy)
+    ours = Snapped(seg, frac, dist_m, dist_m)
     tree = shapely.STRtree(hangzhou_net.seg_geom)
     (_, idx), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
     np.testing.assert_allclose(ours.dist_m, dist, atol=1e-6)
@@ -255,3 +254,21 @@ def test_snap_index_agrees_with_an_rtree_nearest_query(hangzhou_net):
         hangzhou_net.seg_geom[idx[same]], pts[same], normalized=True
     )
     np.testing.assert_allclose(ours.frac[same], expected, atol=1e-6)
+
+
+def test_points_prefer_a_connected_road_to_a_nearby_fragment():
+    """A fragment of 2 nodes 30 m from a home, the connected grid 150 m away: use the grid."""
+    G = grid_graph(n=4)  # 16 nodes: a piece large enough to count (MIN_PIECE_NODES = 10)
+    a, b = grid_points([(0, -0.6), (0.2, -0.6)]).to_list()
+    G.add_node("f1", x=a.x, y=a.y)
+    G.add_node("f2", x=b.x, y=b.y)
+    G.add_edge("f1", "f2", length=60.0)
+    G.add_edge("f2", "f1", length=60.0)
+    net = load_network(G)
+    home = grid_points([(0.1, -0.5)])  # 30 m east of the fragment, 150 m west of column 0
+    s = snap(net, home)
+    assert s.dist_m[0] == pytest.approx(150.0, abs=1e-6)
+    r = nearest_facility(net, s, snap(net, grid_points([(0, 0)])))
+    assert np.isfinite(r.time_s[0])
+    near = snap(net, home, config=Config(max_snap_m=100))  # the grid is out of reach
+    assert near.dist_m[0] == pytest.approx(30.0, abs=1e-6)
