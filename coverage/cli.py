@@ -449,6 +449,29 @@ def _propose(args: argparse.Namespace) -> int:
         proposals=result.proposals, assignments=assigned, **_map_options(args),
     )  # fmt: skip
     save_map(m, out / "map.html", offline=not args.online_assets)
+    # one folder per district: the groups that serve its communities, and its map
+    district_of = dict(
+        zip(after.communities["community_id"], after.communities["district"], strict=True)
+    )
+    for name in sorted(after.communities["district"].astype(str).unique()):
+        ddir = inside(root, out / safe_name(name))
+        serves = [
+            any(district_of.get(c) == name for c in members) for members in result.groups["members"]
+        ]
+        part_groups = groups[serves]
+        part_props = proposals[proposals["site_id"].isin(part_groups["hall_id"])]
+        write_csv(ddir / "proposals.csv", part_props)
+        write_csv(ddir / "groups.csv", part_groups)
+        part = after.district(name)
+        dpoly = None
+        if inp.districts is not None and "district" in inp.districts.columns:
+            dpoly = inp.districts[inp.districts["district"].astype(str) == name]
+        m = coverage_map(
+            part, districts=dpoly, title=f"{inp.title}: {name}: {args.model}",
+            proposals=result.proposals[result.proposals["site_id"].isin(part_props["site_id"])],
+            assignments=assigned[assigned["district"].astype(str) == name], **_map_options(args),
+        )  # fmt: skip
+        save_map(m, ddir / "map.html", offline=not args.online_assets)
     print(result.scenario.to_string(index=False))  # noqa: T201
     print(f"{len(result.proposals)} new hall(s); written to {out}")  # noqa: T201
     return EXIT_OK

@@ -254,6 +254,16 @@ def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
     assert (after["status"] == "covered").all()  # routed, not modelled
     assert json.loads((folder / "solver.json").read_text(encoding="utf-8"))["optimal"]
     assert (folder / "map.html").exists()
+    # per district: a new hall is listed where the members of its group live
+    groups = pd.read_csv(folder / "groups.csv", encoding="utf-8-sig").set_index("hall_id")
+    members = set(groups.loc[proposals["site_id"].iloc[0], "members"].split(";"))
+    assert "B" in members  # the hall exists for B, the one community outside its circle
+    district = {"A": "West", "B": "West", "C": "East", "D": "West", "E": "East"}
+    for name in ("West", "East"):
+        listed = pd.read_csv(folder / name / "proposals.csv", encoding="utf-8-sig")
+        serves_here = any(district[c] == name for c in members)
+        assert len(listed) == int(serves_here), name
+        assert (folder / name / "map.html").exists()
 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
