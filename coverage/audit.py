@@ -381,13 +381,7 @@ def _hall_table(
     out["communities_covered"] = np.bincount(served[cov], minlength=n)
     out["population_served"] = np.bincount(served, weights=pop, minlength=n)
     out["households_served"] = np.bincount(served, weights=hh, minlength=n)
-    need = out["households_served"] / 100.0 * cfg.floor_area_m2_per_100_households
-    out["required_floor_area_m2"] = need.round(1)
-    area = pd.to_numeric(out["floor_area_m2"], errors="coerce")
-    adequate = pd.Series(area >= need, index=out.index, dtype="boolean")
-    adequate[area.isna()] = pd.NA
-    out["floor_area_adequate"] = adequate
-    out["floor_area_gap_m2"] = np.where(area.isna(), np.nan, np.maximum(need - area, 0).round(1))
+    add_floor_area_adequacy(out, cfg)
     # the district a hall serves: where most of its communities are (ties: first by name)
     districts = com["district"].to_numpy(object)[facility >= 0]
     pairs = pd.DataFrame({"h": served, "d": districts}).value_counts().reset_index(name="n")
@@ -396,6 +390,27 @@ def _hall_table(
     out["district"] = [main.get(i) for i in range(n)]
     del net
     return out
+
+
+def add_floor_area_adequacy(halls: pd.DataFrame, config: Config) -> None:
+    """Set the floor-area columns of a hall table from its ``households_served``, in place.
+
+    Parameters
+    ----------
+    halls
+        Hall table with ``households_served`` and ``floor_area_m2`` (m², NaN where unknown);
+        gains ``required_floor_area_m2`` (households / 100 × the standard, m²),
+        ``floor_area_adequate`` (boolean, NA where the area is unknown) and
+        ``floor_area_gap_m2`` (m² missing, 0 when adequate).
+    config
+        ``floor_area_m2_per_100_households`` is used.
+    """
+    need = halls["households_served"] / 100.0 * config.floor_area_m2_per_100_households
+    halls["required_floor_area_m2"] = need.round(1)
+    area = pd.to_numeric(halls["floor_area_m2"], errors="coerce")
+    adequate = pd.Series(area >= need, index=halls.index, dtype="boolean")
+    halls["floor_area_adequate"] = adequate.mask(area.isna())
+    halls["floor_area_gap_m2"] = np.where(area.isna(), np.nan, np.maximum(need - area, 0).round(1))
 
 
 def district_table(communities: pd.DataFrame) -> pd.DataFrame:

@@ -52,7 +52,7 @@ import pyproj
 import shapely
 
 from coverage._errors import InputDataError, MissingColumnError, NetworkError, list_ids
-from coverage.audit import AuditResult, audit, district_table
+from coverage.audit import AuditResult, add_floor_area_adequacy, audit, district_table
 from coverage.config import DEFAULT_CONFIG, Config
 from coverage.network import EdgeTable, Network, _utm_crs, build_routing
 
@@ -949,13 +949,7 @@ def _combine_halls(
     for col in _SUMMED:
         values = sums[col].to_numpy()
         out[col] = values.astype(int) if col.startswith("communities") else values.astype(float)
-    need = out["households_served"] / 100.0 * cfg.floor_area_m2_per_100_households
-    out["required_floor_area_m2"] = need.round(1)
-    area = pd.to_numeric(out["floor_area_m2"], errors="coerce")
-    adequate = pd.Series(area >= need, index=out.index, dtype="boolean")
-    adequate[area.isna()] = pd.NA
-    out["floor_area_adequate"] = adequate
-    out["floor_area_gap_m2"] = np.where(area.isna(), np.nan, np.maximum(need - area, 0).round(1))
+    add_floor_area_adequacy(out, cfg)
     # the district a hall serves: where most of its communities are (ties: first by name)
     served = communities[communities["nearest_hall_id"].notna()]
     pairs = (
