@@ -21,7 +21,9 @@ from coverage._errors import (
     NetworkError,
 )
 from coverage.config import DEFAULT_CONFIG, Config
+from coverage.io import read_communities, read_halls
 from coverage.network import Network, download_network, load_network
+from coverage.samples import load_sample
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -37,6 +39,13 @@ __all__ = [
     "NetworkError",
     "download_network",
     "load_network",
+    "load_sample",
+    "read_communities",
+    "read_halls",
 ]
 
 __version__ = "0.1.0"
+
+# The other verbs live in modules named after them (a function called ``audit`` here would
+# hide the module ``coverage.audit``): coverage.audit.audit, coverage.maps.coverage_map,
+# coverage.isochrones.isochrones, coverage.siting.propose_halls, coverage.batch.run_batch.

@@ -460,10 +460,11 @@ def _thin(network: Network) -> _Thin:
                node_poly, np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=object))  # fmt: skip
     src, polys = _ribbons(th, good, trim[good, 0], sc.length[good] - trim[good, 1], ones, ones)
     ribbon[good] = _by_source(polys, src, len(good))
+    seg_ok &= ribbon != None  # noqa: E711 (element-wise; a short road inside a gap has none)
     stub_ptr, stub_geom = _stubs(network.node_xy, su, sv, corner, np.flatnonzero(~node_ok), n)
     logger.debug(
         "thin network: %d of %d segments and %d of %d nodes need an ordinary union",
-        n_seg - len(good), n_seg, int((~node_ok).sum()), n,
+        int((~seg_ok).sum()), n_seg, int((~node_ok).sum()), n,
     )  # fmt: skip
     return _Thin(sc, trim, corner, mitre, gap_ptr, gap_lo, gap_hi, seg_ok, node_ok, ribbon,
                  node_poly, stub_ptr, stub_geom)  # fmt: skip

@@ -58,7 +58,9 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     with pd.ExcelWriter(out / "西湖社区名单_gcj02.xlsx", engine="openpyxl") as xw:
         communities.to_excel(xw, sheet_name="社区", index=False, startrow=1)
-        xw.sheets["社区"]["A1"] = "西湖及老城区社区名单 (示例数据, 坐标: 高德 GCJ-02; 源自 OpenStreetMap, ODbL)"
+        xw.sheets["社区"]["A1"] = (
+            "西湖及老城区社区名单 (示例数据, 坐标: 高德 GCJ-02; 源自 OpenStreetMap, ODbL)"
+        )
     with pd.ExcelWriter(out / "服务中心_gcj02.xlsx", engine="openpyxl") as xw:
         hall_table.to_excel(xw, sheet_name="服务中心", index=False)
 
