@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--no-isochrones", action="store_true", help="leave the isochrone bands off the maps"
     )
+    a.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep district folders an interrupted run already finished (same results)",
+    )
 
     iso = sub.add_parser(
         "isochrones",
@@ -340,7 +345,7 @@ def _audit(args: argparse.Namespace) -> int:
         bands = isochrones(net, subset.halls, minutes=_bands(inp.config), config=inp.config)
     write_district_reports(
         run_dir, subset, districts=inp.districts, title=inp.title, run=inp.run_name,
-        progress=progress, offline=not args.online_assets, isochrones=bands,
+        progress=progress, offline=not args.online_assets, isochrones=bands, resume=args.resume,
         **_map_options(args),
     )  # fmt: skip
     _print_table(subset.districts, run_dir)

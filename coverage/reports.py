@@ -1414,7 +1414,27 @@ def write_html_summary(
 # --------------------------------------------------------------------------------------------
 
 
-def write_district_reports(
+def _fingerprint(part: AuditResult, title: str, opts: dict[str, Any], offline: bool) -> str:
+    """A hash of a district's results and the output options, to recognise finished folders."""
+    import hashlib  # noqa: PLC0415
+
+    table = pd.DataFrame(part.communities.drop(columns=part.communities.geometry.name))
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(table.astype(str), index=True).to_numpy().tobytes())
+    digest.update(repr((title, sorted(opts.items()), offline)).encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
+def _finished(folder: Path, stamp: str) -> bool:
+    """Whether a district folder was completed by a run with the same fingerprint."""
+    summary = folder / "summary.json"
+    try:
+        return bool(json.loads(summary.read_text(encoding="utf-8")).get("fingerprint") == stamp)
+    except (OSError, ValueError):
+        return False
+
+
+def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in one place)
     out_dir: str | os.PathLike[str],
     result: AuditResult,
     *,
@@ -1427,6 +1447,7 @@ def write_district_reports(
     tianditu_key: str | None = None,
     offline: bool = True,
     isochrones: gpd.GeoDataFrame | None = None,
+    resume: bool = False,
 ) -> dict[str, Path]:
     """Write a run's folder: every file for the whole audit and one sub-folder per district.
 
@@ -1461,6 +1482,10 @@ def write_district_reports(
     isochrones
         Optional isochrone bands drawn on the maps and stored in the GeoPackage (display
         only); a ``hall_id`` column limits each district map to the bands of its halls.
+    resume
+        Keep district folders that an earlier, interrupted run finished with the same results
+        and options (their ``summary.json``, written last, carries a fingerprint); write the
+        rest. Each file is written atomically, so no folder holds a half-written file.
 
     Returns
     -------
@@ -1494,6 +1519,9 @@ def write_district_reports(
     polygons = districts if districts is not None and "district" in districts.columns else None
     folders: dict[str, Path] = {}
     used: set[str] = set()
+    if resume:  # temporary files of an interrupted run: never renamed, so never complete
+        for stale in root.rglob(".*.tmp"):
+            stale.unlink(missing_ok=True)
     for district in tqdm(names, desc="writing districts", disable=not progress, unit="district"):
         folder = safe_name(district)
         while folder in used:
@@ -1501,6 +1529,11 @@ def write_district_reports(
         used.add(folder)
         ddir = inside(root, root / folder)
         part = result.district(district)
+        stamp = _fingerprint(part, title, opts, offline)
+        folders[district] = ddir
+        if resume and _finished(ddir, stamp):
+            logger.info("resume: %s is complete, kept as it is", ddir)
+            continue
         dpoly = None
         if polygons is not None:
             dpoly = polygons[polygons["district"].astype(str) == district]
@@ -1512,14 +1545,15 @@ def write_district_reports(
         save_map(m, ddir / "map.html", offline=offline)
         write_csv(ddir / "communities.csv", part.communities)
         write_csv(ddir / "halls.csv", part.halls)
-        write_json(
-            ddir / "summary.json", district_summary(part) | {"district": district, "folder": folder}
-        )
         write_excel(ddir / "report.xlsx", part, lang=lang)
         write_html_summary(
             ddir / "summary.html", part, title=page_title, maps={district: "map.html"}, lang=lang
         )
-        folders[district] = ddir
+        # written last: its presence (with this fingerprint) marks the folder complete
+        write_json(
+            ddir / "summary.json",
+            district_summary(part) | {"district": district, "folder": folder, "fingerprint": stamp},
+        )
     m = coverage_map(result, districts=districts, title=title, isochrones=isochrones, **opts)
     save_map(m, root / "map.html", offline=offline)
     write_csv(root / "communities.csv", result.communities)

@@ -298,3 +298,38 @@ def test_isochrones_command_writes_nested_bands(tmp_path):
         small = g[g["band_min"] == 4].geometry.iloc[0]
         big = g[g["band_min"] == 8].geometry.iloc[0]
         assert small.difference(big).area < 1e-12, hall
+
+
+def test_killed_run_resumes_without_redoing_finished_districts(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "coverage.cli", "audit", "--sample", "liechtenstein", "--out",
+            str(out), "--no-progress", "--basemap", "blank", "--no-isochrones"]  # fmt: skip
+    run = out / "liechtenstein"
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 240
+        while len(list(run.glob("*/summary.json"))) < 3:
+            assert proc.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    done = {p.parent.name for p in run.glob("*/summary.json")}
+    assert 3 <= len(done) < 11
+    assert not (run / "summary.json").exists()  # the run-level files were never reached
+    before = {p: p.stat().st_mtime_ns for d in done for p in (run / d).iterdir()}
+    assert main([*args[3:], "--resume"]) == EXIT_OK
+    # finished districts were kept as they were; the others were written
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert len(list(run.glob("*/summary.json"))) == 11
+    assert list(run.rglob("*.tmp")) == []
+    total = pd.read_csv(run / "communities.csv", encoding="utf-8-sig")
+    parts = sum(len(pd.read_csv(f, encoding="utf-8-sig")) for f in run.glob("*/communities.csv"))
+    assert parts == len(total) == 23
