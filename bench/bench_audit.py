@@ -668,7 +668,7 @@ def render(res: dict[str, Any]) -> str:
         row2("ours: load_network (read GraphML + routing view)", s["ours_network_load_s"]),
         row2("ours: routing view alone (build_routing)", s["ours_routing_view_s"]),
         row2(
-            "ours: first audit() on a fresh network (builds STRtree, transposed CSR)",
+            "ours: first audit() on a fresh network (builds the snapping index, transposed CSR)",
             s["ours_first_audit_s"],
         ),
         row2(

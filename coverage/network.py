@@ -356,7 +356,6 @@ class Network:
     source: str
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _G: nx.MultiDiGraph | None = field(default=None, repr=False)
-    _tree: shapely.STRtree | None = field(default=None, repr=False)
     _csr_t: sp.csr_matrix | None = field(default=None, repr=False)
 
     @property
@@ -375,13 +374,6 @@ class Network:
     def n_nodes(self) -> int:
         """Number of routing nodes."""
         return len(self.node_ids)
-
-    @property
-    def tree(self) -> shapely.STRtree:
-        """Spatial index of the segments (built on first use)."""
-        if self._tree is None:
-            self._tree = shapely.STRtree(self.seg_geom)
-        return self._tree
 
     @property
     def csr_reversed(self) -> sp.csr_matrix:
