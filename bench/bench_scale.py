@@ -226,7 +226,10 @@ def tile_table(  # noqa: PLR0915
         modes=np.concatenate([np.tile(base.modes, n_tiles), np.full(k_con, 7, np.uint8)]),
         bike_twoway=np.concatenate([np.tile(base.bike_twoway, n_tiles), np.zeros(k_con, bool)]),
         speed_kph=np.concatenate([np.tile(base.speed_kph, n_tiles), np.full(k_con, np.nan)]),
-        name=np.concatenate([np.tile(base.name, n_tiles), np.full(k_con, "tile connector")]),
+        name_code=np.concatenate(
+            [np.tile(base.name_code, n_tiles), np.full(k_con, len(base.name_vocab), np.int32)]
+        ),
+        name_vocab=np.append(base.name_vocab, "tile connector"),
         oneway=np.concatenate([np.tile(base.oneway, n_tiles), np.zeros(k_con, bool)]),
         meta={
             "name": f"{LABEL}: {n_tiles} copies of central Hangzhou",

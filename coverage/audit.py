@@ -311,9 +311,8 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     }
     extra = [c for c in cols if c not in COMMUNITY_COLUMNS and c != "geometry"]
     order = COMMUNITY_COLUMNS + extra
-    frame = pd.DataFrame({c: cols[c] for c in order}, index=index)
-    frame["geometry"] = com_geom.array
-    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=com_geom.crs)
+    frame = {c: cols[c] for c in order} | {"geometry": com_geom.array}
+    out = gpd.GeoDataFrame(frame, index=index, geometry="geometry")
 
     population = com_in["population"].to_numpy(float)
     district = cols["district"].to_numpy(dtype=object)
@@ -436,8 +435,7 @@ def _hall_table(
         first = np.r_[True, h[1:] != h[:-1]]
         main[h[first]] = names[d[first]]
     cols["district"] = main
-    frame = pd.DataFrame(cols, index=index)
-    return gpd.GeoDataFrame(frame, geometry=geom_name, crs=hal_geom.crs)
+    return gpd.GeoDataFrame(cols, index=index, geometry=geom_name)
 
 
 def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
