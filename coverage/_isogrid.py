@@ -37,6 +37,7 @@ minutes) the drawn area is 6-19 % larger than the exact buffer's.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     GeomArray = NDArray[np.object_]
 
 #: Grid cells per batch of tiles (a uint8 field and an int32 vertex table per cell).
-BATCH_CELLS = 16_000_000
+BATCH_CELLS = 4_000_000
 #: Unreached cell in a band field.
 _NONE = np.uint8(255)
 #: Spacing of the lattice of exact transforms that EPSG:4326 coordinates are interpolated
@@ -138,12 +139,15 @@ def make_samples(seg_xy: FloatArray, seg_first: IntArray, cum: FloatArray, cell:
 
 @dataclass
 class Marks:
-    """Reached grid cells: ``(group, row, col, band)`` records (one cell may repeat)."""
+    """Reached grid cells: ``(group, row, col, band)`` records (one cell may repeat).
 
-    group: list[IntArray]
-    row: list[IntArray]
-    col: list[IntArray]
-    band: list[IntArray]
+    Stored as 32-bit integers (and 8-bit bands): millions of records are common.
+    """
+
+    group: list[NDArray[np.int32]]
+    row: list[NDArray[np.int32]]
+    col: list[NDArray[np.int32]]
+    band: list[NDArray[np.int8]]
 
     @classmethod
     def empty(cls) -> Marks:
@@ -153,16 +157,18 @@ class Marks:
     def add(self, group: IntArray, row: IntArray, col: IntArray, band: IntArray) -> None:
         """Add records (band index per record; records with no band reached are dropped)."""
         keep = band >= 0
-        self.group.append(group[keep])
-        self.row.append(row[keep])
-        self.col.append(col[keep])
-        self.band.append(band[keep])
+        self.group.append(group[keep].astype(np.int32))
+        self.row.append(row[keep].astype(np.int32))
+        self.col.append(col[keep].astype(np.int32))
+        self.band.append(band[keep].astype(np.int8))
 
-    def arrays(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    def arrays(
+        self,
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.int8]]:
         """All records as four arrays."""
         if not self.group:
-            e = np.empty(0, dtype=np.int64)
-            return e, e, e, e
+            e = np.empty(0, dtype=np.int32)
+            return e, e, e, np.empty(0, dtype=np.int8)
         return (
             np.concatenate(self.group),
             np.concatenate(self.row),
@@ -206,37 +212,66 @@ class Rings:
     area2: FloatArray
 
 
-def draw(marks: Marks, n_groups: int, n_bands: int, offsets: list[tuple[int, int]]) -> Rings:
-    """Fields, widening, corner fixes and ring tracing for every group and band."""
+def draw(
+    marks: Marks,
+    n_groups: int,
+    n_bands: int,
+    offsets: list[tuple[int, int]],
+    cell: float,
+    crs: Any,  # noqa: ANN401 (a pyproj CRS input)
+    workers: int = 1,
+) -> tuple[GeomArray, FloatArray]:
+    """Polygons and areas (m²) of every group and band, ``group * n_bands + band``.
+
+    Fields, widening, corner fixes, ring tracing and polygons, batch by batch (batches of
+    groups run in ``workers`` threads; numpy and shapely release the GIL). ``crs`` is the
+    grid's metric CRS; the polygons are in EPSG:4326 (``crs=None``: metric coordinates).
+    """
+    n_keys = n_groups * n_bands
+    geoms = np.array([shapely.Polygon()] * n_keys, dtype=object)
+    area = np.zeros(n_keys)
     group, row, col, band = marks.arrays()
     pad = max(max(abs(di), abs(dj)) for di, dj in offsets) + 1
     if len(group) == 0:
-        e = np.empty(0, dtype=np.int64)
-        return Rings(e, np.zeros(1, dtype=np.int64), e, e, np.empty(0))
-    big = np.iinfo(np.int64).max
-    rmin = np.full(n_groups, big)
-    cmin = np.full(n_groups, big)
-    rmax = np.full(n_groups, -big)
-    cmax = np.full(n_groups, -big)
-    np.minimum.at(rmin, group, row)
-    np.minimum.at(cmin, group, col)
-    np.maximum.at(rmax, group, row)
-    np.maximum.at(cmax, group, col)
-    has = rmax >= rmin
+        return geoms, area
+    # records sorted by group (a stable sort of small integers is a radix sort), then the
+    # extent of each group's cells
+    order = np.argsort(group.astype(np.uint16) if n_groups < 2**16 else group, kind="stable")
+    group, row, col, band = group[order], row[order], col[order], band[order]
+    bounds = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(np.bincount(group, minlength=n_groups), out=bounds[1:])
+    has = bounds[1:] > bounds[:-1]
+    first = bounds[:-1][has]
+    rmin = np.zeros(n_groups, dtype=np.int64)
+    cmin = np.zeros(n_groups, dtype=np.int64)
+    rmax = np.full(n_groups, -1, dtype=np.int64)
+    cmax = np.full(n_groups, -1, dtype=np.int64)
+    rmin[has] = np.minimum.reduceat(row, first)
+    rmax[has] = np.maximum.reduceat(row, first)
+    cmin[has] = np.minimum.reduceat(col, first)
+    cmax[has] = np.maximum.reduceat(col, first)
     height = np.where(has, rmax - rmin + 1 + 2 * pad, 0)
     width = np.where(has, cmax - cmin + 1 + 2 * pad, 0)
-    parts: list[Rings] = []
-    for lo, hi in _batches(height, width):
-        sel = (group >= lo) & (group < hi)
-        parts.append(
-            _draw_batch(
-                group[sel] - lo, row[sel], col[sel], band[sel],
-                rmin[lo:hi] - pad, cmin[lo:hi] - pad,
-                int(height[lo:hi].max()), int(width[lo:hi].max()),
-                lo, n_bands, offsets,
-            )
+
+    def run(lo: int, hi: int) -> None:
+        take = slice(bounds[lo], bounds[hi])
+        rings = _draw_batch(
+            group[take] - lo, row[take], col[take], band[take],
+            rmin[lo:hi] - pad, cmin[lo:hi] - pad,
+            int(height[lo:hi].max()), int(width[lo:hi].max()), n_bands, offsets,
         )  # fmt: skip
-    return _concat_rings(parts)
+        part = slice(lo * n_bands, hi * n_bands)
+        geoms[part], area[part] = polygons(rings, (hi - lo) * n_bands, cell, crs)
+
+    batches = _batches(height, width)
+    if workers <= 1 or len(batches) == 1:
+        for lo, hi in batches:
+            run(lo, hi)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(run, lo, hi) for lo, hi in batches]:
+                future.result()
+    return geoms, area
 
 
 def _batches(height: IntArray, width: IntArray) -> list[tuple[int, int]]:
@@ -256,18 +291,18 @@ def _batches(height: IntArray, width: IntArray) -> list[tuple[int, int]]:
 
 
 def _draw_batch(
-    group: IntArray,
-    row: IntArray,
-    col: IntArray,
-    band: IntArray,
+    group: NDArray[np.int32],
+    row: NDArray[np.int32],
+    col: NDArray[np.int32],
+    band: NDArray[np.int8],
     r0: IntArray,
     c0: IntArray,
     height: int,
     width: int,
-    first_group: int,
     n_bands: int,
     offsets: list[tuple[int, int]],
 ) -> Rings:
+    """Rings of a batch of groups (keys ``group * n_bands + band``, groups from 0)."""
     n = len(r0)
     field = np.full((n, height, width), _NONE, dtype=np.uint8)
     ti = row - r0[group]
@@ -278,13 +313,13 @@ def _draw_batch(
     field = _widen(field, offsets)
     masks = [_fix_corners(field, k) for k in range(n_bands)]  # ascending: bands stay nested
     parts = []
-    table = np.empty(n * (height + 1) * (width + 1), dtype=np.int64)
+    table = np.empty(n * (height + 1) * (width + 1), dtype=np.int32)
     for k in range(n_bands):
         rings = _trace(masks[k], field, k, n_bands, table)
         tile = np.repeat(rings.key, np.diff(rings.ptr))  # tile of every vertex
         parts.append(
             Rings(
-                key=(rings.key + first_group) * n_bands + k,
+                key=rings.key * n_bands + k,
                 ptr=rings.ptr,
                 x2=rings.x2 + 2 * c0[tile],
                 y2=rings.y2 + 2 * r0[tile],
@@ -342,7 +377,7 @@ def _fix_corners(field: NDArray[np.uint8], k: int) -> BoolArray:
 
 
 def _trace(
-    mask: BoolArray, field: NDArray[np.uint8], k: int, n_bands: int, table: IntArray
+    mask: BoolArray, field: NDArray[np.uint8], k: int, n_bands: int, table: NDArray[np.int32]
 ) -> Rings:
     """Boundary rings of band ``k`` in every tile of a batch (tile-local half-cell units).
 
@@ -387,7 +422,7 @@ def _trace(
         shared |= ff[inside] < k
     per_tile = (h + 1) * (w + 1)
     table[g * per_tile + ty * (w + 1) + tx] = np.arange(n_edges)  # one edge out per vertex
-    order, start = _cycles(table[g * per_tile + hy * (w + 1) + hx])
+    order, start = _cycles(table[g * per_tile + hy * (w + 1) + hx].astype(np.int64))
     x2 = (tx + hx)[order]
     y2 = (ty + hy)[order]
     ptr = np.r_[start, n_edges]

@@ -163,8 +163,7 @@ def isochrones(
     config
         ``max_snap_m`` (metres) and ``access_speed_kph`` (km/h, the off-road walk) are used.
     n_jobs
-        Threads for the polygon work of ``method="exact"``; ``None`` uses every core
-        available to the process.
+        Threads for the polygon work; ``None`` uses every core available to the process.
 
     Returns
     -------
@@ -231,8 +230,9 @@ def isochrones(
     hall_xy = shapely.get_coordinates(network.to_metric(halls.geometry))[ok]
     if method == "grid":
         return _grid_frame(
-            network, halls, snapped, hall_xy, bands_min, buffer_m, cell_m or buffer_m / 2, per
-        )
+            network, halls, snapped, hall_xy, bands_min, buffer_m, cell_m or buffer_m / 2, per,
+            workers,
+        )  # fmt: skip
     to_lonlat = pyproj.Transformer.from_crs(network.crs, 4326, always_xy=True)
     rings = _hall_rings(
         network, snapped, hall_xy, np.asarray(bands_min) * 60.0, buffer_m, workers
@@ -1240,6 +1240,7 @@ def _grid_polygons(
     cell_m: float,
     group: IntArray,
     n_groups: int,
+    workers: int,
 ) -> tuple[GeomArray, FloatArray]:
     """Band polygons (EPSG:4326) and areas (m²) per group of halls, ``(groups, bands)``.
 
@@ -1282,8 +1283,9 @@ def _grid_polygons(
             d = dijkstra(mat, directed=True, indices=sources[members], limit=top, min_only=True)
             _grid_roads(network, samples, np.atleast_2d(d)[:, :n], g, bands_s, inc, marks)
     offsets = _isogrid.footprint(buffer_m, cell_m)
-    rings = _isogrid.draw(marks, n_groups, n_bands, offsets)
-    geoms, area = _isogrid.polygons(rings, n_groups * n_bands, cell_m, network.crs)
+    geoms, area = _isogrid.draw(
+        marks, n_groups, n_bands, offsets, cell_m, network.crs, workers=workers
+    )
     return geoms.reshape(n_groups, n_bands), area.reshape(n_groups, n_bands)
 
 
@@ -1383,6 +1385,7 @@ def _grid_frame(
     buffer_m: float,
     cell_m: float,
     per: str,
+    workers: int,
 ) -> gpd.GeoDataFrame:
     """The output frame of ``method="grid"`` (same columns and order as the exact method)."""
     ok = np.flatnonzero(snapped.ok)
@@ -1411,8 +1414,9 @@ def _grid_frame(
         }
     if len(ok):
         geoms, area = _grid_polygons(
-            network, own, hall_xy, bands_s, buffer_m, cell_m, group.astype(np.int64), n_groups
-        )
+            network, own, hall_xy, bands_s, buffer_m, cell_m, group.astype(np.int64), n_groups,
+            workers,
+        )  # fmt: skip
     else:
         geoms, area = np.empty((0, n_bands), dtype=object), np.empty((0, n_bands))
     frame = pd.DataFrame(table)

@@ -261,8 +261,7 @@ def test_grid_drawing_matches_the_cells():
         band = rng.integers(0, n_bands, count)
         marks = _isogrid.Marks.empty()
         marks.add(group, row, col, band)
-        rings = _isogrid.draw(marks, n_groups, n_bands, [(0, 0)])
-        geoms, area = _isogrid.polygons(rings, n_groups * n_bands, cell, None)
+        geoms, area = _isogrid.draw(marks, n_groups, n_bands, [(0, 0)], cell, None, workers=2)
         assert all(g.is_valid for g in geoms), trial
         np.testing.assert_allclose(shapely.area(geoms), area, rtol=1e-9, atol=1e-6)
         for g in range(n_groups):
