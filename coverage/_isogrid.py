@@ -311,7 +311,8 @@ def _draw_batch(
         m = band == k
         field[group[m], ti[m], tj[m]] = k
     field = _widen(field, offsets)
-    masks = [_fix_corners(field, k) for k in range(n_bands)]  # ascending: bands stay nested
+    _fix_corners(field)
+    masks = [field <= k for k in range(n_bands)]
     parts = []
     table = np.empty(n * (height + 1) * (width + 1), dtype=np.int32)
     for k in range(n_bands):
@@ -350,30 +351,32 @@ def _widen(field: NDArray[np.uint8], offsets: list[tuple[int, int]]) -> NDArray[
     return out
 
 
-def _fix_corners(field: NDArray[np.uint8], k: int) -> BoolArray:
-    """Band ``k``'s cells, with one cell added wherever two cells touch only at a corner.
+def _fix_corners(field: NDArray[np.uint8]) -> None:
+    """Add a cell wherever two cells of a band touch only at a corner (all bands at once).
 
-    The added cells are written into ``field`` too (as band ``k``), so later bands keep them
-    and the bands stay nested.
+    In a window of 2 x 2 cells with ``a``, ``b`` below and ``c``, ``d`` above, band ``k``
+    has ``a`` and ``d`` but neither ``b`` nor ``c`` when ``max(a, d) <= k < min(b, c)``
+    (the field holds each cell's first band); ``b`` then joins band ``max(a, d)``, which
+    fixes every such band and keeps the bands nested. The mirror case fills ``a``. Repeated
+    until no corner-only contact is left (a new cell can make a new contact).
     """
-    mask = field <= k
-    w = mask.shape[2]
-    flat = mask.reshape(-1)
-    fflat = field.reshape(-1)
+    w = field.shape[2]
+    flat = field.reshape(-1)
     while True:
-        # windows of 2 x 2 cells, indexed by their lower-left cell (the last row and column
-        # of a tile are empty padding, so windows that wrap around never qualify)
+        # windows indexed by their lower-left cell; the last row and column of a tile are
+        # empty padding, so windows that wrap around never qualify
         a = flat[: -(w + 1)]
         b = flat[1:-w]
         c = flat[w:-1]
         d = flat[w + 1 :]
-        diag = np.flatnonzero((a & d) & ~(b | c))  # fill b
-        anti = np.flatnonzero((b & c) & ~(a | d))  # fill a
+        lo_diag = np.maximum(a, d)
+        diag = np.flatnonzero(lo_diag < np.minimum(b, c))  # fill b
+        lo_anti = np.maximum(b, c)
+        anti = np.flatnonzero(lo_anti < np.minimum(a, d))  # fill a
         if len(diag) == 0 and len(anti) == 0:
-            return mask
-        cells = np.concatenate([diag + 1, anti])
-        flat[cells] = True
-        fflat[cells] = np.minimum(fflat[cells], k)
+            return
+        flat[diag + 1] = np.minimum(flat[diag + 1], lo_diag[diag])
+        flat[anti] = np.minimum(flat[anti], lo_anti[anti])
 
 
 def _trace(
