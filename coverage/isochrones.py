@@ -959,12 +959,7 @@ def _chunk_pieces(
     col = _Collector(th)
     su, sv = network.seg_u, network.seg_v
     # (hall, segment) pairs with a reached end, each once, without the hall's own segment
-    hr, nr = np.nonzero(dist < top)
-    h_u, s_u = _expand(hr, nr, *inc[0])
-    h_v, s_v = _expand(hr, nr, *inc[1])
-    keep_v = ~(dist[h_v, su[s_v]] < top)  # else already listed from seg_u
-    h = np.concatenate([h_u, h_v[keep_v]])
-    s = np.concatenate([s_u, s_v[keep_v]])
+    h, s = _reached_pairs(network, dist, float(top), inc)
     not_own = s != own.seg[h]
     h, s = h[not_own], s[not_own]
     tu, tv = dist[h, su[s]], dist[h, sv[s]]
@@ -1101,7 +1096,7 @@ def _hall_rings(
         return out
     n = network.n_nodes
     mat, sources = _augmented(network, snapped, to_facility=False)
-    inc = (_incidence(network.seg_u, n), _incidence(network.seg_v, n))
+    inc = _incidences(network)
     th = _thin(network)
     own = snapped.take(ok)
     on_road = shapely.get_coordinates(
@@ -1255,10 +1250,7 @@ def _grid_polygons(
     n = network.n_nodes
     samples = _samples(network, cell_m)
     mat, sources = _augmented(network, snapped, to_facility=False)
-    inc = network.cache.get("iso_incidence")
-    if inc is None:
-        inc = (_incidence(network.seg_u, n), _incidence(network.seg_v, n))
-        network.cache["iso_incidence"] = inc
+    inc = _incidences(network)
     on_road = shapely.get_coordinates(
         shapely.line_interpolate_point(network.seg_geom[snapped.seg], snapped.frac, normalized=True)
     )
@@ -1321,6 +1313,37 @@ def _samples(network: Network, cell_m: float) -> _isogrid.Samples:
     return found
 
 
+def _reached_pairs(
+    network: Network,
+    dist: FloatArray,
+    top: float,
+    inc: tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]],
+) -> tuple[IntArray, IntArray]:
+    """``(row, segment)`` pairs, each once, for every segment with an end reached by a row."""
+    hr, nr = np.nonzero(dist < top)
+    h_u, s_u = _expand(hr, nr, *inc[0])
+    h_v, s_v = _expand(hr, nr, *inc[1])
+    keep_v = ~(dist[h_v, network.seg_u[s_v]] < top)  # else already listed from seg_u
+    return np.concatenate([h_u, h_v[keep_v]]), np.concatenate([s_u, s_v[keep_v]])
+
+
+def _cells_of(sm: _isogrid.Samples, seg: IntArray) -> tuple[IntArray, IntArray]:
+    """Every cell record of each listed segment, and the list position it belongs to."""
+    cnt = sm.ptr[seg + 1] - sm.ptr[seg]
+    idx = np.repeat(sm.ptr[seg] - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+    return idx, np.repeat(np.arange(len(seg)), cnt)
+
+
+def _incidences(network: Network) -> tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]]:
+    """Segments by their ``seg_u`` and by their ``seg_v`` node (CSR), once per network."""
+    inc = network.cache.get("iso_incidence")
+    if inc is None:
+        n = network.n_nodes
+        inc = (_incidence(network.seg_u, n), _incidence(network.seg_v, n))
+        network.cache["iso_incidence"] = inc
+    return inc
+
+
 def _grid_roads(
     network: Network,
     sm: _isogrid.Samples,
@@ -1331,18 +1354,9 @@ def _grid_roads(
     marks: _isogrid.Marks,
 ) -> None:
     """Reached samples of every segment with a reached end, for rows ``offset + i``."""
-    top = float(bands_s[-1])
-    su, sv = network.seg_u, network.seg_v
-    hr, nr = np.nonzero(dist < top)
-    h_u, s_u = _expand(hr, nr, *inc[0])
-    h_v, s_v = _expand(hr, nr, *inc[1])
-    keep_v = ~(dist[h_v, su[s_v]] < top)  # else already listed from seg_u
-    h = np.concatenate([h_u, h_v[keep_v]])
-    s = np.concatenate([s_u, s_v[keep_v]])
-    tu, tv = dist[h, su[s]], dist[h, sv[s]]
-    cnt = sm.ptr[s + 1] - sm.ptr[s]
-    idx = np.repeat(sm.ptr[s] - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
-    rep = np.repeat(np.arange(len(s)), cnt)
+    h, s = _reached_pairs(network, dist, float(bands_s[-1]), inc)
+    tu, tv = dist[h, network.seg_u[s]], dist[h, network.seg_v[s]]
+    idx, rep = _cells_of(sm, s)
     ss = s[rep]
     t = np.minimum(
         tu[rep] + _along(sm.fmin[idx], network.seg_fwd_s[ss]),
@@ -1363,9 +1377,7 @@ def _grid_own(
 ) -> None:
     """Samples of each hall's own road reached straight from the hall, and its off-road walk."""
     s = own.seg
-    cnt = sm.ptr[s + 1] - sm.ptr[s]
-    idx = np.repeat(sm.ptr[s] - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
-    rep = np.repeat(np.arange(len(s)), cnt)
+    idx, rep = _cells_of(sm, s)
     f = own.frac[rep]
     lo, hi = sm.fmin[idx], sm.fmax[idx]
     t = own.access_s[rep] + np.where(
