@@ -523,7 +523,7 @@ def polygons(
     half = cell / 2.0
     np.add.at(area, rings.key, rings.area2 * half * half)
     shell = rings.area2 > 0
-    owner = _owners(rings, shell, half)
+    owner = _owners(rings, shell)
     # rings sorted by key, then by owning shell, the shell first
     order = np.lexsort((~shell, owner, rings.key))
     counts = np.diff(rings.ptr)
@@ -556,7 +556,7 @@ def _gather_rings(ptr: IntArray, order: IntArray) -> IntArray:
     return np.asarray(np.arange(int(counts.sum()), dtype=np.int64) + base, dtype=np.int64)
 
 
-def _owners(rings: Rings, shell: BoolArray, half: float) -> IntArray:
+def _owners(rings: Rings, shell: BoolArray) -> IntArray:
     """Shell ring owning each ring (a shell owns itself)."""
     n = len(rings.key)
     owner = np.arange(n)
@@ -571,23 +571,24 @@ def _owners(rings: Rings, shell: BoolArray, half: float) -> IntArray:
     owner[holes[simple]] = first_shell[rings.key[holes[simple]]]
     hard = holes[~simple]
     if len(hard):
-        # a few keys have several shells: test a vertex of each hole against each of them
-        for hole in hard:
-            cands = shells[rings.key[shells] == rings.key[hole]]
-            px = rings.x2[rings.ptr[hole]] * half
-            py = rings.y2[rings.ptr[hole]] * half
-            polys = [
-                shapely.Polygon(
-                    np.column_stack([
-                        rings.x2[rings.ptr[s] : rings.ptr[s + 1]] * half,
-                        rings.y2[rings.ptr[s] : rings.ptr[s + 1]] * half,
-                    ])
-                )
-                for s in cands
-            ]  # fmt: skip
-            inside = shapely.contains_xy(np.asarray(polys, dtype=object), px, py)
-            best = cands[inside][np.argmin(rings.area2[cands[inside]])]
-            owner[hole] = best
+        # keys with several shells: the smallest shell of the key that holds a vertex of the
+        # hole (rings never touch, so a vertex is strictly inside or outside)
+        cand = shells[count[rings.key[shells]] > 1]
+        vert = _gather_rings(rings.ptr, cand)
+        xy = np.column_stack([rings.x2[vert], rings.y2[vert]]).astype(np.float64)
+        size = np.diff(rings.ptr)[cand]
+        polys = shapely.polygons(
+            shapely.linearrings(xy, indices=np.repeat(np.arange(len(cand)), size))
+        )
+        at = rings.ptr[hard]
+        points = shapely.points(rings.x2[at].astype(np.float64), rings.y2[at].astype(np.float64))
+        pi, si = shapely.STRtree(polys).query(points, predicate="within")
+        same = rings.key[hard[pi]] == rings.key[cand[si]]
+        pi, si = pi[same], si[same]
+        order = np.lexsort((rings.area2[cand[si]], pi))
+        pi, si = pi[order], si[order]
+        first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.empty(0, dtype=bool)
+        owner[hard[pi[first]]] = cand[si[first]]
     return owner
 
 

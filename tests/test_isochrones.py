@@ -287,6 +287,29 @@ def test_grid_drawing_matches_the_cells():
                 assert not shapely.contains_xy(geoms[g * n_bands + k], fx, fy).any()
 
 
+def test_grid_holes_go_to_the_right_shell():
+    """One group: a square ring with an island in its hole, and a second square ring."""
+
+    def square_ring(r0, c0, size):
+        return [(r0 + i, c0 + j) for i in range(size) for j in range(size)
+                if i in (0, size - 1) or j in (0, size - 1)]  # fmt: skip
+
+    cells = [*square_ring(0, 0, 7), (3, 3), *square_ring(0, 20, 5)]
+    row, col = (np.array(x) for x in zip(*cells, strict=True))
+    marks = _isogrid.Marks.empty()
+    zeros = np.zeros(len(cells), dtype=np.int64)
+    marks.add(zeros, row, col, zeros)
+    (geom,), area = _isogrid.draw(marks, 1, 1, [(0, 0)], 1.0, None)
+    assert geom.is_valid
+    assert geom.geom_type == "MultiPolygon"
+    parts = sorted(shapely.get_parts(geom), key=lambda p: -p.area)
+    assert [len(p.interiors) for p in parts] == [1, 1, 0]  # ring, ring, island
+    inside = shapely.contains_xy(geom, col + 0.5, row + 0.5)
+    assert inside.all()
+    assert not shapely.contains_xy(geom, [2.5, 4.5, 22.5], [2.5, 4.5, 2.5]).any()  # the holes
+    assert area[0] == pytest.approx(geom.area)
+
+
 def test_grid_lonlat_interpolation_is_within_a_millimetre():
     rng = np.random.default_rng(11)
     x = rng.uniform(200_000, 230_000, 5_000)
