@@ -47,6 +47,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, depth_first_order
 
+from coverage._errors import InputDataError
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 
 #: Grid cells per batch of tiles (a uint8 field and an int32 vertex table per cell).
 BATCH_CELLS = 4_000_000
+#: Largest tile of one group (about 1.2 GB of working memory), cells.
+MAX_TILE_CELLS = 200_000_000
 #: Unreached cell in a band field.
 _NONE = np.uint8(255)
 #: Spacing of the lattice of exact transforms that EPSG:4326 coordinates are interpolated
@@ -252,6 +256,15 @@ def draw(
     cmax[has] = np.maximum.reduceat(col, first)
     height = np.where(has, rmax - rmin + 1 + 2 * pad, 0)
     width = np.where(has, cmax - cmin + 1 + 2 * pad, 0)
+    largest = int((height * width).max())
+    if largest > MAX_TILE_CELLS:
+        side = math.sqrt(largest) * cell / 1000
+        msg = (
+            f"isochrones: one polygon would span about {side:,.0f} km on a {cell:g} m grid "
+            f"({largest:,} cells, more than {MAX_TILE_CELLS:,}); use a larger cell_m, "
+            "per='district' instead of per='all', or method='exact'"
+        )
+        raise InputDataError(msg)
 
     def run(lo: int, hi: int) -> None:
         take = slice(bounds[lo], bounds[hi])

@@ -310,6 +310,15 @@ def test_grid_holes_go_to_the_right_shell():
     assert area[0] == pytest.approx(geom.area)
 
 
+def test_grid_refuses_a_tile_too_large_to_draw(monkeypatch):
+    marks = _isogrid.Marks.empty()
+    zeros = np.zeros(2, dtype=np.int64)
+    marks.add(zeros, np.array([0, 3000]), np.array([0, 3000]), zeros)
+    monkeypatch.setattr(_isogrid, "MAX_TILE_CELLS", 1_000_000)
+    with pytest.raises(InputDataError, match=r"span about 30 km.*larger cell_m"):
+        _isogrid.draw(marks, 1, 1, [(0, 0)], 10.0, None)
+
+
 def test_grid_lonlat_interpolation_is_within_a_millimetre():
     rng = np.random.default_rng(11)
     x = rng.uniform(200_000, 230_000, 5_000)
