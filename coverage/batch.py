@@ -54,7 +54,7 @@ import shapely
 from coverage._errors import InputDataError, MissingColumnError, NetworkError, list_ids
 from coverage.audit import AuditResult, add_floor_area_adequacy, audit, district_table
 from coverage.config import DEFAULT_CONFIG, Config
-from coverage.network import EdgeTable, Network, _utm_crs, build_routing
+from coverage.network import EdgeTable, Network, build_routing, utm_crs
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -192,7 +192,7 @@ def _routing_config(network: Network | EdgeTable, config: Config | None) -> Conf
         speeds = dict(cfg.speeds_kph)
         speeds[network.mode] = network.speed_kph
         return cfg.replace(mode=network.mode, speeds_kph=speeds, metric_crs=network.crs)
-    crs = cfg.metric_crs or _utm_crs(float(np.median(network.lon)), float(np.median(network.lat)))
+    crs = cfg.metric_crs or utm_crs(float(np.median(network.lon)), float(np.median(network.lat)))
     return cfg.replace(metric_crs=crs)
 
 

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import scipy.sparse as sp
-import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
@@ -111,24 +110,20 @@ def snap(
     (75.0, 60.0)
     """
     cfg = config or DEFAULT_CONFIG
-    pts = net.to_metric(geometry)
-    n = len(pts)
+    n = len(geometry)
     if n == 0:
         empty_i = np.empty(0, dtype=np.int64)
         empty_f = np.empty(0, dtype=float)
         return Snapped(empty_i, empty_f, empty_f, empty_f)
-    xy = shapely.get_coordinates(pts)
-    if len(xy) != n:
-        msg = "snap() needs one non-empty point per row"
-        raise ValueError(msg)
-    seg, dist_m, frac = cast("_PieceIndex", _snap_index(net)).nearest(xy)
+    xy = net.points_xy(geometry)
+    index = _snap_index(net)
+    seg, dist_m, frac = index.nearest(xy)
     # A point whose nearest road is a small fragment (a few nodes cut off from the rest, e.g.
     # by a car-only tunnel) goes to the nearest road of a larger piece if that is within reach.
-    sizes = np.bincount(net.component)
-    small = np.flatnonzero(sizes[net.component[net.seg_u[seg]]] < MIN_PIECE_NODES)
-    major = _snap_index(net, major=True)
-    if len(small) and major is not None:
-        m_seg, m_dist, m_frac = major.nearest(xy[small])
+    small = np.flatnonzero(net.component_sizes[net.component[net.seg_u[seg]]] < MIN_PIECE_NODES)
+    if len(small):
+        major = _major_segments(net)
+        m_seg, m_dist, m_frac = index.nearest(xy[small], allowed=major, limit=cfg.max_snap_m)
         better = m_dist <= cfg.max_snap_m
         pick = small[better]
         seg[pick], dist_m[pick], frac[pick] = m_seg[better], m_dist[better], m_frac[better]
@@ -151,78 +146,134 @@ class _PieceIndex:
     Every segment is cut into straight pieces no longer than ``max_len``; a k-d tree holds the
     piece midpoints. A piece at distance ``d`` from a point has its midpoint within
     ``d + max_len / 2``, so after an exact check of the ``k`` nearest midpoints the result is
-    proven whenever the ``k``-th midpoint lies beyond ``best + max_len / 2``; otherwise every
-    piece within that radius is checked. Same answers as an R-tree nearest query, several
-    times faster for many points.
+    proven whenever the ``k``-th midpoint lies beyond ``best + max_len / 2``; otherwise more
+    pieces are checked. Same answers as an R-tree nearest query, several times faster for many
+    points.
+
+    Parameters
+    ----------
+    xy, start
+        Segment coordinates (metres) and the offset of each segment's first coordinate
+        (``n_segments + 1`` values), as :attr:`coverage.network.Network.seg_xy` and
+        ``seg_xy_start``.
+    max_len
+        Longest piece, metres.
     """
 
-    def __init__(self, geoms: NDArray[np.object_], max_len: float = 25.0) -> None:
-        coords, seg = shapely.get_coordinates(geoms, return_index=True)
-        same = seg[:-1] == seg[1:]
-        a, b, pseg = coords[:-1][same], coords[1:][same], seg[:-1][same]
-        length = np.hypot(*(b - a).T)
+    def __init__(
+        self, xy: NDArray[np.float64], start: NDArray[np.int64], max_len: float = 25.0
+    ) -> None:
+        n_seg = len(start) - 1
+        same = np.ones(max(len(xy) - 1, 0), dtype=bool)
+        same[start[1:-1] - 1] = False  # no piece from a segment's last point to the next's first
+        first_pt = np.flatnonzero(same)
+        pseg = (np.searchsorted(start, first_pt, side="right") - 1).astype(np.int64)
+        a0, b0 = xy[first_pt], xy[first_pt + 1]
+        del first_pt, same
+        d = b0 - a0
+        length = np.hypot(d[:, 0], d[:, 1])
+        # segment lengths as GEOS measures them (sum of the straight pieces)
+        self.seg_len = np.bincount(
+            pseg, weights=np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]), minlength=n_seg
+        )
         # offset of each piece along its segment
         cum = np.cumsum(length)
         first = np.r_[True, pseg[1:] != pseg[:-1]]
         group_start = np.maximum.accumulate(np.where(first, np.arange(len(pseg)), 0))
         offset = cum - length - (cum[group_start] - length[group_start])
+        del cum, first, group_start
         # cut long pieces into parts of at most max_len
         parts = np.maximum(1, np.ceil(length / max_len)).astype(np.int64)
-        rep = np.repeat(np.arange(len(pseg)), parts)
-        j = np.arange(len(rep)) - np.repeat(np.cumsum(parts) - parts, parts)
-        t0, t1 = j / parts[rep], (j + 1) / parts[rep]
-        d = b[rep] - a[rep]
-        self.a = a[rep] + d * t0[:, None]
-        self.b = a[rep] + d * t1[:, None]
-        self.seg = pseg[rep].astype(np.int64)
-        self.offset = offset[rep] + length[rep] * t0
-        self.seg_len = shapely.length(geoms)
+        if bool(np.all(parts == 1)):
+            a, b, self.seg, self.offset = a0, b0, pseg, offset
+        else:
+            rep = np.repeat(np.arange(len(pseg)), parts)
+            j = np.arange(len(rep)) - np.repeat(np.cumsum(parts) - parts, parts)
+            t0, t1 = j / parts[rep], (j + 1) / parts[rep]
+            del j
+            dr, ar = d[rep], a0[rep]
+            a = ar + dr * t0[:, None]
+            b = ar + dr * t1[:, None]
+            del dr, ar
+            self.seg = pseg[rep]
+            self.offset = offset[rep] + length[rep] * t0
+            del rep, t0, t1
+        del a0, b0, d
+        # piece start and direction, one contiguous array per coordinate (fast gathers)
+        ab = b - a
+        self.ax, self.ay = np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1])
+        self.abx, self.aby = np.ascontiguousarray(ab[:, 0]), np.ascontiguousarray(ab[:, 1])
+        self.ab2 = self.abx * self.abx + self.aby * self.aby
+        del ab
         self.half = max_len / 2
-        self.tree = cKDTree((self.a + self.b) / 2, balanced_tree=False, compact_nodes=False)
+        mid = b
+        mid += a
+        mid /= 2
+        self.tree = cKDTree(mid, balanced_tree=False, compact_nodes=False)
 
     def _exact(
         self, xy: NDArray[np.float64], cand: NDArray[np.int64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Distance from each point to each of its candidate pieces, and position on it."""
-        a, b = self.a[cand], self.b[cand]
-        ab = b - a
-        ap = xy[:, None, :] - a
-        den = np.einsum("...i,...i", ab, ab)
+        px, py = xy[:, 0:1], xy[:, 1:2]
+        x0, y0, dx, dy = self.ax[cand], self.ay[cand], self.abx[cand], self.aby[cand]
         with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.clip(np.einsum("...i,...i", ap, ab) / den, 0.0, 1.0)
-        t = np.nan_to_num(t, nan=0.0)
-        near = a + ab * t[..., None]
-        return np.hypot(*(xy[:, None, :] - near).transpose(2, 0, 1)), t
+            t = ((px - x0) * dx + (py - y0) * dy) / self.ab2[cand]
+        np.clip(t, 0.0, 1.0, out=t)
+        t[np.isnan(t)] = 0.0  # a piece of zero length
+        return np.hypot(px - (x0 + dx * t), py - (y0 + dy * t)), t
 
     def _nearest_k(
-        self, xy: NDArray[np.float64], k: int
+        self,
+        xy: NDArray[np.float64],
+        k: int,
+        allowed: NDArray[np.bool_] | None,
+        bound: float,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
         """Best of the ``k`` nearest pieces, and whether that is proven to be the nearest."""
-        kd, cand = self.tree.query(xy, k=k)
+        n_pieces = len(self.seg)
+        kd, cand = self.tree.query(xy, k=k, distance_upper_bound=bound)
         kd, cand = kd.reshape(len(xy), k), cand.reshape(len(xy), k)
+        missing = cand >= n_pieces  # beyond the bound
+        cand[missing] = 0
         dist, t = self._exact(xy, cand)
+        dist[missing] = np.inf
+        if allowed is not None:
+            dist[~allowed[self.seg[cand]]] = np.inf
         best = np.argmin(dist, axis=1)
         rows = np.arange(len(xy))
         best_d = dist[rows, best]
-        sure = (kd[:, -1] >= best_d + self.half) | (k >= len(self.seg))
+        sure = (kd[:, -1] >= best_d + self.half) | (k >= n_pieces) | missing[:, -1]
         return cand[rows, best], best_d, t[rows, best], sure
 
     def nearest(
-        self, xy: NDArray[np.float64]
+        self,
+        xy: NDArray[np.float64],
+        *,
+        allowed: NDArray[np.bool_] | None = None,
+        limit: float = np.inf,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-        """Nearest segment, distance (metres) and position along it (0-1) of each point."""
-        piece = np.zeros(len(xy), dtype=np.int64)
-        best_d = np.zeros(len(xy))
-        best_t = np.zeros(len(xy))
-        todo = np.arange(len(xy))
-        for k in (16, 128, 1024, len(self.seg)):
-            p, d, t, sure = self._nearest_k(xy[todo], min(k, len(self.seg)))
+        """Nearest segment, distance (metres) and position along it (0-1) of each point.
+
+        With ``allowed`` (a mask over segments) only those segments count; with ``limit``
+        (metres) only segments within that distance (``-1``, ``inf`` where there is none).
+        """
+        n = len(xy)
+        n_pieces = len(self.seg)
+        piece = np.zeros(n, dtype=np.int64)
+        best_d = np.full(n, np.inf)
+        best_t = np.zeros(n)
+        todo = np.arange(n)
+        # (a little more than the limit: the tree's bound is strict)
+        bound = (limit + self.half) * (1 + 1e-9) + 1e-9 if np.isfinite(limit) else np.inf
+        for k in (8, 32, 128, 1024, 8192, n_pieces):
+            p, d, t, sure = self._nearest_k(xy[todo], min(k, n_pieces), allowed, bound)
             piece[todo], best_d[todo], best_t[todo] = p, d, t
             todo = todo[~sure]
             if len(todo) == 0:
                 break
         seg = self.seg[piece]
-        along = self.offset[piece] + best_t * np.hypot(*(self.b[piece] - self.a[piece]).T)
+        along = self.offset[piece] + best_t * np.hypot(self.abx[piece], self.aby[piece])
         seg_len = self.seg_len[seg]
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.clip(np.nan_to_num(along / seg_len, nan=0.0), 0.0, 1.0)
@@ -230,31 +281,24 @@ class _PieceIndex:
         # time is never multiplied by a rounding remainder
         frac[along <= _AT_NODE_M] = 0.0
         frac[seg_len - along <= _AT_NODE_M] = 1.0
+        none = ~np.isfinite(best_d)
+        seg[none] = -1
         return seg, best_d, frac
 
 
-def _snap_index(net: Network, *, major: bool = False) -> _PieceIndex | None:
-    """The network's snapping index, built on first use and kept on the network.
+def _snap_index(net: Network) -> _PieceIndex:
+    """The network's snapping index, built on first use and kept on the network."""
+    if "snap_index" not in net.cache:
+        net.cache["snap_index"] = _PieceIndex(net.seg_xy, net.seg_xy_start)
+    return cast("_PieceIndex", net.cache["snap_index"])
 
-    With ``major``, an index of the segments on pieces of at least :data:`MIN_PIECE_NODES`
-    nodes only (``None`` if there is no such piece, or no smaller one to avoid).
-    """
-    key = "snap_index_major" if major else "snap_index"
-    if key not in net.cache:
-        if not major:
-            net.cache[key] = _PieceIndex(net.seg_geom)
-        else:
-            sizes = np.bincount(net.component)
-            on_major = sizes[net.component[net.seg_u]] >= MIN_PIECE_NODES
-            keep = np.flatnonzero(on_major)
-            if len(keep) == 0 or len(keep) == len(on_major):
-                net.cache[key] = None
-            else:
-                index = _PieceIndex(net.seg_geom[keep])
-                index.seg = keep[index.seg]  # back to the network's segment numbers
-                index.seg_len = shapely.length(net.seg_geom)
-                net.cache[key] = index
-    return cast("_PieceIndex | None", net.cache[key])
+
+def _major_segments(net: Network) -> NDArray[np.bool_]:
+    """Which segments lie on pieces of at least :data:`MIN_PIECE_NODES` nodes."""
+    if "major_segments" not in net.cache:
+        sizes = net.component_sizes
+        net.cache["major_segments"] = sizes[net.component[net.seg_u]] >= MIN_PIECE_NODES
+    return cast("NDArray[np.bool_]", net.cache["major_segments"])
 
 
 @dataclass(frozen=True)
@@ -312,13 +356,20 @@ def _augmented(
     """The network's CSR (reversed if ``to_facility``) plus one virtual node per facility."""
     base = net.csr_reversed if to_facility else net.csr
     n = net.n_nodes
-    coo = base.tocoo()
     r, c, w = _virtual_edges(net, fac, n, to_facility=to_facility)
+    # the virtual rows appended after the network's rows (no COO round trip), each row's
+    # columns in ascending order as a COO -> CSR conversion would give them
+    order = np.lexsort((c, r))
+    r, c, w = r[order], c[order], w[order]
     size = n + len(fac)
+    counts = np.bincount(r - n, minlength=len(fac))
+    itype = base.indices.dtype
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)]).astype(itype)
     mat = sp.csr_matrix(
         (
-            np.concatenate([coo.data, w]),
-            (np.concatenate([coo.row, r]), np.concatenate([coo.col, c])),
+            np.concatenate([base.data, w]),
+            np.concatenate([base.indices, c.astype(itype)]),
+            indptr,
         ),
         shape=(size, size),
     )

@@ -49,13 +49,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pyproj
 import scipy.sparse as sp
 import shapely
@@ -305,14 +304,12 @@ class Network:
 
     Attributes
     ----------
-    table
-        The flat network (:class:`EdgeTable`) the routing view was built from.
     mode
         Travel mode of the routing view.
     speed_kph
         Travel speed of the mode, km/h (edges with their own ``speed_kph`` keep it when driving).
     crs
-        Metric CRS of ``node_xy`` and ``seg_geom`` (a UTM zone unless configured).
+        Metric CRS of ``node_xy``, ``seg_xy`` and ``seg_geom`` (a UTM zone unless configured).
     node_ids
         Graph node keys, in routing-index order.
     node_xy
@@ -325,10 +322,11 @@ class Network:
     seg_fwd_s, seg_bwd_s
         Travel time along the whole segment from ``seg_u`` to ``seg_v`` and back, seconds;
         ``inf`` where that direction is closed (one-way).
-    seg_geom
-        Segment geometries (LineString) in ``crs``.
-    seg_name
-        Street names of the segments (may be empty strings).
+    seg_edge
+        Index (into the :class:`EdgeTable`'s edges) of the edge each segment was taken from.
+    seg_xy, seg_xy_start
+        Segment geometries as coordinates in ``crs`` (metres), shape ``(m, 2)``: segment ``i``
+        is ``seg_xy[seg_xy_start[i]:seg_xy_start[i + 1]]``, from ``seg_u`` to ``seg_v``.
     csr
         Travel times in seconds, ``csr[i, j]`` for the edge from node ``i`` to node ``j``
         (the minimum over parallel edges).
@@ -336,9 +334,15 @@ class Network:
         Weakly connected component label of each node.
     source
         Where the network came from (a path or a description).
+    cache
+        Per-network indexes built on first use (e.g. the snapping index).
+
+    Notes
+    -----
+    ``table`` (the :class:`EdgeTable`), ``seg_geom`` (LineStrings) and ``seg_name`` are built
+    or read on first use: a network read from the routing cache does not need them to route.
     """
 
-    table: EdgeTable
     mode: str
     speed_kph: float
     crs: str
@@ -349,14 +353,50 @@ class Network:
     seg_length_m: NDArray[np.float64]
     seg_fwd_s: NDArray[np.float64]
     seg_bwd_s: NDArray[np.float64]
-    seg_geom: NDArray[np.object_]
-    seg_name: NDArray[np.object_]
+    seg_edge: NDArray[np.int64]
+    seg_xy: NDArray[np.float64]
+    seg_xy_start: NDArray[np.int64]
     csr: sp.csr_matrix
     component: NDArray[np.int64]
     source: str
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _table: EdgeTable | None = field(default=None, repr=False)
+    _table_path: Path | None = field(default=None, repr=False)
     _G: nx.MultiDiGraph | None = field(default=None, repr=False)
     _csr_t: sp.csr_matrix | None = field(default=None, repr=False)
+    _seg_geom: NDArray[np.object_] | None = field(default=None, repr=False)
+    _seg_name: NDArray[np.object_] | None = field(default=None, repr=False)
+
+    @property
+    def table(self) -> EdgeTable:
+        """The flat network (:class:`EdgeTable`) the routing view was built from.
+
+        Read from the network cache on first use after a cached load.
+        """
+        if self._table is None:
+            if self._table_path is None:  # pragma: no cover (always set by the loaders)
+                msg = f"{self.source}: the network's edge table is not available"
+                raise NetworkError(msg)
+            self._table = EdgeTable.load(self._table_path)
+        return self._table
+
+    @property
+    def seg_geom(self) -> NDArray[np.object_]:
+        """Segment geometries (LineString) in ``crs``, metres; built on first use."""
+        if self._seg_geom is None:
+            counts = np.diff(self.seg_xy_start)
+            index = np.repeat(np.arange(len(counts)), counts)
+            self._seg_geom = np.asarray(
+                shapely.linestrings(self.seg_xy, indices=index), dtype=object
+            )
+        return self._seg_geom
+
+    @property
+    def seg_name(self) -> NDArray[np.object_]:
+        """Street names of the segments (may be empty strings); read on first use."""
+        if self._seg_name is None:
+            self._seg_name = np.asarray(self.table.name[self.seg_edge], dtype=object)
+        return self._seg_name
 
     @property
     def G(self) -> nx.MultiDiGraph:  # noqa: N802 (osmnx's name for a graph)
@@ -379,14 +419,24 @@ class Network:
     def csr_reversed(self) -> sp.csr_matrix:
         """The transposed travel-time matrix: ``[i, j]`` is the edge from ``j`` to ``i``."""
         if self._csr_t is None:
-            self._csr_t = self.csr.T.tocsr()
+            csr_t = self.csr.T.tocsr()
+            csr_t.sort_indices()
+            self._csr_t = csr_t
         return self._csr_t
 
     @property
     def bounds_lonlat(self) -> tuple[float, float, float, float]:
         """Bounding box of the nodes, (min lon, min lat, max lon, max lat), EPSG:4326."""
-        t = self.table
-        return float(t.lon.min()), float(t.lat.min()), float(t.lon.max()), float(t.lat.max())
+        if "bounds_lonlat" not in self.cache:
+            to_ll = pyproj.Transformer.from_crs(self.crs, 4326, always_xy=True)
+            if self._table is not None:
+                lon, lat = self._table.lon, self._table.lat
+            else:
+                lon, lat = to_ll.transform(self.node_xy[:, 0], self.node_xy[:, 1])
+            self.cache["bounds_lonlat"] = (
+                float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))
+            )  # fmt: skip
+        return cast("tuple[float, float, float, float]", self.cache["bounds_lonlat"])
 
     def to_metric(self, geoms: gpd.GeoSeries) -> NDArray[np.object_]:
         """Project geometries (any CRS) into the network's metric CRS.
@@ -402,6 +452,38 @@ class Network:
             Shapely geometries in :attr:`crs`.
         """
         return np.asarray(geoms.to_crs(self.crs).values, dtype=object)
+
+    def points_xy(self, geoms: gpd.GeoSeries) -> NDArray[np.float64]:
+        """Coordinates of points (any CRS) in the network's metric CRS.
+
+        Parameters
+        ----------
+        geoms
+            Points with a CRS, one non-empty point per row.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, 2)``, metres in :attr:`crs`.
+
+        Raises
+        ------
+        ValueError
+            If a row is empty (one point per row is needed).
+        """
+        if geoms.crs is None:
+            geoms.to_crs(self.crs)  # raises geopandas' error for naive geometries
+        values = np.asarray(geoms.values, dtype=object)
+        xy = shapely.get_coordinates(values)
+        if len(xy) != len(values):
+            msg = "snap() needs one non-empty point per row"
+            raise ValueError(msg)
+        transformers: dict[Any, pyproj.Transformer] = self.cache.setdefault("transformers", {})
+        key = geoms.crs
+        if key not in transformers:
+            transformers[key] = pyproj.Transformer.from_crs(key, self.crs, always_xy=True)
+        x, y = transformers[key].transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
 
     def with_mode(self, mode: Mode, *, config: Config | None = None) -> Network:
         """Return the same network with a routing view for another mode.
@@ -425,7 +507,7 @@ class Network:
 
     def summary(self) -> dict[str, Any]:
         """Headline figures of the routing view (nodes, segments, km, components)."""
-        sizes = np.bincount(self.component)
+        sizes = self.component_sizes
         return {
             "source": self.source,
             "mode": self.mode,
@@ -436,6 +518,13 @@ class Network:
             "components": len(sizes),
             "largest_component_nodes": int(sizes.max()) if len(sizes) else 0,
         }
+
+    @property
+    def component_sizes(self) -> NDArray[np.int64]:
+        """Number of nodes of each weakly connected component (by component label)."""
+        if "component_sizes" not in self.cache:
+            self.cache["component_sizes"] = np.bincount(self.component)
+        return cast("NDArray[np.int64]", self.cache["component_sizes"])
 
 
 def load_network(
@@ -489,21 +578,25 @@ def load_network(
     cached = cache_path(path, cfg)
     if cached is not None and cached.exists():
         try:
-            table = EdgeTable.load(cached)
+            net = load_cached_network(cached, config=cfg, source=str(path))
         except (OSError, ValueError, KeyError) as exc:
             logger.warning("ignoring unreadable network cache %s (%s)", cached, exc)
         else:
             logger.info("network read from cache %s", cached)
-            return build_routing(table, config=cfg, source=str(path))
+            return net
     G = read_graph(path)
     table = EdgeTable.from_graph(G, source=str(path))
+    saved = False
     if cached is not None:
         try:
             _drop_stale(cached)
             table.save(cached)
+            saved = True
         except OSError as exc:
             logger.warning("cannot write the network cache %s (%s)", cached, exc)
     net = build_routing(table, config=cfg, source=str(path))
+    if saved and cached is not None:
+        _try_save_routing(net, cached, cfg)
     net._G = G  # noqa: SLF001
     return net
 
@@ -760,9 +853,42 @@ def _edge_allows(data: dict[str, Any], mode: str) -> bool:
     return True
 
 
-def _utm_crs(lon: float, lat: float) -> str:
+def utm_crs(lon: float, lat: float) -> str:
+    """The UTM zone (WGS 84) of a point, as an EPSG code.
+
+    Parameters
+    ----------
+    lon, lat
+        The point, degrees (EPSG:4326).
+
+    Returns
+    -------
+    str
+        ``"EPSG:326zz"`` north of the equator, ``"EPSG:327zz"`` south of it.
+
+    Examples
+    --------
+    >>> utm_crs(120.16, 30.27)
+    'EPSG:32651'
+    """
     zone = int((lon + 180) // 6) + 1
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def _coord_starts(table: EdgeTable) -> NDArray[np.int64]:
+    """Offsets of each edge's coordinates in ``table.geom_coords`` (``n_edges + 1`` values)."""
+    counts = np.bincount(table.geom_index, minlength=len(table.u))
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def _gather_coords(
+    table: EdgeTable, starts: NDArray[np.int64], edges: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Coordinates (degrees) of the given edges, in that order, and the offset of each."""
+    counts = starts[edges + 1] - starts[edges]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    pos = np.repeat(starts[edges] - offsets[:-1], counts) + np.arange(offsets[-1])
+    return table.geom_coords[pos], offsets
 
 
 def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
@@ -798,7 +924,7 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
         raise NetworkError(msg)
     speed_kph = cfg.speed_kph
     lon, lat = table.lon, table.lat
-    crs = cfg.metric_crs or _utm_crs(float(np.median(lon)), float(np.median(lat)))
+    crs = cfg.metric_crs or utm_crs(float(np.median(lon)), float(np.median(lat)))
     to_m = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
     x, y = to_m.transform(lon, lat)
     node_xy = np.column_stack([x, y])
@@ -808,19 +934,20 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     if len(keep) == 0:
         msg = f"{source}: no road or path in this network may be used for mode {mode!r}"
         raise NetworkError(msg)
+    if len(table.geom_index) > 1 and bool(np.any(np.diff(table.geom_index) < 0)):
+        table = _sorted_coords(table)
+    starts = _coord_starts(table)
     u_arr, v_arr = table.u[keep], table.v[keep]
-    coords = np.column_stack(to_m.transform(table.geom_coords[:, 0], table.geom_coords[:, 1]))
-    all_geoms = shapely.linestrings(coords, indices=table.geom_index)
-    geoms_m = np.asarray(all_geoms, dtype=object)[keep]
     length_m = table.length_m[keep].copy()
-    no_len = ~np.isfinite(length_m)
-    length_m[no_len] = shapely.length(geoms_m[no_len])
+    no_len = np.flatnonzero(~np.isfinite(length_m))
+    if len(no_len):  # measured on the metric geometry
+        ll, offsets = _gather_coords(table, starts, keep[no_len])
+        xy = np.column_stack(to_m.transform(ll[:, 0], ll[:, 1]))
+        index = np.repeat(np.arange(len(no_len)), np.diff(offsets))
+        length_m[no_len] = shapely.length(shapely.linestrings(xy, indices=index))
     speeds = table.speed_kph[keep] if mode == "drive" else np.full(len(keep), np.nan)
     speeds = np.where(np.isfinite(speeds), speeds, speed_kph)
     time_s = length_m / (speeds / 3.6)
-    bike_twoway = table.bike_twoway[keep]
-    rec_name = table.name[keep]
-    node_ids = table.node_ids
 
     # Segments: pair each edge with its reverse twin (same end nodes, same length), so that a
     # point snapped to a two-way road can leave it in both directions.
@@ -830,7 +957,7 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     if mode == "walk":
         two_way = np.ones(len(u_arr), dtype=bool)
     elif mode in {"bike", "ebike"}:
-        two_way = np.asarray(bike_twoway, dtype=bool)
+        two_way = np.asarray(table.bike_twoway[keep], dtype=bool)
     else:
         two_way = np.zeros(len(u_arr), dtype=bool)
     fwd = time_s[seg.edge]
@@ -839,6 +966,13 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     if mode == "walk":  # on foot both directions of a road take the same (shorter) time
         fwd = bwd = np.minimum(fwd, bwd)
     s_u, s_v = u_arr[seg.edge], v_arr[seg.edge]
+    seg_edge = keep[seg.edge]
+
+    # Geometries of the segments only (not of their reverse twins or other modes' edges),
+    # projected into the metric CRS.
+    ll, seg_xy_start = _gather_coords(table, starts, seg_edge)
+    seg_xy = np.column_stack(to_m.transform(ll[:, 0], ll[:, 1]))
+    del ll
 
     # CSR of directed travel times, parallel edges reduced to their minimum first
     # (csr_matrix((w, (i, j))) would *add* duplicates).
@@ -846,29 +980,37 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     rows = np.concatenate([s_u, s_v[both]])
     cols = np.concatenate([s_v, s_u[both]])
     wts = np.concatenate([fwd, bwd[both]])
-    csr = _min_csr(rows, cols, wts, len(node_ids))
+    csr = _min_csr(rows, cols, wts, len(table.node_ids))
     _, comp = connected_components(csr, directed=True, connection="weak")
-    names = np.asarray(rec_name[seg.edge], dtype=object)
     net = Network(
-        table=table,
         mode=mode,
         speed_kph=speed_kph,
         crs=crs,
-        node_ids=node_ids,
+        node_ids=table.node_ids,
         node_xy=node_xy,
         seg_u=s_u,
         seg_v=s_v,
         seg_length_m=length_m[seg.edge],
         seg_fwd_s=fwd,
         seg_bwd_s=bwd,
-        seg_geom=geoms_m[seg.edge],
-        seg_name=names,
+        seg_edge=seg_edge,
+        seg_xy=seg_xy,
+        seg_xy_start=seg_xy_start,
         csr=csr,
         component=comp.astype(np.int64),
         source=source,
+        _table=table,
     )
     logger.info("routing view for %s: %s", mode, net.summary())
     return net
+
+
+def _sorted_coords(table: EdgeTable) -> EdgeTable:
+    """The same table with its geometry coordinates grouped by edge, in edge order."""
+    order = np.argsort(table.geom_index, kind="stable")
+    return dataclasses.replace(
+        table, geom_coords=table.geom_coords[order], geom_index=table.geom_index[order]
+    )
 
 
 def _truthy(value: object) -> bool:
@@ -891,23 +1033,33 @@ def _pair_segments(
     """Pair directed edges with their reverse twins.
 
     Twins join the same two nodes in opposite directions, and their lengths agree within 1 m or
-    2 %. Parallel edges are paired shortest with shortest.
+    2 %. Parallel edges are paired shortest with shortest (ties: by edge order).
     """
+    n = len(u)
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    frame = pd.DataFrame(
-        {"lo": lo, "hi": hi, "len": length_m, "fwd": u <= v, "i": np.arange(len(u))}
-    )
-    frame = frame.sort_values(["lo", "hi", "fwd", "len", "i"])
-    frame["n"] = frame.groupby(["lo", "hi", "fwd"]).cumcount()
-    a = frame[frame["fwd"]]
-    b = frame[~frame["fwd"]]
-    m = a.merge(b, on=["lo", "hi", "n"], how="inner", suffixes=("_a", "_b"))
-    ok = np.abs(m["len_a"] - m["len_b"]) <= np.maximum(1.0, 0.02 * m["len_a"])
-    m = m[ok]
-    twin = np.full(len(u), -1, dtype=np.int64)
-    twin[m["i_a"].to_numpy()] = m["i_b"].to_numpy()
-    is_second = np.zeros(len(u), dtype=bool)
-    is_second[m["i_b"].to_numpy()] = True
+    fwd = u < v  # u == v does not occur (no self-loops)
+    # sorted by node pair, then backward before forward, then length, then edge order
+    order = np.lexsort((length_m, fwd, hi, lo))
+    lo_s, hi_s, fwd_s = lo[order], hi[order], fwd[order]
+    new_pair = np.ones(n, dtype=bool)
+    new_pair[1:] = (lo_s[1:] != lo_s[:-1]) | (hi_s[1:] != hi_s[:-1])
+    pair_start = np.maximum.accumulate(np.where(new_pair, np.arange(n), 0))
+    pair_id = np.cumsum(new_pair) - 1
+    n_back = np.bincount(pair_id, weights=~fwd_s, minlength=int(pair_id[-1]) + 1 if n else 0)
+    n_back = n_back.astype(np.int64)[pair_id]
+    # the k-th forward edge of a pair meets the k-th backward edge
+    pos = np.arange(n)
+    rank = pos - pair_start - n_back
+    a = np.flatnonzero(fwd_s & (rank < n_back))
+    b = pair_start[a] + rank[a]
+    ia, ib = order[a], order[b]
+    len_a, len_b = length_m[ia], length_m[ib]
+    ok = np.abs(len_a - len_b) <= np.maximum(1.0, 0.02 * len_a)
+    ia, ib = ia[ok], ib[ok]
+    twin = np.full(n, -1, dtype=np.int64)
+    twin[ia] = ib
+    is_second = np.zeros(n, dtype=bool)
+    is_second[ib] = True
     edge = np.flatnonzero(~is_second).astype(np.int64)
     return _Pairs(edge=edge, twin=twin[edge])
 
@@ -916,11 +1068,143 @@ def _min_csr(
     rows: NDArray[np.int64], cols: NDArray[np.int64], wts: NDArray[np.float64], n: int
 ) -> sp.csr_matrix:
     """A CSR matrix keeping the minimum weight of duplicate (row, col) entries."""
-    order = np.lexsort((wts, cols, rows))
-    rows, cols, wts = rows[order], cols[order], wts[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return sp.csr_matrix((wts[first], (rows[first], cols[first])), shape=(n, n))
+    key = rows.astype(np.int64) * n + cols
+    order = np.argsort(key, kind="stable")
+    key, wts = key[order], wts[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    data = np.minimum.reduceat(wts, starts) if len(starts) else wts[:0]
+    key = key[starts]
+    idx = np.int32 if n < np.iinfo(np.int32).max and len(key) < np.iinfo(np.int32).max else np.int64
+    indices = (key % n).astype(idx)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(key // n, minlength=n))]).astype(idx)
+    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+
+
+#: Version of the routing-view cache layout; bump when Network's stored arrays change.
+ROUTING_VERSION = 1
+
+_ROUTING_ARRAYS = (
+    "node_ids", "node_xy", "seg_u", "seg_v", "seg_length_m", "seg_fwd_s", "seg_bwd_s",
+    "seg_edge", "seg_xy", "seg_xy_start", "component",
+)  # fmt: skip
+
+
+def routing_cache_path(table_path: Path, config: Config | None = None) -> Path:
+    """Where the routing view of a cached network is stored, for one mode, speed and CRS.
+
+    The name carries a hash of the cached table file (name, size, modification time), the
+    mode, its speed and the configured metric CRS, so a changed network or another mode or
+    speed gets its own file; the same key is stored inside the file and checked on reading.
+
+    Parameters
+    ----------
+    table_path
+        The network's cached :class:`EdgeTable` (``.npz``, see :meth:`EdgeTable.save`).
+    config
+        ``mode``, ``speeds_kph`` and ``metric_crs`` are used.
+
+    Returns
+    -------
+    pathlib.Path
+        The routing cache file (next to ``table_path``).
+    """
+    cfg = config or DEFAULT_CONFIG
+    key = _routing_key(table_path, cfg)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return table_path.with_name(f"{table_path.name}.{cfg.mode}.{digest}.routing.npz")
+
+
+def _routing_key(table_path: Path, cfg: Config) -> str:
+    st = table_path.stat()
+    return json.dumps({
+        "table": [table_path.name, st.st_size, st.st_mtime_ns, CACHE_VERSION],
+        "mode": cfg.mode, "speed_kph": float(cfg.speed_kph), "metric_crs": cfg.metric_crs,
+        "version": ROUTING_VERSION,
+    }, sort_keys=True)  # fmt: skip
+
+
+def _save_routing(net: Network, path: Path, key: str) -> None:
+    """Write the routing view's arrays to one ``.npz`` file (no pickles), atomically."""
+    arrays: dict[str, Any] = {k: getattr(net, k) for k in _ROUTING_ARRAYS}
+    csr = net.csr
+    arrays |= {"csr_data": csr.data, "csr_indices": csr.indices, "csr_indptr": csr.indptr}
+    arrays["meta"] = np.asarray(json.dumps(
+        {"key": key, "mode": net.mode, "speed_kph": net.speed_kph, "crs": net.crs}
+    ))  # fmt: skip
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(fh, **arrays)
+    tmp.replace(path)
+    for old in path.parent.glob(path.name.rsplit(".", 3)[0] + ".*.routing.npz"):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def _load_routing(path: Path, key: str, table_path: Path, source: str) -> Network | None:
+    """The routing view stored by :func:`_save_routing`, or ``None`` if it is stale."""
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        if meta.get("key") != key:
+            return None
+        kw = {k: z[k] for k in _ROUTING_ARRAYS}
+        n = len(kw["node_ids"])
+        csr = sp.csr_matrix((z["csr_data"], z["csr_indices"], z["csr_indptr"]), shape=(n, n))
+    return Network(
+        mode=str(meta["mode"]), speed_kph=float(meta["speed_kph"]), crs=str(meta["crs"]),
+        csr=csr, source=source, _table_path=table_path, **kw,
+    )  # fmt: skip
+
+
+def load_cached_network(
+    table_path: Path, *, config: Config | None = None, source: str | None = None
+) -> Network:
+    """Read a cached network and its routing view (a planner's second run of a network).
+
+    The routing view for the configured mode, speed and metric CRS is read from its cache
+    file (:func:`routing_cache_path`) when there is one for this table; otherwise the table
+    is read, :func:`build_routing` builds the view, and the view is written to the cache for
+    the next run. The edge table itself is then read only when something needs it
+    (:attr:`Network.table`, ``G``, ``seg_name``, another mode).
+
+    Parameters
+    ----------
+    table_path
+        The network's cached :class:`EdgeTable` (``.npz``).
+    config
+        Mode, speeds and metric CRS.
+    source
+        Description of where the network came from (defaults to ``table_path``).
+
+    Returns
+    -------
+    Network
+        The routing view.
+    """
+    cfg = config or DEFAULT_CONFIG
+    src = source if source is not None else str(table_path)
+    key = _routing_key(table_path, cfg)
+    path = routing_cache_path(table_path, cfg)
+    if path.exists():
+        try:
+            net = _load_routing(path, key, table_path, src)
+        except (OSError, ValueError, KeyError) as exc:
+            logger.warning("ignoring unreadable routing cache %s (%s)", path, exc)
+        else:
+            if net is not None:
+                logger.info("routing view read from cache %s", path)
+                return net
+    net = build_routing(EdgeTable.load(table_path), config=cfg, source=src)
+    _try_save_routing(net, table_path, cfg)
+    return net
+
+
+def _try_save_routing(net: Network, table_path: Path, cfg: Config) -> None:
+    try:
+        _save_routing(net, routing_cache_path(table_path, cfg), _routing_key(table_path, cfg))
+    except OSError as exc:
+        logger.warning("cannot write the routing cache next to %s (%s)", table_path, exc)
 
 
 def download_network(

@@ -210,3 +210,89 @@ def test_cache_off(tmp_path):
     cfg = Config(use_cache=False, cache_dir=str(tmp_path))
     load_network(sample_path("hangzhou-xihu", "network"), config=cfg)
     assert list(tmp_path.iterdir()) == []
+
+
+def _same_routing(a, b):
+    assert (a.csr != b.csr).nnz == 0
+    for k in ("node_ids", "node_xy", "seg_u", "seg_v", "seg_length_m", "seg_fwd_s", "seg_bwd_s",
+              "seg_edge", "seg_xy", "seg_xy_start", "component"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k), err_msg=k)
+    assert (a.mode, a.speed_kph, a.crs) == (b.mode, b.speed_kph, b.crs)
+
+
+def test_routing_view_is_cached_per_mode_speed_and_source(tmp_path, caplog):
+    """A second run reads the routing view; another mode, speed or source rebuilds it."""
+    import logging
+
+    from coverage.network import EdgeTable, cache_path, routing_cache_path
+
+    src = tmp_path / "net.graphml.gz"
+    shutil.copy(sample_path("hangzhou-central", "network"), src)
+    cfg = Config(cache_dir=str(tmp_path / "cache"), mode="walk")
+    first = load_network(src, config=cfg)
+    table_file = cache_path(src, cfg)
+    assert table_file is not None
+    walk_file = routing_cache_path(table_file, cfg)
+    assert walk_file.exists()  # written by the first (parsing) run
+    with caplog.at_level(logging.INFO, logger="coverage.network"):
+        second = load_network(src, config=cfg)
+    assert "routing view read from cache" in caplog.text
+    _same_routing(first, second)
+    assert second._table is None
+    np.testing.assert_array_equal(
+        shapely.get_coordinates(first.seg_geom), shapely.get_coordinates(second.seg_geom)
+    )
+    np.testing.assert_array_equal(first.seg_name, second.seg_name)
+    assert isinstance(second.table, EdgeTable)
+    # another mode or speed: its own file, built from the table, equal to a fresh build
+    bike = cfg.replace(mode="bike")
+    assert routing_cache_path(table_file, bike) != walk_file
+    _same_routing(load_network(src, config=bike), first.with_mode("bike", config=bike))
+    assert routing_cache_path(table_file, bike).exists()
+    slow = cfg.replace(speeds_kph={**cfg.speeds_kph, "walk": 3.0})
+    assert routing_cache_path(table_file, slow) != walk_file
+    slow_net = load_network(src, config=slow)
+    assert slow_net.speed_kph == 3.0
+    np.testing.assert_allclose(slow_net.seg_fwd_s, first.seg_fwd_s * 4.5 / 3.0)
+    # a stale file under the current name (e.g. copied over) is not used
+    stale = routing_cache_path(table_file, bike)
+    shutil.copy(stale, walk_file)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="coverage.network"):
+        again = load_network(src, config=cfg)
+    assert "routing view read from cache" not in caplog.text
+    _same_routing(again, first)
+    # a changed source: new table cache, the old table's routing views are removed
+    with gzip.open(src, "rb") as f:
+        data = f.read()
+    with gzip.open(src, "wb") as f:
+        f.write(data.replace(b"</graphml>", b"<!-- edited --></graphml>"))
+    load_network(src, config=cfg)
+    assert not walk_file.exists()
+    assert routing_cache_path(cache_path(src, cfg), cfg) != walk_file
+    assert routing_cache_path(cache_path(src, cfg), cfg).exists()
+
+
+def test_cached_network_from_a_table_file(tmp_path):
+    """load_cached_network: the path of a planner's second run of a saved EdgeTable."""
+    from coverage.network import build_routing, load_cached_network, routing_cache_path
+
+    net = load_network(sample_path("hangzhou-xihu", "network"), mode="walk")
+    path = tmp_path / "table.npz"
+    net.table.save(path)
+    cfg = Config(mode="walk", metric_crs=net.crs)
+    built = load_cached_network(path, config=cfg)  # builds and stores the routing view
+    assert routing_cache_path(path, cfg).exists()
+    read = load_cached_network(path, config=cfg)
+    _same_routing(built, read)
+    _same_routing(read, build_routing(net.table, config=cfg))
+    # the table file changes (here: its modification time): the stored view is not used
+    import os
+
+    old_file = routing_cache_path(path, cfg)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert routing_cache_path(path, cfg) != old_file
+    _same_routing(load_cached_network(path, config=cfg), built)
+    assert routing_cache_path(path, cfg).exists()
+    assert not old_file.exists()
