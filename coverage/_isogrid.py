@@ -7,12 +7,14 @@ the hall, partly reached roads counted with their reached part only. Only the dr
 differs: instead of buffering road geometry in GEOS (milliseconds per polygon), the reached
 roads are drawn into a square grid and the polygons are traced from the grid in numpy.
 
-1. Every road segment carries sample points every ``cell / 3`` metres (computed once per
-   network and cell size). A sample's time from a hall is the better of its two ends' times
-   plus the time along the road (one-way rules kept); samples on the hall's own road are
-   also reached straight from the hall; the hall's off-road walk is sampled too.
-2. Each (hall, band) gets a small tile of the grid; every cell holding a sample reached
-   within the band is marked, then the marks are widened to every cell whose centre lies
+1. Every road segment carries sample points every ``cell / 3`` metres; a run of samples in
+   one grid cell is one record (computed once per network and cell size). A hall reaches
+   a record at the better of its segment's two ends' times plus the time along the road to
+   the record's nearer sample (one-way rules kept); on the hall's own road, also straight
+   from the hall; the hall's off-road walk is sampled too.
+2. Each hall gets a small tile of the grid; every cell holding a record reached within a
+   band is marked with the first band that reaches it, then the marks are widened to every
+   cell whose centre lies
    within ``buffer_m`` of a marked cell's centre (always at least the 8 neighbours). Bands
    are drawn from one field (the first band that reaches each cell), so a band's cells
    include the previous band's: the polygons nest exactly, in any coordinates.
@@ -231,6 +233,9 @@ def draw(
     groups run in ``workers`` threads; numpy and shapely release the GIL). ``crs`` is the
     grid's metric CRS; the polygons are in EPSG:4326 (``crs=None``: metric coordinates).
     """
+    if n_bands >= _NONE:
+        msg = f"isochrones: at most {int(_NONE) - 1} bands can be drawn on a grid, got {n_bands}"
+        raise InputDataError(msg)
     n_keys = n_groups * n_bands
     geoms = np.array([shapely.Polygon()] * n_keys, dtype=object)
     area = np.zeros(n_keys)
@@ -267,6 +272,8 @@ def draw(
         raise InputDataError(msg)
 
     def run(lo: int, hi: int) -> None:
+        if int(height[lo:hi].max()) == 0:
+            return  # no group of the batch reaches anything
         take = slice(bounds[lo], bounds[hi])
         rings = _draw_batch(
             group[take] - lo, row[take], col[take], band[take],

@@ -94,6 +94,8 @@ Method = Literal["grid", "exact"]
 CHUNK = 256
 #: Halls per chunk of the grid method (routed, then drawn in a worker thread).
 GRID_CHUNK = 128
+#: Smallest grid cell, metres (grid rows and columns are 32-bit integers).
+MIN_CELL_M = 0.1
 #: Segments per quarter circle of the buffer's round ends: the drawn edge stays within 2 % of
 #: the buffer distance (0.5 m at 25 m) inside the exact one.
 QUAD_SEGS = 4
@@ -315,9 +317,9 @@ def _check_inputs(
         isinstance(cell_m, bool)
         or not isinstance(cell_m, int | float)
         or not np.isfinite(cell_m)
-        or cell_m <= 0
+        or cell_m < MIN_CELL_M
     ):
-        problems.append(f"cell_m must be a positive number of metres, got {cell_m!r}")
+        problems.append(f"cell_m must be at least {MIN_CELL_M:g} metres, got {cell_m!r}")
     geom = halls.geometry
     not_point = (geom.isna() | geom.is_empty | (geom.geom_type != "Point")).to_numpy()
     if not_point.any():

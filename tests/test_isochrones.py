@@ -400,6 +400,8 @@ def test_hall_far_from_every_road_is_warned_and_left_out(grid_net):
         ({"buffer_m": 0}, InputDataError, "buffer_m"),
         ({"per": "street"}, InputDataError, "per must be"),
         ({"per": "district"}, MissingColumnError, "district"),
+        ({"method": "raster"}, InputDataError, "method must be"),
+        ({"cell_m": 0.01}, InputDataError, "cell_m must be at least 0.1"),
     ],
 )
 def test_bad_arguments(grid_net, change, error, match):
