@@ -31,7 +31,7 @@ import pandas as pd
 from coverage._errors import InputDataError, MissingColumnError, list_ids
 from coverage.checks import detect_gcj02_declared_as_wgs84
 from coverage.config import DEFAULT_CONFIG, Config
-from coverage.engine import nearest_facility, snap
+from coverage.engine import Snapped, nearest_facility, snap
 
 if TYPE_CHECKING:
     from coverage.network import Network
@@ -236,49 +236,44 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     _require(halls, ["hall_id"], "halls", "read_halls")
     com_source = str(communities.attrs.get("source", "communities"))
     hall_source = str(halls.attrs.get("source", "halls"))
-    com = communities.to_crs(4326)
-    hal = halls.to_crs(4326)
-    for col, default in (("name", ""), ("district", "(none)"), ("street", "(none)")):
-        if col not in com.columns:
-            com[col] = default
-    com["district"] = com["district"].fillna("(none)").astype(str)
-    if "households" not in com.columns:
-        com["households"] = np.nan
-    est = com["households"].isna()
-    com.loc[est, "households"] = np.round(com.loc[est, "population"] / cfg.persons_per_household)
-    if "name" not in hal.columns:
-        hal["name"] = hal["hall_id"].astype(str)
-    if "floor_area_m2" not in hal.columns:
-        hal["floor_area_m2"] = np.nan
-
-    c_snap = snap(network, com.geometry, config=cfg)
-    h_snap = snap(network, hal.geometry, config=cfg)
-    _check_far_outside(c_snap.dist_m, com, "community_id", com_source)
-    _check_far_outside(h_snap.dist_m, hal, "hall_id", hall_source)
+    com_geom = communities.geometry.to_crs(4326)
+    hal_geom = halls.geometry.to_crs(4326)
+    c_snap = snap(network, com_geom, config=cfg)
+    h_snap = snap(network, hal_geom, config=cfg)
+    _check_far_outside(c_snap.dist_m, communities, "community_id", com_source)
+    _check_far_outside(h_snap.dist_m, halls, "hall_id", hall_source)
     if (~h_snap.ok).any():
         off = np.flatnonzero(~h_snap.ok)
         dists = ", ".join(f"{d:,.0f} m" for d in h_snap.dist_m[off][:10])
         warnings.warn(
             f"{hall_source}: {len(off)} hall(s) lie farther than {cfg.max_snap_m:g} m from every "
             f"road usable by {network.mode} and are left out of routing: "
-            f"{list_ids(hal['hall_id'].iloc[off])} ({dists}; {_rows(hal, off)})",
+            f"{list_ids(halls['hall_id'].iloc[off])} ({dists}; {_rows(halls, off)})",
             CoverageWarning,
             stacklevel=2,
         )
-    checks = ((com, com_source), (hal, hall_source)) if cfg.check_coordinates else ()
-    for frame, label in checks:
-        shifted = detect_gcj02_declared_as_wgs84(frame.geometry, network, label=label)
+    checks = ((com_geom, com_source), (hal_geom, hall_source)) if cfg.check_coordinates else ()
+    for geom, label in checks:
+        shifted = detect_gcj02_declared_as_wgs84(geom, network, label=label)
         if shifted is not None:
             warnings.warn(shifted, CoverageWarning, stacklevel=2)
     nearest = nearest_facility(network, c_snap, h_snap)
+    # plain pandas views of the inputs (no copy): column access without geopandas' overhead
+    com_in = pd.DataFrame(communities, copy=False)
+    hal_in = pd.DataFrame(halls, copy=False)
 
     minutes = nearest.time_s / 60.0
-    kind = com["kind"].astype(str).to_numpy()
+    kind = com_in["kind"].astype(str).to_numpy()
     threshold = np.where(kind == "rural", cfg.rural_threshold_min, cfg.urban_threshold_min)
     reached = nearest.facility >= 0
     # a trailing None stands for "no hall", so index -1 needs no special case
-    hall_ids = np.array([*hal["hall_id"].tolist(), None], dtype=object)
-    hall_names = np.array([*hal["name"].astype(str).tolist(), None], dtype=object)
+    hall_id_list = hal_in["hall_id"].tolist()
+    hall_name_list = (
+        hal_in["name"].astype(str).tolist() if "name" in hal_in.columns
+        else hal_in["hall_id"].astype(str).tolist()
+    )  # fmt: skip
+    hall_ids = np.array([*hall_id_list, None], dtype=object)
+    hall_names = np.array([*hall_name_list, None], dtype=object)
     nid = hall_ids[nearest.facility]
     nname = hall_names[nearest.facility]
     covered = reached & (minutes <= threshold + 1e-9)
@@ -286,110 +281,186 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     status = np.where(
         covered, STATUS_COVERED, np.where(reached, STATUS_NOT_COVERED, STATUS_UNREACHABLE)
     )
-    reasons = _reasons(network, c_snap.dist_m, c_snap.seg, minutes, threshold, nid, nname,
-                       status, h_snap, cfg)  # fmt: skip
+    reasons = _reasons(network, c_snap, minutes, threshold, nearest.facility, covered, reached,
+                       h_snap, hall_id_list, hall_name_list, cfg)  # fmt: skip
 
-    out = com.copy()
-    out["nearest_hall_id"] = nid
-    out["nearest_hall_name"] = nname
-    out["travel_time_min"] = np.where(reached, np.round(minutes, 2), np.nan)
-    out["threshold_min"] = threshold.astype(float)
-    out["covered"] = covered
-    out["shortfall_min"] = np.round(shortfall, 2)
-    out["status"] = status
-    out["reason"] = reasons
-    out["snap_dist_m"] = np.round(c_snap.dist_m, 1)
-    extra = [c for c in out.columns if c not in COMMUNITY_COLUMNS and c != "geometry"]
-    out = gpd.GeoDataFrame(out[COMMUNITY_COLUMNS + extra + ["geometry"]], geometry="geometry")
+    # the output frame, built once from its columns (input columns keep their dtypes)
+    index = communities.index
+    geom_col = communities.geometry.name
+    cols: dict[str, Any] = {c: com_in[c] for c in com_in.columns if c != geom_col}
+    for col, default in (("name", ""), ("district", "(none)"), ("street", "(none)")):
+        if col not in cols:
+            cols[col] = pd.Series(default, index=index)
+    cols["district"] = cols["district"].fillna("(none)").astype(str)
+    households = cols.get("households", pd.Series(np.nan, index=index))
+    est = households.isna()
+    if est.any():
+        households = households.copy()
+        households.loc[est] = np.round(com_in.loc[est, "population"] / cfg.persons_per_household)
+    cols["households"] = households
+    cols |= {
+        "nearest_hall_id": nid,
+        "nearest_hall_name": nname,
+        "travel_time_min": np.where(reached, np.round(minutes, 2), np.nan),
+        "threshold_min": threshold.astype(float),
+        "covered": covered,
+        "shortfall_min": np.round(shortfall, 2),
+        "status": status,
+        "reason": reasons,
+        "snap_dist_m": np.round(c_snap.dist_m, 1),
+    }
+    extra = [c for c in cols if c not in COMMUNITY_COLUMNS and c != "geometry"]
+    order = COMMUNITY_COLUMNS + extra
+    frame = {c: cols[c] for c in order} | {"geometry": com_geom.array}
+    out = gpd.GeoDataFrame(frame, index=index, geometry="geometry")
 
-    hall_out = _hall_table(hal, h_snap, out, nearest.facility, cfg, network)
-    districts = district_table(out)
+    population = com_in["population"].to_numpy(float)
+    district = cols["district"].to_numpy(dtype=object)
+    hall_out = _hall_table(
+        hal_in, hal_geom, halls.geometry.name, h_snap, nearest.facility, cfg,
+        population, households.to_numpy(float), covered, district,
+    )  # fmt: skip
+    districts = _district_table(kind, covered, status, population,
+                                cols["travel_time_min"], district)  # fmt: skip
     return AuditResult(out, hall_out, districts, cfg, network.summary())
 
 
 def _reasons(
     net: Network,
-    dist_m: np.ndarray,
-    seg: np.ndarray,
+    c_snap: Snapped,
     minutes: np.ndarray,
     threshold: np.ndarray,
-    nid: np.ndarray,
-    nname: np.ndarray,
-    status: np.ndarray,
-    h_snap: Any,  # noqa: ANN401
+    facility: np.ndarray,
+    covered: np.ndarray,
+    reached: np.ndarray,
+    h_snap: Snapped,
+    hall_ids: list[Any],
+    hall_names: list[str],
     cfg: Config,
-) -> list[str]:
+) -> np.ndarray:
     """A plain-language reason for each community's status."""
-    comp_size = np.bincount(net.component)
+    halls = [f"{name} ({hid})" for hid, name in zip(hall_ids, hall_names, strict=True)]
+    limits = {t: f"{t:g}" for t in set(threshold.tolist())}
+    out = np.empty(len(minutes), dtype=object)
+    which = np.flatnonzero(covered)
+    out[which] = [
+        f"{m:.1f} min to {halls[f]}, within the {limits[t]}-min limit"
+        for m, f, t in zip(minutes[which].tolist(), facility[which].tolist(),
+                           threshold[which].tolist(), strict=True)
+    ]  # fmt: skip
+    which = np.flatnonzero(reached & ~covered)
+    out[which] = [
+        f"nearest hall {halls[f]} is {m:.1f} min away, "
+        f"{m - t:.1f} min over the {limits[t]}-min limit"
+        for m, f, t in zip(minutes[which].tolist(), facility[which].tolist(),
+                           threshold[which].tolist(), strict=True)
+    ]  # fmt: skip
+    which = np.flatnonzero(~reached)
+    if len(which) == 0:
+        return out
+    comp_size = net.component_sizes
     hall_comps = set(net.component[net.seg_u[h_snap.seg[h_snap.ok]]].tolist())
     n_halls_ok = int(h_snap.ok.sum())
-    out: list[str] = []
-    for i, st in enumerate(status):
-        if st == STATUS_COVERED:
-            out.append(
-                f"{minutes[i]:.1f} min to {nname[i]} ({nid[i]}), "
-                f"within the {threshold[i]:g}-min limit"
-            )
-        elif st == STATUS_NOT_COVERED:
-            out.append(
-                f"nearest hall {nname[i]} ({nid[i]}) is {minutes[i]:.1f} min away, "
-                f"{minutes[i] - threshold[i]:.1f} min over the {threshold[i]:g}-min limit"
-            )
-        elif seg[i] < 0:
-            out.append(
-                f"unreachable: {dist_m[i]:.0f} m from the nearest road usable by {net.mode} "
-                f"(limit {cfg.max_snap_m:g} m)"
+    seg = c_snap.seg
+    for i in which.tolist():
+        if seg[i] < 0:
+            out[i] = (
+                f"unreachable: {c_snap.dist_m[i]:.0f} m from the nearest road usable by "
+                f"{net.mode} (limit {cfg.max_snap_m:g} m)"
             )
         elif n_halls_ok == 0:
-            out.append("unreachable: no hall lies on the road network")
+            out[i] = "unreachable: no hall lies on the road network"
         else:
             comp = int(net.component[net.seg_u[seg[i]]])
             if comp not in hall_comps:
-                out.append(
+                out[i] = (
                     f"unreachable: its road network piece ({comp_size[comp]} nodes) is not "
                     "joined to any piece with a hall"
                 )
             else:
-                out.append(f"unreachable: no route to any hall by {net.mode} (one-way rules)")
+                out[i] = f"unreachable: no route to any hall by {net.mode} (one-way rules)"
     return out
 
 
 def _hall_table(
-    hal: gpd.GeoDataFrame,
-    h_snap: Any,  # noqa: ANN401
-    com: gpd.GeoDataFrame,
+    hal_in: pd.DataFrame,
+    hal_geom: gpd.GeoSeries,
+    geom_name: str,
+    h_snap: Snapped,
     facility: np.ndarray,
     cfg: Config,
-    net: Network,
+    population: np.ndarray,
+    households: np.ndarray,
+    covered: np.ndarray,
+    district: np.ndarray,
 ) -> gpd.GeoDataFrame:
     """Per hall: network status, communities served, floor-area adequacy."""
-    n = len(hal)
-    served = facility[facility >= 0]
-    pop = com["population"].to_numpy(float)[facility >= 0]
-    hh = com["households"].to_numpy(float)[facility >= 0]
-    cov = com["covered"].to_numpy(bool)[facility >= 0]
-    out = hal.copy()
-    out["snap_dist_m"] = np.round(h_snap.dist_m, 1)
-    out["on_network"] = h_snap.ok
-    out["status"] = np.where(
-        h_snap.ok,
-        "in use",
-        [f"off network: {d:.0f} m from the nearest road (limit {cfg.max_snap_m:g} m)"
-         for d in h_snap.dist_m],
-    )  # fmt: skip
-    out["communities_served"] = np.bincount(served, minlength=n)
-    out["communities_covered"] = np.bincount(served[cov], minlength=n)
-    out["population_served"] = np.bincount(served, weights=pop, minlength=n)
-    out["households_served"] = np.bincount(served, weights=hh, minlength=n)
-    add_floor_area_adequacy(out, cfg)
+    n = len(hal_in)
+    index = hal_in.index
+    got = facility >= 0
+    served = facility[got]
+    cov = covered[got]
+    cols: dict[str, Any] = {
+        c: (hal_geom.array if c == geom_name else hal_in[c]) for c in hal_in.columns
+    }
+    if "name" not in cols:
+        cols["name"] = hal_in["hall_id"].astype(str)
+    if "floor_area_m2" not in cols:
+        cols["floor_area_m2"] = pd.Series(np.nan, index=index)
+    status = np.full(n, "in use", dtype=object)
+    for i in np.flatnonzero(~h_snap.ok).tolist():
+        status[i] = (
+            f"off network: {h_snap.dist_m[i]:.0f} m from the nearest road "
+            f"(limit {cfg.max_snap_m:g} m)"
+        )
+    households_served = np.bincount(served, weights=households[got], minlength=n)
+    cols |= {
+        "snap_dist_m": np.round(h_snap.dist_m, 1),
+        "on_network": h_snap.ok,
+        "status": status.astype(str),
+        "communities_served": np.bincount(served, minlength=n),
+        "communities_covered": np.bincount(served[cov], minlength=n),
+        "population_served": np.bincount(served, weights=population[got], minlength=n),
+        "households_served": households_served,
+    }
+    cols |= _floor_area_columns(households_served, cols["floor_area_m2"], cfg)
     # the district a hall serves: where most of its communities are (ties: first by name)
-    districts = com["district"].to_numpy(object)[facility >= 0]
-    pairs = pd.DataFrame({"h": served, "d": districts}).value_counts().reset_index(name="n")
-    pairs = pairs.sort_values(["h", "n", "d"], ascending=[True, False, True])
-    main = pairs.drop_duplicates("h").set_index("h")["d"].to_dict()
-    out["district"] = [main.get(i) for i in range(n)]
-    del net
-    return out
+    names, code = _sorted_codes(district[got])
+    main = np.full(n, None, dtype=object)
+    if len(served):
+        pair, count = np.unique(served * len(names) + code, return_counts=True)
+        h, d = pair // len(names), pair % len(names)
+        order = np.lexsort((d, -count, h))
+        h, d = h[order], d[order]
+        first = np.r_[True, h[1:] != h[:-1]]
+        main[h[first]] = names[d[first]]
+    cols["district"] = main
+    return gpd.GeoDataFrame(cols, index=index, geometry=geom_name)
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values sorted, and the position of each value among them (hashing, no sort)."""
+    code, uniques = pd.factorize(values, sort=True)
+    return np.asarray(uniques, dtype=object), np.asarray(code, dtype=np.int64)
+
+
+def _floor_area_columns(
+    households_served: np.ndarray, floor_area_m2: pd.Series, config: Config
+) -> dict[str, Any]:
+    """Required floor area, adequacy and gap of each hall (see add_floor_area_adequacy)."""
+    need = (
+        np.asarray(households_served, dtype=float) / 100.0 * config.floor_area_m2_per_100_households
+    )
+    area = pd.to_numeric(floor_area_m2, errors="coerce").to_numpy(float, na_value=np.nan)
+    unknown = np.isnan(area)
+    with np.errstate(invalid="ignore"):
+        adequate = pd.arrays.BooleanArray((area >= need) & ~unknown, unknown)
+        gap = np.where(unknown, np.nan, np.maximum(need - area, 0).round(1))
+    return {
+        "required_floor_area_m2": need.round(1),
+        "floor_area_adequate": adequate,
+        "floor_area_gap_m2": gap,
+    }
 
 
 def add_floor_area_adequacy(halls: pd.DataFrame, config: Config) -> None:
@@ -405,12 +476,11 @@ def add_floor_area_adequacy(halls: pd.DataFrame, config: Config) -> None:
     config
         ``floor_area_m2_per_100_households`` is used.
     """
-    need = halls["households_served"] / 100.0 * config.floor_area_m2_per_100_households
-    halls["required_floor_area_m2"] = need.round(1)
-    area = pd.to_numeric(halls["floor_area_m2"], errors="coerce")
-    adequate = pd.Series(area >= need, index=halls.index, dtype="boolean")
-    halls["floor_area_adequate"] = adequate.mask(area.isna())
-    halls["floor_area_gap_m2"] = np.where(area.isna(), np.nan, np.maximum(need - area, 0).round(1))
+    cols = _floor_area_columns(
+        halls["households_served"].to_numpy(float), halls["floor_area_m2"], config
+    )
+    for k, v in cols.items():
+        halls[k] = v
 
 
 def district_table(communities: pd.DataFrame) -> pd.DataFrame:
@@ -428,61 +498,95 @@ def district_table(communities: pd.DataFrame) -> pd.DataFrame:
         ``covered_share``, ``population``, ``population_covered``,
         ``population_covered_share``, the same counts for ``urban_*`` and ``rural_*``
         communities, and ``median_travel_time_min``, ``max_travel_time_min`` (minutes).
+        Districts are sorted by name; the total row comes last.
     """
-    kind = communities["kind"].astype(str).to_numpy()
-    covered = communities["covered"].astype(bool).to_numpy()
-    status = communities["status"].to_numpy()
-    pop = communities["population"].astype(float).to_numpy()
-    cols: dict[str, np.ndarray] = {
-        "communities": np.ones(len(kind)),
-        "covered": covered,
-        "not_covered": status == STATUS_NOT_COVERED,
-        "unreachable": status == STATUS_UNREACHABLE,
-        "population": pop,
-        "population_covered": pop * covered,
+    return _district_table(
+        communities["kind"].astype(str).to_numpy(),
+        communities["covered"].astype(bool).to_numpy(),
+        communities["status"].to_numpy(),
+        communities["population"].astype(float).to_numpy(),
+        communities["travel_time_min"].astype(float).to_numpy(),
+        communities["district"].astype(str).to_numpy(dtype=object),
+    )
+
+
+def _district_table(
+    kind: np.ndarray,
+    covered: np.ndarray,
+    status: np.ndarray,
+    pop: np.ndarray,
+    minutes: np.ndarray,
+    district: np.ndarray,
+) -> pd.DataFrame:
+    """:func:`district_table` from the columns as arrays."""
+    names, code = _sorted_codes(district)
+    n_d = len(names)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        """Per-district sums and the overall sum (last)."""
+        v = np.asarray(values, dtype=float)
+        return np.append(np.bincount(code, weights=v, minlength=n_d), v.sum())
+
+    sums: dict[str, np.ndarray] = {
+        "communities": total(np.ones(len(kind))),
+        "covered": total(covered),
+        "not_covered": total(status == STATUS_NOT_COVERED),
+        "unreachable": total(status == STATUS_UNREACHABLE),
+        "population": total(pop),
+        "population_covered": total(pop * covered),
     }
     for k in ("urban", "rural"):
         is_k = kind == k
-        cols[f"{k}_communities"] = is_k
-        cols[f"{k}_covered"] = is_k & covered
-        cols[f"{k}_population"] = pop * is_k
-        cols[f"{k}_population_covered"] = pop * (is_k & covered)
-    frame = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in cols.items()})
-    frame["district"] = communities["district"].astype(str).to_numpy()
-    frame["minutes"] = communities["travel_time_min"].astype(float).to_numpy()
-    sums = frame.drop(columns="minutes").groupby("district", sort=True).sum()
-    sums.loc[ALL_DISTRICTS] = frame.drop(columns=["district", "minutes"]).sum()
-    by = frame.groupby("district", sort=True)["minutes"]
-    median = pd.concat([by.median(), pd.Series({ALL_DISTRICTS: frame["minutes"].median()})])
-    longest = pd.concat([by.max(), pd.Series({ALL_DISTRICTS: frame["minutes"].max()})])
-    out = pd.DataFrame(index=sums.index)
-    counts = ["communities", "covered", "not_covered", "unreachable"]
-    for k in counts + [f"{k}_{c}" for k in ("urban", "rural") for c in ("communities", "covered")]:
-        out[k] = sums[k].astype(int)
-    out.insert(4, "covered_share", _share(sums["covered"], sums["communities"]))
-    out.insert(5, "population", sums["population"])
-    out.insert(6, "population_covered", sums["population_covered"])
-    out.insert(7, "population_covered_share",
-               _share(sums["population_covered"], sums["population"]))  # fmt: skip
+        sums[f"{k}_communities"] = total(is_k)
+        sums[f"{k}_covered"] = total(is_k & covered)
+        sums[f"{k}_population"] = total(pop * is_k)
+        sums[f"{k}_population_covered"] = total(pop * (is_k & covered))
+    median, longest = _group_median_max(minutes, code, n_d)
+    cols: dict[str, Any] = {"district": [*names.tolist(), ALL_DISTRICTS]}
+    for c in ("communities", "covered", "not_covered", "unreachable"):
+        cols[c] = sums[c].astype(int)
+    cols["covered_share"] = _share(sums["covered"], sums["communities"])
+    cols["population"] = sums["population"]
+    cols["population_covered"] = sums["population_covered"]
+    cols["population_covered_share"] = _share(sums["population_covered"], sums["population"])
     for k in ("urban", "rural"):
-        out[f"{k}_covered_share"] = _share(sums[f"{k}_covered"], sums[f"{k}_communities"])
-        out[f"{k}_population"] = sums[f"{k}_population"]
-        out[f"{k}_population_covered"] = sums[f"{k}_population_covered"]
-        out[f"{k}_population_covered_share"] = _share(
+        cols[f"{k}_communities"] = sums[f"{k}_communities"].astype(int)
+        cols[f"{k}_covered"] = sums[f"{k}_covered"].astype(int)
+        cols[f"{k}_covered_share"] = _share(sums[f"{k}_covered"], sums[f"{k}_communities"])
+        cols[f"{k}_population"] = sums[f"{k}_population"]
+        cols[f"{k}_population_covered"] = sums[f"{k}_population_covered"]
+        cols[f"{k}_population_covered_share"] = _share(
             sums[f"{k}_population_covered"], sums[f"{k}_population"]
         )
-    out["median_travel_time_min"] = median.round(2)
-    out["max_travel_time_min"] = longest.round(2)
-    order = ["communities", "covered", "not_covered", "unreachable", "covered_share",
-             "population", "population_covered", "population_covered_share"]  # fmt: skip
-    per_kind = ("communities", "covered", "covered_share", "population", "population_covered",
-                "population_covered_share")  # fmt: skip
-    for k in ("urban", "rural"):
-        order += [f"{k}_{c}" for c in per_kind]
-    order += ["median_travel_time_min", "max_travel_time_min"]
-    return out[order].rename_axis("district").reset_index()
+    cols["median_travel_time_min"] = np.round(median, 2)
+    cols["max_travel_time_min"] = np.round(longest, 2)
+    return pd.DataFrame(cols)
 
 
-def _share(num: pd.Series, den: pd.Series) -> pd.Series:
+def _group_median_max(
+    values: np.ndarray, code: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Median and maximum of each group and of all values (last), NaN skipped."""
+    ok = ~np.isnan(values)
+    v, c = values[ok], code[ok]
+    order = np.lexsort((v, c))
+    v, c = v[order], c[order]
+    counts = np.bincount(c, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    median = np.full(n_groups + 1, np.nan)
+    longest = np.full(n_groups + 1, np.nan)
+    has = counts > 0
+    lo = starts + (counts - 1) // 2
+    hi = starts + counts // 2
+    median[:-1][has] = (v[lo[has]] + v[hi[has]]) / 2
+    longest[:-1][has] = v[starts[has] + counts[has] - 1]
+    if len(v):
+        median[-1] = np.median(v)
+        longest[-1] = v.max()
+    return median, longest
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """Num / den, NaN where den is 0."""
-    return (num / den.where(den > 0)).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)

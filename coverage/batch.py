@@ -266,30 +266,7 @@ def _nodes_inside(
 
 def _sub_table(table: EdgeTable, keep: NDArray[np.bool_]) -> EdgeTable:
     """The edges marked in ``keep`` with their end nodes, re-indexed."""
-    used = np.zeros(len(table.node_ids), dtype=bool)
-    used[table.u[keep]] = True
-    used[table.v[keep]] = True
-    nodes = np.flatnonzero(used)
-    node_new = np.full(len(table.node_ids), -1, dtype=np.int64)
-    node_new[nodes] = np.arange(len(nodes))
-    edge_new = np.cumsum(keep, dtype=np.int64) - 1
-    coord_keep = keep[table.geom_index]
-    return EdgeTable(
-        node_ids=table.node_ids[nodes],
-        lon=table.lon[nodes],
-        lat=table.lat[nodes],
-        u=node_new[table.u[keep]],
-        v=node_new[table.v[keep]],
-        length_m=table.length_m[keep],
-        geom_coords=table.geom_coords[coord_keep],
-        geom_index=edge_new[table.geom_index[coord_keep]],
-        modes=table.modes[keep],
-        bike_twoway=table.bike_twoway[keep],
-        speed_kph=table.speed_kph[keep],
-        name=table.name[keep],
-        oneway=table.oneway[keep],
-        meta=dict(table.meta),
-    )
+    return table.subset(keep)
 
 
 def _clip(

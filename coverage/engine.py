@@ -150,6 +150,9 @@ class _PieceIndex:
     pieces are checked. Same answers as an R-tree nearest query, several times faster for many
     points.
 
+    Only the midpoints (in the tree) and each piece's straight part of a segment are kept per
+    piece; a piece's ends are recomputed for the few candidates a query checks.
+
     Parameters
     ----------
     xy, start
@@ -160,65 +163,85 @@ class _PieceIndex:
         Longest piece, metres.
     """
 
+    _CHUNK = 1 << 20
+    #: Up to this many pieces, their ends are computed once and kept.
+    KEEP_ENDS = 1 << 21
+
     def __init__(
         self, xy: NDArray[np.float64], start: NDArray[np.int64], max_len: float = 25.0
     ) -> None:
         n_seg = len(start) - 1
+        self._piece_ends: tuple[NDArray[np.float64], ...] | None = None
         same = np.ones(max(len(xy) - 1, 0), dtype=bool)
         same[start[1:-1] - 1] = False  # no piece from a segment's last point to the next's first
         first_pt = np.flatnonzero(same)
-        pseg = (np.searchsorted(start, first_pt, side="right") - 1).astype(np.int64)
-        a0, b0 = xy[first_pt], xy[first_pt + 1]
-        del first_pt, same
-        d = b0 - a0
-        length = np.hypot(d[:, 0], d[:, 1])
-        # segment lengths as GEOS measures them (sum of the straight pieces)
+        del same
+        # the straight parts of the segments ("lines"): start, direction, segment, offset
+        self.line_seg = (np.searchsorted(start, first_pt, side="right") - 1).astype(np.int64)
+        self.x0, self.y0 = xy[first_pt, 0], xy[first_pt, 1]
+        self.dx = xy[first_pt + 1, 0] - self.x0
+        self.dy = xy[first_pt + 1, 1] - self.y0
+        del first_pt
+        length = np.hypot(self.dx, self.dy)
+        # segment lengths as GEOS measures them (sum of the straight parts)
         self.seg_len = np.bincount(
-            pseg, weights=np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]), minlength=n_seg
+            self.line_seg,
+            weights=np.sqrt(self.dx * self.dx + self.dy * self.dy),
+            minlength=n_seg,
         )
-        # offset of each piece along its segment
+        # offset of each line along its segment
+        pseg = self.line_seg
         cum = np.cumsum(length)
         first = np.r_[True, pseg[1:] != pseg[:-1]]
         group_start = np.maximum.accumulate(np.where(first, np.arange(len(pseg)), 0))
-        offset = cum - length - (cum[group_start] - length[group_start])
+        self.line_offset = cum - length - (cum[group_start] - length[group_start])
+        self.line_len = length
         del cum, first, group_start
-        # cut long pieces into parts of at most max_len
-        parts = np.maximum(1, np.ceil(length / max_len)).astype(np.int64)
-        if bool(np.all(parts == 1)):
-            a, b, self.seg, self.offset = a0, b0, pseg, offset
-        else:
-            rep = np.repeat(np.arange(len(pseg)), parts)
-            j = np.arange(len(rep)) - np.repeat(np.cumsum(parts) - parts, parts)
-            t0, t1 = j / parts[rep], (j + 1) / parts[rep]
-            del j
-            dr, ar = d[rep], a0[rep]
-            a = ar + dr * t0[:, None]
-            b = ar + dr * t1[:, None]
-            del dr, ar
-            self.seg = pseg[rep]
-            self.offset = offset[rep] + length[rep] * t0
-            del rep, t0, t1
-        del a0, b0, d
-        # piece start and direction, one contiguous array per coordinate (fast gathers)
-        ab = b - a
-        self.ax, self.ay = np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1])
-        self.abx, self.aby = np.ascontiguousarray(ab[:, 0]), np.ascontiguousarray(ab[:, 1])
-        self.ab2 = self.abx * self.abx + self.aby * self.aby
-        del ab
+        # each line cut into parts of at most max_len: the pieces
+        self.parts = np.maximum(1, np.ceil(length / max_len)).astype(np.int64)
+        self.first_piece = np.cumsum(self.parts) - self.parts
+        n_pieces = int(self.parts.sum())
+        self.line = np.repeat(np.arange(len(pseg), dtype=np.int32), self.parts)
+        mid = np.empty((n_pieces, 2))
+        for lo in range(0, n_pieces, self._CHUNK):
+            piece = np.arange(lo, min(lo + self._CHUNK, n_pieces))
+            ax, ay, bx, by = self._ends(piece)
+            mid[lo : lo + len(piece), 0] = (bx + ax) / 2
+            mid[lo : lo + len(piece), 1] = (by + ay) / 2
+        self.n_pieces = n_pieces
         self.half = max_len / 2
-        mid = b
-        mid += a
-        mid /= 2
+        # the ends of every piece, kept when they are few (faster queries; same values)
+        if n_pieces <= self.KEEP_ENDS:
+            self._piece_ends = self._ends(np.arange(n_pieces))
         self.tree = cKDTree(mid, balanced_tree=False, compact_nodes=False)
+
+    def _ends(
+        self, piece: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Start and end coordinates of pieces (any shape of index array)."""
+        if self._piece_ends is not None:
+            ax, ay, bx, by = self._piece_ends
+            return ax[piece], ay[piece], bx[piece], by[piece]
+        line = self.line[piece]
+        j = piece - self.first_piece[line]
+        parts = self.parts[line]
+        t0, t1 = j / parts, (j + 1) / parts
+        x0, y0, dx, dy = self.x0[line], self.y0[line], self.dx[line], self.dy[line]
+        return x0 + dx * t0, y0 + dy * t0, x0 + dx * t1, y0 + dy * t1
+
+    def seg_of(self, piece: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The segment each piece belongs to."""
+        return self.line_seg[self.line[piece]]
 
     def _exact(
         self, xy: NDArray[np.float64], cand: NDArray[np.int64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Distance from each point to each of its candidate pieces, and position on it."""
         px, py = xy[:, 0:1], xy[:, 1:2]
-        x0, y0, dx, dy = self.ax[cand], self.ay[cand], self.abx[cand], self.aby[cand]
+        x0, y0, bx, by = self._ends(cand)
+        dx, dy = bx - x0, by - y0
         with np.errstate(invalid="ignore", divide="ignore"):
-            t = ((px - x0) * dx + (py - y0) * dy) / self.ab2[cand]
+            t = ((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy)
         np.clip(t, 0.0, 1.0, out=t)
         t[np.isnan(t)] = 0.0  # a piece of zero length
         return np.hypot(px - (x0 + dx * t), py - (y0 + dy * t)), t
@@ -231,7 +254,7 @@ class _PieceIndex:
         bound: float,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
         """Best of the ``k`` nearest pieces, and whether that is proven to be the nearest."""
-        n_pieces = len(self.seg)
+        n_pieces = self.n_pieces
         kd, cand = self.tree.query(xy, k=k, distance_upper_bound=bound)
         kd, cand = kd.reshape(len(xy), k), cand.reshape(len(xy), k)
         missing = cand >= n_pieces  # beyond the bound
@@ -239,7 +262,7 @@ class _PieceIndex:
         dist, t = self._exact(xy, cand)
         dist[missing] = np.inf
         if allowed is not None:
-            dist[~allowed[self.seg[cand]]] = np.inf
+            dist[~allowed[self.seg_of(cand)]] = np.inf
         best = np.argmin(dist, axis=1)
         rows = np.arange(len(xy))
         best_d = dist[rows, best]
@@ -259,21 +282,28 @@ class _PieceIndex:
         (metres) only segments within that distance (``-1``, ``inf`` where there is none).
         """
         n = len(xy)
-        n_pieces = len(self.seg)
+        n_pieces = self.n_pieces
         piece = np.zeros(n, dtype=np.int64)
         best_d = np.full(n, np.inf)
         best_t = np.zeros(n)
         todo = np.arange(n)
         # (a little more than the limit: the tree's bound is strict)
         bound = (limit + self.half) * (1 + 1e-9) + 1e-9 if np.isfinite(limit) else np.inf
-        for k in (8, 32, 128, 1024, 8192, n_pieces):
+        # (a few points are searched among allowed segments only: start wider)
+        steps = (8, 16, 64, 256, 1024, 8192) if allowed is None else (128, 1024, 8192)
+        for k in (*steps, n_pieces):
             p, d, t, sure = self._nearest_k(xy[todo], min(k, n_pieces), allowed, bound)
             piece[todo], best_d[todo], best_t[todo] = p, d, t
             todo = todo[~sure]
             if len(todo) == 0:
                 break
-        seg = self.seg[piece]
-        along = self.offset[piece] + best_t * np.hypot(self.abx[piece], self.aby[piece])
+        line = self.line[piece]
+        j = piece - self.first_piece[line]
+        t0 = j / self.parts[line]
+        offset = self.line_offset[line] + self.line_len[line] * t0
+        ax, ay, bx, by = self._ends(piece)
+        along = offset + best_t * np.hypot(bx - ax, by - ay)
+        seg = self.line_seg[line]
         seg_len = self.seg_len[seg]
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.clip(np.nan_to_num(along / seg_len, nan=0.0), 0.0, 1.0)

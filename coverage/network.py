@@ -130,7 +130,7 @@ def way_modes(tags: dict[str, str]) -> str:
 #: Bits of the per-edge mode mask.
 _MODE_BIT = {"walk": 1, "bike": 2, "ebike": 2, "drive": 4}
 #: Version of the cache file layout; bump when EdgeTable changes.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -156,8 +156,9 @@ class EdgeTable:
         One-way edges that cyclists may ride both ways.
     speed_kph
         Edge speed where the source gives one (drive only), km/h; NaN otherwise.
-    name
-        Street names ("" where none).
+    name_code, name_vocab
+        Street names as codes into a vocabulary: edge ``i`` is named
+        ``name_vocab[name_code[i]]`` ("" where none); :attr:`name` gives the names.
     oneway
         Edge marked one-way by the source.
     meta
@@ -175,9 +176,73 @@ class EdgeTable:
     modes: NDArray[np.uint8]
     bike_twoway: NDArray[np.bool_]
     speed_kph: NDArray[np.float64]
-    name: NDArray[np.str_]
+    name_code: NDArray[np.int32]
+    name_vocab: NDArray[np.str_]
     oneway: NDArray[np.bool_]
     meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> NDArray[np.str_]:
+        """Street name of each edge ("" where none)."""
+        return self.name_vocab[self.name_code]
+
+    @staticmethod
+    def encode_names(names: Any) -> tuple[NDArray[np.int32], NDArray[np.str_]]:  # noqa: ANN401
+        """Codes and vocabulary of street names (for :attr:`name_code`, :attr:`name_vocab`).
+
+        Parameters
+        ----------
+        names
+            One street name per edge (strings, "" where none).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The code of each edge (int32) and the distinct names, sorted.
+        """
+        vocab, code = np.unique(np.asarray(names, dtype=str), return_inverse=True)
+        if len(vocab) == 0:
+            vocab = np.asarray([""])
+        return code.ravel().astype(np.int32), vocab
+
+    def subset(self, keep: NDArray[np.bool_]) -> EdgeTable:
+        """The edges marked in ``keep`` with their end nodes, re-indexed.
+
+        Parameters
+        ----------
+        keep
+            One flag per edge.
+
+        Returns
+        -------
+        EdgeTable
+            The smaller table (nodes in the same order, only those used by a kept edge).
+        """
+        used = np.zeros(len(self.node_ids), dtype=bool)
+        used[self.u[keep]] = True
+        used[self.v[keep]] = True
+        nodes = np.flatnonzero(used)
+        node_new = np.full(len(self.node_ids), -1, dtype=np.int64)
+        node_new[nodes] = np.arange(len(nodes))
+        edge_new = np.cumsum(keep, dtype=np.int64) - 1
+        coord_keep = keep[self.geom_index]
+        return EdgeTable(
+            node_ids=self.node_ids[nodes],
+            lon=self.lon[nodes],
+            lat=self.lat[nodes],
+            u=node_new[self.u[keep]],
+            v=node_new[self.v[keep]],
+            length_m=self.length_m[keep],
+            geom_coords=self.geom_coords[coord_keep],
+            geom_index=edge_new[self.geom_index[coord_keep]],
+            modes=self.modes[keep],
+            bike_twoway=self.bike_twoway[keep],
+            speed_kph=self.speed_kph[keep],
+            name_code=self.name_code[keep],
+            name_vocab=self.name_vocab,
+            oneway=self.oneway[keep],
+            meta=dict(self.meta),
+        )
 
     @classmethod
     def from_graph(cls, G: nx.MultiDiGraph, *, source: str = "graph") -> EdgeTable:
@@ -238,12 +303,13 @@ class EdgeTable:
         if node_ids.dtype.kind not in "iu":
             node_ids = node_ids.astype(str)
         meta = {k: str(G.graph[k]) for k in ("name", "source", "license") if k in G.graph}
+        code, vocab = cls.encode_names(names)
         return cls(
             node_ids=node_ids, lon=lon, lat=lat, u=u_arr, v=v_arr,
             length_m=np.asarray(length, dtype=float), geom_coords=coords,
             geom_index=gidx.astype(np.int64), modes=np.asarray(modes, dtype=np.uint8),
             bike_twoway=np.asarray(twoway, dtype=bool), speed_kph=np.asarray(speed, dtype=float),
-            name=np.asarray(names, dtype=str), oneway=np.asarray(oneway, dtype=bool), meta=meta,
+            name_code=code, name_vocab=vocab, oneway=np.asarray(oneway, dtype=bool), meta=meta,
         )  # fmt: skip
 
     def geometries(self) -> NDArray[np.object_]:
@@ -259,13 +325,14 @@ class EdgeTable:
             G.add_node(n, x=float(self.lon[i]), y=float(self.lat[i]))
         ids = self.node_ids.tolist()
         letters = np.array(["", "w", "b", "wb", "d", "wd", "bd", "wbd"])[self.modes]
+        names = self.name
         for i, geom in enumerate(self.geometries()):
             attrs: dict[str, Any] = {
                 "length": float(self.length_m[i]), "geometry": geom,
                 "cp_modes": str(letters[i]), "oneway": bool(self.oneway[i]),
             }  # fmt: skip
-            if self.name[i]:
-                attrs["name"] = str(self.name[i])
+            if names[i]:
+                attrs["name"] = str(names[i])
             if np.isfinite(self.speed_kph[i]):
                 attrs["speed_kph"] = float(self.speed_kph[i])
             if self.bike_twoway[i]:
@@ -395,7 +462,8 @@ class Network:
     def seg_name(self) -> NDArray[np.object_]:
         """Street names of the segments (may be empty strings); read on first use."""
         if self._seg_name is None:
-            self._seg_name = np.asarray(self.table.name[self.seg_edge], dtype=object)
+            t = self.table
+            self._seg_name = np.asarray(t.name_vocab[t.name_code[self.seg_edge]], dtype=object)
         return self._seg_name
 
     @property
