@@ -271,6 +271,12 @@ def draw(
         )
         raise InputDataError(msg)
 
+    lattice = None
+    if crs is not None:  # one lattice of exact transforms for every batch
+        x = (float(cmin[has].min() - pad) * cell, float(cmax[has].max() + pad + 1) * cell)
+        y = (float(rmin[has].min() - pad) * cell, float(rmax[has].max() + pad + 1) * cell)
+        lattice = Lattice.covering(x, y, crs)
+
     def run(lo: int, hi: int) -> None:
         if int(height[lo:hi].max()) == 0:
             return  # no group of the batch reaches anything
@@ -281,7 +287,7 @@ def draw(
             int(height[lo:hi].max()), int(width[lo:hi].max()), n_bands, offsets,
         )  # fmt: skip
         part = slice(lo * n_bands, hi * n_bands)
-        geoms[part], area[part] = polygons(rings, (hi - lo) * n_bands, cell, crs)
+        geoms[part], area[part] = polygons(rings, (hi - lo) * n_bands, cell, lattice)
 
     batches = _batches(height, width)
     if workers <= 1 or len(batches) == 1:
@@ -529,12 +535,12 @@ def polygons(
     rings: Rings,
     n_keys: int,
     cell: float,
-    crs: Any,  # noqa: ANN401 (a pyproj CRS input)
+    lattice: Lattice | None,
 ) -> tuple[GeomArray, FloatArray]:
     """Polygons in EPSG:4326 and their areas (m²), one per key (empty where no rings).
 
-    ``crs`` is the grid's metric CRS (``None`` keeps the metric coordinates). Holes go to
-    the smallest shell of their key that contains them.
+    ``lattice`` turns the grid's metric coordinates into EPSG:4326 (``None`` keeps them).
+    Holes go to the smallest shell of their key that contains them.
     """
     out = np.array([shapely.Polygon()] * n_keys, dtype=object)
     area = np.zeros(n_keys)
@@ -550,8 +556,8 @@ def polygons(
     vert = _gather_rings(rings.ptr, order)
     x = np.asarray(rings.x2[vert] * half, dtype=np.float64)
     y = np.asarray(rings.y2[vert] * half, dtype=np.float64)
-    if crs is not None:
-        x, y = _lonlat(x, y, crs)
+    if lattice is not None:
+        x, y = lattice.lonlat(x, y)
     ring_of_vert = np.repeat(np.arange(len(order)), counts[order])
     lr = shapely.linearrings(np.column_stack([x, y]), indices=ring_of_vert)
     sorted_owner = owner[order]
@@ -612,26 +618,52 @@ def _owners(rings: Rings, shell: BoolArray) -> IntArray:
     return owner
 
 
+@dataclass(frozen=True)
+class Lattice:
+    """Exact EPSG:4326 coordinates on a lattice of metric points, for bilinear lookups."""
+
+    x0: int  # lattice index of the first column (x / _LATTICE_M)
+    y0: int
+    lon: FloatArray  # (rows, columns)
+    lat: FloatArray
+
+    @classmethod
+    def covering(
+        cls,
+        x: tuple[float, float],
+        y: tuple[float, float],
+        crs: Any,  # noqa: ANN401 (a pyproj CRS input)
+    ) -> Lattice:
+        """A lattice over ``x[0]..x[1]`` and ``y[0]..y[1]`` (metres, in ``crs``)."""
+        x0, y0 = math.floor(x[0] / _LATTICE_M), math.floor(y[0] / _LATTICE_M)
+        nx = math.floor(x[1] / _LATTICE_M) - x0 + 2
+        ny = math.floor(y[1] / _LATTICE_M) - y0 + 2
+        gx, gy = np.meshgrid((x0 + np.arange(nx)) * _LATTICE_M, (y0 + np.arange(ny)) * _LATTICE_M)
+        to = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+        lon, lat = (np.asarray(a).reshape(ny, nx) for a in to.transform(gx.ravel(), gy.ravel()))
+        return cls(x0, y0, lon, lat)
+
+    def lonlat(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Longitude and latitude of metric points inside the lattice (bilinear)."""
+        ny, nx = self.lon.shape
+        fx = x / _LATTICE_M - self.x0
+        fy = y / _LATTICE_M - self.y0
+        ix = np.clip(fx.astype(np.int64), 0, nx - 2)
+        iy = np.clip(fy.astype(np.int64), 0, ny - 2)
+        tx, ty = fx - ix, fy - iy
+        at = iy * nx + ix
+
+        def interp(v: FloatArray) -> FloatArray:
+            flat = v.reshape(-1)
+            v00, v01 = flat[at], flat[at + 1]
+            v10, v11 = flat[at + nx], flat[at + nx + 1]
+            low = v00 + (v01 - v00) * tx
+            return np.asarray(low + (v10 + (v11 - v10) * tx - low) * ty)
+
+        return interp(self.lon), interp(self.lat)
+
+
 def _lonlat(x: FloatArray, y: FloatArray, crs: Any) -> tuple[FloatArray, FloatArray]:  # noqa: ANN401
-    """EPSG:4326 longitude and latitude of metric points, bilinear on a lattice of exact ones."""
-    x0, y0 = math.floor(x.min() / _LATTICE_M), math.floor(y.min() / _LATTICE_M)
-    nx = math.floor(x.max() / _LATTICE_M) - x0 + 2
-    ny = math.floor(y.max() / _LATTICE_M) - y0 + 2
-    gx, gy = np.meshgrid((x0 + np.arange(nx)) * _LATTICE_M, (y0 + np.arange(ny)) * _LATTICE_M)
-    to = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
-    lon, lat = (np.asarray(a).reshape(ny, nx) for a in to.transform(gx.ravel(), gy.ravel()))
-    fx = x / _LATTICE_M - x0
-    fy = y / _LATTICE_M - y0
-    ix = np.clip(fx.astype(np.int64), 0, nx - 2)
-    iy = np.clip(fy.astype(np.int64), 0, ny - 2)
-    tx, ty = fx - ix, fy - iy
-    at = iy * nx + ix
-
-    def interp(v: FloatArray) -> FloatArray:
-        flat = v.reshape(-1)
-        v00, v01 = flat[at], flat[at + 1]
-        v10, v11 = flat[at + nx], flat[at + nx + 1]
-        low = v00 + (v01 - v00) * tx
-        return np.asarray(low + (v10 + (v11 - v10) * tx - low) * ty)
-
-    return interp(lon), interp(lat)
+    """EPSG:4326 longitude and latitude of metric points (through a covering lattice)."""
+    box = Lattice.covering((float(x.min()), float(x.max())), (float(y.min()), float(y.max())), crs)
+    return box.lonlat(x, y)
