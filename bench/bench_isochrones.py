@@ -162,12 +162,13 @@ def grid_vs_exact(net: Network, grid: gpd.GeoDataFrame, exact: gpd.GeoDataFrame)
 
 
 def routing_only(net: Network, halls: gpd.GeoDataFrame) -> int:
-    """The routing part of ours alone: snap + bounded Dijkstra in chunks of 256."""
+    """The routing part of ours alone: snap + bounded Dijkstra in chunks (as the grid method)."""
     s = snap(net, halls.geometry)
     mat, src = _augmented(net, s, to_facility=False)
     reached = 0
-    for i in range(0, len(src), iso_mod.CHUNK):
-        d = dijkstra(mat, indices=src[i : i + iso_mod.CHUNK], limit=max(BANDS_MIN) * 60)
+    step = iso_mod.GRID_CHUNK
+    for i in range(0, len(src), step):
+        d = dijkstra(mat, indices=src[i : i + step], limit=max(BANDS_MIN) * 60)
         reached += int(np.isfinite(d).sum())
     return reached
 
