@@ -4,22 +4,26 @@ Central Hangzhou, walking at 4.5 km/h, bands of 15 and 20 minutes, 200 and 1,000
 fixed-seed sample of points along the walkable roads; the 200 are the first 200 of the 1,000):
 
 - **ours**: ``coverage.isochrones.isochrones(net, halls, minutes=(15, 20), buffer_m=25)``, the
-  whole call (snapping, bounded Dijkstra, partial roads, polygons, nesting, EPSG:4326 output);
+  whole call (snapping, bounded Dijkstra, partial roads, polygons, nesting, EPSG:4326 output)
+  with the default ``method="grid"`` (12.5 m cells);
+- **ours, exact**: the same call with ``method="exact"`` (the exact buffer of the reached
+  roads, built in GEOS);
 - **ego-graph + convex hull** (the osmnx isochrone example): per hall and band,
   ``networkx.ego_graph(G, nearest_node, radius=band, distance="time")`` on the projected,
   undirected walk graph, then the convex hull of the reached nodes;
 - **ego-graph + edge buffers** (the example's ``make_iso_polys`` variant): the same ego graphs,
   then the union of the reached edges buffered by 25 m (whole edges only: partly reached roads
   are left out, there is no such notion in an ego graph);
-- **naive recipe** (an ablation of ours): the same routing and partial roads as ours, but every
-  reached road piece buffered on its own and dissolved per hall with ``shapely.union_all``;
-  it shows why ours builds a thin network polygon and buffers it once instead.
+- **naive recipe** (``--with-naive``; an ablation of the exact method): the same routing and
+  partial roads, but every reached road piece buffered on its own and dissolved per hall with
+  ``shapely.union_all``; it shows why the exact method buffers a thin network polygon once.
 
 Peers route on the same walkable edges as ours. A run predicted to take longer than about five
 minutes is timed on a subset of the halls and scaled linearly (marked "extrapolated").
 
 Also reported: the area the convex hull claims that ours does not (land between roads that
-is far from any reached road, and land past the end of partly reached roads), per band.
+is far from any reached road, and land past the end of partly reached roads), per band; and
+how far the grid polygons are from the exact ones (area ratio, symmetric difference).
 
 Run::
 
@@ -136,13 +140,35 @@ def ours(net: Network, halls: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return isochrones(net, halls, minutes=BANDS_MIN, buffer_m=BUFFER_M)
 
 
+def ours_exact(net: Network, halls: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return isochrones(net, halls, minutes=BANDS_MIN, buffer_m=BUFFER_M, method="exact")
+
+
+def grid_vs_exact(net: Network, grid: gpd.GeoDataFrame, exact: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Area ratio and symmetric difference of the grid polygons against the exact ones."""
+    g = grid.to_crs(net.crs).geometry.array
+    e = exact.to_crs(net.crs).geometry.array
+    ratio = shapely.area(g) / shapely.area(e)
+    sym = shapely.area(shapely.symmetric_difference(g, e)) / shapely.area(e)
+    return {
+        "polygons": len(g),
+        "area_ratio_mean": float(np.mean(ratio)),
+        "area_ratio_min": float(np.min(ratio)),
+        "area_ratio_max": float(np.max(ratio)),
+        "symmetric_difference_share_mean": float(np.mean(sym)),
+        "grid_vertices_per_polygon": float(np.mean(shapely.get_num_coordinates(g))),
+        "exact_vertices_per_polygon": float(np.mean(shapely.get_num_coordinates(e))),
+    }
+
+
 def routing_only(net: Network, halls: gpd.GeoDataFrame) -> int:
-    """The routing part of ours alone: snap + bounded Dijkstra in chunks of 256."""
+    """The routing part of ours alone: snap + bounded Dijkstra in chunks (as the grid method)."""
     s = snap(net, halls.geometry)
     mat, src = _augmented(net, s, to_facility=False)
     reached = 0
-    for i in range(0, len(src), iso_mod.CHUNK):
-        d = dijkstra(mat, indices=src[i : i + iso_mod.CHUNK], limit=max(BANDS_MIN) * 60)
+    step = iso_mod.GRID_CHUNK
+    for i in range(0, len(src), step):
+        d = dijkstra(mat, indices=src[i : i + step], limit=max(BANDS_MIN) * 60)
         reached += int(np.isfinite(d).sum())
     return reached
 
@@ -325,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: fewer halls and repeats")
     ap.add_argument("--out", type=Path, default=None, help="JSON results file")
+    ap.add_argument("--with-naive", action="store_true", help="also time the naive recipe (slow)")
     args = ap.parse_args(argv)
     logging.getLogger("osmnx").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -373,21 +400,28 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
                 np.mean(shapely.get_num_coordinates(o_iso.geometry.values))
             ),
         }
-        log(f"{n} halls: ours {o_s:.2f} s (cpu {o_cpu:.2f} s); naive recipe ...")
-        row["naive"] = run_slow("naive", lambda h: naive(net, h), hal, repeats)
+        log(f"{n} halls: ours {o_s:.2f} s (cpu {o_cpu:.2f} s); exact method ...")
+        row["exact"] = run_slow("exact", lambda h: ours_exact(net, h), hal, repeats)
+        if args.with_naive:
+            log(f"{n} halls: naive recipe ...")
+            row["naive"] = run_slow("naive", lambda h: naive(net, h), hal, repeats)
         log(f"{n} halls: ego-graph + convex hull ...")
         row["ego_hull"] = run_slow("ego+hull", lambda h: ego_hulls(net, Gu, h), hal, repeats)
         log(f"{n} halls: ego-graph + edge buffers ...")
         row["ego_buffers"] = run_slow(
             "ego+buffers", lambda h: ego_edge_buffers(net, Gu, h), hal, repeats
         )
-        for key in ("naive", "ego_hull", "ego_buffers"):
-            row[f"{key}_over_ours"] = row[key]["median_s"] / o_s
+        for key in ("exact", "naive", "ego_hull", "ego_buffers"):
+            if key in row:
+                row[f"{key}_over_ours"] = row[key]["median_s"] / o_s
         rows.append(row)
         if n == max(hall_counts):
             k = min(n, OVERCLAIM_HALLS)
             hulls = ego_hulls(net, Gu, hal.iloc[:k])
             row["overclaim"] = overclaim(net, o_iso, hulls, hal.iloc[:k])
+            row["grid_vs_exact"] = grid_vs_exact(
+                net, ours(net, hal.iloc[:k]), ours_exact(net, hal.iloc[:k])
+            )
 
     total_s = time.perf_counter() - t_start
     results: dict[str, Any] = {
@@ -465,9 +499,9 @@ def render(res: dict[str, Any]) -> str:
         ),
         "",
         (
-            "| halls | ours | ours, CPU | ours, 1 thread | ours: routing only | naive recipe "
-            "| ego-graph + hull | ego-graph + edge buffers | naive / ours | hull / ours "
-            "| edge buffers / ours |"
+            "| halls | ours (grid) | ours, CPU | ours, 1 thread | ours: routing only "
+            "| ours, exact method | ego-graph + hull | ego-graph + edge buffers | exact / ours "
+            "| hull / ours | edge buffers / ours |"
         ),
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -482,23 +516,29 @@ def render(res: dict[str, Any]) -> str:
                     fmt_s(r["ours_cpu_s"]),
                     fmt_s(r["ours_1_thread_s"]),
                     fmt_s(r["ours_routing_only_s"]),
-                    _peer(r["naive"]),
+                    _peer(r["exact"]),
                     _peer(r["ego_hull"]),
                     _peer(r["ego_buffers"]),
-                    fmt_x(r["naive_over_ours"]),
+                    fmt_x(r["exact_over_ours"]),
                     fmt_x(r["ego_hull_over_ours"]),
                     fmt_x(r["ego_buffers_over_ours"]),
                 ]
             )
             + " |"
         )
+        if "naive" in r:
+            notes.append(
+                f"{r['halls']:,} halls, naive recipe (ablation of the exact method): "
+                f"{_peer(r['naive'])}, {fmt_x(r['naive_over_ours'])} the grid method's time."
+            )
         for key, label in (
+            ("exact", "exact method"),
             ("naive", "naive recipe"),
             ("ego_hull", "ego-graph + hull"),
             ("ego_buffers", "ego-graph + edge buffers"),
         ):
-            p = r[key]
-            if p["extrapolated"]:
+            p = r.get(key)
+            if p and p["extrapolated"]:
                 notes.append(
                     f"{r['halls']:,} halls, {label}: timed on the first {p['halls_timed']} halls "
                     f"({fmt_s(p['measured_s'])}) and scaled linearly."
@@ -525,6 +565,21 @@ def render(res: dict[str, Any]) -> str:
             f"| {o['hull_not_ours_share_median']:.0%} | {o['hull_not_ours_share_of_total']:.0%} "
             f"| {o['ours_not_hull_share_of_ours']:.1%} |"
         )
+    ge = [r for r in res["rows"] if "grid_vs_exact" in r]
+    if ge:
+        q = ge[-1]["grid_vs_exact"]
+        lines += [
+            "",
+            (
+                f"Grid against exact polygons ({q['polygons']} polygons, the first "
+                f"{q['polygons'] // len(res['bands_min'])} halls): area ratio "
+                f"{q['area_ratio_mean']:.3f} (min {q['area_ratio_min']:.3f}, max "
+                f"{q['area_ratio_max']:.3f}); symmetric difference "
+                f"{q['symmetric_difference_share_mean']:.1%} of the exact area; vertices per "
+                f"polygon {q['grid_vertices_per_polygon']:,.0f} (exact "
+                f"{q['exact_vertices_per_polygon']:,.0f})."
+            ),
+        ]
     t = res.get("targets", {})
     if t:
         lines += [

@@ -103,6 +103,14 @@ def _parser() -> argparse.ArgumentParser:
     iso.add_argument(
         "--buffer", type=float, default=25.0, help="buffer around reached roads, metres"
     )
+    iso.add_argument(
+        "--method",
+        choices=["grid", "exact"],
+        default="grid",
+        help="grid: fast, drawn on a grid of --cell metres (default); exact: the exact buffer "
+        "of the reached roads (slower, for a few halls)",
+    )
+    iso.add_argument("--cell", type=float, help="grid cell size, metres (default: half the buffer)")
     iso.add_argument("--format", choices=["gpkg", "geojson"], default="gpkg")
 
     pr = sub.add_parser(
@@ -391,7 +399,7 @@ def _isochrones(args: argparse.Namespace) -> int:
     minutes = args.minutes or _bands(inp.config)
     _step(f"isochrones of {len(halls):,} halls, bands {minutes} min", not args.no_progress)
     iso = isochrones(inp.network, halls, minutes=minutes, buffer_m=args.buffer, per=args.per,
-                     config=inp.config)  # fmt: skip
+                     method=args.method, cell_m=args.cell, config=inp.config)  # fmt: skip
     root = Path(args.out)
     out = inside(root, root / safe_name(inp.run_name) / f"isochrones.{args.format}")
     out.parent.mkdir(parents=True, exist_ok=True)

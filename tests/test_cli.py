@@ -298,6 +298,17 @@ def test_isochrones_command_writes_nested_bands(tmp_path):
         small = g[g["band_min"] == 4].geometry.iloc[0]
         big = g[g["band_min"] == 8].geometry.iloc[0]
         assert small.difference(big).area < 1e-12, hall
+    exact_out = tmp_path / "exact"
+    exact_args = [*args[:-6], "--out", str(exact_out), "--no-progress", "--minutes", "4", "8",
+                  "--method", "exact", "--format", "geojson"]  # fmt: skip
+    assert main(exact_args) == EXIT_OK
+    exact = gpd.read_file(exact_out / "社区" / "isochrones.geojson")
+    assert (
+        exact[["hall_id", "band_min"]].to_numpy().tolist()
+        == iso[["hall_id", "band_min"]].to_numpy().tolist()
+    )
+    ratio = iso["area_m2"].to_numpy() / exact["area_m2"].to_numpy()
+    assert ((ratio > 0.95) & (ratio < 1.4)).all(), ratio  # the grid draws a little wider
 
 
 def test_killed_run_resumes_without_redoing_finished_districts(tmp_path):
