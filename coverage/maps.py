@@ -26,6 +26,7 @@ from jinja2 import Template
 
 from coverage._errors import InputDataError
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
+from coverage.i18n import reason_zh
 from coverage.samples import OSM_ATTRIBUTION
 
 Lang = Literal["zh", "en"]
@@ -451,7 +452,7 @@ def add_communities(
         props["kind"] = [lab.get(str(v), str(v)) for v in part["kind"]]
         props["status"] = [lab[status]] * len(part)
         props["title"] = [_fmt(v) for v in part["name"]]
-        props["note"] = [_fmt(v) for v in part["reason"]]
+        props["note"] = [_fmt(reason_zh(v) if lang == "zh" else v) for v in part["reason"]]
         props["tip"] = [
             f"{_fmt(n) or ''}: {_fmt(t) or '–'} min"
             for n, t in zip(part["name"], part["travel_time_min"], strict=True)

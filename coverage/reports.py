@@ -47,6 +47,7 @@ from coverage.audit import (
     AuditResult,
     district_table,
 )
+from coverage.i18n import MODE_ZH, reason_zh
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -605,9 +606,12 @@ def write_excel(
     summary = result.districts.copy()
     total = summary["district"] == ALL_DISTRICTS
     summary.loc[total, "district"] = TOTAL_LABEL[lang]
+    communities = _flatten(result.communities, "communities")
+    if lang == "zh" and "reason" in communities.columns:
+        communities["reason"] = _reasons_zh(communities["reason"])
     tables: list[tuple[str, pd.DataFrame, set[int]]] = [
         (names["summary"], summary, set(np.flatnonzero(total.to_numpy()).tolist())),
-        (names["communities"], _flatten(result.communities, "communities"), set()),
+        (names["communities"], communities, set()),
         (names["halls"], _flatten(result.halls, "halls"), set()),
     ]
     if proposals is not None:
@@ -623,6 +627,13 @@ def write_excel(
         _write_sheet(wb, title, frame, lang, bold_rows=bold_rows)
     logger.debug("writing %s (%d sheets)", path, len(tables))
     return _atomic(Path(path), wb.save, suffix=".xlsx")
+
+
+def _reasons_zh(reasons: pd.Series) -> pd.Series:
+    """The audit's reasons in Chinese (each distinct text translated once)."""
+    return reasons.map({r: reason_zh(r) for r in reasons.dropna().unique()}).where(
+        reasons.notna(), reasons
+    )
 
 
 def _gpkg_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -862,10 +873,7 @@ _CHART_TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-_MODE_NAMES: dict[str, dict[str, str]] = {
-    "zh": {"walk": "步行", "bike": "自行车", "ebike": "电动自行车", "drive": "驾车"},
-    "en": {"ebike": "e-bike"},
-}
+_MODE_NAMES: dict[str, dict[str, str]] = {"zh": MODE_ZH, "en": {"ebike": "e-bike"}}
 
 _MAX_BARS = 40
 _WORST = 10
@@ -1247,7 +1255,8 @@ def _worst_rows(worst: pd.DataFrame, lang: Lang) -> str:
             f"<td>{_esc(r.get('nearest_hall_name'))}</td>"
             f'<td class="{_STATUS_CLASS.get(status, "")}">'
             f"{_esc(values.get('status', {}).get(status, status))}</td>"
-            f"<td class=r>{_esc(r.get('reason'))}</td></tr>"
+            f"<td class=r>{_esc(reason_zh(r.get('reason')) if lang == 'zh' else r.get('reason'))}"
+            "</td></tr>"
         )
     return "".join(rows)
 

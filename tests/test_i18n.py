@@ -1,0 +1,109 @@
+"""Chinese reasons: every reason the audit writes is translated in Chinese reports and maps."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from coverage.audit import audit
+from coverage.i18n import reason_zh
+from coverage.maps import coverage_map
+from coverage.network import load_network
+from coverage.reports import html_summary, write_excel
+from coverage.testing import grid_communities, grid_graph, grid_halls, grid_points
+
+_ENGLISH = re.compile(
+    r"\b(min to|within the|nearest hall|min away|over the|unreachable|road|hall)\b"
+)
+
+
+def _one_way_line():
+    G = grid_graph(n=1)
+    G.remove_nodes_from(list(G))
+    for i, p in enumerate(grid_points([(0, 0), (0, 1), (0, 2)]).to_list()):
+        G.add_node(i, x=p.x, y=p.y)
+    for a, b in ((0, 1), (1, 2)):
+        G.add_edge(a, b, length=300.0, highway="residential", oneway=True)
+    return G
+
+
+def _all_kinds_of_reasons(grid_net, hangzhou) -> pd.Series:
+    """Reasons of every kind the audit writes, from real audits."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = [audit(hangzhou.communities, hangzhou.halls, hangzhou.network).communities]
+        far = grid_communities()
+        far.loc[0, "geometry"] = grid_points([(0, 1)], offset_m=-640).iloc[0]
+        found.append(audit(far, grid_halls(), grid_net).communities)
+        found.append(audit(grid_communities(), grid_halls().iloc[:0], grid_net).communities)
+        drive = load_network(_one_way_line(), mode="drive")
+        upstream = grid_communities().iloc[:1].copy()
+        upstream["geometry"] = grid_points([(0, 2)]).to_numpy()  # downstream of the hall
+        hall = grid_halls().iloc[:1].copy()
+        hall["geometry"] = grid_points([(0, 0)]).to_numpy()
+        found.append(audit(upstream, hall, drive).communities)
+    return pd.concat([f["reason"] for f in found], ignore_index=True)
+
+
+def test_every_reason_the_audit_writes_has_a_chinese_wording(grid_net, hangzhou):
+    reasons = _all_kinds_of_reasons(grid_net, hangzhou)
+    starts = {
+        "covered": r"^\d+\.\d min to ",
+        "not covered": r"^nearest hall ",
+        "too far from a road": r"^unreachable: \d+ m from",
+        "no hall": r"^unreachable: no hall lies",
+        "cut-off piece": r"^unreachable: its road network piece",
+        "one-way": r"^unreachable: no route .* \(one-way rules\)$",
+    }
+    for kind, pattern in starts.items():
+        assert reasons.str.contains(pattern).any(), f"no {kind} reason was produced"
+    for text in reasons.unique():
+        zh = reason_zh(text)
+        assert zh != text, text
+        # hall names and ids are kept, every English word of the template is gone
+        assert not _ENGLISH.search(re.sub(r"[(（][^)）]*[)）]", "", zh)), (text, zh)
+
+
+def test_numbers_and_hall_names_are_kept():
+    text = "nearest hall 北山 (2), a <b> hall (H-9) is 21.5 min away, 1.5 min over the 20-min limit"
+    assert reason_zh(text) == (
+        "最近的服务中心北山 (2), a <b> hall (H-9)需 21.5 分钟，超出 20 分钟标准 1.5 分钟"
+    )
+    assert reason_zh("unreachable: no route to any hall by ebike (one-way rules)") == (
+        "不可达：按单行规则电动自行车无法到达任何服务中心"
+    )
+    assert reason_zh(None) is None
+    assert reason_zh(3.5) == 3.5
+
+
+@pytest.fixture(scope="module")
+def grid_result(grid_net):
+    return audit(grid_communities(), grid_halls(), grid_net)
+
+
+def test_chinese_excel_html_and_map_show_chinese_reasons(grid_result, tmp_path):
+    english = grid_result.communities["reason"].tolist()
+    chinese = [reason_zh(r) for r in english]
+    write_excel(tmp_path / "zh.xlsx", grid_result, lang="zh")
+    write_excel(tmp_path / "en.xlsx", grid_result, lang="en")
+    for path, expected in ((tmp_path / "zh.xlsx", chinese), (tmp_path / "en.xlsx", english)):
+        ws = load_workbook(path).worksheets[1]
+        header = [c.value for c in ws[1]]
+        col = header.index("说明" if "zh" in path.name else "reason") + 1
+        got = [ws.cell(row=i, column=col).value for i in range(2, ws.max_row + 1)]
+        assert got == expected
+    assert grid_result.communities["reason"].tolist() == english  # the data stay English
+    page = html_summary(grid_result, title="t", lang="zh")
+    worst = grid_result.communities.sort_values("shortfall_min", ascending=False)
+    assert reason_zh(worst["reason"].iloc[0]) in page
+    # popups carry the reasons as JSON (non-ASCII text escaped)
+    html = coverage_map(grid_result, lang="zh", basemap="blank").get_root().render()
+    assert all(json.dumps(c)[1:-1] in html for c in chinese)
+    html_en = coverage_map(grid_result, lang="en", basemap="blank").get_root().render()
+    assert all(json.dumps(e)[1:-1] in html_en for e in english)
+    assert not any(json.dumps(e)[1:-1] in html for e in english)
