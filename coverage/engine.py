@@ -564,16 +564,25 @@ def travel_time_matrix(
     vals: list[NDArray[np.float64]] = []
     org_ok = np.flatnonzero(origins.ok)
     sub = origins.take(org_ok)
+    # each origin's time to either end of its segment (the order of _origin_times' sums)
+    s, t = sub.seg, sub.frac
+    fwd, bwd = net.seg_fwd_s[s], net.seg_bwd_s[s]
+    to_u = _along(t, bwd if to_destination else fwd)
+    to_v = _along(1 - t, fwd if to_destination else bwd)
+    end_u, end_v = net.seg_u[s], net.seg_v[s]
+    # destinations per step: a few million (destination, origin) times at a time
+    step = max(1, min(chunk, 4_000_000 // max(len(org_ok), 1)))
     for start in range(0, len(ok_d), chunk):
         block = ok_d[start : start + chunk]
         dist = dijkstra(mat, directed=True, indices=net.n_nodes + block, limit=limit_s)
         dist = np.atleast_2d(dist)[:, : net.n_nodes]
-        for k, d in enumerate(block):
-            t, _ = _origin_times(net, sub, dist[k], to_facility=to_destination)
-            hit = np.flatnonzero(t <= limit_s)
-            rows.append(org_ok[hit])
-            cols.append(np.full(len(hit), d, dtype=np.int64))
-            vals.append(t[hit])
+        for lo in range(0, len(block), step):
+            part = dist[lo : lo + step]
+            times = np.minimum(to_u + part[:, end_u], to_v + part[:, end_v]) + sub.access_s
+            k, o = np.nonzero(times <= limit_s)
+            rows.append(org_ok[o])
+            cols.append(block[lo + k])
+            vals.append(times[k, o])
     o, f, direct = _same_segment_times(net, origins, destinations, to_facility=to_destination)
     near = direct <= limit_s
     rows.append(o[near])
