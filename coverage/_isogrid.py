@@ -568,9 +568,8 @@ def polygons(
     one = single[poly_key]
     out[poly_key[one]] = polys[one]
     if (~one).any():
-        keys = poly_key[~one]
-        multi = shapely.multipolygons(polys[~one], indices=np.unique(keys, return_inverse=True)[1])
-        out[np.unique(keys)] = multi
+        keys, index = np.unique(poly_key[~one], return_inverse=True)
+        out[keys] = shapely.multipolygons(polys[~one], indices=index)
     return out, area
 
 
@@ -661,9 +660,3 @@ class Lattice:
             return np.asarray(low + (v10 + (v11 - v10) * tx - low) * ty)
 
         return interp(self.lon), interp(self.lat)
-
-
-def _lonlat(x: FloatArray, y: FloatArray, crs: Any) -> tuple[FloatArray, FloatArray]:  # noqa: ANN401
-    """EPSG:4326 longitude and latitude of metric points (through a covering lattice)."""
-    box = Lattice.covering((float(x.min()), float(x.max())), (float(y.min()), float(y.max())), crs)
-    return box.lonlat(x, y)

@@ -75,6 +75,30 @@ def grid_graph(n: int = 5, spacing_m: float = 300.0) -> nx.MultiDiGraph:
     return G
 
 
+def line_graph(*, oneway: bool = False) -> nx.MultiDiGraph:
+    """Three nodes in a row on the grid (positions (0, 0), (0, 1), (0, 2)), 300 m apart.
+
+    Parameters
+    ----------
+    oneway
+        Make both roads one-way eastward (0 -> 1 -> 2); otherwise two-way.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        osmnx-style graph as :func:`grid_graph`, nodes 0, 1 and 2.
+    """
+    G = grid_graph(n=1)
+    G.remove_nodes_from(list(G))
+    for i, p in enumerate(grid_points([(0, 0), (0, 1), (0, 2)]).to_list()):
+        G.add_node(i, x=p.x, y=p.y)
+    for a, b in ((0, 1), (1, 2)):
+        G.add_edge(a, b, length=300.0, highway="residential", oneway=oneway)
+        if not oneway:
+            G.add_edge(b, a, length=300.0, highway="residential", oneway=oneway)
+    return G
+
+
 def grid_points(
     positions: list[tuple[float, float]],
     *,

@@ -20,6 +20,7 @@ from coverage.testing import (
     grid_halls,
     grid_points,
     grid_xy,
+    line_graph,
 )
 
 MIN = 60.0
@@ -62,22 +63,8 @@ def test_snap_limit_makes_points_unreachable(grid_net):
     assert r.facility[0] == -1
 
 
-def _line_graph(oneway: bool) -> nx.MultiDiGraph:
-    """Three nodes in a row, 300 m apart; optionally one-way eastward."""
-    G = grid_graph(n=1)
-    G.remove_nodes_from(list(G))
-    pts = grid_points([(0, 0), (0, 1), (0, 2)]).to_list()
-    for i, p in enumerate(pts):
-        G.add_node(i, x=p.x, y=p.y)
-    for a, b in ((0, 1), (1, 2)):
-        G.add_edge(a, b, length=300.0, highway="residential", oneway=oneway)
-        if not oneway:
-            G.add_edge(b, a, length=300.0, highway="residential", oneway=oneway)
-    return G
-
-
 def test_drive_respects_one_way_and_walk_does_not():
-    G = _line_graph(oneway=True)
+    G = line_graph(oneway=True)
     home = grid_points([(0, 2)])  # east end
     hall = grid_points([(0, 0)])  # west end; traffic flows west -> east only
     drive = load_network(G, mode="drive")
@@ -118,7 +105,7 @@ def test_zero_length_edges_and_self_loops_are_harmless():
 
 
 def test_parallel_edges_keep_the_shorter():
-    G = _line_graph(oneway=False)
+    G = line_graph(oneway=False)
     G.add_edge(0, 1, length=900.0, highway="residential")  # a longer parallel road
     G.add_edge(1, 0, length=900.0, highway="residential")
     net = load_network(G)

@@ -15,21 +15,11 @@ from coverage.i18n import reason_zh
 from coverage.maps import coverage_map
 from coverage.network import load_network
 from coverage.reports import html_summary, write_excel
-from coverage.testing import grid_communities, grid_graph, grid_halls, grid_points
+from coverage.testing import grid_communities, grid_halls, grid_points, line_graph
 
 _ENGLISH = re.compile(
     r"\b(min to|within the|nearest hall|min away|over the|unreachable|road|hall)\b"
 )
-
-
-def _one_way_line():
-    G = grid_graph(n=1)
-    G.remove_nodes_from(list(G))
-    for i, p in enumerate(grid_points([(0, 0), (0, 1), (0, 2)]).to_list()):
-        G.add_node(i, x=p.x, y=p.y)
-    for a, b in ((0, 1), (1, 2)):
-        G.add_edge(a, b, length=300.0, highway="residential", oneway=True)
-    return G
 
 
 def _all_kinds_of_reasons(grid_net, hangzhou) -> pd.Series:
@@ -41,7 +31,7 @@ def _all_kinds_of_reasons(grid_net, hangzhou) -> pd.Series:
         far.loc[0, "geometry"] = grid_points([(0, 1)], offset_m=-640).iloc[0]
         found.append(audit(far, grid_halls(), grid_net).communities)
         found.append(audit(grid_communities(), grid_halls().iloc[:0], grid_net).communities)
-        drive = load_network(_one_way_line(), mode="drive")
+        drive = load_network(line_graph(oneway=True), mode="drive")
         upstream = grid_communities().iloc[:1].copy()
         upstream["geometry"] = grid_points([(0, 2)]).to_numpy()  # downstream of the hall
         hall = grid_halls().iloc[:1].copy()

@@ -8,8 +8,6 @@ point at a grid position; fractions are along an edge (``(0, 1.5)`` is half-way 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -26,10 +24,7 @@ from coverage.audit import CoverageWarning
 from coverage.engine import snap
 from coverage.isochrones import isochrones
 from coverage.network import load_network
-from coverage.testing import GRID_CRS, grid_graph, grid_halls, grid_points
-
-if TYPE_CHECKING:
-    import networkx as nx
+from coverage.testing import GRID_CRS, grid_graph, grid_halls, grid_points, line_graph
 
 MIN = 60.0
 
@@ -134,7 +129,7 @@ def test_bands_shorter_than_the_off_road_walk(grid_net):
 
 def test_one_way_roads_are_followed_from_the_hall():
     # 0 -> 1 -> 2 one-way eastward, driving at 30 km/h: 300 m take 36 s
-    G = _line_graph(oneway=True)
+    G = line_graph(oneway=True)
     drive = load_network(G, mode="drive")
     iso = isochrones(drive, _halls([(0, 1)]), minutes=[0.5, 1], buffer_m=10, method="exact")
     half, one = _geoms(iso, 0.5)[0], _geoms(iso, 1)[0]
@@ -144,18 +139,6 @@ def test_one_way_roads_are_followed_from_the_hall():
     both = isochrones(walk, _halls([(0, 1)]), minutes=[4], buffer_m=10, method="exact")
     both = _geoms(both, 4)[0]
     assert _inside(both, [(0, 0), (0, 2)]) == [True, True]
-
-
-def _line_graph(oneway: bool) -> nx.MultiDiGraph:
-    G = grid_graph(n=1)
-    G.remove_nodes_from(list(G))
-    for i, p in enumerate(grid_points([(0, 0), (0, 1), (0, 2)]).to_list()):
-        G.add_node(i, x=p.x, y=p.y)
-    for a, b in ((0, 1), (1, 2)):
-        G.add_edge(a, b, length=300.0, highway="residential", oneway=oneway)
-        if not oneway:
-            G.add_edge(b, a, length=300.0, highway="residential", oneway=oneway)
-    return G
 
 
 def test_roads_crossing_without_a_node_and_degenerate_edges():
@@ -225,7 +208,7 @@ def test_grid_partial_edges_and_off_road_walk(grid_net):
 
 
 def test_grid_one_way_roads():
-    drive = load_network(_line_graph(oneway=True), mode="drive")
+    drive = load_network(line_graph(oneway=True), mode="drive")
     iso = isochrones(drive, _halls([(0, 1)]), minutes=[0.5, 1], buffer_m=10, cell_m=5)
     half, one = _geoms(iso, 0.5)[0], _geoms(iso, 1)[0]
     assert _inside(half, [(0, 1.8), (0, 1.95)]) == [True, False]  # 250 m in 30 s
@@ -323,7 +306,8 @@ def test_grid_lonlat_interpolation_is_within_a_millimetre():
     rng = np.random.default_rng(11)
     x = rng.uniform(200_000, 230_000, 5_000)
     y = rng.uniform(3_330_000, 3_360_000, 5_000)
-    lon, lat = _isogrid._lonlat(x, y, GRID_CRS)
+    lattice = _isogrid.Lattice.covering((x.min(), x.max()), (y.min(), y.max()), GRID_CRS)
+    lon, lat = lattice.lonlat(x, y)
     back_x, back_y = pyproj.Transformer.from_crs(4326, GRID_CRS, always_xy=True).transform(lon, lat)
     assert np.hypot(back_x - x, back_y - y).max() < 1e-3
 
