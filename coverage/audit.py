@@ -31,7 +31,7 @@ import pandas as pd
 from coverage._errors import InputDataError, MissingColumnError, list_ids
 from coverage.checks import detect_gcj02_declared_as_wgs84
 from coverage.config import DEFAULT_CONFIG, Config
-from coverage.engine import Snapped, nearest_facility, snap
+from coverage.engine import Snapped, nearest_facility, snap_many
 
 if TYPE_CHECKING:
     from coverage.network import Network
@@ -238,8 +238,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     hall_source = str(halls.attrs.get("source", "halls"))
     com_geom = communities.geometry.to_crs(4326)
     hal_geom = halls.geometry.to_crs(4326)
-    c_snap = snap(network, com_geom, config=cfg)
-    h_snap = snap(network, hal_geom, config=cfg)
+    c_snap, h_snap = snap_many(network, [com_geom, hal_geom], config=cfg)
     _check_far_outside(c_snap.dist_m, communities, "community_id", com_source)
     _check_far_outside(h_snap.dist_m, halls, "hall_id", hall_source)
     if (~h_snap.ok).any():

@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import scipy.sparse as sp
+from pykdtree.kdtree import KDTree
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from coverage.config import DEFAULT_CONFIG, Config
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
     from numpy.typing import NDArray
 
@@ -100,6 +102,10 @@ def snap(
     Snapped
         Segment, position along it, distance and access time of each point.
 
+    See Also
+    --------
+    snap_many : several sets of points in one pass.
+
     Examples
     --------
     >>> from coverage.testing import grid_graph, grid_points
@@ -109,28 +115,64 @@ def snap(
     >>> round(float(s.dist_m[0]), 3), round(float(s.access_s[0]), 3)
     (75.0, 60.0)
     """
+    return snap_many(net, [geometry], config=config)[0]
+
+
+def snap_many(
+    net: Network,
+    geometries: Sequence[gpd.GeoSeries],
+    *,
+    config: Config | None = None,
+) -> list[Snapped]:
+    """Snap several sets of points (e.g. communities and halls) in one pass.
+
+    The same as :func:`snap` on each set, with one search over all their points.
+
+    Parameters
+    ----------
+    net
+        The network (its routing view decides which roads count).
+    geometries
+        Sets of points, each with its own CRS (projected into the network's metric CRS).
+    config
+        ``max_snap_m`` (metres) and ``access_speed_kph`` (km/h) are used.
+
+    Returns
+    -------
+    list of Snapped
+        One per set, in the order given.
+    """
     cfg = config or DEFAULT_CONFIG
-    n = len(geometry)
-    if n == 0:
-        empty_i = np.empty(0, dtype=np.int64)
-        empty_f = np.empty(0, dtype=float)
-        return Snapped(empty_i, empty_f, empty_f, empty_f)
-    xy = net.points_xy(geometry)
-    index = _snap_index(net)
-    seg, dist_m, frac = index.nearest(xy)
-    # A point whose nearest road is a small fragment (a few nodes cut off from the rest, e.g.
-    # by a car-only tunnel) goes to the nearest road of a larger piece if that is within reach.
-    small = np.flatnonzero(net.component_sizes[net.component[net.seg_u[seg]]] < MIN_PIECE_NODES)
-    if len(small):
-        major = _major_segments(net)
-        m_seg, m_dist, m_frac = index.nearest(xy[small], allowed=major, limit=cfg.max_snap_m)
-        better = m_dist <= cfg.max_snap_m
-        pick = small[better]
-        seg[pick], dist_m[pick], frac[pick] = m_seg[better], m_dist[better], m_frac[better]
+    sizes = [len(g) for g in geometries]
+    xy = np.empty((sum(sizes), 2))
+    lo = 0
+    for g, size in zip(geometries, sizes, strict=True):
+        if size:
+            xy[lo : lo + size] = net.points_xy(g)
+        lo += size
+    seg = np.empty(0, dtype=np.int64)
+    dist_m = frac = np.empty(0)
+    if len(xy):
+        index = _snap_index(net)
+        seg, dist_m, frac = index.nearest(xy)
+        # a point whose nearest road is a small fragment (a few nodes cut off from the rest,
+        # e.g. by a car-only tunnel) goes to the nearest road of a larger piece within reach
+        sizes_of = net.component_sizes[net.component[net.seg_u[seg]]]
+        small = np.flatnonzero(sizes_of < MIN_PIECE_NODES)
+        if len(small):
+            major = _major_segments(net)
+            m_seg, m_dist, m_frac = index.nearest(xy[small], allowed=major, limit=cfg.max_snap_m)
+            better = m_dist <= cfg.max_snap_m
+            pick = small[better]
+            seg[pick], dist_m[pick], frac[pick] = m_seg[better], m_dist[better], m_frac[better]
     too_far = dist_m > cfg.max_snap_m
     seg[too_far] = -1
     access_s = np.where(too_far, np.inf, dist_m / (cfg.access_speed_kph / 3.6))
-    return Snapped(seg=seg, frac=frac, dist_m=dist_m, access_s=access_s)
+    bounds = np.cumsum(sizes)[:-1]
+    return [
+        Snapped(*parts)
+        for parts in zip(*(np.split(a, bounds) for a in (seg, frac, dist_m, access_s)), strict=True)
+    ]
 
 
 #: Road pieces with fewer nodes are fragments: a point snaps to a larger piece within reach.
@@ -143,12 +185,12 @@ _AT_NODE_M = 1e-6
 class _PieceIndex:
     """Exact nearest-segment search over straight pieces of at most ``max_len`` metres.
 
-    Every segment is cut into straight pieces no longer than ``max_len``; a k-d tree holds the
-    piece midpoints. A piece at distance ``d`` from a point has its midpoint within
-    ``d + max_len / 2``, so after an exact check of the ``k`` nearest midpoints the result is
-    proven whenever the ``k``-th midpoint lies beyond ``best + max_len / 2``; otherwise more
-    pieces are checked. Same answers as an R-tree nearest query, several times faster for many
-    points.
+    Every segment is cut into straight pieces no longer than ``max_len``; a k-d tree
+    (:class:`pykdtree.kdtree.KDTree`) holds the piece midpoints. A piece at distance ``d``
+    from a point has its midpoint within ``d + max_len / 2``, so after an exact check of the
+    ``k`` nearest midpoints the result is proven whenever the ``k``-th midpoint lies beyond
+    ``best + max_len / 2``; otherwise more pieces are checked. Same answers as an R-tree
+    nearest query, several times faster for many points.
 
     Only the midpoints (in the tree) and each piece's straight part of a segment are kept per
     piece; a piece's ends are recomputed for the few candidates a query checks.
@@ -166,12 +208,15 @@ class _PieceIndex:
     _CHUNK = 1 << 20
     #: Up to this many pieces, their ends are computed once and kept.
     KEEP_ENDS = 1 << 21
+    #: Nearest midpoints checked per point, widened for the points not yet proven.
+    STEPS = (8, 16, 64, 256, 1024, 8192)
 
     def __init__(
         self, xy: NDArray[np.float64], start: NDArray[np.int64], max_len: float = 25.0
     ) -> None:
         n_seg = len(start) - 1
-        self._piece_ends: tuple[NDArray[np.float64], ...] | None = None
+        self._piece_ends: NDArray[np.float64] | None = None
+        self._masks: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = None
         same = np.ones(max(len(xy) - 1, 0), dtype=bool)
         same[start[1:-1] - 1] = False  # no piece from a segment's last point to the next's first
         first_pt = np.flatnonzero(same)
@@ -205,29 +250,25 @@ class _PieceIndex:
         mid = np.empty((n_pieces, 2))
         for lo in range(0, n_pieces, self._CHUNK):
             piece = np.arange(lo, min(lo + self._CHUNK, n_pieces))
-            ax, ay, bx, by = self._ends(piece)
-            mid[lo : lo + len(piece), 0] = (bx + ax) / 2
-            mid[lo : lo + len(piece), 1] = (by + ay) / 2
+            ends = self._ends(piece)
+            mid[lo : lo + len(piece)] = (ends[..., 0:2] + ends[..., 2:4]) / 2
         self.n_pieces = n_pieces
         self.half = max_len / 2
         # the ends of every piece, kept when they are few (faster queries; same values)
         if n_pieces <= self.KEEP_ENDS:
             self._piece_ends = self._ends(np.arange(n_pieces))
-        self.tree = cKDTree(mid, balanced_tree=False, compact_nodes=False)
+        self.tree = KDTree(mid)
 
-    def _ends(
-        self, piece: NDArray[np.int64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """Start and end coordinates of pieces (any shape of index array)."""
+    def _ends(self, piece: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Start and end coordinates of pieces: ``(..., 4)`` as ``ax, ay, bx, by``."""
         if self._piece_ends is not None:
-            ax, ay, bx, by = self._piece_ends
-            return ax[piece], ay[piece], bx[piece], by[piece]
+            return self._piece_ends[piece]
         line = self.line[piece]
         j = piece - self.first_piece[line]
         parts = self.parts[line]
         t0, t1 = j / parts, (j + 1) / parts
         x0, y0, dx, dy = self.x0[line], self.y0[line], self.dx[line], self.dy[line]
-        return x0 + dx * t0, y0 + dy * t0, x0 + dx * t1, y0 + dy * t1
+        return np.stack([x0 + dx * t0, y0 + dy * t0, x0 + dx * t1, y0 + dy * t1], axis=-1)
 
     def seg_of(self, piece: NDArray[np.int64]) -> NDArray[np.int64]:
         """The segment each piece belongs to."""
@@ -238,31 +279,39 @@ class _PieceIndex:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Distance from each point to each of its candidate pieces, and position on it."""
         px, py = xy[:, 0:1], xy[:, 1:2]
-        x0, y0, bx, by = self._ends(cand)
-        dx, dy = bx - x0, by - y0
+        ends = self._ends(cand)
+        x0, y0 = ends[..., 0], ends[..., 1]
+        dx, dy = ends[..., 2] - x0, ends[..., 3] - y0
         with np.errstate(invalid="ignore", divide="ignore"):
             t = ((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy)
         np.clip(t, 0.0, 1.0, out=t)
         t[np.isnan(t)] = 0.0  # a piece of zero length
         return np.hypot(px - (x0 + dx * t), py - (y0 + dy * t)), t
 
+    def _piece_mask(self, allowed: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Pieces of segments *not* allowed (the tree's mask), kept for the last mask given."""
+        if self._masks is None or self._masks[0] is not allowed:
+            self._masks = (allowed, ~allowed[self.seg_of(np.arange(self.n_pieces))])
+        return self._masks[1]
+
     def _nearest_k(
         self,
         xy: NDArray[np.float64],
         k: int,
-        allowed: NDArray[np.bool_] | None,
+        mask: NDArray[np.bool_] | None,
         bound: float,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
         """Best of the ``k`` nearest pieces, and whether that is proven to be the nearest."""
         n_pieces = self.n_pieces
-        kd, cand = self.tree.query(xy, k=k, distance_upper_bound=bound)
-        kd, cand = kd.reshape(len(xy), k), cand.reshape(len(xy), k)
-        missing = cand >= n_pieces  # beyond the bound
+        kd, found = self.tree.query(
+            xy, k=k, distance_upper_bound=bound if np.isfinite(bound) else None, mask=mask
+        )
+        kd = kd.reshape(len(xy), k)
+        cand = found.reshape(len(xy), k).astype(np.int64)
+        missing = cand >= n_pieces  # beyond the bound, or fewer than k allowed pieces
         cand[missing] = 0
         dist, t = self._exact(xy, cand)
         dist[missing] = np.inf
-        if allowed is not None:
-            dist[~allowed[self.seg_of(cand)]] = np.inf
         best = np.argmin(dist, axis=1)
         rows = np.arange(len(xy))
         best_d = dist[rows, best]
@@ -287,12 +336,12 @@ class _PieceIndex:
         best_d = np.full(n, np.inf)
         best_t = np.zeros(n)
         todo = np.arange(n)
+        mask = None if allowed is None else self._piece_mask(allowed)
         # (a little more than the limit: the tree's bound is strict)
         bound = (limit + self.half) * (1 + 1e-9) + 1e-9 if np.isfinite(limit) else np.inf
-        # (a few points are searched among allowed segments only: start wider)
-        steps = (8, 16, 64, 256, 1024, 8192) if allowed is None else (128, 1024, 8192)
-        for k in (*steps, n_pieces):
-            p, d, t, sure = self._nearest_k(xy[todo], min(k, n_pieces), allowed, bound)
+        xy = np.ascontiguousarray(xy, dtype=np.float64)
+        for k in (*self.STEPS, n_pieces):
+            p, d, t, sure = self._nearest_k(xy[todo], min(k, n_pieces), mask, bound)
             piece[todo], best_d[todo], best_t[todo] = p, d, t
             todo = todo[~sure]
             if len(todo) == 0:
@@ -301,8 +350,8 @@ class _PieceIndex:
         j = piece - self.first_piece[line]
         t0 = j / self.parts[line]
         offset = self.line_offset[line] + self.line_len[line] * t0
-        ax, ay, bx, by = self._ends(piece)
-        along = offset + best_t * np.hypot(bx - ax, by - ay)
+        ends = self._ends(piece)
+        along = offset + best_t * np.hypot(ends[:, 2] - ends[:, 0], ends[:, 3] - ends[:, 1])
         seg = self.line_seg[line]
         seg_len = self.seg_len[seg]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -311,8 +360,9 @@ class _PieceIndex:
         # time is never multiplied by a rounding remainder
         frac[along <= _AT_NODE_M] = 0.0
         frac[seg_len - along <= _AT_NODE_M] = 1.0
-        none = ~np.isfinite(best_d)
+        none = ~(best_d <= limit)  # (the search may also find a few just beyond the limit)
         seg[none] = -1
+        best_d[none] = np.inf
         return seg, best_d, frac
 
 

@@ -11,7 +11,14 @@ import pytest
 import shapely
 
 from coverage.config import Config
-from coverage.engine import Snapped, _snap_index, nearest_facility, snap, travel_time_matrix
+from coverage.engine import (
+    Snapped,
+    _snap_index,
+    nearest_facility,
+    snap,
+    snap_many,
+    travel_time_matrix,
+)
 from coverage.network import load_network
 from coverage.testing import (
     GRID_CRS,
@@ -241,6 +248,58 @@ def test_snap_index_agrees_with_an_rtree_nearest_query(hangzhou_net):
         hangzhou_net.seg_geom[idx[same]], pts[same], normalized=True
     )
     np.testing.assert_allclose(ours.frac[same], expected, atol=1e-6)
+
+
+def test_snap_index_restricted_to_allowed_segments_agrees_with_brute_force(hangzhou_net):
+    """Only allowed segments count (the fragments rule): same as an exhaustive search."""
+    rng = np.random.default_rng(11)
+    index = _snap_index(hangzhou_net)
+    allowed = rng.random(len(hangzhou_net.seg_u)) < 0.05  # a sparse set: wide searches
+    w, s, e, n = shapely.total_bounds(hangzhou_net.seg_geom)
+    xy = np.column_stack([rng.uniform(w, e, 400), rng.uniform(s, n, 400)])
+    seg, dist_m, _ = index.nearest(xy, allowed=allowed)
+    dist = shapely.distance(
+        shapely.points(xy)[:, None], hangzhou_net.seg_geom[allowed][None, :]
+    ).min(axis=1)
+    np.testing.assert_allclose(dist_m, dist, atol=1e-6)
+    assert allowed[seg].all()
+    # with a limit, points beyond it get no segment
+    seg_l, dist_l, _ = index.nearest(xy, allowed=allowed, limit=150.0)
+    near = dist <= 150.0
+    assert (seg_l[~near] == -1).all()
+    assert np.isinf(dist_l[~near]).all()
+    np.testing.assert_allclose(dist_l[near], dist[near], atol=1e-6)
+
+
+def test_snap_on_a_network_with_fewer_pieces_than_the_first_search():
+    """Two 300 m roads are 24 pieces; one 20 m road is one piece: still exact."""
+    G = line_graph()
+    G.remove_node(2)
+    for u, v in ((0, 1), (1, 0)):
+        G.edges[u, v, 0]["length"] = 20.0
+    b = grid_points([(0, 20 / 300)]).iloc[0]
+    G.nodes[1]["x"], G.nodes[1]["y"] = b.x, b.y
+    net = load_network(G)
+    assert _snap_index(net).n_pieces == 1
+    s = snap(net, grid_points([(0, 0.01), (3, 3)], offset_m=10))
+    assert s.dist_m[0] == pytest.approx(10.0, abs=1e-6)
+    assert s.frac[0] == pytest.approx(3 / 20, abs=1e-6) or s.frac[0] == pytest.approx(
+        17 / 20, abs=1e-6
+    )
+    assert s.seg[1] == -1  # about 1.3 km away: beyond the snap limit
+
+
+def test_snap_many_is_snap_of_each_set(hangzhou_net):
+    com = gpd.read_file(Path(__file__).parents[1] / "data/hangzhou-central/communities.gpkg")
+    pts = com.representative_point().iloc[:500]
+    projected = pts.iloc[:100].to_crs(hangzhou_net.crs)  # another CRS in the same call
+    empty = pts.iloc[:0]
+    together = snap_many(hangzhou_net, [pts, projected, empty])
+    alone_each = [snap(hangzhou_net, g) for g in (pts, projected, empty)]
+    for part, alone in zip(together, alone_each, strict=True):
+        for field in ("seg", "frac", "dist_m", "access_s"):
+            np.testing.assert_array_equal(getattr(part, field), getattr(alone, field))
+    assert [len(p) for p in together] == [500, 100, 0]
 
 
 def test_points_prefer_a_connected_road_to_a_nearby_fragment():
