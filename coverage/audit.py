@@ -46,6 +46,11 @@ STATUSES = (STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE)
 #: Total row label of the district table.
 ALL_DISTRICTS = "(all)"
 
+#: Output tables take the input's columns without copying them where pandas copies on write
+#: (pandas 3), so changing an output never changes the input; older pandas gets copies.
+_PANDAS_COPY_ON_WRITE = 3  # the first pandas major version that always copies on write
+_COPY_INPUTS = int(pd.__version__.split(".")[0]) < _PANDAS_COPY_ON_WRITE
+
 #: Points farther than this outside the network's bounding box are input errors (swapped
 #: lon/lat, wrong coordinate system), not merely "unreachable", metres.
 FAR_OUTSIDE_M = 20_000.0
@@ -262,7 +267,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     hal_in = pd.DataFrame(halls, copy=False)
 
     minutes = nearest.time_s / 60.0
-    kind = com_in["kind"].astype(str).to_numpy()
+    kind = com_in["kind"].to_numpy(dtype=object)
     threshold = np.where(kind == "rural", cfg.rural_threshold_min, cfg.urban_threshold_min)
     reached = nearest.facility >= 0
     # a trailing None stands for "no hall", so index -1 needs no special case
@@ -290,7 +295,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     for col, default in (("name", ""), ("district", "(none)"), ("street", "(none)")):
         if col not in cols:
             cols[col] = pd.Series(default, index=index)
-    cols["district"] = cols["district"].fillna("(none)").astype(str)
+    cols["district"] = _text(cols["district"].fillna("(none)"))
     households = cols.get("households", pd.Series(np.nan, index=index))
     est = households.isna()
     if est.any():
@@ -311,16 +316,16 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     extra = [c for c in cols if c not in COMMUNITY_COLUMNS and c != "geometry"]
     order = COMMUNITY_COLUMNS + extra
     frame = {c: cols[c] for c in order} | {"geometry": com_geom.array}
-    out = gpd.GeoDataFrame(frame, index=index, geometry="geometry")
+    out = gpd.GeoDataFrame(frame, index=index, geometry="geometry", copy=_COPY_INPUTS)
 
     population = com_in["population"].to_numpy(float)
-    district = cols["district"].to_numpy(dtype=object)
+    districts_of = _sorted_codes(cols["district"])
     hall_out = _hall_table(
         hal_in, hal_geom, halls.geometry.name, h_snap, nearest.facility, cfg,
-        population, households.to_numpy(float), covered, district,
+        population, households.to_numpy(float), covered, districts_of,
     )  # fmt: skip
     districts = _district_table(kind, covered, status, population,
-                                cols["travel_time_min"], district)  # fmt: skip
+                                cols["travel_time_min"], districts_of)  # fmt: skip
     return AuditResult(out, hall_out, districts, cfg, network.summary())
 
 
@@ -338,22 +343,25 @@ def _reasons(
     cfg: Config,
 ) -> np.ndarray:
     """A plain-language reason for each community's status."""
+    # The texts are joined from parts made once: each distinct tenth of a minute is written
+    # once, and each hall's part once per limit (thousands of rows, a few hundred parts).
     halls = [f"{name} ({hid})" for hid, name in zip(hall_ids, hall_names, strict=True)]
-    limits = {t: f"{t:g}" for t in set(threshold.tolist())}
     out = np.empty(len(minutes), dtype=object)
-    which = np.flatnonzero(covered)
-    out[which] = [
-        f"{m:.1f} min to {halls[f]}, within the {limits[t]}-min limit"
-        for m, f, t in zip(minutes[which].tolist(), facility[which].tolist(),
-                           threshold[which].tolist(), strict=True)
-    ]  # fmt: skip
-    which = np.flatnonzero(reached & ~covered)
-    out[which] = [
-        f"nearest hall {halls[f]} is {m:.1f} min away, "
-        f"{m - t:.1f} min over the {limits[t]}-min limit"
-        for m, f, t in zip(minutes[which].tolist(), facility[which].tolist(),
-                           threshold[which].tolist(), strict=True)
-    ]  # fmt: skip
+    text = np.empty(len(minutes), dtype=object)
+    text[reached] = _one_decimal(minutes[reached])
+    over = reached & ~covered
+    over_text = _one_decimal(minutes[over] - threshold[over])
+    prefix = np.array([f"nearest hall {h} is " for h in halls], dtype=object)
+    for limit in np.unique(threshold[reached]).tolist():
+        at = threshold == limit
+        which = np.flatnonzero(covered & at)
+        within = np.array([f" min to {h}, within the {limit:g}-min limit" for h in halls], object)
+        out[which] = text[which] + within[facility[which]]
+        which = np.flatnonzero(over & at)
+        out[which] = (
+            prefix[facility[which]] + text[which] + " min away, " + over_text[at[over]]
+            + f" min over the {limit:g}-min limit"
+        )  # fmt: skip
     which = np.flatnonzero(~reached)
     if len(which) == 0:
         return out
@@ -381,6 +389,33 @@ def _reasons(
     return out
 
 
+#: _one_decimal formats values this near a rounding boundary (in tenths), or this large, alone.
+_NEAR_HALF = 1e-6
+_LARGE = 1e9
+
+
+def _one_decimal(values: np.ndarray) -> np.ndarray:
+    """``format(v, ".1f")`` of each value, formatting each distinct tenth once.
+
+    Values whose tenfold lies within 1e-6 of a rounding boundary, negative values, values of
+    1e9 or more and non-finite ones are formatted one by one, so every text is exactly
+    ``format``'s.
+    """
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * 10.0
+        tenths = np.floor(scaled + 0.5)
+        near_half = ~(np.abs(scaled - np.floor(scaled) - 0.5) >= _NEAR_HALF)
+        one_by_one = near_half | ~(values >= 0) | ~(values < _LARGE)
+    tenths[one_by_one] = 0.0
+    distinct, position = np.unique(tenths, return_inverse=True)
+    parts = np.array([format(d / 10.0, ".1f") for d in distinct.tolist()], dtype=object)
+    out = parts[position.reshape(-1)]
+    for i in np.flatnonzero(one_by_one).tolist():
+        out[i] = format(values[i], ".1f")
+    return out
+
+
 def _hall_table(
     hal_in: pd.DataFrame,
     hal_geom: gpd.GeoSeries,
@@ -391,9 +426,13 @@ def _hall_table(
     population: np.ndarray,
     households: np.ndarray,
     covered: np.ndarray,
-    district: np.ndarray,
+    districts_of: tuple[np.ndarray, np.ndarray],
 ) -> gpd.GeoDataFrame:
-    """Per hall: network status, communities served, floor-area adequacy."""
+    """Per hall: network status, communities served, floor-area adequacy.
+
+    ``districts_of`` is the communities' district names (sorted) and each community's
+    position among them, as :func:`_sorted_codes` gives them.
+    """
     n = len(hal_in)
     index = hal_in.index
     got = facility >= 0
@@ -424,23 +463,32 @@ def _hall_table(
     }
     cols |= _floor_area_columns(households_served, cols["floor_area_m2"], cfg)
     # the district a hall serves: where most of its communities are (ties: first by name)
-    names, code = _sorted_codes(district[got])
+    names, code = districts_of
     main = np.full(n, None, dtype=object)
     if len(served):
-        pair, count = np.unique(served * len(names) + code, return_counts=True)
+        pair, count = np.unique(served * len(names) + code[got], return_counts=True)
         h, d = pair // len(names), pair % len(names)
         order = np.lexsort((d, -count, h))
         h, d = h[order], d[order]
         first = np.r_[True, h[1:] != h[:-1]]
         main[h[first]] = names[d[first]]
     cols["district"] = main
-    return gpd.GeoDataFrame(cols, index=index, geometry=geom_name)
+    return gpd.GeoDataFrame(cols, index=index, geometry=geom_name, copy=_COPY_INPUTS)
 
 
-def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sorted_codes(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values sorted, and the position of each value among them (hashing, no sort)."""
     code, uniques = pd.factorize(values, sort=True)
     return np.asarray(uniques, dtype=object), np.asarray(code, dtype=np.int64)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """A column as text (values that are not strings become their ``str()``)."""
+    if pd.api.types.is_string_dtype(values.dtype) and not isinstance(
+        values.dtype, pd.CategoricalDtype
+    ):
+        return values
+    return values.astype(str)
 
 
 def _floor_area_columns(
@@ -505,7 +553,7 @@ def district_table(communities: pd.DataFrame) -> pd.DataFrame:
         communities["status"].to_numpy(),
         communities["population"].astype(float).to_numpy(),
         communities["travel_time_min"].astype(float).to_numpy(),
-        communities["district"].astype(str).to_numpy(dtype=object),
+        _sorted_codes(communities["district"].astype(str).to_numpy(dtype=object)),
     )
 
 
@@ -515,42 +563,50 @@ def _district_table(
     status: np.ndarray,
     pop: np.ndarray,
     minutes: np.ndarray,
-    district: np.ndarray,
+    districts_of: tuple[np.ndarray, np.ndarray],
 ) -> pd.DataFrame:
-    """:func:`district_table` from the columns as arrays."""
-    names, code = _sorted_codes(district)
+    """:func:`district_table` from the columns as arrays (districts as :func:`_sorted_codes`)."""
+    names, code = districts_of
     n_d = len(names)
-
-    def total(values: np.ndarray) -> np.ndarray:
-        """Per-district sums and the overall sum (last)."""
-        v = np.asarray(values, dtype=float)
-        return np.append(np.bincount(code, weights=v, minlength=n_d), v.sum())
-
-    sums: dict[str, np.ndarray] = {
-        "communities": total(np.ones(len(kind))),
-        "covered": total(covered),
-        "not_covered": total(status == STATUS_NOT_COVERED),
-        "unreachable": total(status == STATUS_UNREACHABLE),
-        "population": total(pop),
-        "population_covered": total(pop * covered),
-    }
-    for k in ("urban", "rural"):
-        is_k = kind == k
-        sums[f"{k}_communities"] = total(is_k)
-        sums[f"{k}_covered"] = total(is_k & covered)
-        sums[f"{k}_population"] = total(pop * is_k)
-        sums[f"{k}_population_covered"] = total(pop * (is_k & covered))
+    covered = np.asarray(covered, dtype=bool)
+    pop = np.asarray(pop, dtype=float)
+    urban, rural = kind == "urban", kind == "rural"
+    # what is summed per district: (name, values); all sums in one bincount
+    summed = [
+        ("communities", np.ones(len(kind))),
+        ("covered", covered),
+        ("not_covered", status == STATUS_NOT_COVERED),
+        ("unreachable", status == STATUS_UNREACHABLE),
+        ("population", pop),
+        ("population_covered", pop * covered),
+    ]
+    for k, is_k in (("urban", urban), ("rural", rural)):
+        summed += [
+            (f"{k}_communities", is_k),
+            (f"{k}_covered", is_k & covered),
+            (f"{k}_population", pop * is_k),
+            (f"{k}_population_covered", pop * (is_k & covered)),
+        ]
+    weights = np.array([v for _, v in summed], dtype=float)  # (quantities, communities)
+    n_q = len(summed)
+    per = np.bincount(
+        (code[None, :] + n_d * np.arange(n_q)[:, None]).ravel(),
+        weights=weights.ravel(),
+        minlength=n_q * n_d,
+    ).reshape(n_q, n_d)
+    table = np.column_stack([per, weights.sum(axis=1)])  # the total as the last district
+    sums = {name: table[i] for i, (name, _) in enumerate(summed)}
     median, longest = _group_median_max(minutes, code, n_d)
     cols: dict[str, Any] = {"district": [*names.tolist(), ALL_DISTRICTS]}
     for c in ("communities", "covered", "not_covered", "unreachable"):
-        cols[c] = sums[c].astype(int)
+        cols[c] = sums[c].astype(np.int64)
     cols["covered_share"] = _share(sums["covered"], sums["communities"])
     cols["population"] = sums["population"]
     cols["population_covered"] = sums["population_covered"]
     cols["population_covered_share"] = _share(sums["population_covered"], sums["population"])
     for k in ("urban", "rural"):
-        cols[f"{k}_communities"] = sums[f"{k}_communities"].astype(int)
-        cols[f"{k}_covered"] = sums[f"{k}_covered"].astype(int)
+        cols[f"{k}_communities"] = sums[f"{k}_communities"].astype(np.int64)
+        cols[f"{k}_covered"] = sums[f"{k}_covered"].astype(np.int64)
         cols[f"{k}_covered_share"] = _share(sums[f"{k}_covered"], sums[f"{k}_communities"])
         cols[f"{k}_population"] = sums[f"{k}_population"]
         cols[f"{k}_population_covered"] = sums[f"{k}_population_covered"]
@@ -559,7 +615,7 @@ def _district_table(
         )
     cols["median_travel_time_min"] = np.round(median, 2)
     cols["max_travel_time_min"] = np.round(longest, 2)
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _group_median_max(

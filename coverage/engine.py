@@ -154,17 +154,20 @@ def snap_many(
     dist_m = frac = np.empty(0)
     if len(xy):
         index = _snap_index(net)
-        seg, dist_m, frac = index.nearest(xy)
-        # a point whose nearest road is a small fragment (a few nodes cut off from the rest,
-        # e.g. by a car-only tunnel) goes to the nearest road of a larger piece within reach
-        sizes_of = net.component_sizes[net.component[net.seg_u[seg]]]
-        small = np.flatnonzero(sizes_of < MIN_PIECE_NODES)
-        if len(small):
-            major = _major_segments(net)
-            m_seg, m_dist, m_frac = index.nearest(xy[small], allowed=major, limit=cfg.max_snap_m)
-            better = m_dist <= cfg.max_snap_m
-            pick = small[better]
-            seg[pick], dist_m[pick], frac[pick] = m_seg[better], m_dist[better], m_frac[better]
+        major = _major_segments(net)
+        if major.all():
+            seg, dist_m, frac = index.nearest(xy)
+        else:
+            # A point goes to the nearest road of a piece of at least MIN_PIECE_NODES nodes
+            # when one is within reach; only otherwise can a small fragment (a few nodes cut
+            # off from the rest, e.g. by a car-only tunnel) be its road, if that is nearer.
+            seg, dist_m, frac = index.nearest(xy, allowed=major)
+            far = np.flatnonzero(~(dist_m <= cfg.max_snap_m))
+            if len(far):
+                f_seg, f_dist, f_frac = index.nearest(xy[far], allowed=_minor_segments(net))
+                nearer = f_dist < dist_m[far]
+                pick = far[nearer]
+                seg[pick], dist_m[pick], frac[pick] = f_seg[nearer], f_dist[nearer], f_frac[nearer]
     too_far = dist_m > cfg.max_snap_m
     seg[too_far] = -1
     access_s = np.where(too_far, np.inf, dist_m / (cfg.access_speed_kph / 3.6))
@@ -209,14 +212,14 @@ class _PieceIndex:
     #: Up to this many pieces, their ends are computed once and kept.
     KEEP_ENDS = 1 << 21
     #: Nearest midpoints checked per point, widened for the points not yet proven.
-    STEPS = (8, 16, 64, 256, 1024, 8192)
+    STEPS = (16, 64, 256, 1024, 8192)
 
     def __init__(
         self, xy: NDArray[np.float64], start: NDArray[np.int64], max_len: float = 25.0
     ) -> None:
         n_seg = len(start) - 1
         self._piece_ends: NDArray[np.float64] | None = None
-        self._masks: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = None
+        self._masks: list[tuple[NDArray[np.bool_], NDArray[np.bool_]]] = []
         same = np.ones(max(len(xy) - 1, 0), dtype=bool)
         same[start[1:-1] - 1] = False  # no piece from a segment's last point to the next's first
         first_pt = np.flatnonzero(same)
@@ -277,11 +280,11 @@ class _PieceIndex:
     def _exact(
         self, xy: NDArray[np.float64], cand: NDArray[np.int64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Distance from each point to each of its candidate pieces, and position on it."""
-        px, py = xy[:, 0:1], xy[:, 1:2]
+        """Distance from each point to its candidate piece, and the position on it (flat)."""
+        px, py = xy[:, 0], xy[:, 1]
         ends = self._ends(cand)
-        x0, y0 = ends[..., 0], ends[..., 1]
-        dx, dy = ends[..., 2] - x0, ends[..., 3] - y0
+        x0, y0 = ends[:, 0], ends[:, 1]
+        dx, dy = ends[:, 2] - x0, ends[:, 3] - y0
         with np.errstate(invalid="ignore", divide="ignore"):
             t = ((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy)
         np.clip(t, 0.0, 1.0, out=t)
@@ -289,10 +292,14 @@ class _PieceIndex:
         return np.hypot(px - (x0 + dx * t), py - (y0 + dy * t)), t
 
     def _piece_mask(self, allowed: NDArray[np.bool_]) -> NDArray[np.bool_]:
-        """Pieces of segments *not* allowed (the tree's mask), kept for the last mask given."""
-        if self._masks is None or self._masks[0] is not allowed:
-            self._masks = (allowed, ~allowed[self.seg_of(np.arange(self.n_pieces))])
-        return self._masks[1]
+        """Pieces of segments *not* allowed (the tree's mask), kept for the last masks given."""
+        for known, mask in self._masks:
+            if known is allowed:
+                return mask
+        mask = ~allowed[self.seg_of(np.arange(self.n_pieces))]
+        # (the array is kept with its mask, so its id cannot be reused while it is here)
+        self._masks = [*self._masks[-3:], (allowed, mask)]
+        return mask
 
     def _nearest_k(
         self,
@@ -310,8 +317,15 @@ class _PieceIndex:
         cand = found.reshape(len(xy), k).astype(np.int64)
         missing = cand >= n_pieces  # beyond the bound, or fewer than k allowed pieces
         cand[missing] = 0
-        dist, t = self._exact(xy, cand)
-        dist[missing] = np.inf
+        # Only pieces that can beat the one of the nearest midpoint are measured: every point
+        # of a piece lies within `half` of its midpoint, so a piece whose midpoint is farther
+        # than the nearest midpoint + `half` is farther than that midpoint's piece.
+        row, col = np.nonzero((kd <= kd[:, :1] + self.half) & ~missing)
+        d_flat, t_flat = self._exact(xy[row], cand[row, col])
+        dist = np.full((len(xy), k), np.inf)
+        dist[row, col] = d_flat
+        t = np.zeros((len(xy), k))
+        t[row, col] = t_flat
         best = np.argmin(dist, axis=1)
         rows = np.arange(len(xy))
         best_d = dist[rows, best]
@@ -379,6 +393,13 @@ def _major_segments(net: Network) -> NDArray[np.bool_]:
         sizes = net.component_sizes
         net.cache["major_segments"] = sizes[net.component[net.seg_u]] >= MIN_PIECE_NODES
     return cast("NDArray[np.bool_]", net.cache["major_segments"])
+
+
+def _minor_segments(net: Network) -> NDArray[np.bool_]:
+    """Which segments lie on fragments (pieces of fewer than :data:`MIN_PIECE_NODES` nodes)."""
+    if "minor_segments" not in net.cache:
+        net.cache["minor_segments"] = ~_major_segments(net)
+    return cast("NDArray[np.bool_]", net.cache["minor_segments"])
 
 
 @dataclass(frozen=True)

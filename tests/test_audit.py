@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coverage._errors import InputDataError, MissingColumnError
-from coverage.audit import ALL_DISTRICTS, CoverageWarning, audit
+from coverage.audit import ALL_DISTRICTS, CoverageWarning, _one_decimal, audit
 from coverage.config import Config
 from coverage.testing import grid_communities, grid_halls, grid_points
 
@@ -123,3 +125,18 @@ def test_repr_html_has_headline(grid_net):
     r = audit(grid_communities(), grid_halls(), grid_net)
     assert "80.0%" in r._repr_html_()
     assert "4 covered (80.0%)" in repr(r)
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=60))
+def test_one_decimal_is_format_of_each_value(values):
+    """The reasons' minutes are written exactly as format(v, ".1f") would write them."""
+    assert _one_decimal(np.array(values, dtype=float)).tolist() == [
+        format(v, ".1f") for v in values
+    ]
+
+
+def test_one_decimal_at_rounding_boundaries():
+    # tenths whose binary value lies just below or above a half, and exact halves
+    values = [0.05, 0.15, 0.25, 0.35, 0.45, 1.05, 2.675, 12.25, 14.95, 0.0, -0.04, 1e-300]
+    values += [v + d for v in values for d in (-1e-12, 1e-12)]
+    assert _one_decimal(np.array(values)).tolist() == [format(v, ".1f") for v in values]
