@@ -615,7 +615,7 @@ def _district_table(
         )
     cols["median_travel_time_min"] = np.round(median, 2)
     cols["max_travel_time_min"] = np.round(longest, 2)
-    return pd.DataFrame(cols, copy=False)
+    return pd.DataFrame(cols)  # (copied: one block per dtype, not one per column)
 
 
 def _group_median_max(

@@ -546,11 +546,15 @@ class Network:
         if len(xy) != len(values):
             msg = "snap() needs one non-empty point per row"
             raise ValueError(msg)
-        transformers: dict[Any, pyproj.Transformer] = self.cache.setdefault("transformers", {})
-        key = geoms.crs
-        if key not in transformers:
-            transformers[key] = pyproj.Transformer.from_crs(key, self.crs, always_xy=True)
-        x, y = transformers[key].transform(xy[:, 0], xy[:, 1])
+        transformers: dict[str, pyproj.Transformer] = self.cache.setdefault("transformers", {})
+        crs = geoms.crs
+        key = crs.srs or crs.to_wkt()  # (the text the CRS was made from; hashing writes WKT)
+        transformer = transformers.get(key)
+        if transformer is None:
+            transformer = transformers[key] = pyproj.Transformer.from_crs(
+                crs, self.crs, always_xy=True
+            )
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
     def with_mode(self, mode: Mode, *, config: Config | None = None) -> Network:
