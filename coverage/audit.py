@@ -151,6 +151,13 @@ class AuditResult:
         )
 
 
+def _in_wgs84(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """The points in EPSG:4326 (the series itself when it is already so labelled)."""
+    if geometry.crs is not None and geometry.crs.srs.upper() == "EPSG:4326":
+        return geometry
+    return geometry.to_crs(4326)
+
+
 def _require(frame: gpd.GeoDataFrame, columns: list[str], what: str, reader: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -241,8 +248,8 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     _require(halls, ["hall_id"], "halls", "read_halls")
     com_source = str(communities.attrs.get("source", "communities"))
     hall_source = str(halls.attrs.get("source", "halls"))
-    com_geom = communities.geometry.to_crs(4326)
-    hal_geom = halls.geometry.to_crs(4326)
+    com_geom = _in_wgs84(communities.geometry)
+    hal_geom = _in_wgs84(halls.geometry)
     c_snap, h_snap = snap_many(network, [com_geom, hal_geom], config=cfg)
     _check_far_outside(c_snap.dist_m, communities, "community_id", com_source)
     _check_far_outside(h_snap.dist_m, halls, "hall_id", hall_source)
@@ -309,17 +316,17 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
         "threshold_min": threshold.astype(float),
         "covered": covered,
         "shortfall_min": np.round(shortfall, 2),
-        "status": status,
+        "status": status.astype(str),
         "reason": reasons,
         "snap_dist_m": np.round(c_snap.dist_m, 1),
     }
     extra = [c for c in cols if c not in COMMUNITY_COLUMNS and c != "geometry"]
     order = COMMUNITY_COLUMNS + extra
-    frame = {c: cols[c] for c in order} | {"geometry": com_geom.array}
+    frame = {c: cols[c] for c in order} | {"geometry": com_geom}
     out = gpd.GeoDataFrame(frame, index=index, geometry="geometry", copy=_COPY_INPUTS)
 
     population = com_in["population"].to_numpy(float)
-    districts_of = _sorted_codes(cols["district"])
+    districts_of = _sorted_codes(cols["district"].to_numpy(dtype=object))
     hall_out = _hall_table(
         hal_in, hal_geom, halls.geometry.name, h_snap, nearest.facility, cfg,
         population, households.to_numpy(float), covered, districts_of,
@@ -406,7 +413,7 @@ def _one_decimal(values: np.ndarray) -> np.ndarray:
         scaled = values * 10.0
         tenths = np.floor(scaled + 0.5)
         near_half = ~(np.abs(scaled - np.floor(scaled) - 0.5) >= _NEAR_HALF)
-        one_by_one = near_half | ~(values >= 0) | ~(values < _LARGE)
+        one_by_one = near_half | ~(values >= 0) | np.signbit(values) | ~(values < _LARGE)
     tenths[one_by_one] = 0.0
     distinct, position = np.unique(tenths, return_inverse=True)
     parts = np.array([format(d / 10.0, ".1f") for d in distinct.tolist()], dtype=object)
@@ -438,13 +445,11 @@ def _hall_table(
     got = facility >= 0
     served = facility[got]
     cov = covered[got]
-    cols: dict[str, Any] = {
-        c: (hal_geom.array if c == geom_name else hal_in[c]) for c in hal_in.columns
-    }
+    cols: dict[str, Any] = {c: (hal_geom if c == geom_name else hal_in[c]) for c in hal_in.columns}
     if "name" not in cols:
         cols["name"] = hal_in["hall_id"].astype(str)
     if "floor_area_m2" not in cols:
-        cols["floor_area_m2"] = pd.Series(np.nan, index=index)
+        cols["floor_area_m2"] = np.full(n, np.nan)
     status = np.full(n, "in use", dtype=object)
     for i in np.flatnonzero(~h_snap.ok).tolist():
         status[i] = (
@@ -492,13 +497,18 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _floor_area_columns(
-    households_served: np.ndarray, floor_area_m2: pd.Series, config: Config
+    households_served: np.ndarray, floor_area_m2: pd.Series | np.ndarray, config: Config
 ) -> dict[str, Any]:
     """Required floor area, adequacy and gap of each hall (see add_floor_area_adequacy)."""
     need = (
         np.asarray(households_served, dtype=float) / 100.0 * config.floor_area_m2_per_100_households
     )
-    area = pd.to_numeric(floor_area_m2, errors="coerce").to_numpy(float, na_value=np.nan)
+    if isinstance(floor_area_m2, np.ndarray) and floor_area_m2.dtype == float:
+        area = floor_area_m2
+    else:
+        area = pd.to_numeric(pd.Series(floor_area_m2), errors="coerce").to_numpy(
+            float, na_value=np.nan
+        )
     unknown = np.isnan(area)
     with np.errstate(invalid="ignore"):
         adequate = pd.arrays.BooleanArray((area >= need) & ~unknown, unknown)

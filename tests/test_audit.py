@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from geopandas.testing import assert_geodataframe_equal as assert_frame_equal
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -121,6 +122,23 @@ def test_district_subset(grid_net):
         r.district("North")
 
 
+@pytest.mark.parametrize("crs", [4326, 32650])
+def test_changing_the_outputs_never_changes_the_inputs(grid_net, crs):
+    """The output tables may share unchanged input columns (copy-on-write), never write back."""
+    com = grid_communities().to_crs(crs)
+    hal = grid_halls().to_crs(crs)
+    com_before, hal_before = com.copy(), hal.copy()
+    r = audit(com, hal, grid_net)
+    r.communities.loc[r.communities.index[0], "population"] = -1
+    r.communities.loc[r.communities.index[0], "name"] = "changed"
+    r.communities.loc[r.communities.index[0], "geometry"] = r.communities.geometry.iloc[1]
+    r.halls.loc[r.halls.index[0], "hall_id"] = "changed"
+    r.halls.loc[r.halls.index[0], "geometry"] = r.halls.geometry.iloc[1]
+    r.communities["district"] = "x"
+    assert_frame_equal(com, com_before)
+    assert_frame_equal(hal, hal_before)
+
+
 def test_repr_html_has_headline(grid_net):
     r = audit(grid_communities(), grid_halls(), grid_net)
     assert "80.0%" in r._repr_html_()
@@ -137,6 +155,6 @@ def test_one_decimal_is_format_of_each_value(values):
 
 def test_one_decimal_at_rounding_boundaries():
     # tenths whose binary value lies just below or above a half, and exact halves
-    values = [0.05, 0.15, 0.25, 0.35, 0.45, 1.05, 2.675, 12.25, 14.95, 0.0, -0.04, 1e-300]
+    values = [0.05, 0.15, 0.25, 0.35, 0.45, 1.05, 2.675, 12.25, 14.95, 0.0, -0.0, -0.04, 1e-300]
     values += [v + d for v in values for d in (-1e-12, 1e-12)]
     assert _one_decimal(np.array(values)).tolist() == [format(v, ".1f") for v in values]
