@@ -358,12 +358,17 @@ class _PieceIndex:
         # (a little more than the limit: the tree's bound is strict)
         bound = (limit + self.half) * (1 + 1e-9) + 1e-9 if np.isfinite(limit) else np.inf
         xy = np.ascontiguousarray(xy, dtype=np.float64)
+        step_bound = bound
         for k in (*self.STEPS, n_pieces):
-            p, d, t, sure = self._nearest_k(xy[todo], min(k, n_pieces), mask, bound)
+            p, d, t, sure = self._nearest_k(xy[todo], min(k, n_pieces), mask, step_bound)
             piece[todo], best_d[todo], best_t[todo] = p, d, t
             todo = todo[~sure]
             if len(todo) == 0:
                 break
+            # a piece nearer than the best so far has its midpoint within best + half: wider
+            # searches need not look farther (and the best so far is within that bound)
+            reach = float(best_d[todo].max()) + self.half
+            step_bound = min(bound, reach * (1 + 1e-9) + 1e-9)
         line = self.line[piece]
         j = piece - self.first_piece[line]
         t0 = j / self.parts[line]
