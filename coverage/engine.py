@@ -195,8 +195,10 @@ class _PieceIndex:
     ``best + max_len / 2``; otherwise more pieces are checked. Same answers as an R-tree
     nearest query, several times faster for many points.
 
-    Only the midpoints (in the tree) and each piece's straight part of a segment are kept per
-    piece; a piece's ends are recomputed for the few candidates a query checks.
+    Up to :attr:`KEEP_ENDS` pieces, each piece's record (ends, segment, offset along the
+    segment) is kept in one row, so a candidate costs one memory access; for larger networks
+    only the midpoints (in the tree) and each piece's straight part of a segment are kept, and
+    a piece's record is recomputed for the few candidates a query checks.
 
     Parameters
     ----------
@@ -209,7 +211,7 @@ class _PieceIndex:
     """
 
     _CHUNK = 1 << 20
-    #: Up to this many pieces, their ends are computed once and kept.
+    #: Up to this many pieces, their records are computed once and kept (48 bytes each).
     KEEP_ENDS = 1 << 21
     #: Searches of more points than this go in Z-order.
     _Z_ORDER_FROM = 64
@@ -220,7 +222,7 @@ class _PieceIndex:
         self, xy: NDArray[np.float64], start: NDArray[np.int64], max_len: float = 25.0
     ) -> None:
         n_seg = len(start) - 1
-        self._piece_ends: NDArray[np.float64] | None = None
+        self._piece_rec: NDArray[np.float64] | None = None
         self._masks: list[tuple[NDArray[np.bool_], NDArray[np.bool_]]] = []
         same = np.ones(max(len(xy) - 1, 0), dtype=bool)
         same[start[1:-1] - 1] = False  # no piece from a segment's last point to the next's first
@@ -255,28 +257,38 @@ class _PieceIndex:
         mid = np.empty((n_pieces, 2))
         for lo in range(0, n_pieces, self._CHUNK):
             piece = np.arange(lo, min(lo + self._CHUNK, n_pieces))
-            ends = self._ends(piece)
-            mid[lo : lo + len(piece)] = (ends[..., 0:2] + ends[..., 2:4]) / 2
+            rec = self._records(piece)
+            mid[lo : lo + len(piece)] = (rec[..., 0:2] + rec[..., 2:4]) / 2
         self.n_pieces = n_pieces
         self.half = max_len / 2
-        # the ends of every piece, kept when they are few (faster queries; same values)
+        # the record of every piece, kept when they are few (faster queries; same values)
         if n_pieces <= self.KEEP_ENDS:
-            self._piece_ends = self._ends(np.arange(n_pieces))
+            self._piece_rec = self._records(np.arange(n_pieces))
         self.tree = KDTree(mid)
 
-    def _ends(self, piece: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Start and end coordinates of pieces: ``(..., 4)`` as ``ax, ay, bx, by``."""
-        if self._piece_ends is not None:
-            return self._piece_ends[piece]
+    def _records(self, piece: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Records of pieces, ``(..., 6)``: ends ``ax, ay, bx, by``, segment, offset (m).
+
+        The segment is the index of the piece's segment (as a float, exact); the offset is
+        the distance along that segment to the piece's start.
+        """
+        if self._piece_rec is not None:
+            return self._piece_rec[piece]
         line = self.line[piece]
         j = piece - self.first_piece[line]
         parts = self.parts[line]
         t0, t1 = j / parts, (j + 1) / parts
         x0, y0, dx, dy = self.x0[line], self.y0[line], self.dx[line], self.dy[line]
-        return np.stack([x0 + dx * t0, y0 + dy * t0, x0 + dx * t1, y0 + dy * t1], axis=-1)
+        offset = self.line_offset[line] + self.line_len[line] * t0
+        return np.stack(
+            [x0 + dx * t0, y0 + dy * t0, x0 + dx * t1, y0 + dy * t1, self.line_seg[line], offset],
+            axis=-1,
+        )
 
     def seg_of(self, piece: NDArray[np.int64]) -> NDArray[np.int64]:
         """The segment each piece belongs to."""
+        if self._piece_rec is not None:
+            return np.asarray(self._piece_rec[piece, 4], dtype=np.int64)
         return self.line_seg[self.line[piece]]
 
     def _exact(
@@ -284,9 +296,9 @@ class _PieceIndex:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Distance from each point to its candidate piece, and the position on it (flat)."""
         px, py = xy[:, 0], xy[:, 1]
-        ends = self._ends(cand)
-        x0, y0 = ends[:, 0], ends[:, 1]
-        dx, dy = ends[:, 2] - x0, ends[:, 3] - y0
+        rec = self._records(cand)
+        x0, y0 = rec[:, 0], rec[:, 1]
+        dx, dy = rec[:, 2] - x0, rec[:, 3] - y0
         with np.errstate(invalid="ignore", divide="ignore"):
             t = ((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy)
         np.clip(t, 0.0, 1.0, out=t)
@@ -369,13 +381,9 @@ class _PieceIndex:
             # searches need not look farther (and the best so far is within that bound)
             reach = float(best_d[todo].max()) + self.half
             step_bound = min(bound, reach * (1 + 1e-9) + 1e-9)
-        line = self.line[piece]
-        j = piece - self.first_piece[line]
-        t0 = j / self.parts[line]
-        offset = self.line_offset[line] + self.line_len[line] * t0
-        ends = self._ends(piece)
-        along = offset + best_t * np.hypot(ends[:, 2] - ends[:, 0], ends[:, 3] - ends[:, 1])
-        seg = self.line_seg[line]
+        rec = self._records(piece)
+        along = rec[:, 5] + best_t * np.hypot(rec[:, 2] - rec[:, 0], rec[:, 3] - rec[:, 1])
+        seg = rec[:, 4].astype(np.int64)
         seg_len = self.seg_len[seg]
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.clip(np.nan_to_num(along / seg_len, nan=0.0), 0.0, 1.0)

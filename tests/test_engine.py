@@ -13,6 +13,7 @@ import shapely
 from coverage.config import Config
 from coverage.engine import (
     Snapped,
+    _PieceIndex,
     _snap_index,
     nearest_facility,
     snap,
@@ -269,6 +270,22 @@ def test_snap_index_restricted_to_allowed_segments_agrees_with_brute_force(hangz
     assert (seg_l[~near] == -1).all()
     assert np.isinf(dist_l[~near]).all()
     np.testing.assert_allclose(dist_l[near], dist[near], atol=1e-6)
+
+
+def test_snap_index_without_kept_records_gives_identical_answers(hangzhou_net, monkeypatch):
+    """Large networks recompute piece records on demand: the answers are the same, bit for bit."""
+    rng = np.random.default_rng(5)
+    w, s, e, n = shapely.total_bounds(hangzhou_net.seg_geom)
+    xy = np.column_stack([rng.uniform(w, e, 2000), rng.uniform(s, n, 2000)])
+    kept = _snap_index(hangzhou_net)
+    monkeypatch.setattr(_PieceIndex, "KEEP_ENDS", 0)
+    lean = _PieceIndex(hangzhou_net.seg_xy, hangzhou_net.seg_xy_start)
+    assert lean._piece_rec is None
+    assert kept._piece_rec is not None
+    allowed = rng.random(len(hangzhou_net.seg_u)) < 0.5
+    for kwargs in ({}, {"allowed": allowed, "limit": 100.0}):
+        for a, b in zip(kept.nearest(xy, **kwargs), lean.nearest(xy, **kwargs), strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_snap_on_a_network_with_fewer_pieces_than_the_first_search():
