@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     logging.getLogger("osmnx").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=FutureWarning)
     hall_counts = (20, 50) if args.quick else (50, 200, 1000)
-    fast_reps = 2 if args.quick else 5
+    fast_reps = 2 if args.quick else 11
     slow_reps = 1 if args.quick else 3
     out_path = args.out or RESULTS_DIR / ("audit_quick.json" if args.quick else "audit.json")
     t_start = time.perf_counter()

@@ -158,7 +158,8 @@ def _in_wgs84(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
     return geometry.to_crs(4326)
 
 
-def _require(frame: gpd.GeoDataFrame, columns: list[str], what: str, reader: str) -> None:
+def _require(frame: gpd.GeoDataFrame, columns: list[str], what: str, reader: str) -> gpd.GeoSeries:
+    """Check the columns and the CRS; return the frame's geometry."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         msg = (
@@ -166,9 +167,14 @@ def _require(frame: gpd.GeoDataFrame, columns: list[str], what: str, reader: str
             f"load the file with coverage.io.{reader}() to map Chinese or English headers"
         )
         raise MissingColumnError(msg)
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+    try:
+        geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    except AttributeError:  # a GeoDataFrame without an active geometry column
+        geometry = None
+    if geometry is None or geometry.crs is None:
         msg = f"{what}: a GeoDataFrame with a CRS is needed"
         raise InputDataError(msg)
+    return geometry
 
 
 def _rows(frame: pd.DataFrame, which: np.ndarray) -> str:
@@ -244,12 +250,14 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     ['covered', 'not covered', 'covered', 'covered', 'covered']
     """
     cfg = config or DEFAULT_CONFIG
-    _require(communities, ["community_id", "kind", "population"], "communities", "read_communities")
-    _require(halls, ["hall_id"], "halls", "read_halls")
+    com_points = _require(
+        communities, ["community_id", "kind", "population"], "communities", "read_communities"
+    )
+    hal_points = _require(halls, ["hall_id"], "halls", "read_halls")
     com_source = str(communities.attrs.get("source", "communities"))
     hall_source = str(halls.attrs.get("source", "halls"))
-    com_geom = _in_wgs84(communities.geometry)
-    hal_geom = _in_wgs84(halls.geometry)
+    com_geom = _in_wgs84(com_points)
+    hal_geom = _in_wgs84(hal_points)
     c_snap, h_snap = snap_many(network, [com_geom, hal_geom], config=cfg)
     _check_far_outside(c_snap.dist_m, communities, "community_id", com_source)
     _check_far_outside(h_snap.dist_m, halls, "hall_id", hall_source)
@@ -297,7 +305,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
 
     # the output frame, built once from its columns (input columns keep their dtypes)
     index = communities.index
-    geom_col = communities.geometry.name
+    geom_col = com_points.name
     cols: dict[str, Any] = {c: com_in[c] for c in com_in.columns if c != geom_col}
     for col, default in (("name", ""), ("district", "(none)"), ("street", "(none)")):
         if col not in cols:
@@ -328,7 +336,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     population = com_in["population"].to_numpy(float)
     districts_of = _sorted_codes(cols["district"].to_numpy(dtype=object))
     hall_out = _hall_table(
-        hal_in, hal_geom, halls.geometry.name, h_snap, nearest.facility, cfg,
+        hal_in, hal_geom, hal_points.name, h_snap, nearest.facility, cfg,
         population, households.to_numpy(float), covered, districts_of,
     )  # fmt: skip
     districts = _district_table(kind, covered, status, population,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal as assert_frame_equal
 from hypothesis import given
@@ -105,6 +106,14 @@ def test_points_far_outside_the_network_are_an_input_error(grid_net):
 def test_missing_column_names_the_reader(grid_net):
     with pytest.raises(MissingColumnError, match=r"'kind'.*read_communities"):
         audit(grid_communities().drop(columns="kind"), grid_halls(), grid_net)
+
+
+def test_inputs_without_points_or_crs_are_an_input_error(grid_net):
+    com = grid_communities()
+    no_points = [pd.DataFrame(com.drop(columns="geometry")), com.drop(columns="geometry")]
+    for bad in [*no_points, com.set_crs(None, allow_override=True)]:
+        with pytest.raises(InputDataError, match="a GeoDataFrame with a CRS is needed"):
+            audit(bad, grid_halls(), grid_net)
 
 
 def test_no_halls_at_all(grid_net):
