@@ -496,10 +496,12 @@ def _sorted_codes(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarra
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """A column as text (values that are not strings become their ``str()``)."""
-    if pd.api.types.is_string_dtype(values.dtype) and not isinstance(
-        values.dtype, pd.CategoricalDtype
-    ):
+    """A column as text (values that are not strings become their ``str()``).
+
+    A column of pandas' string dtype is returned as it is; any other (object columns may
+    hold numbers) goes through ``astype(str)``.
+    """
+    if isinstance(values.dtype, pd.StringDtype):
         return values
     return values.astype(str)
 

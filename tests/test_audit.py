@@ -116,6 +116,15 @@ def test_inputs_without_points_or_crs_are_an_input_error(grid_net):
             audit(bad, grid_halls(), grid_net)
 
 
+def test_district_values_that_are_not_text_become_text(grid_net):
+    com = grid_communities()
+    com["district"] = pd.Series([1, 2, None, "A", 2], dtype=object, index=com.index)
+    r = audit(com, grid_halls(), grid_net)
+    assert r.communities["district"].tolist() == ["1", "2", "(none)", "A", "2"]
+    assert r.districts["district"].tolist() == ["(none)", "1", "2", "A", ALL_DISTRICTS]
+    assert r.districts.set_index("district").loc["2", "communities"] == 2
+
+
 def test_no_halls_at_all(grid_net):
     r = audit(grid_communities(), grid_halls().iloc[:0], grid_net)
     assert (r.communities["status"] == "unreachable").all()
