@@ -257,7 +257,7 @@ class _PieceIndex:
         mid = np.empty((n_pieces, 2))
         for lo in range(0, n_pieces, self._CHUNK):
             piece = np.arange(lo, min(lo + self._CHUNK, n_pieces))
-            rec = self._records(piece)
+            rec = self._records(piece, ends_only=True)
             mid[lo : lo + len(piece)] = (rec[..., 0:2] + rec[..., 2:4]) / 2
         self.n_pieces = n_pieces
         self.half = max_len / 2
@@ -266,11 +266,12 @@ class _PieceIndex:
             self._piece_rec = self._records(np.arange(n_pieces))
         self.tree = KDTree(mid)
 
-    def _records(self, piece: NDArray[np.int64]) -> NDArray[np.float64]:
+    def _records(self, piece: NDArray[np.int64], *, ends_only: bool = False) -> NDArray[np.float64]:
         """Records of pieces, ``(..., 6)``: ends ``ax, ay, bx, by``, segment, offset (m).
 
         The segment is the index of the piece's segment (as a float, exact); the offset is
-        the distance along that segment to the piece's start.
+        the distance along that segment to the piece's start. With ``ends_only`` the
+        records may hold the ends alone (``(..., 4)``), where they are recomputed.
         """
         if self._piece_rec is not None:
             return self._piece_rec[piece]
@@ -279,11 +280,10 @@ class _PieceIndex:
         parts = self.parts[line]
         t0, t1 = j / parts, (j + 1) / parts
         x0, y0, dx, dy = self.x0[line], self.y0[line], self.dx[line], self.dy[line]
-        offset = self.line_offset[line] + self.line_len[line] * t0
-        return np.stack(
-            [x0 + dx * t0, y0 + dy * t0, x0 + dx * t1, y0 + dy * t1, self.line_seg[line], offset],
-            axis=-1,
-        )
+        columns = [x0 + dx * t0, y0 + dy * t0, x0 + dx * t1, y0 + dy * t1]
+        if not ends_only:
+            columns += [self.line_seg[line], self.line_offset[line] + self.line_len[line] * t0]
+        return np.stack(columns, axis=-1)
 
     def seg_of(self, piece: NDArray[np.int64]) -> NDArray[np.int64]:
         """The segment each piece belongs to."""
@@ -296,7 +296,7 @@ class _PieceIndex:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Distance from each point to its candidate piece, and the position on it (flat)."""
         px, py = xy[:, 0], xy[:, 1]
-        rec = self._records(cand)
+        rec = self._records(cand, ends_only=True)
         x0, y0 = rec[:, 0], rec[:, 1]
         dx, dy = rec[:, 2] - x0, rec[:, 3] - y0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -310,7 +310,7 @@ class _PieceIndex:
         for known, mask in self._masks:
             if known is allowed:
                 return mask
-        mask = ~allowed[self.seg_of(np.arange(self.n_pieces))]
+        mask = np.repeat(~allowed[self.line_seg], self.parts)  # (each line's pieces in a row)
         # (the array is kept with its mask, so its id cannot be reused while it is here)
         self._masks = [*self._masks[-3:], (allowed, mask)]
         return mask
