@@ -289,7 +289,7 @@ def test_snap_index_without_kept_records_gives_identical_answers(hangzhou_net, m
 
 
 def test_snap_on_a_network_with_fewer_pieces_than_the_first_search():
-    """Two 300 m roads are 24 pieces; one 20 m road is one piece: still exact."""
+    """One 20 m road is one piece, fewer than the first search asks for: still exact."""
     G = line_graph()
     G.remove_node(2)
     for u, v in ((0, 1), (1, 0)):
