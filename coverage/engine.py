@@ -285,12 +285,6 @@ class _PieceIndex:
             columns += [self.line_seg[line], self.line_offset[line] + self.line_len[line] * t0]
         return np.stack(columns, axis=-1)
 
-    def seg_of(self, piece: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The segment each piece belongs to."""
-        if self._piece_rec is not None:
-            return np.asarray(self._piece_rec[piece, 4], dtype=np.int64)
-        return self.line_seg[self.line[piece]]
-
     def _exact(
         self, xy: NDArray[np.float64], cand: NDArray[np.int64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
