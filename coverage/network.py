@@ -130,7 +130,7 @@ def way_modes(tags: dict[str, str]) -> str:
 #: Bits of the per-edge mode mask.
 _MODE_BIT = {"walk": 1, "bike": 2, "ebike": 2, "drive": 4}
 #: Version of the cache file layout; bump when EdgeTable changes.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass
@@ -144,7 +144,8 @@ class EdgeTable:
     lon, lat
         Node coordinates, degrees (EPSG:4326).
     u, v
-        Indices (into ``node_ids``) of each directed edge's end nodes; no self-loops.
+        Indices (into ``node_ids``) of each directed edge's end nodes; no self-loops (a loop
+        road is three edges through two nodes of its own, see ``meta["loop_roads"]``).
     length_m
         Edge length, metres (NaN where the source gave none: measured from the geometry).
     geom_coords, geom_index
@@ -226,6 +227,11 @@ class EdgeTable:
         node_new[nodes] = np.arange(len(nodes))
         edge_new = np.cumsum(keep, dtype=np.int64) - 1
         coord_keep = keep[self.geom_index]
+        meta = dict(self.meta)
+        if "loop_nodes_from" in meta:  # the nodes of split loop roads stay last
+            first = int(meta["loop_nodes_from"])
+            meta["loop_nodes_from"] = str(int(np.count_nonzero(nodes < first)))
+            meta["loop_roads"] = str(int(np.count_nonzero(nodes >= first)) // 2)
         return EdgeTable(
             node_ids=self.node_ids[nodes],
             lon=self.lon[nodes],
@@ -241,7 +247,7 @@ class EdgeTable:
             name_code=self.name_code[keep],
             name_vocab=self.name_vocab,
             oneway=self.oneway[keep],
-            meta=dict(self.meta),
+            meta=meta,
         )
 
     @classmethod
@@ -272,23 +278,28 @@ class EdgeTable:
             raise NetworkError(msg) from None
         index = {n: i for i, n in enumerate(ids)}
         u, v, length, modes, twoway, speed, names, oneway, geoms = ([] for _ in range(9))
+        loops = _LoopSplitter(lon, lat, len(ids))
         for a, b, data in G.edges(data=True):
-            if a == b:
-                continue
-            u.append(index[a])
-            v.append(index[b])
-            ln = data.get("length")
-            length.append(float(ln) if ln is not None else np.nan)
-            modes.append(
-                sum(bit for m, bit in _MODE_BIT.items() if m != "ebike" and _edge_allows(data, m))
-            )
-            twoway.append(_truthy(data.get("cp_bike_twoway", False)))
-            sp_kph = data.get("speed_kph")
-            speed.append(float(sp_kph) if sp_kph is not None else np.nan)
-            nm = data.get("name", "")
-            names.append(" / ".join(map(str, nm)) if isinstance(nm, list) else str(nm or ""))
-            oneway.append(_truthy(data.get("oneway", False)))
-            geoms.append(data.get("geometry"))
+            parts = [(index[a], index[b], data.get("geometry"), 1.0)]
+            if a == b:  # a loop road: three edges through two nodes of its own
+                parts = loops.split(index[a], data.get("geometry"))
+            for ia, ib, geom, share in parts:
+                u.append(ia)
+                v.append(ib)
+                ln = data.get("length")
+                length.append(float(ln) * share if ln is not None else np.nan)
+                modes.append(sum(
+                    bit for m, bit in _MODE_BIT.items() if m != "ebike" and _edge_allows(data, m)
+                ))  # fmt: skip
+                twoway.append(_truthy(data.get("cp_bike_twoway", False)))
+                sp_kph = data.get("speed_kph")
+                speed.append(float(sp_kph) if sp_kph is not None else np.nan)
+                nm = data.get("name", "")
+                names.append(" / ".join(map(str, nm)) if isinstance(nm, list) else str(nm or ""))
+                oneway.append(_truthy(data.get("oneway", False)))
+                geoms.append(geom)
+        lon, lat = loops.lon, loops.lat
+        ids = [*ids, *loops.new_ids(ids)]
         u_arr, v_arr = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
         geo = np.asarray(geoms, dtype=object)
         missing = np.array([g is None for g in geoms], dtype=bool)
@@ -303,6 +314,8 @@ class EdgeTable:
         if node_ids.dtype.kind not in "iu":
             node_ids = node_ids.astype(str)
         meta = {k: str(G.graph[k]) for k in ("name", "source", "license") if k in G.graph}
+        meta["loop_roads"] = str(loops.count)
+        meta["loop_nodes_from"] = str(loops.first)
         code, vocab = cls.encode_names(names)
         return cls(
             node_ids=node_ids, lon=lon, lat=lat, u=u_arr, v=v_arr,
@@ -365,6 +378,86 @@ class EdgeTable:
         return cls(**kw, meta=meta)
 
 
+class _LoopSplitter:
+    """Splits loop roads (edges from a node back to itself) in three.
+
+    Routing cannot use an edge from a node to itself, but points along a ring street or a
+    cul-de-sac loop must be able to reach it. Each loop becomes three edges through two new
+    nodes at a third and two thirds of its length. The two directions of a two-way loop share
+    those nodes (one's third is the other's two thirds), so they pair up as one road like any
+    other; the parts of a one-way loop join different pairs of nodes, so none of them is
+    mistaken for the way back of another.
+    """
+
+    def __init__(self, lon: NDArray[np.float64], lat: NDArray[np.float64], n_nodes: int) -> None:
+        self.first = n_nodes
+        self._lon: list[float] = []
+        self._lat: list[float] = []
+        self._at: dict[tuple[int, float, float], int] = {}
+        self._base_lon, self._base_lat = lon, lat
+
+    @property
+    def count(self) -> int:
+        """Number of loop roads split (the two directions of a road count once)."""
+        return len(self._at) // 2
+
+    @property
+    def lon(self) -> NDArray[np.float64]:
+        """Longitudes of all nodes, the new nodes last, degrees."""
+        return np.concatenate([self._base_lon, np.asarray(self._lon, dtype=float)])
+
+    @property
+    def lat(self) -> NDArray[np.float64]:
+        """Latitudes of all nodes, the new nodes last, degrees."""
+        return np.concatenate([self._base_lat, np.asarray(self._lat, dtype=float)])
+
+    def new_ids(self, ids: list[Any]) -> list[Any]:
+        """Keys of the new nodes: negative integers below every key, or ``"loop~<k>"``."""
+        n_new = len(self._at)
+        if all(isinstance(n, int | np.integer) for n in ids):
+            below = min(0, *(int(n) for n in ids)) if ids else 0
+            return [below - 1 - k for k in range(n_new)]
+        return [f"loop~{k}" for k in range(n_new)]
+
+    def _node(self, loop_node: int, x: float, y: float) -> int:
+        key = (loop_node, round(x, 7), round(y, 7))
+        found = self._at.get(key)
+        if found is None:
+            found = self._at[key] = self.first + len(self._at)
+            self._lon.append(x)
+            self._lat.append(y)
+        return found
+
+    def split(self, node: int, geom: Any) -> list[tuple[int, int, Any, float]]:  # noqa: ANN401
+        """The three parts ``(u, v, geometry, share of the length)`` of a loop at ``node``.
+
+        A loop without a geometry (or of no length) has nothing to split and is dropped.
+        """
+        if geom is None:
+            return []
+        xy = shapely.get_coordinates(geom)
+        if len(xy) < 3:  # noqa: PLR2004 (a loop needs two points besides its node)
+            return []
+        scale = np.cos(np.radians(float(xy[:, 1].mean())))  # local metres-per-degree ratio
+        step = np.hypot(np.diff(xy[:, 0]) * scale, np.diff(xy[:, 1]))
+        cum = np.concatenate([[0.0], np.cumsum(step)])
+        if cum[-1] <= 0:
+            return []
+        cuts = [(0, xy[0])]  # (vertex before the cut, cut point)
+        for at in (cum[-1] / 3, 2 * cum[-1] / 3):
+            i = min(int(np.searchsorted(cum, at, side="right")) - 1, len(step) - 1)
+            t = (at - cum[i]) / step[i] if step[i] > 0 else 0.0
+            cuts.append((i, xy[i] + t * (xy[i + 1] - xy[i])))
+        cuts.append((len(xy) - 2, xy[-1]))  # (the loop's last vertex is the cut point)
+        ends = [node, *(self._node(node, float(p[0]), float(p[1])) for _, p in cuts[1:3]), node]
+        parts = []
+        for k in range(3):
+            (i, p), (j, q) = cuts[k], cuts[k + 1]
+            line = shapely.LineString(np.vstack([[p], xy[i + 1 : j + 1], [q]]))
+            parts.append((ends[k], ends[k + 1], line, 1 / 3))
+        return parts
+
+
 @dataclass
 class Network:
     """A road network with its routing view for one travel mode.
@@ -401,6 +494,9 @@ class Network:
         Weakly connected component label of each node.
     source
         Where the network came from (a path or a description).
+    loop_roads
+        Number of loop roads (rings, cul-de-sac loops) usable by the mode; each is routed as
+        three segments through two nodes of its own.
     cache
         Per-network indexes built on first use (e.g. the snapping index).
 
@@ -426,6 +522,7 @@ class Network:
     csr: sp.csr_matrix
     component: NDArray[np.int64]
     source: str
+    loop_roads: int = 0
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _table: EdgeTable | None = field(default=None, repr=False)
     _table_path: Path | None = field(default=None, repr=False)
@@ -589,6 +686,7 @@ class Network:
             "length_km": round(float(self.seg_length_m.sum()) / 1000, 1),
             "components": len(sizes),
             "largest_component_nodes": int(sizes.max()) if len(sizes) else 0,
+            "loop_roads": self.loop_roads,
         }
 
     @property
@@ -1001,7 +1099,7 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     x, y = to_m.transform(lon, lat)
     node_xy = np.column_stack([x, y])
 
-    # The directed edges usable by the mode (self-loops were dropped when flattening).
+    # The directed edges usable by the mode (loop roads were split in three when flattening).
     keep = np.flatnonzero(table.modes & _MODE_BIT[mode])
     if len(keep) == 0:
         msg = f"{source}: no road or path in this network may be used for mode {mode!r}"
@@ -1054,6 +1152,9 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     wts = np.concatenate([fwd, bwd[both]])
     csr = _min_csr(rows, cols, wts, len(table.node_ids))
     _, comp = connected_components(csr, directed=True, connection="weak")
+    first_mid = int(table.meta.get("loop_nodes_from", len(table.node_ids)))
+    ends = np.concatenate([s_u, s_v])
+    loop_roads = len(np.unique(ends[ends >= first_mid])) // 2  # two nodes of its own each
     net = Network(
         mode=mode,
         speed_kph=speed_kph,
@@ -1071,6 +1172,7 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
         csr=csr,
         component=comp.astype(np.int64),
         source=source,
+        loop_roads=loop_roads,
         _table=table,
     )
     logger.info("routing view for %s: %s", mode, net.summary())
@@ -1109,7 +1211,7 @@ def _pair_segments(
     """
     n = len(u)
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    fwd = u < v  # u == v does not occur (no self-loops)
+    fwd = u < v  # u == v does not occur (loop roads are split in three)
     # sorted by node pair, then backward before forward, then length, then edge order
     order = np.lexsort((length_m, fwd, hi, lo))
     lo_s, hi_s, fwd_s = lo[order], hi[order], fwd[order]
@@ -1155,7 +1257,7 @@ def _min_csr(
 
 
 #: Version of the routing-view cache layout; bump when Network's stored arrays change.
-ROUTING_VERSION = 1
+ROUTING_VERSION = 2
 
 _ROUTING_ARRAYS = (
     "node_ids", "node_xy", "seg_u", "seg_v", "seg_length_m", "seg_fwd_s", "seg_bwd_s",
@@ -1203,7 +1305,8 @@ def _save_routing(net: Network, path: Path, key: str) -> None:
     csr = net.csr
     arrays |= {"csr_data": csr.data, "csr_indices": csr.indices, "csr_indptr": csr.indptr}
     arrays["meta"] = np.asarray(json.dumps(
-        {"key": key, "mode": net.mode, "speed_kph": net.speed_kph, "crs": net.crs}
+        {"key": key, "mode": net.mode, "speed_kph": net.speed_kph, "crs": net.crs,
+         "loop_roads": net.loop_roads}
     ))  # fmt: skip
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with tmp.open("wb") as fh:
@@ -1225,7 +1328,7 @@ def _load_routing(path: Path, key: str, table_path: Path, source: str) -> Networ
         csr = sp.csr_matrix((z["csr_data"], z["csr_indices"], z["csr_indptr"]), shape=(n, n))
     return Network(
         mode=str(meta["mode"]), speed_kph=float(meta["speed_kph"]), crs=str(meta["crs"]),
-        csr=csr, source=source, _table_path=table_path, **kw,
+        loop_roads=int(meta["loop_roads"]), csr=csr, source=source, _table_path=table_path, **kw,
     )  # fmt: skip
 
 

@@ -296,3 +296,127 @@ def test_cached_network_from_a_table_file(tmp_path):
     _same_routing(load_cached_network(path, config=cfg), built)
     assert routing_cache_path(path, cfg).exists()
     assert not old_file.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# loop roads (a way that starts and ends at one node)
+
+_TO_LL = pyproj.Transformer.from_crs("EPSG:32651", 4326, always_xy=True)
+_O = (226_000.0, 3_350_000.0)
+# a 300 m road from node 0 (0, 0) to node 1 (300, 0), and a 280 m loop road at node 1 that
+# runs round a 70 m square east of it; the middle of its far side, (370, 0), is 140 m from
+# node 1 either way round
+_RING = [(300, 0), (300, 35), (370, 35), (370, -35), (300, -35), (300, 0)]
+
+
+def _ll(x: float, y: float) -> tuple[float, float]:
+    return _TO_LL.transform(_O[0] + x, _O[1] + y)
+
+
+def _loop_graph(*, oneway_loop: bool = False, str_ids: bool = False) -> nx.MultiDiGraph:
+    key = (lambda n: f"n{n}") if str_ids else (lambda n: n)
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in {0: (0, 0), 1: (300, 0)}.items():
+        lon, lat = _ll(x, y)
+        G.add_node(key(n), x=lon, y=lat)
+    line = shapely.LineString([_ll(0, 0), _ll(300, 0)])
+    G.add_edge(key(0), key(1), length=300.0, highway="residential", geometry=line)
+    G.add_edge(key(1), key(0), length=300.0, highway="residential", geometry=line.reverse())
+    ring = shapely.LineString([_ll(*p) for p in _RING])
+    G.add_edge(key(1), key(1), length=280.0, highway="service", geometry=ring, oneway=oneway_loop)
+    if not oneway_loop:
+        G.add_edge(key(1), key(1), length=280.0, highway="service", geometry=ring.reverse())
+    return G
+
+
+def _metric_points(*xy: tuple[float, float]) -> gpd.GeoSeries:
+    return gpd.GeoSeries([shapely.Point(_O[0] + x, _O[1] + y) for x, y in xy], crs="EPSG:32651")
+
+
+@pytest.mark.parametrize("str_ids", [False, True])
+def test_loop_road_is_routed(str_ids):
+    net = load_network(_loop_graph(str_ids=str_ids))
+    # the two directions of the loop share its two new nodes: 1 road, 3 segments of 93.3 m
+    assert net.loop_roads == 1
+    assert net.summary()["loop_roads"] == 1
+    assert sorted(net.seg_length_m.round(6).tolist()) == [93.333333] * 3 + [300.0]
+    home = snap(net, _metric_points((375, 0)))  # 5 m beyond the loop's far side
+    hall = snap(net, _metric_points((0, 0)))
+    assert home.dist_m[0] == pytest.approx(5.0, abs=1e-3)
+    r = nearest_facility(net, home, hall)
+    # 5 m off-road + 140 m round the loop + 300 m to the hall, at 75 m per minute; without
+    # the loop the home would snap to node 1, 75 m away, and take 5.0 minutes
+    assert r.time_s[0] / 60 == pytest.approx(445 / 75, abs=1e-4)
+
+
+def test_one_way_loop_road_by_car():
+    net = load_network(_loop_graph(oneway_loop=True), mode="drive")
+    assert net.loop_roads == 1
+    home = snap(net, _metric_points((300, 30)))  # beside the loop's first leg, 30 m in
+    hall = snap(net, _metric_points((0, 0)))
+    r = nearest_facility(net, home, hall)
+    # by car the loop runs one way: on round it (250 m of it) to node 1, then 300 m, at 30 km/h
+    access = home.access_s[0]
+    assert r.time_s[0] == pytest.approx(access + (280 - 30 + 300) / (30 / 3.6), abs=0.01)
+
+
+def test_loop_road_from_every_input_format(tmp_path):
+    G = _loop_graph()
+    graphml = tmp_path / "loop.graphml"
+    ox.save_graphml(G, graphml)
+    lines = gpd.GeoDataFrame(
+        geometry=[shapely.LineString([_ll(0, 0), _ll(300, 0)]),
+                  shapely.LineString([_ll(*p) for p in _RING])],
+        crs=4326,
+    )  # fmt: skip
+    gpkg = tmp_path / "loop.gpkg"
+    lines.to_file(gpkg, engine="pyogrio")
+    osm = tmp_path / "loop.osm"
+    pts = [(0, 0), *_RING[:-1]]  # node ids 1..6; the loop way closes on node 2
+    nodes = "".join(
+        f'<node id="{i + 1}" version="1" lat="{_ll(*p)[1]:.9f}" lon="{_ll(*p)[0]:.9f}"/>'
+        for i, p in enumerate(pts)
+    )
+    osm.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">' + nodes
+        + '<way id="1" version="1"><nd ref="1"/><nd ref="2"/>'
+        '<tag k="highway" v="residential"/></way>'
+        '<way id="2" version="1"><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="5"/>'
+        '<nd ref="6"/><nd ref="2"/><tag k="highway" v="service"/></way></osm>',
+        encoding="utf-8",
+    )  # fmt: skip
+    for path in (graphml, gpkg, osm):
+        net = load_network(path)
+        assert net.loop_roads == 1, path.name
+        r = nearest_facility(
+            net, snap(net, _metric_points((375, 0))), snap(net, _metric_points((0, 0)))
+        )
+        # lengths from files are measured on the sphere or the ellipsoid (osmnx, pyproj):
+        # within 0.3 % of the UTM metres here
+        assert r.time_s[0] / 60 == pytest.approx(445 / 75, rel=3e-3), path.name
+
+
+@pytest.mark.parametrize(
+    ("sample", "loops"), [("hangzhou-central", 0), ("hangzhou-xihu", 2), ("liechtenstein", 5)]
+)
+def test_every_loop_of_the_bundled_networks_is_routable(sample, loops):
+    net = load_network(sample_path(sample, "network"))
+    first = int(net.table.meta["loop_nodes_from"])
+    assert net.loop_roads == loops
+    mids = np.flatnonzero(np.arange(net.n_nodes) >= first)  # two per loop road
+    assert len(mids) == 2 * loops
+    # a point at the middle of each loop snaps onto that loop and reaches its junction
+    to_ll = pyproj.Transformer.from_crs(net.crs, 4326, always_xy=True)
+    lon, lat = to_ll.transform(net.node_xy[mids, 0], net.node_xy[mids, 1])
+    at_mid = snap(net, gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326))
+    assert (at_mid.dist_m < 0.01).all()
+    on_loop = (net.seg_u[at_mid.seg] >= first) | (net.seg_v[at_mid.seg] >= first)
+    assert on_loop.all()
+    junction = np.where(
+        net.seg_u[at_mid.seg] >= first, net.seg_v[at_mid.seg], net.seg_u[at_mid.seg]
+    )
+    jlon, jlat = to_ll.transform(net.node_xy[junction, 0], net.node_xy[junction, 1])
+    to_junction = nearest_facility(
+        net, at_mid, snap(net, gpd.GeoSeries(gpd.points_from_xy(jlon, jlat), crs=4326))
+    )
+    assert np.isfinite(to_junction.time_s).all()
