@@ -1,39 +1,22 @@
-"""Isochrone polygons drawn on a grid: the fast way to draw the reached network, per band.
+"""Polygons of grid cells, traced in numpy: the drawing step of the service areas.
 
-Used by :func:`coverage.isochrones.isochrones` with ``method="grid"`` (the default). The
-routing is the same as for the exact polygons: one bounded Dijkstra per chunk of halls on
-the routing matrix with a virtual node per hall, the hall's own road reached straight from
-the hall, partly reached roads counted with their reached part only. Only the drawing
-differs: instead of buffering road geometry in GEOS (milliseconds per polygon), the reached
-roads are drawn into a square grid and the polygons are traced from the grid in numpy.
+Used by :meth:`coverage.isochrones.TravelTimeSurface.polygons`. Input: marked cells, each with
+a group (the whole area, a hall, a district) and the first band that holds it; output: one
+polygon per group and band, in EPSG:4326, with its area.
 
-1. Every road segment carries sample points every ``cell / 3`` metres; a run of samples in
-   one grid cell is one record (computed once per network and cell size). A hall reaches
-   a record at the better of its segment's two ends' times plus the time along the road to
-   the record's nearer sample (one-way rules kept); on the hall's own road, also straight
-   from the hall; the hall's off-road walk is sampled too.
-2. Each hall gets a small tile of the grid; every cell holding a record reached within a
-   band is marked with the first band that reaches it, then the marks are widened to every
-   cell whose centre lies
-   within ``buffer_m`` of a marked cell's centre (always at least the 8 neighbours). Bands
-   are drawn from one field (the first band that reaches each cell), so a band's cells
-   include the previous band's: the polygons nest exactly, in any coordinates.
-3. Where two marked cells touch only at a corner, one more cell is marked, so every
+1. Each group gets a small tile of the grid holding the first band of each of its cells, so
+   a band's cells include the previous band's: the polygons nest exactly, in any
+   coordinates.
+2. Where two cells of a band touch only at a corner, one more cell is marked, so every
    boundary is a set of simple, disjoint rings; the rings run through the mid-points of the
    cell edges (corners cut at 45 degrees, as marching squares draws them) and are traced by
    graph routines of :mod:`scipy.sparse.csgraph` (connected components, depth-first order).
-4. Rings become polygons with holes in shapely's vectorised constructors; coordinates go to
+3. Rings become polygons with holes in shapely's vectorised constructors; coordinates go to
    EPSG:4326 through a 100 m lattice of exact :mod:`pyproj` transforms, interpolated
    bilinearly (under 1 mm from the exact transform). Areas come from the grid exactly.
 
-Accuracy: every network point reached within the band lies inside its polygon (a reached
-road point is at most ``cell / 3`` along the road from a reached sample, and the 8
-neighbours of that sample's cell are always drawn), and every point of the polygon lies
-within ``buffer_m + (1 + sqrt(2)) * cell`` of a reached road point. The drawn edge follows
-the grid, so it lies up to about a cell inside or outside the exact buffer, and gaps
-between roads narrower than about ``2 * buffer_m + cell`` are filled. The default cell is
-half the buffer (12.5 m for a 25 m buffer); on central Hangzhou (60 halls, 15 and 20
-minutes) the drawn area is 6-19 % larger than the exact buffer's.
+Every marked cell's centre lies inside its polygon; a point of a marked cell lies outside it
+only in a corner cut off at 45 degrees (within half a cell of the polygon).
 """
 
 from __future__ import annotations
@@ -68,79 +51,6 @@ _NONE = np.uint8(255)
 #: Spacing of the lattice of exact transforms that EPSG:4326 coordinates are interpolated
 #: from, metres.
 _LATTICE_M = 100.0
-
-
-@dataclass(frozen=True)
-class Samples:
-    """The grid cells each road segment passes through, in order along the segment.
-
-    Attributes
-    ----------
-    ptr
-        Cells of segment ``s`` are ``ptr[s]:ptr[s + 1]``.
-    row, col
-        Grid cell (``floor(y / cell)``, ``floor(x / cell)``, metric CRS).
-    fmin, fmax
-        Part of the segment in the cell, as fractions of its length (0 at ``seg_u``, 1 at
-        ``seg_v``), measured on sample points every ``cell / 3`` metres (ends included).
-    cell
-        Cell size, metres.
-    """
-
-    ptr: IntArray
-    row: IntArray
-    col: IntArray
-    fmin: FloatArray
-    fmax: FloatArray
-    cell: float
-
-
-def make_samples(seg_xy: FloatArray, seg_first: IntArray, cum: FloatArray, cell: float) -> Samples:
-    """The cells of every segment, from sample points every ``cell / 3`` metres.
-
-    Parameters
-    ----------
-    seg_xy
-        Vertices of all segments, one after the other, metric CRS, shape ``(vertices, 2)``.
-    seg_first
-        Index of each segment's first vertex in ``seg_xy``, plus one past the last vertex.
-    cum
-        Running length over ``seg_xy`` (0 step into each segment's first vertex), metres.
-    cell
-        Grid cell size, metres.
-
-    Returns
-    -------
-    Samples
-        The cells of every segment.
-    """
-    first, end = seg_first[:-1], seg_first[1:]
-    last = np.maximum(end - 1, first)
-    length = cum[last] - cum[first]
-    count = np.ceil(length / (cell / 3.0)).astype(np.int64) + 1
-    seg = np.repeat(np.arange(len(first)), count)
-    k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-    frac = k / np.maximum(count - 1, 1)[seg]
-    at = cum[first[seg]] + frac * length[seg]
-    lo = np.maximum(last - 1, first)[seg]
-    i = np.clip(np.searchsorted(cum, at, side="right") - 1, first[seg], lo)
-    j = np.minimum(i + 1, last[seg])
-    span = cum[j] - cum[i]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.clip(np.where(span > 0, (at - cum[i]) / span, 0.0), 0.0, 1.0)[:, None]
-    xy = seg_xy[i] * (1 - t) + seg_xy[j] * t
-    row = np.floor(xy[:, 1] / cell).astype(np.int64)
-    col = np.floor(xy[:, 0] / cell).astype(np.int64)
-    # runs of samples in one cell become one record (a cell revisited later gets another)
-    new = np.ones(len(seg), dtype=bool)
-    new[1:] = (seg[1:] != seg[:-1]) | (row[1:] != row[:-1]) | (col[1:] != col[:-1])
-    start = np.flatnonzero(new)
-    stop = np.r_[start[1:], len(seg)] - 1
-    ptr = np.zeros(len(first) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(seg[start], minlength=len(first)), out=ptr[1:])
-    return Samples(
-        ptr=ptr, row=row[start], col=col[start], fmin=frac[start], fmax=frac[stop], cell=cell
-    )
 
 
 @dataclass
@@ -190,18 +100,6 @@ def band_of(time_s: FloatArray, bands_s: FloatArray) -> IntArray:
     return k
 
 
-def footprint(buffer_m: float, cell: float) -> list[tuple[int, int]]:
-    """Cell offsets within ``buffer_m`` of a cell (centre to centre), always the 8 neighbours."""
-    r = max(math.sqrt(2.0), buffer_m / cell)
-    n = math.floor(r)
-    return [
-        (di, dj)
-        for di in range(-n, n + 1)
-        for dj in range(-n, n + 1)
-        if di * di + dj * dj <= r * r + 1e-9
-    ]
-
-
 @dataclass(frozen=True)
 class Rings:
     """Traced boundary rings, vertices in half-cell units of the global grid.
@@ -222,14 +120,13 @@ def draw(
     marks: Marks,
     n_groups: int,
     n_bands: int,
-    offsets: list[tuple[int, int]],
     cell: float,
     crs: Any,  # noqa: ANN401 (a pyproj CRS input)
     workers: int = 1,
 ) -> tuple[GeomArray, FloatArray]:
     """Polygons and areas (m²) of every group and band, ``group * n_bands + band``.
 
-    Fields, widening, corner fixes, ring tracing and polygons, batch by batch (batches of
+    Fields, corner fixes, ring tracing and polygons, batch by batch (batches of
     groups run in ``workers`` threads; numpy and shapely release the GIL). ``crs`` is the
     grid's metric CRS; the polygons are in EPSG:4326 (``crs=None``: metric coordinates).
     """
@@ -240,7 +137,7 @@ def draw(
     geoms = np.array([shapely.Polygon()] * n_keys, dtype=object)
     area = np.zeros(n_keys)
     group, row, col, band = marks.arrays()
-    pad = max(max(abs(di), abs(dj)) for di, dj in offsets) + 1
+    pad = 1  # an empty row and column around each tile
     if len(group) == 0:
         return geoms, area
     # records sorted by group (a stable sort of small integers is a radix sort), then the
@@ -266,8 +163,8 @@ def draw(
         side = math.sqrt(largest) * cell / 1000
         msg = (
             f"isochrones: one polygon would span about {side:,.0f} km on a {cell:g} m grid "
-            f"({largest:,} cells, more than {MAX_TILE_CELLS:,}); use a larger cell_m, "
-            "per='district' instead of per='all', or method='exact'"
+            f"({largest:,} cells, more than {MAX_TILE_CELLS:,}); use a larger cell_m or "
+            "per='district' instead of per='all'"
         )
         raise InputDataError(msg)
 
@@ -284,7 +181,7 @@ def draw(
         rings = _draw_batch(
             group[take] - lo, row[take], col[take], band[take],
             rmin[lo:hi] - pad, cmin[lo:hi] - pad,
-            int(height[lo:hi].max()), int(width[lo:hi].max()), n_bands, offsets,
+            int(height[lo:hi].max()), int(width[lo:hi].max()), n_bands,
         )  # fmt: skip
         part = slice(lo * n_bands, hi * n_bands)
         geoms[part], area[part] = polygons(rings, (hi - lo) * n_bands, cell, lattice)
@@ -326,7 +223,6 @@ def _draw_batch(
     height: int,
     width: int,
     n_bands: int,
-    offsets: list[tuple[int, int]],
 ) -> Rings:
     """Rings of a batch of groups (keys ``group * n_bands + band``, groups from 0)."""
     n = len(r0)
@@ -336,7 +232,6 @@ def _draw_batch(
     for k in range(n_bands - 1, -1, -1):  # later writes win: the earliest band is kept
         m = band == k
         field[group[m], ti[m], tj[m]] = k
-    field = _widen(field, offsets)
     _fix_corners(field)
     masks = [field <= k for k in range(n_bands)]
     parts = []
@@ -354,27 +249,6 @@ def _draw_batch(
             )
         )
     return _concat_rings(parts)
-
-
-def _widen(field: NDArray[np.uint8], offsets: list[tuple[int, int]]) -> NDArray[np.uint8]:
-    """Minimum of the field over the footprint (the tiles' padding keeps it inside)."""
-    _, h, w = field.shape
-    if sorted(offsets) == [(di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1)]:
-        out = field.copy()  # 3 x 3: two passes of three
-        np.minimum(out[:, :, 1:], field[:, :, :-1], out=out[:, :, 1:])
-        np.minimum(out[:, :, :-1], field[:, :, 1:], out=out[:, :, :-1])
-        tmp = out.copy()
-        np.minimum(out[:, 1:, :], tmp[:, :-1, :], out=out[:, 1:, :])
-        np.minimum(out[:, :-1, :], tmp[:, 1:, :], out=out[:, :-1, :])
-        return out
-    out = field.copy()
-    for di, dj in offsets:
-        if di == 0 and dj == 0:
-            continue
-        dst = out[:, max(di, 0) : h + min(di, 0), max(dj, 0) : w + min(dj, 0)]
-        src = field[:, max(-di, 0) : h + min(-di, 0), max(-dj, 0) : w + min(-dj, 0)]
-        np.minimum(dst, src, out=dst)
-    return out
 
 
 def _fix_corners(field: NDArray[np.uint8]) -> None:

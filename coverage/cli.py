@@ -79,7 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     a.add_argument(
-        "--no-isochrones", action="store_true", help="leave the isochrone bands off the maps"
+        "--no-isochrones",
+        action="store_true",
+        help="leave the service areas (bands and catchments) off the maps",
+    )
+    a.add_argument(
+        "--cell",
+        type=float,
+        help="grid cell of the service areas, metres (default: area_cell_m of the "
+        f"configuration, {DEFAULT_CONFIG.area_cell_m:g})",
     )
     a.add_argument(
         "--resume",
@@ -89,28 +97,32 @@ def _parser() -> argparse.ArgumentParser:
 
     iso = sub.add_parser(
         "isochrones",
-        help="write isochrone bands of the halls as GeoPackage or GeoJSON (display only)",
+        help="write service areas (where a community would be covered) as GeoPackage or GeoJSON",
         description=(
-            "Polygons of the area each hall reaches within each band, from the routed network "
-            "(partial edges included, nested bands). For display: compliance comes from audit."
+            "Service areas by the audit's own rule: every cell of a grid is timed as a "
+            "community at its centre would be (nearest road within the snap limit, off-road "
+            "walk, network time to the nearest hall); the cells within each band become "
+            "nested polygons (--per all), each hall's catchment (--per hall) or each "
+            "district's (--per district). Cells holding a community take its own time, so "
+            "the areas agree with the audit's verdicts."
         ),
     )
     _input_options(iso)
     iso.add_argument(
         "--minutes", type=float, nargs="+", help="bands, minutes (default: the thresholds)"
     )
-    iso.add_argument("--per", choices=["hall", "district", "all"], default="hall")
     iso.add_argument(
-        "--buffer", type=float, default=25.0, help="buffer around reached roads, metres"
+        "--per",
+        choices=["all", "hall", "district"],
+        default="all",
+        help="all: one area per band (default); hall: each hall's catchment; district: the "
+        "catchments of each district's halls",
     )
     iso.add_argument(
-        "--method",
-        choices=["grid", "exact"],
-        default="grid",
-        help="grid: fast, drawn on a grid of --cell metres (default); exact: the exact buffer "
-        "of the reached roads (slower, for a few halls)",
+        "--cell",
+        type=float,
+        help=f"grid cell, metres (default: area_cell_m, {DEFAULT_CONFIG.area_cell_m:g})",
     )
-    iso.add_argument("--cell", type=float, help="grid cell size, metres (default: half the buffer)")
     iso.add_argument("--format", choices=["gpkg", "geojson"], default="gpkg")
 
     pr = sub.add_parser(
@@ -345,16 +357,20 @@ def _audit(args: argparse.Namespace) -> int:
     root = Path(args.out)
     run_dir = inside(root, root / safe_name(inp.run_name))
     subset = result if not args.district else _subset(result, names)
-    bands = None
+    bands = catchments = None
     if not args.no_isochrones:
-        from coverage.isochrones import isochrones  # noqa: PLC0415
+        from coverage.isochrones import travel_time_surface  # noqa: PLC0415
 
-        _step("isochrone bands for the maps (display only)", progress)
-        bands = isochrones(net, subset.halls, minutes=_bands(inp.config), config=inp.config)
+        _step("service areas and catchments for the maps", progress)
+        surface = travel_time_surface(
+            net, inp.halls, communities=inp.communities, cell_m=args.cell, config=inp.config
+        )
+        bands = surface.polygons(_bands(inp.config))
+        catchments = surface.polygons(_bands(inp.config), per="hall")
     write_district_reports(
         run_dir, subset, districts=inp.districts, title=inp.title, run=inp.run_name,
-        progress=progress, offline=not args.online_assets, isochrones=bands, resume=args.resume,
-        **_map_options(args),
+        progress=progress, offline=not args.online_assets, isochrones=bands,
+        catchments=catchments, resume=args.resume, **_map_options(args),
     )  # fmt: skip
     _print_table(subset.districts, run_dir)
     if failures:
@@ -386,20 +402,25 @@ def _bands(cfg: Config) -> list[float]:
 
 
 def _isochrones(args: argparse.Namespace) -> int:
-    from coverage.isochrones import isochrones  # noqa: PLC0415
+    from coverage.isochrones import travel_time_surface  # noqa: PLC0415
     from coverage.reports import inside, safe_name  # noqa: PLC0415
 
     inp = _inputs(args)
     halls = inp.halls
+    per = args.per
     if args.district:
         if "district" not in halls.columns:
             msg = "--district needs a 'district' column in the halls file"
             raise InputDataError(msg)
-        halls = halls[halls["district"].astype(str).isin(args.district)]
+        per = "district" if per == "all" else per  # the area the district's halls serve
     minutes = args.minutes or _bands(inp.config)
-    _step(f"isochrones of {len(halls):,} halls, bands {minutes} min", not args.no_progress)
-    iso = isochrones(inp.network, halls, minutes=minutes, buffer_m=args.buffer, per=args.per,
-                     method=args.method, cell_m=args.cell, config=inp.config)  # fmt: skip
+    _step(f"service areas of {len(halls):,} halls, bands {minutes} min", not args.no_progress)
+    surface = travel_time_surface(
+        inp.network, halls, communities=inp.communities, cell_m=args.cell, config=inp.config
+    )
+    iso = surface.polygons(minutes, per=per)
+    if args.district:
+        iso = iso[iso["district"].astype(str).isin(args.district)].reset_index(drop=True)
     root = Path(args.out)
     out = inside(root, root / safe_name(inp.run_name) / f"isochrones.{args.format}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -410,7 +431,7 @@ def _isochrones(args: argparse.Namespace) -> int:
     else:
         iso.to_file(tmp, driver="GeoJSON", engine="pyogrio")
     tmp.replace(out)
-    print(f"{len(iso)} isochrone polygon(s) written to {out}")  # noqa: T201
+    print(f"{len(iso)} service-area polygon(s) written to {out}")  # noqa: T201
     return EXIT_OK
 
 

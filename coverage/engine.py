@@ -150,32 +150,64 @@ def snap_many(
         if size:
             xy[lo : lo + size] = net.points_xy(g)
         lo += size
+    both = snap_xy(net, xy, config=cfg)
+    bounds = np.cumsum(sizes)[:-1]
+    return [both.take(part) for part in np.split(np.arange(len(xy)), bounds)]
+
+
+def snap_xy(
+    net: Network,
+    xy: NDArray[np.float64],
+    *,
+    config: Config | None = None,
+    measure_far: bool = True,
+) -> Snapped:
+    """Snap points given in the network's metric CRS (the rule of :func:`snap`).
+
+    Parameters
+    ----------
+    net
+        The network (its routing view decides which roads count).
+    xy
+        Points in the network's metric CRS (:attr:`coverage.network.Network.crs`), metres,
+        shape ``(n, 2)``.
+    config
+        ``max_snap_m`` (metres) and ``access_speed_kph`` (km/h) are used.
+    measure_far
+        Measure the distance of points beyond ``config.max_snap_m`` too (for messages);
+        ``False`` gives them ``inf`` and saves the search (e.g. for grid cells).
+
+    Returns
+    -------
+    Snapped
+        Segment, position along it, distance and access time of each point.
+    """
+    cfg = config or DEFAULT_CONFIG
+    limit = np.inf if measure_far else float(cfg.max_snap_m)
     seg = np.empty(0, dtype=np.int64)
     dist_m = frac = np.empty(0)
     if len(xy):
         index = _snap_index(net)
         major = _major_segments(net)
         if major.all():
-            seg, dist_m, frac = index.nearest(xy)
+            seg, dist_m, frac = index.nearest(xy, limit=limit)
         else:
             # A point goes to the nearest road of a piece of at least MIN_PIECE_NODES nodes
             # when one is within reach; only otherwise can a small fragment (a few nodes cut
             # off from the rest, e.g. by a car-only tunnel) be its road, if that is nearer.
-            seg, dist_m, frac = index.nearest(xy, allowed=major)
+            seg, dist_m, frac = index.nearest(xy, allowed=major, limit=limit)
             far = np.flatnonzero(~(dist_m <= cfg.max_snap_m))
             if len(far):
-                f_seg, f_dist, f_frac = index.nearest(xy[far], allowed=_minor_segments(net))
+                f_seg, f_dist, f_frac = index.nearest(
+                    xy[far], allowed=_minor_segments(net), limit=limit
+                )
                 nearer = f_dist < dist_m[far]
                 pick = far[nearer]
                 seg[pick], dist_m[pick], frac[pick] = f_seg[nearer], f_dist[nearer], f_frac[nearer]
-    too_far = dist_m > cfg.max_snap_m
+    too_far = ~(dist_m <= cfg.max_snap_m)
     seg[too_far] = -1
     access_s = np.where(too_far, np.inf, dist_m / (cfg.access_speed_kph / 3.6))
-    bounds = np.cumsum(sizes)[:-1]
-    return [
-        Snapped(*parts)
-        for parts in zip(*(np.split(a, bounds) for a in (seg, frac, dist_m, access_s)), strict=True)
-    ]
+    return Snapped(seg, frac, dist_m, access_s)
 
 
 #: Road pieces with fewer nodes are fragments: a point snaps to a larger piece within reach.
@@ -615,10 +647,14 @@ def nearest_facility(
     reached = np.isfinite(time_s)
     facility[reached] = src[node[reached]] - net.n_nodes
     o, f, direct = _same_segment_times(net, origins, facilities, to_facility=to_facility)
-    for oi, fi, tt in zip(o, f, direct, strict=True):  # few: only facilities on one's own road
-        if tt < time_s[oi]:
-            time_s[oi] = tt
-            facility[oi] = fi
+    # the best direct time of each origin (first facility on ties, as a loop in order would)
+    order = np.lexsort((f, direct, o))
+    o, f, direct = o[order], f[order], direct[order]
+    first = np.r_[True, o[1:] != o[:-1]] if len(o) else np.empty(0, dtype=bool)
+    o, f, direct = o[first], f[first], direct[first]
+    better = direct < time_s[o]
+    time_s[o[better]] = direct[better]
+    facility[o[better]] = f[better]
     return NearestResult(time_s, facility)
 
 

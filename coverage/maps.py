@@ -70,6 +70,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "needed": "所需面积 (m²)",
         "assignments": "服务关系",
         "legend": "图例",
+        "band": "分钟可达范围",
+        "catchments": "各服务中心服务范围",
+        "catchment_of": "服务范围",
     },
     "en": {
         STATUS_COVERED: "covered",
@@ -102,6 +105,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "needed": "Floor area needed (m²)",
         "assignments": "Assignments",
         "legend": "Legend",
+        "band": "-minute area",
+        "catchments": "Catchment of each hall",
+        "catchment_of": "Catchment",
     },
 }
 
@@ -599,22 +605,25 @@ def add_isochrones(
     *,
     m: folium.Map | None = None,
     lang: Lang = "zh",
-    simplify_m: float = 10.0,
+    simplify_m: float = 4.0,
 ) -> folium.Map:
-    """Add isochrone bands (one layer per band, the widest drawn first, lightest colour).
+    """Add service-area bands (one layer per band, the widest drawn first, lightest colour).
 
-    Isochrones are for display only: coverage always comes from routed travel times.
+    A band's area is where a community would be covered within the band, by the audit's
+    rule (:func:`coverage.isochrones.isochrones`).
 
     Parameters
     ----------
     isochrones
-        Output of :func:`coverage.isochrones.isochrones` (``band_min`` column, polygons).
+        Output of :func:`coverage.isochrones.isochrones` (``band_min`` column, polygons);
+        the polygons of each band are merged.
     m
         Map to add to; a new one if ``None``.
     lang
         ``"zh"`` or ``"en"`` labels.
     simplify_m
-        Simplification tolerance, metres (keeps exported maps small).
+        Simplification tolerance, metres (keeps exported maps small; keep it under half the
+        grid cell, so the drawn edge stays within a cell of the computed one).
 
     Returns
     -------
@@ -623,16 +632,17 @@ def add_isochrones(
     """
     m = m or new_map(isochrones, lang=lang)
     bands = sorted(isochrones["band_min"].unique(), reverse=True)
-    word = "分钟服务圈" if lang == "zh" else "-minute area"
+    word = _LABELS[lang]["band"]
     for i, band in enumerate(bands):
         part = isochrones[isochrones["band_min"] == band]
         metric = part.geometry.to_crs(part.geometry.estimate_utm_crs())
-        geom = gpd.GeoSeries(metric.simplify(simplify_m).union_all(), crs=metric.crs)
+        geom = gpd.GeoSeries(metric.union_all().simplify(simplify_m), crs=metric.crs)
         color = BAND_COLORS[min(len(bands) - 1 - i, len(BAND_COLORS) - 1)]
-        frame = gpd.GeoDataFrame({"label": [f"{band:g} {word}"]}, geometry=to_display(m, geom))
+        label = f"{band:g} {word}" if lang == "zh" else f"{band:g}{word}"
+        frame = gpd.GeoDataFrame({"label": [label]}, geometry=to_display(m, geom))
         folium.GeoJson(
             json.loads(frame.to_json()),
-            name=f"{band:g} {word}",
+            name=label,
             style_function=lambda _f, c=color: {
                 "color": c,
                 "weight": 1,
@@ -641,6 +651,71 @@ def add_isochrones(
             },
             tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
         ).add_to(m)
+    return m
+
+
+CATCHMENT_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
+
+
+def add_catchments(
+    catchments: gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    simplify_m: float = 4.0,
+    show: bool = False,
+) -> folium.Map:
+    """Add each hall's catchment (the area it is the nearest hall of) as one layer of outlines.
+
+    Parameters
+    ----------
+    catchments
+        Output of :func:`coverage.isochrones.isochrones` with ``per="hall"`` (``hall_id``,
+        optional ``name``, ``band_min``); the widest band of each hall is drawn.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    simplify_m
+        Simplification tolerance, metres.
+    show
+        Show the layer when the map opens (it can always be switched on in the layer list).
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(catchments, lang=lang)
+    widest = catchments[catchments["band_min"] == catchments["band_min"].max()]
+    widest = widest[~widest.geometry.is_empty]
+    if len(widest) == 0:
+        return m
+    metric = widest.geometry.to_crs(widest.geometry.estimate_utm_crs())
+    names = widest["name"] if "name" in widest.columns else widest["hall_id"]
+    lab = _LABELS[lang]
+    band = float(widest["band_min"].iloc[0])
+    unit = "分钟" if lang == "zh" else "min"
+    frame = gpd.GeoDataFrame(
+        {
+            "label": [f"{lab['catchment_of']}: {escape(n)} ({escape(h)}), ≤ {band:g} {unit}"
+                      for n, h in zip(names, widest["hall_id"], strict=True)],
+            "color": [CATCHMENT_COLORS[i % len(CATCHMENT_COLORS)] for i in range(len(widest))],
+        },
+        geometry=to_display(m, gpd.GeoSeries(metric.simplify(simplify_m), crs=metric.crs)),
+    )  # fmt: skip
+    folium.GeoJson(
+        json.loads(frame.to_json()),
+        name=lab["catchments"],
+        show=show,
+        style_function=lambda f: {
+            "color": f["properties"]["color"],
+            "weight": 1.5,
+            "fillColor": f["properties"]["color"],
+            "fillOpacity": 0.08,
+        },
+        tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
+    ).add_to(m)
     return m
 
 
@@ -845,6 +920,7 @@ def coverage_map(
     proposals: gpd.GeoDataFrame | None = None,
     assignments: gpd.GeoDataFrame | None = None,
     isochrones: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The full audit map: districts, communities by status, halls, legend, layer control.
 
@@ -869,7 +945,10 @@ def coverage_map(
         Optional proposed halls and the communities assigned to them
         (see :func:`add_proposals`).
     isochrones
-        Optional isochrone bands (see :func:`add_isochrones`); display only.
+        Optional service-area bands (see :func:`add_isochrones`).
+    catchments
+        Optional catchments of the halls (see :func:`add_catchments`), a layer that is off
+        until switched on.
 
     Returns
     -------
@@ -891,6 +970,8 @@ def coverage_map(
     )
     if isochrones is not None and len(isochrones):
         add_isochrones(isochrones, m=m, lang=lang)
+    if catchments is not None and len(catchments):
+        add_catchments(catchments, m=m, lang=lang)
     if districts is not None and len(districts):
         add_districts(districts, m=m, lang=lang)
     add_communities(result, m=m, lang=lang)

@@ -44,6 +44,7 @@ import gzip
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -60,7 +61,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from coverage._errors import NetworkError
+from coverage._errors import ConfigError, NetworkError
 from coverage.config import DEFAULT_CONFIG, MODES, Config, Mode
 
 if TYPE_CHECKING:
@@ -673,6 +674,55 @@ class Network:
         net = build_routing(self.table, config=cfg, source=self.source)
         net._G = self._G  # noqa: SLF001
         return net
+
+    def routing_config(self, config: Config | None = None) -> Config:
+        """The configuration to route on this network with: the network's own mode and speed.
+
+        Travel mode and speed are fixed when the routing view is built, so they have one
+        source: the network. Functions that route (audit, service areas, siting, batch) take
+        their configuration through this method.
+
+        Parameters
+        ----------
+        config
+            The caller's configuration; ``None`` stands for the default with the network's
+            mode and speed.
+
+        Returns
+        -------
+        Config
+            ``config`` (or the default) with ``mode`` and its speed (km/h) set to the
+            network's.
+
+        Raises
+        ------
+        ConfigError
+            If ``config`` asks for another mode or speed than the network was built for.
+
+        Examples
+        --------
+        >>> from coverage.testing import grid_graph
+        >>> net = load_network(grid_graph(), mode="drive")
+        >>> net.routing_config().mode
+        'drive'
+        >>> net.routing_config(Config(mode="walk"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        coverage._errors.ConfigError: the configuration routes by walk at 4.5 km/h, but ...
+        """
+        if config is None:
+            speeds = dict(DEFAULT_CONFIG.speeds_kph)
+            speeds[self.mode] = self.speed_kph
+            return DEFAULT_CONFIG.replace(mode=self.mode, speeds_kph=speeds)
+        if config.mode != self.mode or not math.isclose(config.speed_kph, self.speed_kph):
+            msg = (
+                f"the configuration routes by {config.mode} at {config.speed_kph:g} km/h, but "
+                f"the network's routing view is for {self.mode} at {self.speed_kph:g} km/h: "
+                "load the network with this configuration (load_network(..., config=config)) "
+                f"or switch it with network.with_mode({config.mode!r}, config=config)"
+            )
+            raise ConfigError(msg)
+        return config
 
     def summary(self) -> dict[str, Any]:
         """Headline figures of the routing view (nodes, segments, km, components)."""

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from coverage._errors import CrsError, InputDataError
 from coverage.audit import (
@@ -657,13 +658,15 @@ def write_geopackage(
     *,
     districts: gpd.GeoDataFrame | None = None,
     isochrones: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
     proposals: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write an audit's layers to one GeoPackage, atomically.
 
     Layers: ``communities`` and ``halls`` (the audit's tables, EPSG:4326), ``districts``
     (the district polygons joined with the district table on ``district``, if given),
-    ``isochrones`` and ``proposals`` (if given, in their own CRS), and ``summary``: the
+    ``isochrones``, ``catchments`` and ``proposals`` (if given, in their own CRS), and
+    ``summary``: the
     district table as a table without geometry. Nullable booleans with missing values are
     stored as 1/0/null.
 
@@ -677,7 +680,9 @@ def write_geopackage(
     districts
         Optional district polygons with a ``district`` name column, any CRS.
     isochrones
-        Optional isochrone polygons (see :mod:`coverage.isochrones`), any CRS.
+        Optional service-area bands (see :mod:`coverage.isochrones`), any CRS.
+    catchments
+        Optional catchments of the halls (``per="hall"``), any CRS.
     proposals
         Optional proposed halls, any CRS.
 
@@ -712,7 +717,10 @@ def write_geopackage(
         "communities": result.communities,
         "halls": result.halls,
     }
-    given = {"districts": districts, "isochrones": isochrones, "proposals": proposals}
+    given = {
+        "districts": districts, "isochrones": isochrones, "catchments": catchments,
+        "proposals": proposals,
+    }  # fmt: skip
     for name, frame in given.items():
         if frame is None:
             continue
@@ -1456,6 +1464,7 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     tianditu_key: str | None = None,
     offline: bool = True,
     isochrones: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
     resume: bool = False,
 ) -> dict[str, Path]:
     """Write a run's folder: every file for the whole audit and one sub-folder per district.
@@ -1489,8 +1498,12 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     offline
         Embed Leaflet in every map (see :func:`coverage.maps.save_map`).
     isochrones
-        Optional isochrone bands drawn on the maps and stored in the GeoPackage (display
-        only); a ``hall_id`` column limits each district map to the bands of its halls.
+        Optional service-area bands (:func:`coverage.isochrones.isochrones`, ``per="all"``)
+        drawn on the maps and stored in the GeoPackage; each district map shows them around
+        its communities.
+    catchments
+        Optional catchments of the halls (``per="hall"``): a map layer (each district map
+        shows its halls' catchments) and a GeoPackage layer.
     resume
         Keep district folders that an earlier, interrupted run finished with the same results
         and options (their ``summary.json``, written last, carries a fingerprint); write the
@@ -1547,10 +1560,13 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
         if polygons is not None:
             dpoly = polygons[polygons["district"].astype(str) == district]
         page_title = f"{title}: {district}"
-        iso = None
-        if isochrones is not None and "hall_id" in isochrones.columns:
-            iso = isochrones[isochrones["hall_id"].isin(part.halls["hall_id"])]
-        m = coverage_map(part, districts=dpoly, title=page_title, isochrones=iso, **opts)
+        iso = _around(isochrones, part.communities)
+        catch = None
+        if catchments is not None:
+            catch = catchments[catchments["hall_id"].isin(part.halls["hall_id"])]
+        m = coverage_map(
+            part, districts=dpoly, title=page_title, isochrones=iso, catchments=catch, **opts
+        )
         save_map(m, ddir / "map.html", offline=offline)
         write_csv(ddir / "communities.csv", part.communities)
         write_csv(ddir / "halls.csv", part.halls)
@@ -1563,7 +1579,10 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
             ddir / "summary.json",
             district_summary(part) | {"district": district, "folder": folder, "fingerprint": stamp},
         )
-    m = coverage_map(result, districts=districts, title=title, isochrones=isochrones, **opts)
+    m = coverage_map(
+        result, districts=districts, title=title, isochrones=isochrones, catchments=catchments,
+        **opts,
+    )  # fmt: skip
     save_map(m, root / "map.html", offline=offline)
     write_csv(root / "communities.csv", result.communities)
     write_csv(root / "halls.csv", result.halls)
@@ -1571,9 +1590,33 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     extra = {"run": run} if run is not None else {}
     write_json(root / "summary.json", district_summary(result) | extra)
     write_excel(root / "report.xlsx", result, lang=lang)
-    write_geopackage(root / "report.gpkg", result, districts=districts, isochrones=isochrones)
+    write_geopackage(
+        root / "report.gpkg", result, districts=districts, isochrones=isochrones,
+        catchments=catchments,
+    )  # fmt: skip
     everything = "全部" if lang == "zh" else "all districts"
     links = {everything: "map.html"} | {d: PurePath(p.name, "map.html") for d, p in folders.items()}
     write_html_summary(root / "summary.html", result, title=title, maps=links, lang=lang)
     folders[ALL_DISTRICTS] = root
     return folders
+
+
+#: District maps show the service areas this far around their communities, metres.
+AREA_MARGIN_M = 3000.0
+
+
+def _around(areas: gpd.GeoDataFrame | None, points: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The service areas clipped to the communities' extent plus :data:`AREA_MARGIN_M`."""
+    if areas is None or len(points) == 0 or len(areas) == 0:
+        return areas
+    metric = points.geometry.estimate_utm_crs()
+    x0, y0, x1, y1 = points.geometry.to_crs(metric).total_bounds
+    box = gpd.GeoSeries(
+        [
+            shapely.box(
+                x0 - AREA_MARGIN_M, y0 - AREA_MARGIN_M, x1 + AREA_MARGIN_M, y1 + AREA_MARGIN_M
+            )
+        ],
+        crs=metric,
+    ).to_crs(areas.crs)
+    return areas.clip(box.iloc[0])
