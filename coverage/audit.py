@@ -30,10 +30,10 @@ import pandas as pd
 
 from coverage._errors import InputDataError, MissingColumnError, list_ids
 from coverage.checks import detect_gcj02_declared_as_wgs84
-from coverage.config import DEFAULT_CONFIG, Config
 from coverage.engine import Snapped, nearest_facility, snap_many
 
 if TYPE_CHECKING:
+    from coverage.config import Config
     from coverage.network import Network
 
 logger = logging.getLogger(__name__)
@@ -249,7 +249,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     >>> result.communities["status"].tolist()
     ['covered', 'not covered', 'covered', 'covered', 'covered']
     """
-    cfg = config or DEFAULT_CONFIG
+    cfg = network.routing_config(config)
     com_points = _require(
         communities, ["community_id", "kind", "population"], "communities", "read_communities"
     )

@@ -736,7 +736,9 @@ def run_batch(
     ['East', 'West', '(all)']
     """
     t_start = time.perf_counter()
-    cfg = config or DEFAULT_CONFIG
+    cfg = (
+        network.routing_config(config) if isinstance(network, Network) else config or DEFAULT_CONFIG
+    )
     _require_district(communities, "communities")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         msg = f"workers must be a whole number >= 1, got {workers!r}"

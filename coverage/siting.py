@@ -2083,7 +2083,7 @@ def propose_halls(
     >>> r.scenario[["scenario", "covered"]].to_dict("list")
     {'scenario': ['before', 'after'], 'covered': [4, 5]}
     """
-    cfg = config or DEFAULT_CONFIG
+    cfg = network.routing_config(config)
     routed = _route(
         communities,
         halls,
@@ -2156,7 +2156,7 @@ def coverage_curve(
     if isinstance(k, bool) or int(k) != k or k < 0:
         msg = f"k must be a whole number >= 0, got {k!r}"
         raise InputDataError(msg)
-    cfg = config or DEFAULT_CONFIG
+    cfg = network.routing_config(config)
     routed = _route(
         communities,
         halls,

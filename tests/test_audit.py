@@ -176,3 +176,66 @@ def test_one_decimal_at_rounding_boundaries():
     values = [0.05, 0.15, 0.25, 0.35, 0.45, 1.05, 2.675, 12.25, 14.95, 0.0, -0.0, -0.04, 1e-300]
     values += [v + d for v in values for d in (-1e-12, 1e-12)]
     assert _one_decimal(np.array(values)).tolist() == [format(v, ".1f") for v in values]
+
+
+# --------------------------------------------------------------------------------------------
+# one source for routing settings: the network
+
+
+def _routers():
+    import geopandas as gpd
+
+    from coverage.batch import run_batch
+    from coverage.isochrones import isochrones
+    from coverage.siting import candidate_sites, propose_halls
+    from coverage.testing import GRID_CRS, grid_xy
+
+    def zones():
+        x0, y0 = grid_xy(-1, -1)
+        x1, y1 = grid_xy(5, 5)
+        import shapely
+
+        return gpd.GeoDataFrame(
+            {"district": ["All"]}, geometry=[shapely.box(x0, y0, x1, y1)], crs=GRID_CRS
+        )
+
+    return {
+        "audit": lambda net, cfg: audit(grid_communities(), grid_halls(), net, config=cfg),
+        "isochrones": lambda net, cfg: isochrones(net, grid_halls(), config=cfg),
+        "propose_halls": lambda net, cfg: propose_halls(
+            grid_communities(), grid_halls(), candidate_sites(net, spacing_m=600), net, config=cfg
+        ),
+        "run_batch": lambda net, cfg: run_batch(
+            grid_communities().assign(district="All"), grid_halls(), net, zones(), config=cfg
+        ),
+    }
+
+
+@pytest.mark.parametrize("router", ["audit", "isochrones", "propose_halls", "run_batch"])
+def test_a_config_that_routes_otherwise_than_the_network_is_refused(router):
+    from coverage._errors import ConfigError
+    from coverage.network import load_network
+    from coverage.testing import grid_graph
+
+    walk = load_network(grid_graph(), mode="walk")
+    run = _routers()[router]
+    with pytest.raises(ConfigError, match=r"routes by drive at 30 km/h.*for walk at 4\.5 km/h"):
+        run(walk, Config(mode="drive"))
+    with pytest.raises(ConfigError, match=r"routes by walk at 4 km/h.*for walk at 4\.5 km/h"):
+        run(walk, Config(speeds_kph={"walk": 4.0}))
+
+
+def test_the_result_reports_the_networks_mode_and_speed():
+    from coverage.network import load_network
+    from coverage.testing import grid_graph
+
+    drive = load_network(grid_graph(), mode="drive")
+    result = audit(grid_communities(), grid_halls(), drive)  # no config: the network's rules
+    assert result.config.mode == result.network["mode"] == "drive"
+    assert result.config.speed_kph == result.network["speed_kph"] == 30.0
+    # 300 m edges at 30 km/h: community A is one edge (36 s) from hall H1
+    assert result.communities["travel_time_min"].iloc[0] == pytest.approx(0.6)
+    same = audit(grid_communities(), grid_halls(), drive, config=Config(mode="drive"))
+    assert same.communities["travel_time_min"].tolist() == (
+        result.communities["travel_time_min"].tolist()
+    )
