@@ -35,6 +35,7 @@ from coverage._errors import (
 )
 from coverage.audit import CoverageWarning, audit
 from coverage.checks import MIN_POINTS, detect_gcj02_declared_as_wgs84
+from coverage.cli import EXIT_INPUT, main
 from coverage.coords import wgs84_to_gcj02
 from coverage.io import read_communities, read_halls
 from coverage.network import load_network
@@ -183,6 +184,47 @@ def test_same_answers_in_memory():
         r"value\(s\) 'suburban', '郊区' \(index 1, 3; community_id: 'B', 'D'\)",
     ):
         read_communities(frame)
+
+
+# --- broken network files: bad input, exit 3, one line (issue 12, item 7) ------------------
+
+
+NETWORK_CASES = [c for c in CASES if c.use == "network"]
+
+
+def _grid_files(tmp_path: Path) -> tuple[Path, Path]:
+    communities = grid_communities()
+    halls = grid_halls()
+    com = tmp_path / "communities.csv"
+    hall = tmp_path / "halls.csv"
+    pd.DataFrame(
+        {
+            "编号": communities["community_id"],
+            "人口": communities["population"],
+            "经度": communities.geometry.x,
+            "纬度": communities.geometry.y,
+        }
+    ).to_csv(com, index=False)
+    pd.DataFrame(
+        {"编号": halls["hall_id"], "经度": halls.geometry.x, "纬度": halls.geometry.y}
+    ).to_csv(hall, index=False)
+    return com, hall
+
+
+@pytest.mark.parametrize("case", NETWORK_CASES, ids=[c.file for c in NETWORK_CASES])
+def test_bad_network_file_exits_3_with_one_line(case, tmp_path, capsys):
+    com, hall = _grid_files(tmp_path)
+    code = main([
+        "audit", "--communities", str(com), "--halls", str(hall), "--network",
+        str(BAD / case.file), "--out", str(tmp_path / "out"), "--no-progress",
+    ])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT, err
+    assert err.endswith("\n")
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"error: {BAD / case.file}: "), err
+    assert re.search(pattern(case.fragment), err), err
+    assert "internal error" not in err
 
 
 # --- coverage.checks: GCJ-02 declared as WGS-84 ------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bz2
 import csv
+import gzip
 import io
 import json
 import re
@@ -240,6 +241,15 @@ def _graphml() -> bytes:
         ox.save_graphml(G, path)
         buf.write(path.read_bytes())
     return buf.getvalue()
+
+
+def _corrupt(data: bytes, at: float = 0.25) -> bytes:
+    """Flip 16 bytes at a fraction of the data: the header stays valid, the body does not."""
+    out = bytearray(data)
+    start = int(len(out) * at)
+    for k in range(start, start + 16):
+        out[k] ^= 0xFF
+    return bytes(out)
 
 
 def _shapefile_zip_without_prj() -> bytes:
@@ -508,6 +518,16 @@ def _files(tmp: Path) -> dict[str, bytes]:  # noqa: PLR0915  (one list of small 
     f["network_truncated.graphml"] = graphml[: len(graphml) // 2]
     osm_bz2 = bz2.compress(_osm_xml(6), compresslevel=9)
     f["network_truncated.osm.bz2"] = osm_bz2[: len(osm_bz2) // 2]
+    f["network_corrupt.osm.bz2"] = _corrupt(osm_bz2)
+    graphml_gz = gzip.compress(graphml, compresslevel=9, mtime=0)
+    f["network_corrupt.graphml.gz"] = _corrupt(graphml_gz)
+    f["network_truncated.graphml.gz"] = graphml_gz[: len(graphml_gz) // 2]
+    f["network_not_gzip.graphml.gz"] = graphml
+    f["network_corrupt.osm.gz"] = _corrupt(gzip.compress(_osm_xml(6), compresslevel=9, mtime=0))
+    f["network_empty.osm.pbf"] = b""
+    f["network_corrupt.osm.pbf"] = _corrupt(pbf, at=0.5)
+    f["network_not_gpkg.gpkg"] = _csv_bytes(HEADER, rows, encoding="utf-8")
+    f["network_empty.gpkg"] = b""
     f["network_points.geojson"] = _geojson(_grid_features())
     return f
 
@@ -678,14 +698,14 @@ CASES: list[Case] = [
          use="audit-halls"),
     # --- networks ---
     Case("network_truncated.osm.pbf", "an .osm.pbf cut in half", "NetworkError",
-         "network_truncated.osm.pbf: cannot read this network file (RuntimeError: PBF error: "
-         "unexpected EOF)", use="network"),
+         "network_truncated.osm.pbf: cannot read this network file: its PBF data is damaged or "
+         "cut short (RuntimeError: PBF error: unexpected EOF)", use="network"),
     Case("network_csv_named.graphml", "a CSV file named .graphml", "NetworkError",
          "network_csv_named.graphml: cannot read this network file (ParseError: syntax error: "
          "line 1, column 0)", use="network"),
     Case("network_empty.osm", "an empty .osm (0 bytes)", "NetworkError",
-         "network_empty.osm: cannot read this network file (RuntimeError: XML parsing error at "
-         "line 1, column 0: no element found)", use="network"),
+         "network_empty.osm: cannot read this network file: the file is empty (0 bytes)",
+         use="network"),
     Case("network_no_roads.osm", "valid OSM XML with buildings only", "NetworkError",
          "network_no_roads.osm: no highway ways found (is this an OSM road network?)",
          use="network"),
@@ -693,8 +713,42 @@ CASES: list[Case] = [
          "network_truncated.graphml: cannot read this network file (ParseError: no element "
          "found", use="network"),
     Case("network_truncated.osm.bz2", "an .osm.bz2 cut in half", "NetworkError",
-         "network_truncated.osm.bz2: cannot read this network file (EOFError: Compressed file "
-         "ended before the end-of-stream marker was reached)", use="network"),
+         "network_truncated.osm.bz2: cannot read this network file: its bzip2 data is corrupt or "
+         "cut short (EOFError: Compressed file ended before the end-of-stream marker was "
+         "reached)", use="network"),
+    Case("network_corrupt.osm.bz2", "an .osm.bz2 with 16 bytes of its body flipped",
+         "NetworkError",
+         "network_corrupt.osm.bz2: cannot read this network file: its bzip2 data is corrupt or "
+         "cut short (", use="network"),
+    Case("network_corrupt.graphml.gz",
+         "a .graphml.gz whose gzip header is valid and body corrupt", "NetworkError",
+         "network_corrupt.graphml.gz: cannot read this network file: its gzip data is corrupt or "
+         "cut short (zlib.error: Error -3 while decompressing data", use="network"),
+    Case("network_truncated.graphml.gz", "a .graphml.gz cut in half", "NetworkError",
+         "network_truncated.graphml.gz: cannot read this network file: its gzip data is corrupt "
+         "or cut short (EOFError: Compressed file ended before the end-of-stream marker was "
+         "reached)", use="network"),
+    Case("network_not_gzip.graphml.gz", "a plain GraphML named .graphml.gz", "NetworkError",
+         "network_not_gzip.graphml.gz: cannot read this network file: it is not gzip-compressed; "
+         "remove '.gz' from its name", use="network"),
+    Case("network_corrupt.osm.gz", "an .osm.gz whose gzip header is valid and body corrupt",
+         "NetworkError",
+         "network_corrupt.osm.gz: cannot read this network file: its gzip data is corrupt or cut "
+         "short (zlib.error: Error -3 while decompressing data", use="network"),
+    Case("network_empty.osm.pbf", "an empty .osm.pbf (0 bytes)", "NetworkError",
+         "network_empty.osm.pbf: cannot read this network file: the file is empty (0 bytes)",
+         use="network"),
+    Case("network_corrupt.osm.pbf", "an .osm.pbf with 16 bytes of a data block flipped",
+         "NetworkError",
+         "network_corrupt.osm.pbf: cannot read this network file: its PBF data is damaged or cut "
+         "short (", use="network"),
+    Case("network_not_gpkg.gpkg", "a CSV file named .gpkg (road centre lines expected)",
+         "NetworkError",
+         "network_not_gpkg.gpkg: cannot read this network file: it is not a GeoPackage (GDAL "
+         "does not recognise its format)", use="network"),
+    Case("network_empty.gpkg", "an empty .gpkg (0 bytes)", "NetworkError",
+         "network_empty.gpkg: cannot read this network file: the file is empty (0 bytes)",
+         use="network"),
     Case("network_points.geojson", "a 'road centre-line' file holding points", "NetworkError",
          "network_points.geojson: no line geometries (road centre lines) found", use="network"),
 ]  # fmt: skip
