@@ -523,6 +523,7 @@ def _files(tmp: Path) -> dict[str, bytes]:  # noqa: PLR0915  (one list of small 
     f["network_csv_named.graphml"] = _csv_bytes(HEADER, rows, encoding="utf-8")
     f["network_empty.osm"] = b""
     f["network_no_roads.osm"] = _osm_xml(3, roads=False)
+    f["network_ways_without_nodes.osm"] = re.sub(rb"  <node [^\n]*\n", b"", _osm_xml(3))
     graphml = _graphml()
     f["network_truncated.graphml"] = graphml[: len(graphml) // 2]
     osm_bz2 = bz2.compress(_osm_xml(6), compresslevel=9)
@@ -738,6 +739,10 @@ CASES: list[Case] = [
     Case("network_no_roads.osm", "valid OSM XML with buildings only", "NetworkError",
          "network_no_roads.osm: no highway ways found (is this an OSM road network?)",
          use="network"),
+    Case("network_ways_without_nodes.osm", "OSM XML whose highway ways lost their nodes",
+         "NetworkError",
+         "network_ways_without_nodes.osm: none of its 6 highway ways has two of its nodes in the "
+         "file (an extract without its nodes?)", use="network"),
     Case("network_truncated.graphml", "a GraphML cut in half", "NetworkError",
          "network_truncated.graphml: cannot read this network file (ParseError: no element "
          "found", use="network"),
