@@ -66,6 +66,32 @@ def list_ids(ids: object, limit: int = 10) -> str:
     return f"{shown} and {rest} more" if rest > 0 else shown
 
 
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number, for messages.
+
+    Parameters
+    ----------
+    n
+        The count.
+    singular
+        The noun for one, e.g. ``"point"``, or a phrase whose first word is the noun
+        (``"value that is"`` needs ``plural``).
+    plural
+        The noun for any other count; ``singular + "s"`` by default.
+
+    Returns
+    -------
+    str
+        For example ``"1 point"``, ``"3 points"``, ``"0 points"``.
+
+    Examples
+    --------
+    >>> counted(1, "point"), counted(3, "point"), counted(2, "geometry", "geometries")
+    ('1 point', '3 points', '2 geometries')
+    """
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def _plain(value: object) -> object:
     """Turn numpy scalars into Python ones so that ``repr`` reads naturally."""
     item = getattr(value, "item", None)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage._errors import InputDataError, list_ids
+from coverage._errors import InputDataError, counted, list_ids
 from coverage._validate import (
     ColumnMatch,
     Problems,
@@ -50,6 +50,7 @@ from coverage._validate import (
     recognise,
     warn,
 )
+from coverage.audit import CoverageWarning
 from coverage.config import DEFAULT_CONFIG, Config
 from coverage.coords import COORD_SYSTEMS, CoordSystem, out_of_china, to_wgs84
 
@@ -333,11 +334,12 @@ def read_communities(
 
     Warns
     -----
-    UserWarning
-        When ``kind`` is missing for some or all rows (they are taken as urban), when
-        MultiPoint features are replaced by one point, and when a header is not recognised but
-        looks like a misspelt one (``社区名陈`` for ``社区名称``; it is kept as an ordinary
-        column).
+    CoverageWarning
+        (a ``UserWarning``) When ``kind`` is missing for some or all rows (they are taken as
+        urban), when MultiPoint features are replaced by one point, when a header is not
+        recognised but looks like a misspelt one (``社区名陈`` for ``社区名称``; it is kept as
+        an ordinary column), and when rows repeat the name and coordinates of an earlier row
+        (they are kept, and counted again in every total; rows sharing an id are an error).
 
     Examples
     --------
@@ -400,9 +402,10 @@ def read_halls(
 
     Warns
     -----
-    UserWarning
-        When MultiPoint features are replaced by one point, and when a header is not
-        recognised but looks like a misspelt one (kept as an ordinary column).
+    CoverageWarning
+        (a ``UserWarning``) When MultiPoint features are replaced by one point, when a header
+        is not recognised but looks like a misspelt one (kept as an ordinary column), and when
+        rows repeat the name and coordinates of an earlier row.
 
     Examples
     --------
@@ -936,18 +939,19 @@ class _Context:
             shown = list_ids(list(dict.fromkeys(str(raw[i]) for i in np.flatnonzero(bad))), 5)
             self.problems.add(
                 "value",
-                f"{col} has {int(bad.sum())} non-numeric value(s) ({self.rows.describe(bad)}): "
-                f"{shown}",
+                f"{col} has {counted(int(bad.sum()), 'non-numeric value')} "
+                f"({self.rows.describe(bad)}): {shown}",
             )
         if null.any() and not nulls_allowed:
             self.problems.add(
-                "value", f"{col} has {int(null.sum())} null value(s) ({self.rows.describe(null)})"
+                "value",
+                f"{col} has {counted(int(null.sum()), 'null value')} ({self.rows.describe(null)})",
             )
         negative = np.nan_to_num(numbers, nan=0.0) < 0
         if negative.any():
             self.problems.add(
                 "value",
-                f"{col} has {int(negative.sum())} negative value(s) "
+                f"{col} has {counted(int(negative.sum()), 'negative value')} "
                 f"({self.rows.describe(negative)})",
             )
         factor = _unit_factor(self.header_of[canonical], canonical)
@@ -960,7 +964,7 @@ class _Context:
         if huge.any():
             self.problems.add(
                 "value",
-                f"{col} has {int(huge.sum())} value(s) too large to be true "
+                f"{col} has {counted(int(huge.sum()), 'value')} too large to be true "
                 f"(> {limit:,.0f}) ({self.rows.describe(huge)})",
             )
             numbers = np.where(huge, np.nan, numbers)
@@ -1078,10 +1082,7 @@ def _build(
 
     lon_in, lat_in, area = _locations(ctx, config, want_area=spec is _COMMUNITIES)
     problems.raise_if_any()
-    if ctx.near_misses:
-        ctx.warnings.insert(0, _near_miss_warning(table.label, ctx.near_misses))
-    for message in ctx.warnings:
-        warn(message)
+    _warn_all(ctx, ids, out["name"] if "name" in header_of else None, lon_in, lat_in)
 
     if spec is _COMMUNITIES:
         given = out["area_m2"]
@@ -1097,6 +1098,23 @@ def _build(
         logger.info("%s: converted %d points from %s to WGS-84", table.label, n, coord_system)
 
     return _assemble(out, table, set(header_of.values()))
+
+
+def _warn_all(
+    ctx: _Context,
+    ids: Sequence[str],
+    names: Sequence[str] | None,
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+) -> None:
+    """Issue the warnings gathered while reading, and the one about repeated rows."""
+    if ctx.near_misses:
+        ctx.warnings.insert(0, _near_miss_warning(ctx.table.label, ctx.near_misses))
+    repeated = _repeated_rows(ctx, ids, names, lon, lat)
+    if repeated is not None:
+        ctx.warnings.append(repeated)
+    for message in ctx.warnings:
+        warn(message, CoverageWarning)
 
 
 def _assemble(out: dict[str, Any], table: _Table, used: set[str]) -> gpd.GeoDataFrame:
@@ -1134,19 +1152,103 @@ def _ids(ctx: _Context, n: int) -> list[str]:
     null = np.array([v is None for v in ids_or_none])
     if null.any():
         ctx.problems.add(
-            "value", f"{col} has {int(null.sum())} empty value(s) ({ctx.rows.describe(null)})"
+            "value",
+            f"{col} has {counted(int(null.sum()), 'empty value')} ({ctx.rows.describe(null)})",
         )
     counts = Counter(v for v in ids_or_none if v is not None)
     duplicated = sorted(v for v, c in counts.items() if c > 1)
     if duplicated:
         where = np.array([v in set(duplicated) for v in ids_or_none])
         plain = Rows(ctx.rows.labels, ctx.rows.noun)
+        copies = _exact_copies(ctx.table, where)
+        note = ""
+        if copies.any():
+            k = int(copies.sum())
+            is_are, it = ("is an exact copy", "it") if k == 1 else ("are exact copies", "them")
+            note = f"; {plain.describe(copies)} {is_are} of an earlier {ctx.rows.noun}: delete {it}"
         ctx.problems.add(
             "duplicate",
-            f"{col} has {len(duplicated)} duplicated id(s): {list_ids(duplicated)} "
-            f"({plain.describe(where)})",
+            f"{col} has {counted(len(duplicated), 'duplicated id')}: {list_ids(duplicated)} "
+            f"({plain.describe(where)}){note}",
         )
     return [v if v is not None else "" for v in ids_or_none]
+
+
+def _row_keys(table: _Table, skip: str | None = None) -> list[str]:
+    """One key per input row: equal keys mean equal cells (and equal geometry).
+
+    ``skip`` names a column left out of the comparison (the id column).
+    """
+    data = table.data.drop(columns=[skip]) if skip in table.data.columns else table.data
+    cells = [
+        tuple(None if is_null(v) else v for v in row)
+        for row in data.itertuples(index=False, name=None)
+    ]
+    if table.geometry is not None:
+        wkb = shapely.to_wkb(np.asarray(table.geometry.to_numpy(), dtype=object))
+        return [repr((c, g)) for c, g in zip(cells, wkb, strict=True)]
+    return [repr(c) for c in cells]
+
+
+def _exact_copies(table: _Table, among: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Rows (within ``among``) whose every cell repeats an earlier row of ``among``."""
+    keys = _row_keys(table)
+    seen: set[str] = set()
+    copies = np.zeros(len(keys), dtype=bool)
+    for i in np.flatnonzero(among):
+        copies[i] = keys[i] in seen
+        seen.add(keys[i])
+    return copies
+
+
+def _repeated_rows(
+    ctx: _Context,
+    ids: Sequence[str],
+    names: Sequence[str] | None,
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+) -> str | None:
+    """A warning naming rows that repeat an earlier row's name and coordinates, or None.
+
+    Such rows are accepted (two communities may share a name and a point) but are counted
+    again in every total, so the planner is told which they are. Without a name column, rows
+    must repeat every cell but the id. Rows sharing an id are an error
+    (:class:`~coverage._errors.DuplicateIdError`) instead.
+    """
+    keys = (
+        _row_keys(ctx.table, ctx.header_of.get(ctx.spec.id_col)) if names is None else list(names)
+    )
+    groups: dict[tuple[str, float, float], list[int]] = {}
+    for i, (key, x, y) in enumerate(zip(keys, lon, lat, strict=True)):
+        if np.isfinite(x) and np.isfinite(y):
+            groups.setdefault((key, float(x), float(y)), []).append(i)
+    repeated = [rows for rows in groups.values() if len(rows) > 1]
+    if not repeated:
+        return None
+    labels, noun = ctx.table.row_labels, ctx.rows.noun
+    nouns = noun if noun == "index" else noun + "s"
+
+    def describe(rows: list[int]) -> str:
+        where = [str(labels[i]) for i in rows]
+        listed = f"{', '.join(where[:-1])} and {where[-1]}"
+        name = f"{names[rows[0]]!r}; " if names is not None else ""
+        return f"{nouns} {listed} ({name}{ctx.spec.id_col} {list_ids([ids[i] for i in rows])})"
+
+    extra = sum(len(rows) - 1 for rows in repeated)
+    shown = ", ".join(describe(rows) for rows in repeated[:10])
+    if len(repeated) > 10:  # noqa: PLR2004
+        shown += f" and {len(repeated) - 10} more groups"
+    same = "name and coordinates" if names is not None else "values"
+    verb, be, advice = (
+        ("repeats", "is", "the repeat if it is a copy")
+        if extra == 1
+        else ("repeat", "are", "the repeats if they are copies")
+    )
+    return (
+        f"{ctx.table.label}: {counted(extra, noun, nouns)} {verb} the {same} of an earlier "
+        f"{noun} and {be} counted again in the {ctx.spec.what}' totals: {shown}; "
+        f"delete {advice}"
+    )
 
 
 def _community_columns(ctx: _Context, ids: list[str], config: Config) -> dict[str, Any]:
@@ -1210,7 +1312,8 @@ def _kinds(ctx: _Context, n: int) -> list[str]:
         values = list(dict.fromkeys(str(raw[i]) for i in unknown))
         ctx.problems.add(
             "value",
-            f"{ctx.column('kind')} has {len(unknown)} unknown value(s) {list_ids(values, 5)} "
+            f"{ctx.column('kind')} has {counted(len(unknown), 'unknown value')} "
+            f"{list_ids(values, 5)} "
             f"({ctx.rows.describe(np.array(unknown))}); use 城市/城镇/社区/urban for urban "
             "and 农村/乡村/村/rural for rural communities",
         )
@@ -1255,7 +1358,8 @@ def _hall_columns(ctx: _Context, ids: list[str]) -> dict[str, Any]:
             shown = list_ids(list(dict.fromkeys(str(raw[i]) for i in np.flatnonzero(bad))), 5)
             ctx.problems.add(
                 "value",
-                f"{ctx.column('illustrative')} has {int(bad.sum())} value(s) that are not "
+                f"{ctx.column('illustrative')} has "
+                f"{counted(int(bad.sum()), 'value that is', 'values that are')} not "
                 f"true/false ({ctx.rows.describe(bad)}): {shown}",
             )
         illustrative = flags
@@ -1346,9 +1450,11 @@ def _geometry_points(
     if reduce.any():
         points[reduce] = shapely.point_on_surface(geoms[reduce])
     if multipoint.any():
+        k = int(multipoint.sum())
         ctx.warnings.append(
-            f"{label}: {int(multipoint.sum())} MultiPoint geometries replaced by one "
-            f"representative point each ({ctx.rows.describe(multipoint)})"
+            f"{label}: {counted(k, 'MultiPoint geometry', 'MultiPoint geometries')} replaced by "
+            f"one representative point{'' if k == 1 else ' each'} "
+            f"({ctx.rows.describe(multipoint)})"
         )
     usable = areal & ~invalid
     area = nan.copy()
@@ -1374,7 +1480,9 @@ def _check_geometries(
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         ctx.problems.add(
-            "value", f"{int(missing.sum())} null or empty geometries ({ctx.rows.describe(missing)})"
+            "value",
+            f"{counted(int(missing.sum()), 'null or empty geometry', 'null or empty geometries')} "
+            f"({ctx.rows.describe(missing)})",
         )
     supported = np.isin(type_id, [_POINT, _POLYGON, _MULTIPOINT, _MULTIPOLYGON])
     unsupported = ~missing & ~supported
@@ -1382,17 +1490,19 @@ def _check_geometries(
         names = sorted({_TYPE_NAMES.get(int(t), str(t)) for t in type_id[unsupported]})
         ctx.problems.add(
             "value",
-            f"{int(unsupported.sum())} geometries of type {', '.join(names)} "
-            f"({ctx.rows.describe(unsupported)}); expected points or polygons",
+            f"{counted(int(unsupported.sum()), 'geometry', 'geometries')} of type "
+            f"{', '.join(names)} ({ctx.rows.describe(unsupported)}); expected points or polygons",
         )
     areal = ~missing & np.isin(type_id, [_POLYGON, _MULTIPOLYGON])
     invalid = areal & ~shapely.is_valid(geoms)
     if invalid.any():
         reason = shapely.is_valid_reason(geoms[np.flatnonzero(invalid)[0]])
+        k = int(invalid.sum())
         ctx.problems.add(
             "value",
-            f"{int(invalid.sum())} invalid geometries ({ctx.rows.describe(invalid)}), "
-            f"e.g. {reason}; repair them (shapely.make_valid, QGIS 'Fix geometries')",
+            f"{counted(k, 'invalid geometry', 'invalid geometries')} "
+            f"({ctx.rows.describe(invalid)}){': ' if k == 1 else ', e.g. '}{reason}; "
+            f"repair {'it' if k == 1 else 'them'} (shapely.make_valid, QGIS 'Fix geometries')",
         )
     return missing, areal, invalid
 
@@ -1412,35 +1522,112 @@ def _check_coordinates(
     where = "coordinates" if from_geometry else "columns 'lon'/'lat'"
     if not from_geometry and ("lon" in ctx.header_of and "lat" in ctx.header_of):
         where += f" (headers '{ctx.header_of['lon']}'/'{ctx.header_of['lat']}')"
-    noun = "features" if ctx.rows.noun == "feature" else "rows"
+    noun = "feature" if ctx.rows.noun == "feature" else "row"
     if swapped.any():
         first = int(np.flatnonzero(swapped)[0])
         ctx.problems.add(
             "value",
             f"{where}: looks like 经度/纬度 (lon/lat) are swapped in {int(swapped.sum())} of "
-            f"{len(lon)} {noun} ({ctx.rows.describe(swapped)}), e.g. lon={lon[first]:g}, "
-            f"lat={lat[first]:g}; China is at lon 73..135, lat 18..54",
+            f"{counted(len(lon), noun)} ({ctx.rows.describe(swapped)}), e.g. "
+            f"lon={lon[first]:g}, lat={lat[first]:g}; China is at lon 73..135, lat 18..54",
         )
     infinite = np.isinf(lon) | np.isinf(lat)
     if infinite.any():
         rows = ctx.rows.describe(infinite)
-        ctx.problems.add("value", f"{where}: {int(infinite.sum())} infinite coordinates ({rows})")
+        ctx.problems.add(
+            "value", f"{where}: {counted(int(infinite.sum()), 'infinite coordinate')} ({rows})"
+        )
     if zero.any():
         ctx.problems.add(
             "value",
-            f"{where}: {int(zero.sum())} points at lon=0, lat=0 ({ctx.rows.describe(zero)}); "
-            "0/0 is a placeholder for unknown coordinates: fill in the real ones",
+            f"{where}: {counted(int(zero.sum()), 'point')} at lon=0, lat=0 "
+            f"({ctx.rows.describe(zero)}); 0/0 is a placeholder for unknown coordinates: fill in "
+            "the real ones",
         )
     if outside.any():
-        first = int(np.flatnonzero(outside)[0])
-        hint = "; is the CRS right?" if from_geometry else ""
-        if np.nanmax(np.abs(np.concatenate([lon[outside], lat[outside]]))) > 1000:  # noqa: PLR2004
-            hint += (
-                "; these look like projected coordinates in metres: give the file its CRS "
-                "(or load it with geopandas and set_crs) so that it can be reprojected"
-            )
-        ctx.problems.add(
-            "value",
-            f"{where}: {int(outside.sum())} points outside lon -180..180 / lat -90..90 "
-            f"({ctx.rows.describe(outside)}), e.g. lon={lon[first]:g}, lat={lat[first]:g}{hint}",
+        valid = finite & ~swapped & ~outside & ~zero
+        typo = _typos(lon, lat, outside, valid)
+        if typo.any():
+            ctx.problems.add("value", _typo_message(ctx, where, lon, lat, typo))
+        _report_outside(ctx, where, lon, lat, outside & ~typo, from_geometry=from_geometry)
+
+
+def _typos(
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    outside: npt.NDArray[np.bool_],
+    valid: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """Rows with one coordinate out of range while the rest of the table is in degrees.
+
+    A longitude typed 1120.17 for 120.17 leaves the latitude a valid degree; projected
+    coordinates put both out of range. Typos cannot outnumber the valid rows.
+    """
+    with np.errstate(invalid="ignore"):
+        lon_bad = np.abs(lon) > 180  # noqa: PLR2004
+        lat_bad = np.abs(lat) > 90  # noqa: PLR2004
+    one: npt.NDArray[np.bool_] = outside & (lon_bad != lat_bad)
+    if int(one.sum()) > int(valid.sum()):
+        return np.zeros(len(one), dtype=bool)
+    return one
+
+
+def _typo_message(
+    ctx: _Context,
+    where: str,
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    typo: npt.NDArray[np.bool_],
+) -> str:
+    with np.errstate(invalid="ignore"):
+        lon_bad = typo & (np.abs(lon) > 180)  # noqa: PLR2004
+    k = int(typo.sum())
+    if not (typo & ~lon_bad).any():
+        what = f"{counted(k, 'longitude')} outside -180..180"
+    elif not lon_bad.any():
+        what = f"{counted(k, 'latitude')} outside -90..90"
+    else:
+        what = f"{counted(k, 'coordinate')} outside lon -180..180 / lat -90..90"
+    values = [
+        f"lon={_as_typed(lon[i])}" if lon_bad[i] else f"lat={_as_typed(lat[i])}"
+        for i in np.flatnonzero(typo)
+    ]
+    shown = ", ".join(values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")  # noqa: PLR2004
+    verdict = "looks like a typo; correct it" if k == 1 else "look like typos; correct them"
+    return (
+        f"{where}: {what} among otherwise valid degrees ({ctx.rows.describe(typo)}): "
+        f"{shown} {verdict} in the file"
+    )
+
+
+def _as_typed(value: float) -> str:
+    """A number as a person typed it: ``95`` not ``95.0``, every decimal kept."""
+    return str(np.format_float_positional(value, trim="-"))
+
+
+def _report_outside(
+    ctx: _Context,
+    where: str,
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    outside: npt.NDArray[np.bool_],
+    *,
+    from_geometry: bool,
+) -> None:
+    if not outside.any():
+        return
+    first = int(np.flatnonzero(outside)[0])
+    k = int(outside.sum())
+    hint = "; is the CRS right?" if from_geometry else ""
+    if np.nanmax(np.abs(np.concatenate([lon[outside], lat[outside]]))) > 1000:  # noqa: PLR2004
+        hint += (
+            f"; {'this looks' if k == 1 else 'these look'} like projected coordinates in "
+            "metres: give the file its CRS (or load it with geopandas and set_crs) so that it "
+            "can be reprojected"
         )
+    example = "" if k == 1 else "e.g. "
+    ctx.problems.add(
+        "value",
+        f"{where}: {counted(k, 'point')} outside lon -180..180 / lat -90..90 "
+        f"({ctx.rows.describe(outside)}), {example}lon={lon[first]:g}, lat={lat[first]:g}{hint}",
+    )

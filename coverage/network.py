@@ -48,6 +48,8 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -899,14 +901,65 @@ def read_graph(path: Path) -> nx.MultiDiGraph:
         raise
     except (
         OSError, ValueError, KeyError, RuntimeError, EOFError, TypeError, ParseError,
-        nx.NetworkXError,
+        nx.NetworkXError, zlib.error,
     ) as exc:  # fmt: skip
-        msg = f"{path}: cannot read this network file ({type(exc).__name__}: {exc})"
+        msg = f"{path}: cannot read this network file{_why_unreadable(path, exc)}"
         raise NetworkError(msg) from None
     if G.number_of_edges() == 0:
         msg = f"{path}: the file holds no road or path (0 usable edges)"
         raise NetworkError(msg)
     return G
+
+
+_CENTRELINE_KINDS = {
+    ".gpkg": "GeoPackage",
+    ".shp": "Shapefile",
+    ".geojson": "GeoJSON file",
+    ".json": "GeoJSON file",
+    ".zip": "zipped Shapefile",
+}
+
+
+def _why_unreadable(path: Path, exc: BaseException) -> str:
+    """The end of a one-line message saying why a network file cannot be read.
+
+    Library messages are kept (they help a bug report) but put on one line, and the
+    common cases are said in plain words first: an empty file, corrupt or cut-short
+    compressed data, a file that is not the format its name says.
+    """
+    name = "zlib.error" if isinstance(exc, zlib.error) else type(exc).__name__
+    detail = f"{name}: {' '.join(str(exc).split())}"
+    lower = path.name.lower()
+    packed = "gzip" if lower.endswith(".gz") else "bzip2" if lower.endswith(".bz2") else None
+    kind = next((k for end, k in _CENTRELINE_KINDS.items() if lower.endswith(end)), None)
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        empty = False
+    plain: list[tuple[bool, str]] = [
+        (empty, "the file is empty (0 bytes)"),
+        (
+            packed == "gzip" and "Not a gzipped file" in detail,
+            f"it is not gzip-compressed; remove '.gz' from its name ({detail})",
+        ),
+        (
+            packed is not None and isinstance(exc, zlib.error | EOFError | OSError),
+            f"its {packed} data is corrupt or cut short ({detail})",
+        ),
+        (
+            lower.endswith(".pbf") and isinstance(exc, RuntimeError),
+            f"its PBF data is damaged or cut short ({detail})",
+        ),
+        (
+            kind is not None and "not recognized as" in detail,
+            f"it is not a {kind} (GDAL does not recognise its format)",
+        ),
+        (
+            kind == "GeoPackage" and "required GeoPackage tables" in detail,
+            f"it is not a GeoPackage ({detail})",
+        ),
+    ]
+    return next((f": {text}" for applies, text in plain if applies), f" ({detail})")
 
 
 def _read_graphml(path: Path) -> nx.MultiDiGraph:
@@ -988,10 +1041,18 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:  # noqa: C901
                         osmium.osm.mutable.Node(id=n.id, location=(n.lon, n.lat), tags={})
                     )
                     found.add(n.id)
+            written = 0
             for wid, refs, tags in ways:
                 present = [r for r in refs if r in found]
                 if len(present) >= 2:  # noqa: PLR2004  (a truncated extract cuts ways)
                     writer.add_way(osmium.osm.mutable.Way(id=wid, nodes=present, tags=tags))
+                    written += 1
+        if not written:
+            msg = (
+                f"{path}: none of its {len(ways)} highway ways has two of its nodes in the file "
+                "(an extract without its nodes?)"
+            )
+            raise NetworkError(msg)
         with _osmnx_way_tags(["cp_modes", "cp_bike_twoway"]):
             G = ox.graph_from_xml(xml, bidirectional=False, simplify=False, retain_all=True)
     G = ox.simplify_graph(G, edge_attrs_differ=["cp_modes", "highway"])
@@ -1002,7 +1063,15 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:  # noqa: C901
 
 def _read_centrelines(path: Path) -> nx.MultiDiGraph:
     """Build a graph from road centre lines joined at their end points."""
-    lines = gpd.read_file(path, engine="pyogrio")
+    # GDAL warns about what it skips or doubts (a SQLite file named .gpkg: "bad
+    # application_id"); the error that follows, if any, names the file. Log, do not print.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            lines = gpd.read_file(path, engine="pyogrio")
+        finally:
+            for w in caught:
+                logger.info("%s: %s: %s", path, w.category.__name__, w.message)
     if lines.crs is None:
         msg = f"{path}: the road-centre-line file has no CRS"
         raise NetworkError(msg)

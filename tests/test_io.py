@@ -261,8 +261,8 @@ def test_excel_error_names_sheet_and_rows(tmp_path):
     with pytest.raises(InputDataError, match=r"villages\.xlsx\[sheet=村\]") as info:
         read_communities(path, sheet="村")
     msg = str(info.value)
-    assert "column 'population' (header '人口') has 1 non-numeric value(s) (row 3): '很多'" in msg
-    assert "negative value(s) (row 2)" in msg
+    assert "column 'population' (header '人口') has 1 non-numeric value (row 3): '很多'" in msg
+    assert "1 negative value (row 2)" in msg
     with pytest.raises(InputDataError, match=r"no sheet 'X' \(sheets: 'A', '村'\)"):
         read_communities(path, sheet="X")
 
@@ -524,7 +524,7 @@ def test_multipoint_hall_warns():
         geometry=[MultiPoint([(120.1, 30.1), (120.1002, 30.1002)]), Point(120.2, 30.2)],
         crs=4326,
     )
-    with pytest.warns(UserWarning, match=r"1 MultiPoint geometries replaced .*index 0"):
+    with pytest.warns(UserWarning, match=r"1 MultiPoint geometry replaced .*index 0"):
         halls = read_halls(gdf)
     assert (halls.geom_type == "Point").all()
 
@@ -555,7 +555,7 @@ def test_duplicate_ids(tmp_path):
     path = write_csv(tmp_path / "dups.csv", HEADER_ZH, rows)
     with pytest.raises(
         DuplicateIdError,
-        match=r"dups\.csv: column 'community_id' \(header '编号'\) has 2 duplicated id\(s\): "
+        match=r"dups\.csv: column 'community_id' \(header '编号'\) has 2 duplicated ids: "
         r"'K01', 'K02' \(rows 2, 3, 5, 6\)",
     ):
         read_communities(path)
@@ -564,9 +564,9 @@ def test_duplicate_ids(tmp_path):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("", r"has 1 null value\(s\) \(row 3; community_id: 'K02'\)"),
-        ("-7", r"has 1 negative value\(s\) \(row 3; community_id: 'K02'\)"),
-        ("many", r"has 1 non-numeric value\(s\) \(row 3; community_id: 'K02'\): 'many'"),
+        ("", r"has 1 null value \(row 3; community_id: 'K02'\)"),
+        ("-7", r"has 1 negative value \(row 3; community_id: 'K02'\)"),
+        ("many", r"has 1 non-numeric value \(row 3; community_id: 'K02'\): 'many'"),
     ],
 )
 def test_bad_population_values(tmp_path, value, expected):
@@ -591,14 +591,19 @@ def test_bad_households_and_coordinates(tmp_path):
     msg = str(info.value)
     assert msg.startswith("bad.csv: 3 problems found:")
     assert (
-        "column 'households' (header '户数') has 1 negative value(s) (row 2; community_id: 'K01')"
+        "column 'households' (header '户数') has 1 negative value (row 2; community_id: 'K01')"
         in msg
     )
     assert (
-        "column 'lon' (header '经度') has 1 non-numeric value(s) "
+        "column 'lon' (header '经度') has 1 non-numeric value "
         "(row 3; community_id: 'K02'): '东经120度'" in msg
     )
-    assert "1 points outside lon -180..180 / lat -90..90 (row 4; community_id: 'K03')" in msg
+    # a latitude of 95 among valid degrees: a typo, not another coordinate system
+    assert (
+        "columns 'lon'/'lat' (headers '经度'/'纬度'): 1 latitude outside -90..90 among otherwise "
+        "valid degrees (row 4; community_id: 'K03'): lat=95 looks like a typo; correct it in "
+        "the file" in msg
+    )
 
 
 def test_swapped_lon_lat(tmp_path):
@@ -621,7 +626,7 @@ def test_many_bad_rows_are_summarised(tmp_path):
     with pytest.raises(InputDataError) as info:
         read_communities(path)
     msg = str(info.value)
-    assert "has 15 null value(s) (rows 3, 5, 7, 9, 11, 13, 15, 17, 19, 21 and 5 more;" in msg
+    assert "has 15 null values (rows 3, 5, 7, 9, 11, 13, 15, 17, 19, 21 and 5 more;" in msg
     assert (
         "community_id: 'K01', 'K03', 'K05', 'K07', 'K09', 'K11', 'K13', 'K15', 'K17', 'K19' "
         "and 5 more)" in msg
@@ -635,7 +640,7 @@ def test_unknown_kind_values(tmp_path):
     path = write_csv(tmp_path / "kinds.csv", HEADER_ZH, rows)
     with pytest.raises(
         InputDataError,
-        match=r"kinds\.csv: column 'kind' \(header '类型'\) has 2 unknown value\(s\) "
+        match=r"kinds\.csv: column 'kind' \(header '类型'\) has 2 unknown values "
         r"'城中村\?', 'mixed' \(rows 2, 4; community_id: 'K01', 'K03'\); use 城市",
     ):
         read_communities(path)
@@ -715,8 +720,8 @@ def test_bad_geometries_named_by_feature(tmp_path):
     msg = str(info.value)
     assert msg.startswith("geoms.gpkg: 3 problems found:")
     assert "2 null or empty geometries (features 2, 5)" in msg
-    assert "1 geometries of type LineString (feature 4); expected points or polygons" in msg
-    assert "1 invalid geometries (feature 3), e.g. Self-intersection" in msg
+    assert "1 geometry of type LineString (feature 4); expected points or polygons" in msg
+    assert "1 invalid geometry (feature 3): Self-intersection" in msg
 
 
 def test_geometry_coordinates_checked_against_crs():
@@ -724,8 +729,8 @@ def test_geometry_coordinates_checked_against_crs():
     wrong = gpd.GeoDataFrame({"人口": [1]}, geometry=[Point(13_380_000, 3_540_000)], crs=4326)
     with pytest.raises(
         InputDataError,
-        match=r"coordinates: 1 points outside .*\(index 0\).*is the CRS right\?; "
-        r"these look like projected",
+        match=r"coordinates: 1 point outside .*\(index 0\).*is the CRS right\?; "
+        r"this looks like projected",
     ):
         read_communities(wrong)
     swapped = gpd.GeoDataFrame({"人口": [1]}, geometry=[Point(30.25, 120.16)], crs=4326)
@@ -739,9 +744,9 @@ def test_bad_illustrative_and_floor_area(tmp_path):
     with pytest.raises(InputDataError) as info:
         read_halls(write_csv(tmp_path / "halls_bad.csv", header, rows))
     msg = str(info.value)
-    assert "column 'floor_area_m2' (header '面积') has 1 non-numeric value(s) (row 2): 'abc'" in msg
+    assert "column 'floor_area_m2' (header '面积') has 1 non-numeric value (row 2): 'abc'" in msg
     assert (
-        "column 'illustrative' (header '示意') has 1 value(s) that are not true/false "
+        "column 'illustrative' (header '示意') has 1 value that is not true/false "
         "(row 2): 'maybe'" in msg
     )
 

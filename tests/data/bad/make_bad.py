@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bz2
 import csv
+import gzip
 import io
 import json
 import re
@@ -242,6 +243,15 @@ def _graphml() -> bytes:
     return buf.getvalue()
 
 
+def _corrupt(data: bytes, at: float = 0.25) -> bytes:
+    """Flip 16 bytes at a fraction of the data: the header stays valid, the body does not."""
+    out = bytearray(data)
+    start = int(len(out) * at)
+    for k in range(start, start + 16):
+        out[k] ^= 0xFF
+    return bytes(out)
+
+
 def _shapefile_zip_without_prj() -> bytes:
     import tempfile
 
@@ -401,6 +411,11 @@ def _files(tmp: Path) -> dict[str, bytes]:  # noqa: PLR0915  (one list of small 
         x, y = to_gk.transform(rows[i][7], rows[i][8])
         mixed[i][7], mixed[i][8] = round(x, 2), round(y, 2)
     f["communities_mixed_crs.csv"] = _csv_bytes(HEADER, mixed)
+    # typos among valid degrees: a "1" typed twice; a decimal point one place off
+    f["communities_lon_typo.csv"] = _csv_bytes(HEADER, variant({(2, 7): 1120.1601071}))
+    f["communities_coordinate_typos.csv"] = _csv_bytes(
+        HEADER, variant({(1, 7): 1201.585497, (4, 8): 302.52346})
+    )
     f["communities_metres_as_degrees.geojson"] = _geojson(
         [
             _feature(
@@ -417,6 +432,10 @@ def _files(tmp: Path) -> dict[str, bytes]:  # noqa: PLR0915  (one list of small 
     f["communities_no_crs.fgb"] = _fgb_without_crs()
     # ids and values
     f["communities_duplicate_ids.csv"] = _csv_bytes(HEADER, variant({(2, 0): "A", (4, 0): "B"}))
+    # rows F and G repeat A and C under new ids (a list pasted twice, then renumbered)
+    f["communities_duplicate_rows.csv"] = _csv_bytes(
+        HEADER, [*rows, ["F", *rows[0][1:]], ["G", *rows[2][1:]]]
+    )
     f["communities_null_population.csv"] = _csv_bytes(HEADER, variant({(1, 5): "", (3, 5): "NULL"}))
     f["communities_negative_population.csv"] = _csv_bytes(HEADER, variant({(2, 5): -500}))
     f["communities_nonnumeric_population.csv"] = _csv_bytes(
@@ -504,10 +523,21 @@ def _files(tmp: Path) -> dict[str, bytes]:  # noqa: PLR0915  (one list of small 
     f["network_csv_named.graphml"] = _csv_bytes(HEADER, rows, encoding="utf-8")
     f["network_empty.osm"] = b""
     f["network_no_roads.osm"] = _osm_xml(3, roads=False)
+    f["network_ways_without_nodes.osm"] = re.sub(rb"  <node [^\n]*\n", b"", _osm_xml(3))
     graphml = _graphml()
     f["network_truncated.graphml"] = graphml[: len(graphml) // 2]
     osm_bz2 = bz2.compress(_osm_xml(6), compresslevel=9)
     f["network_truncated.osm.bz2"] = osm_bz2[: len(osm_bz2) // 2]
+    f["network_corrupt.osm.bz2"] = _corrupt(osm_bz2)
+    graphml_gz = gzip.compress(graphml, compresslevel=9, mtime=0)
+    f["network_corrupt.graphml.gz"] = _corrupt(graphml_gz)
+    f["network_truncated.graphml.gz"] = graphml_gz[: len(graphml_gz) // 2]
+    f["network_not_gzip.graphml.gz"] = graphml
+    f["network_corrupt.osm.gz"] = _corrupt(gzip.compress(_osm_xml(6), compresslevel=9, mtime=0))
+    f["network_empty.osm.pbf"] = b""
+    f["network_corrupt.osm.pbf"] = _corrupt(pbf, at=0.5)
+    f["network_not_gpkg.gpkg"] = _csv_bytes(HEADER, rows, encoding="utf-8")
+    f["network_empty.gpkg"] = b""
     f["network_points.geojson"] = _geojson(_grid_features())
     return f
 
@@ -515,7 +545,7 @@ def _files(tmp: Path) -> dict[str, bytes]:  # noqa: PLR0915  (one list of small 
 CASES: list[Case] = [
     # --- headers ---
     Case("communities_misspelt_name_zh.csv", "name header misspelt 社区名陈 (for 社区名称)",
-         "UserWarning",
+         "CoverageWarning",
          "communities_misspelt_name_zh.csv: unrecognised header kept as an ordinary column: "
          "'社区名陈' looks like '社区名称' (column 'name'); if that is what it holds, fix the "
          "header or pass columns={'社区名陈': 'name'}"),
@@ -524,7 +554,7 @@ CASES: list[Case] = [
          "communities_misspelt_population_en.csv: required column 'population' is missing; … "
          "did you mean 'popluation'? (pass columns={'popluation': 'population'})"),
     Case("communities_misspelt_kind_zh.csv", "kind header misspelt 类形 (for 类型)",
-         "UserWarning",
+         "CoverageWarning",
          "communities_misspelt_kind_zh.csv: no 'kind' column (类型); all 5 communities are taken "
          "as urban (15-minute threshold). Header '类形' looks like '类型': if it holds the kind, "
          "fix the header or pass columns={'类形': 'kind'}."),
@@ -557,7 +587,7 @@ CASES: list[Case] = [
     Case("communities_several_sheets.xlsx",
          "three sheets (notes, summary, list); the list has null population", "InputDataError",
          "communities_several_sheets.xlsx[sheet=社区名单]: column 'population' (header '常住人口') "
-         "has 2 null value(s) (rows 3, 5; community_id: 'B', 'D')"),
+         "has 2 null values (rows 3, 5; community_id: 'B', 'D')"),
     Case("communities_merged_header.xlsx",
          "title row merged across, two-row header with 位置 merged over 经度/纬度", "none", "",
          check={"source_row": [4, 5, 6, 7, 8], "kind": ["urban", "urban", "rural", "urban",
@@ -565,13 +595,13 @@ CASES: list[Case] = [
     Case("communities_merged_header_bad.xlsx", "merged header; population '约3000' on row 6",
          "InputDataError",
          "communities_merged_header_bad.xlsx: column 'population' (header '常住人口') has 1 "
-         "non-numeric value(s) (row 6; community_id: 'C'): '约3000'"),
+         "non-numeric value (row 6; community_id: 'C'): '约3000'"),
     Case("communities_excel_errors.xlsx", "formula errors #DIV/0!, #VALUE!, #N/A as population",
          "InputDataError",
          "communities_excel_errors.xlsx: 2 problems found:\n  - "
-         "column 'population' (header '常住人口') has 2 non-numeric value(s) (rows 2, 3; "
+         "column 'population' (header '常住人口') has 2 non-numeric values (rows 2, 3; "
          "community_id: 'A', 'B'): '#DIV/0!', '#VALUE!'\n  - column 'population' (header "
-         "'常住人口') has 1 null value(s) (row 4; community_id: 'C')"),
+         "'常住人口') has 1 null value (row 4; community_id: 'C')"),
     Case("communities_csv_named_xlsx.xlsx", "a CSV file saved with an .xlsx name",
          "InputDataError",
          "communities_csv_named_xlsx.xlsx: cannot read the file: this is a text file, not an "
@@ -587,7 +617,7 @@ CASES: list[Case] = [
          "'D')"),
     Case("communities_null_island.csv", "lon = lat = 0 (a placeholder for 'unknown')",
          "InputDataError",
-         "communities_null_island.csv: columns 'lon'/'lat' (headers '经度'/'纬度'): 1 points at "
+         "communities_null_island.csv: columns 'lon'/'lat' (headers '经度'/'纬度'): 1 point at "
          "lon=0, lat=0 (row 6; community_id: 'E'); 0/0 is a placeholder for unknown "
          "coordinates"),
     Case("communities_far_from_network.csv",
@@ -601,7 +631,20 @@ CASES: list[Case] = [
     Case("communities_mixed_crs.csv", "two rows in CGCS2000 Gauss-Kruger metres (EPSG:4549)",
          "InputDataError",
          "communities_mixed_crs.csv: columns 'lon'/'lat' (headers '经度'/'纬度'): 2 points "
-         "outside lon -180..180 / lat -90..90 (rows 4, 6; community_id: 'C', 'E')"),
+         "outside lon -180..180 / lat -90..90 (rows 4, 6; community_id: 'C', 'E'), e.g. "
+         "lon=515408, lat=3.34854e+06; these look like projected coordinates in metres"),
+    Case("communities_lon_typo.csv", "longitude 1120.1601071 typed for 120.1601071 in one row",
+         "InputDataError",
+         "communities_lon_typo.csv: columns 'lon'/'lat' (headers '经度'/'纬度'): 1 longitude "
+         "outside -180..180 among otherwise valid degrees (row 4; community_id: 'C'): "
+         "lon=1120.1601071 looks like a typo; correct it in the file"),
+    Case("communities_coordinate_typos.csv",
+         "a longitude and a latitude with the decimal point one place off (two rows)",
+         "InputDataError",
+         "communities_coordinate_typos.csv: columns 'lon'/'lat' (headers '经度'/'纬度'): 2 "
+         "coordinates outside lon -180..180 / lat -90..90 among otherwise valid degrees (rows "
+         "3, 6; community_id: 'B', 'E'): lon=1201.585497, lat=302.52346 look like typos; "
+         "correct them in the file"),
     Case("communities_metres_as_degrees.geojson",
          "GeoJSON (EPSG:4326 by definition) holding EPSG:4549 metres", "InputDataError",
          "communities_metres_as_degrees.geojson: coordinates: 5 points outside lon -180..180 / "
@@ -613,61 +656,68 @@ CASES: list[Case] = [
     # --- ids and values ---
     Case("communities_duplicate_ids.csv", "ids A and B used twice", "DuplicateIdError",
          "communities_duplicate_ids.csv: column 'community_id' (header '编号') has 2 duplicated "
-         "id(s): 'A', 'B' (rows 2, 3, 4, 6)"),
+         "ids: 'A', 'B' (rows 2, 3, 4, 6)"),
+    Case("communities_duplicate_rows.csv",
+         "rows F and G repeat the names and coordinates of A and C under new ids",
+         "CoverageWarning",
+         "communities_duplicate_rows.csv: 2 rows repeat the name and coordinates of an earlier "
+         "row and are counted again in the communities' totals: rows 2 and 7 ('社区A'; "
+         "community_id 'A', 'F'), rows 4 and 8 ('村C'; community_id 'C', 'G'); delete the "
+         "repeats if they are copies"),
     Case("communities_null_population.csv", "population empty and 'NULL'", "InputDataError",
          "communities_null_population.csv: column 'population' (header '常住人口') has 2 null "
-         "value(s) (rows 3, 5; community_id: 'B', 'D')"),
+         "values (rows 3, 5; community_id: 'B', 'D')"),
     Case("communities_negative_population.csv", "population -500", "InputDataError",
          "communities_negative_population.csv: column 'population' (header '常住人口') has 1 "
-         "negative value(s) (row 4; community_id: 'C')"),
+         "negative value (row 4; community_id: 'C')"),
     Case("communities_nonnumeric_population.csv", "population '约3000', 'abc', '三千'",
          "InputDataError",
          "communities_nonnumeric_population.csv: column 'population' (header '常住人口') has 3 "
-         "non-numeric value(s) (rows 2, 3, 6; community_id: 'A', 'B', 'E'): '约3000', 'abc', "
+         "non-numeric values (rows 2, 3, 6; community_id: 'A', 'B', 'E'): '约3000', 'abc', "
          "'三千'"),
     Case("communities_huge_population.csv", "population 1e400 (overflows to infinity)",
          "InputDataError",
          "communities_huge_population.csv: column 'population' (header '常住人口') has 1 "
-         "non-numeric value(s) (row 2; community_id: 'A'): '1e400'"),
+         "non-numeric value (row 2; community_id: 'A'): '1e400'"),
     Case("communities_kind_variants.csv",
          "类型 spelt 城市/城镇/社区/农村/乡村/村/Urban/RURAL/城区/行政村", "none", "",
          check={"kind": ["urban", "urban", "urban", "rural", "rural", "rural", "urban", "rural",
                          "urban", "rural"]}),
     Case("communities_kind_suburban.csv", "类型 'suburban' and '郊区' (neither urban nor rural)",
          "InputDataError",
-         "communities_kind_suburban.csv: column 'kind' (header '类型') has 2 unknown value(s) "
+         "communities_kind_suburban.csv: column 'kind' (header '类型') has 2 unknown values "
          "'suburban', '郊区' (rows 3, 5; community_id: 'B', 'D'); use 城市/城镇/社区/urban for "
          "urban and 农村/乡村/村/rural for rural communities"),
     # --- geometries ---
     Case("communities_invalid_polygon.geojson", "a self-intersecting (bow-tie) polygon",
          "InputDataError",
-         "communities_invalid_polygon.geojson: 1 invalid geometries (feature 2; community_id: "
-         "'B'), e.g. Self-intersection"),
+         "communities_invalid_polygon.geojson: 1 invalid geometry (feature 2; community_id: "
+         "'B'): Self-intersection"),
     Case("communities_empty_geometries.geojson", "a null and an empty geometry",
          "InputDataError",
          "communities_empty_geometries.geojson: 2 null or empty geometries (features 2, 4; "
          "community_id: 'B', 'D')"),
     Case("communities_linestring.geojson", "a LineString among the points", "InputDataError",
-         "communities_linestring.geojson: 1 geometries of type LineString (feature 3; "
+         "communities_linestring.geojson: 1 geometry of type LineString (feature 3; "
          "community_id: 'C'); expected points or polygons"),
     Case("communities_polygons.geojson", "polygons instead of points (accepted: a point inside "
          "each, area kept)", "none", "", check={"community_id": ["A", "B", "C", "D", "E"]}),
-    Case("halls_multipoint.geojson", "a MultiPoint hall", "UserWarning",
-         "halls_multipoint.geojson: 1 MultiPoint geometries replaced by one representative point "
-         "each (feature 2; hall_id: 'H2')", use="halls"),
+    Case("halls_multipoint.geojson", "a MultiPoint hall", "CoverageWarning",
+         "halls_multipoint.geojson: 1 MultiPoint geometry replaced by one representative point "
+         "(feature 2; hall_id: 'H2')", use="halls"),
     # --- halls ---
-    Case("halls_duplicate_ids.csv", "hall H1 listed twice", "DuplicateIdError",
-         "halls_duplicate_ids.csv: column 'hall_id' (header '站点编号') has 1 duplicated id(s): "
-         "'H1' (rows 2, 4)", use="halls"),
+    Case("halls_duplicate_ids.csv", "hall H1 listed twice (an exact copy)", "DuplicateIdError",
+         "halls_duplicate_ids.csv: column 'hall_id' (header '站点编号') has 1 duplicated id: "
+         "'H1' (rows 2, 4); row 4 is an exact copy of an earlier row: delete it", use="halls"),
     Case("halls_misspelt_lonlat.csv", "经渡/纬渡 for 经度/纬度", "MissingColumnError",
          "halls_misspelt_lonlat.csv: 2 problems found:\n  - required column 'lon' is missing; "
          "… did you mean '经渡'? (pass columns={'经渡': 'lon'})\n  - required column 'lat' is "
          "missing; … did you mean '纬渡'? (pass columns={'纬渡': 'lat'})", use="halls"),
     Case("halls_bad_values.csv", "floor area 'abc' and -50; 示意 'maybe'", "InputDataError",
          "halls_bad_values.csv: 3 problems found:\n  - column 'floor_area_m2' (header "
-         "'建筑面积(㎡)') has 1 non-numeric value(s) (row 2; hall_id: 'H1'): 'abc'\n  - column "
-         "'floor_area_m2' (header '建筑面积(㎡)') has 1 negative value(s) (row 3; hall_id: "
-         "'H2')\n  - column 'illustrative' (header '示意') has 1 value(s) that are not "
+         "'建筑面积(㎡)') has 1 non-numeric value (row 2; hall_id: 'H1'): 'abc'\n  - column "
+         "'floor_area_m2' (header '建筑面积(㎡)') has 1 negative value (row 3; hall_id: "
+         "'H2')\n  - column 'illustrative' (header '示意') has 1 value that is not "
          "true/false (row 2; hall_id: 'H1'): 'maybe'", use="halls"),
     Case("halls_off_network.csv", "hall H3 1.5 km east of the grid network", "CoverageWarning",
          "halls_off_network.csv: 1 hall(s) lie farther than 500 m from every road usable by walk "
@@ -678,23 +728,61 @@ CASES: list[Case] = [
          use="audit-halls"),
     # --- networks ---
     Case("network_truncated.osm.pbf", "an .osm.pbf cut in half", "NetworkError",
-         "network_truncated.osm.pbf: cannot read this network file (RuntimeError: PBF error: "
-         "unexpected EOF)", use="network"),
+         "network_truncated.osm.pbf: cannot read this network file: its PBF data is damaged or "
+         "cut short (RuntimeError: PBF error: unexpected EOF)", use="network"),
     Case("network_csv_named.graphml", "a CSV file named .graphml", "NetworkError",
          "network_csv_named.graphml: cannot read this network file (ParseError: syntax error: "
          "line 1, column 0)", use="network"),
     Case("network_empty.osm", "an empty .osm (0 bytes)", "NetworkError",
-         "network_empty.osm: cannot read this network file (RuntimeError: XML parsing error at "
-         "line 1, column 0: no element found)", use="network"),
+         "network_empty.osm: cannot read this network file: the file is empty (0 bytes)",
+         use="network"),
     Case("network_no_roads.osm", "valid OSM XML with buildings only", "NetworkError",
          "network_no_roads.osm: no highway ways found (is this an OSM road network?)",
          use="network"),
+    Case("network_ways_without_nodes.osm", "OSM XML whose highway ways lost their nodes",
+         "NetworkError",
+         "network_ways_without_nodes.osm: none of its 6 highway ways has two of its nodes in the "
+         "file (an extract without its nodes?)", use="network"),
     Case("network_truncated.graphml", "a GraphML cut in half", "NetworkError",
          "network_truncated.graphml: cannot read this network file (ParseError: no element "
          "found", use="network"),
     Case("network_truncated.osm.bz2", "an .osm.bz2 cut in half", "NetworkError",
-         "network_truncated.osm.bz2: cannot read this network file (EOFError: Compressed file "
-         "ended before the end-of-stream marker was reached)", use="network"),
+         "network_truncated.osm.bz2: cannot read this network file: its bzip2 data is corrupt or "
+         "cut short (EOFError: Compressed file ended before the end-of-stream marker was "
+         "reached)", use="network"),
+    Case("network_corrupt.osm.bz2", "an .osm.bz2 with 16 bytes of its body flipped",
+         "NetworkError",
+         "network_corrupt.osm.bz2: cannot read this network file: its bzip2 data is corrupt or "
+         "cut short (", use="network"),
+    Case("network_corrupt.graphml.gz",
+         "a .graphml.gz whose gzip header is valid and body corrupt", "NetworkError",
+         "network_corrupt.graphml.gz: cannot read this network file: its gzip data is corrupt or "
+         "cut short (zlib.error: Error -3 while decompressing data", use="network"),
+    Case("network_truncated.graphml.gz", "a .graphml.gz cut in half", "NetworkError",
+         "network_truncated.graphml.gz: cannot read this network file: its gzip data is corrupt "
+         "or cut short (EOFError: Compressed file ended before the end-of-stream marker was "
+         "reached)", use="network"),
+    Case("network_not_gzip.graphml.gz", "a plain GraphML named .graphml.gz", "NetworkError",
+         "network_not_gzip.graphml.gz: cannot read this network file: it is not gzip-compressed; "
+         "remove '.gz' from its name", use="network"),
+    Case("network_corrupt.osm.gz", "an .osm.gz whose gzip header is valid and body corrupt",
+         "NetworkError",
+         "network_corrupt.osm.gz: cannot read this network file: its gzip data is corrupt or cut "
+         "short (zlib.error: Error -3 while decompressing data", use="network"),
+    Case("network_empty.osm.pbf", "an empty .osm.pbf (0 bytes)", "NetworkError",
+         "network_empty.osm.pbf: cannot read this network file: the file is empty (0 bytes)",
+         use="network"),
+    Case("network_corrupt.osm.pbf", "an .osm.pbf with 16 bytes of a data block flipped",
+         "NetworkError",
+         "network_corrupt.osm.pbf: cannot read this network file: its PBF data is damaged or cut "
+         "short (", use="network"),
+    Case("network_not_gpkg.gpkg", "a CSV file named .gpkg (road centre lines expected)",
+         "NetworkError",
+         "network_not_gpkg.gpkg: cannot read this network file: it is not a GeoPackage (GDAL "
+         "does not recognise its format)", use="network"),
+    Case("network_empty.gpkg", "an empty .gpkg (0 bytes)", "NetworkError",
+         "network_empty.gpkg: cannot read this network file: the file is empty (0 bytes)",
+         use="network"),
     Case("network_points.geojson", "a 'road centre-line' file holding points", "NetworkError",
          "network_points.geojson: no line geometries (road centre lines) found", use="network"),
 ]  # fmt: skip
