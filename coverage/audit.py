@@ -28,7 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage._errors import InputDataError, MissingColumnError, list_ids
+from coverage._errors import InputDataError, MissingColumnError, counted, list_ids
 from coverage.checks import detect_gcj02_declared_as_wgs84
 from coverage.engine import Snapped, nearest_facility, snap_many
 
@@ -189,7 +189,8 @@ def _check_far_outside(dist_m: np.ndarray, frame: pd.DataFrame, id_col: str, wha
     far = np.flatnonzero(dist_m > FAR_OUTSIDE_M)
     if len(far):
         msg = (
-            f"{what}: {len(far)} point(s) lie more than {FAR_OUTSIDE_M / 1000:g} km from every "
+            f"{what}: {counted(len(far), 'point')} {'lies' if len(far) == 1 else 'lie'} more "
+            f"than {FAR_OUTSIDE_M / 1000:g} km from every "
             f"road of the network ({_rows(frame, far)}; {id_col}: "
             f"{list_ids(frame[id_col].iloc[far])}); check the coordinate system "
             "(wgs84/gcj02/bd09), the lon/lat order, or the network"
@@ -265,7 +266,8 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
         off = np.flatnonzero(~h_snap.ok)
         dists = ", ".join(f"{d:,.0f} m" for d in h_snap.dist_m[off][:10])
         warnings.warn(
-            f"{hall_source}: {len(off)} hall(s) lie farther than {cfg.max_snap_m:g} m from every "
+            f"{hall_source}: {counted(len(off), 'hall')} {'lies' if len(off) == 1 else 'lie'} "
+            f"farther than {cfg.max_snap_m:g} m from every "
             f"road usable by {network.mode} and are left out of routing: "
             f"{list_ids(halls['hall_id'].iloc[off])} ({dists}; {_rows(halls, off)})",
             CoverageWarning,

@@ -45,7 +45,7 @@ import pandas as pd
 import shapely
 
 from coverage import _isogrid
-from coverage._errors import CrsError, InputDataError, MissingColumnError, list_ids
+from coverage._errors import CrsError, InputDataError, MissingColumnError, counted, list_ids
 from coverage.audit import CoverageWarning
 from coverage.engine import Snapped, nearest_facility, snap, snap_xy
 
@@ -284,7 +284,8 @@ def travel_time_surface(
     if (~h_snap.ok).any():
         bad = halls["hall_id"][~h_snap.ok]
         warnings.warn(
-            f"{len(bad)} hall(s) lie farther than {cfg.max_snap_m:g} m from every road usable "
+            f"{counted(len(bad), 'hall')} {'lies' if len(bad) == 1 else 'lie'} farther than "
+            f"{cfg.max_snap_m:g} m from every road usable "
             f"by {network.mode} and serve no area: {list_ids(bad)}",
             CoverageWarning,
             stacklevel=2,

@@ -147,7 +147,7 @@ def test_bands_nest_and_catchments_do_not_overlap(grid_net):
 
 def test_hall_far_from_every_road_is_warned_and_serves_nothing(grid_net):
     halls = _halls([(0, 0), (-900, -900)])
-    with pytest.warns(CoverageWarning, match=r"1 hall\(s\) lie farther than 500 m.*H2"):
+    with pytest.warns(CoverageWarning, match=r"1 hall lies farther than 500 m.*H2"):
         catch = isochrones(grid_net, halls, minutes=[10], per="hall")
     assert catch["hall_id"].tolist() == ["H1", "H2"]
     assert not catch.geometry.iloc[0].is_empty

@@ -622,7 +622,7 @@ CASES: list[Case] = [
          "coordinates"),
     Case("communities_far_from_network.csv",
          "two points 100 km / 55 km away from the grid network (typos)", "InputDataError",
-         "communities_far_from_network.csv: 2 point(s) lie more than 20 km from every road of "
+         "communities_far_from_network.csv: 2 points lie more than 20 km from every road of "
          "the network (rows 5, 6; community_id: 'D', 'E')", use="audit-communities"),
     Case("communities_gcj02_declared_wgs84.csv",
          "hangzhou-central communities in GCJ-02 (Amap), read as WGS-84", "CoverageWarning",
@@ -720,10 +720,10 @@ CASES: list[Case] = [
          "'H2')\n  - column 'illustrative' (header '示意') has 1 value that is not "
          "true/false (row 2; hall_id: 'H1'): 'maybe'", use="halls"),
     Case("halls_off_network.csv", "hall H3 1.5 km east of the grid network", "CoverageWarning",
-         "halls_off_network.csv: 1 hall(s) lie farther than 500 m from every road usable by walk "
+         "halls_off_network.csv: 1 hall lies farther than 500 m from every road usable by walk "
          "and are left out of routing: 'H3' (1,492 m; row 4)", use="audit-halls"),
     Case("halls_far_outside.csv", "hall H3 60 km south (latitude typo)", "InputDataError",
-         "halls_far_outside.csv: 1 point(s) lie more than 20 km from every road of the network "
+         "halls_far_outside.csv: 1 point lies more than 20 km from every road of the network "
          "(row 4; hall_id: 'H3')",
          use="audit-halls"),
     # --- networks ---
