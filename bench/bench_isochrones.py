@@ -157,7 +157,8 @@ def run_before(commit: str, sizes: list[int], repeats: int, work: Path) -> dict[
     tree.mkdir()
     archive = work / "before.tar"
     subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "-o", str(archive), commit, "coverage"], check=True
+        ["git", "-C", str(ROOT), "archive", "-o", str(archive), commit, "coverage", "data"],
+        check=True,
     )
     with tarfile.open(archive) as tar:
         tar.extractall(tree, filter="data")
@@ -166,8 +167,11 @@ def run_before(commit: str, sizes: list[int], repeats: int, work: Path) -> dict[
     (work / "before.py").write_text(BEFORE_SCRIPT, encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, str(work / "before.py"), json.dumps([sizes, repeats, str(work), SEED])],
-        env=env, cwd=str(work), capture_output=True, text=True, check=True,
+        env=env, cwd=str(work), capture_output=True, text=True, check=False,
     )  # fmt: skip
+    if proc.returncode:
+        msg = f"the baseline run failed:\n{proc.stderr}"
+        raise SystemExit(msg)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
