@@ -688,7 +688,7 @@ def add_catchments(
     """
     m = m or new_map(catchments, lang=lang)
     widest = catchments[catchments["band_min"] == catchments["band_min"].max()]
-    widest = widest[~widest.geometry.is_empty]
+    widest = widest[~widest.geometry.is_empty].reset_index(drop=True)
     if len(widest) == 0:
         return m
     metric = widest.geometry.to_crs(widest.geometry.estimate_utm_crs())

@@ -273,3 +273,33 @@ def test_the_map_draws_the_same_areas(audited):
             result.communities, frame, band, surface.crs, surface.cell_m
         )
         assert (covered_out, late_in) == ([], []), (sample.name, band)
+
+
+def test_the_map_draws_each_halls_own_catchment(grid_net):
+    halls = _halls([(0, 0), (1200, 1200), (600, 0)], name=["甲", "乙", "丙"])
+    catch = isochrones(grid_net, halls, minutes=[4, 8], per="hall")
+    catch = catch.iloc[::-1]  # any order and index
+    m = coverage_map(
+        audit(_halls_as_communities(), halls, grid_net), catchments=catch, lang="en",
+        basemap="blank",
+    )  # fmt: skip
+    (layer,) = [
+        c for c in m._children.values() if getattr(c, "layer_name", "") == "Catchment of each hall"
+    ]
+    features = layer.data["features"]
+    assert len(features) == 3
+    widest = catch[catch["band_min"] == 8].set_index("hall_id").to_crs(GRID_CRS)
+    for f in features:
+        hall = f["properties"]["label"].split("(")[1].split(")")[0]
+        drawn = gpd.GeoSeries([shapely.geometry.shape(f["geometry"])], crs=4326).to_crs(GRID_CRS)
+        # the drawn outline is that hall's catchment (simplified by at most 4 m)
+        assert drawn.iloc[0].symmetric_difference(widest.geometry[hall]).area < (
+            0.02 * widest.geometry[hall].area
+        ), hall
+
+
+def _halls_as_communities():
+    return gpd.GeoDataFrame(
+        {"community_id": ["A"], "kind": ["urban"], "population": [100]},
+        geometry=_metric((150, 10)).to_crs(4326),
+    )
