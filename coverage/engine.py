@@ -183,8 +183,8 @@ def snap_many(
 #: A road piece (weakly connected component of the mode's network) holding less than this
 #: share of the network's nodes is a fragment: points snap to a connected road within reach.
 FRAGMENT_SHARE = 0.01
-#: Pieces of fewer nodes are always fragments, pieces of this many or more never are, and the
-#: largest piece never is (:func:`fragment_segments`).
+#: The bound of :data:`FRAGMENT_SHARE` is taken between these two node counts: pieces of fewer
+#: than 10 nodes are fragments (where some piece is larger), of 1,000 or more never are.
 MIN_PIECE_NODES = 10
 MAX_FRAGMENT_NODES = 1000
 
@@ -431,13 +431,14 @@ def fragment_nodes(net: Network) -> NDArray[np.bool_]:
     """Which routing nodes lie on fragments: road pieces cut off from almost all the network.
 
     A piece is a weakly connected component of the mode's network (its segments). It is a
-    fragment when it holds fewer than :data:`FRAGMENT_SHARE` (1 %) of the nodes on the
-    network's segments, at least :data:`MIN_PIECE_NODES` (10) and at most
-    :data:`MAX_FRAGMENT_NODES` (1,000) nodes as the bound, unless it is the largest piece.
-    Such pieces are map-data islands (a viaduct closed to walkers, a footpath network whose
-    only links are cycleways): points snap to them only when no other road is within reach,
-    and a hall or community on one is a data problem rather than a place to serve. Nodes that
-    no segment uses are not on the network and count as fragments too.
+    fragment when it holds fewer nodes than :data:`FRAGMENT_SHARE` (1 %) of the nodes on the
+    network's segments, that bound taken between :data:`MIN_PIECE_NODES` (10) and
+    :data:`MAX_FRAGMENT_NODES` (1,000); when no piece reaches the bound (a network of small
+    pieces only), none is a fragment. Such pieces are map-data islands (a viaduct closed to
+    walkers, a footpath network whose only links are cycleways or farm tracks): points snap to
+    them only when no other road is within reach, and a hall or community on one is a data
+    problem rather than a place to serve. Nodes that no segment uses are not on the network
+    and count as fragments too.
 
     Parameters
     ----------
@@ -468,8 +469,8 @@ def fragment_nodes(net: Network) -> NDArray[np.bool_]:
         sizes = np.bincount(comp[on_road], minlength=int(comp.max()) + 1 if len(comp) else 0)
         bound = min(max(FRAGMENT_SHARE * int(on_road.sum()), MIN_PIECE_NODES), MAX_FRAGMENT_NODES)
         small = sizes < bound
-        if len(sizes):
-            small[int(np.argmax(sizes))] = False
+        if small.all():  # no piece is "the network" (a toy graph of small pieces): none is cut
+            small[:] = False  # off from it
         net.cache["fragment_nodes"] = small[comp] | ~on_road
     return cast("NDArray[np.bool_]", net.cache["fragment_nodes"])
 

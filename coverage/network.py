@@ -11,7 +11,8 @@ Accepted sources
 ----------------
 - OpenStreetMap files: ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf`` (read with pyosmium;
   highway ways are kept, and per way the modes that may use it are worked out from its tags,
-  then the graph is built by :func:`osmnx.graph_from_xml`).
+  then the graph is built by :func:`osmnx.graph_from_xml`). osmnx GraphML files and graphs
+  whose edges carry OSM tags get their modes the same way.
 - osmnx GraphML: ``.graphml`` or ``.graphml.gz``.
 - Road centre lines: a GeoPackage, Shapefile or GeoJSON of (multi)line strings; lines meeting
   at an end point are joined there (bridges and tunnels that cross without sharing an end point
@@ -21,15 +22,37 @@ Accepted sources
 
 Mode rules
 ----------
-- *walk*: every way except motorways, motorway links, trunk links and ways tagged
-  ``foot=no`` or (without ``foot=yes``) ``access=no|private``. One-way rules do not apply.
-- *bike* / *ebike*: no motorways, steps, or foot-only ways (footway, pedestrian, path, corridor
-  without ``bicycle=yes|designated``); one-way rules apply unless ``oneway:bicycle=no``.
-- *drive*: no footway, path, pedestrian, steps, cycleway, bridleway, corridor, or ways with
-  ``access|motor_vehicle|motorcar=no|private``; one-way rules apply.
+Per OSM way, from its tags (:func:`way_modes`; OSM wiki "Key:access" and "OSM tags for
+routing/Access restrictions"):
+
+- *Access hierarchy*: ``access`` < ``foot`` (walk); ``access`` < ``vehicle`` < ``bicycle``
+  (bike, e-bike); ``access`` < ``vehicle`` < ``motor_vehicle`` < ``motorcar`` (drive). The
+  most specific key with a known value decides. ``yes``, ``designated``, ``permissive``,
+  ``destination``, ``customers`` (also ``official``, ``permit``, ``discouraged``) allow;
+  ``no``, ``private``, ``agricultural``, ``forestry``, ``delivery``, ``use_sidepath``,
+  ``military``, ``emergency`` deny (``access=forestry`` closes a track to walkers unless
+  ``foot=yes``); other values say nothing.
+- *Class defaults* where no key decides. Walk: not on motorways, motorway links, motor roads
+  (``motorroad=yes``), cycleways and bridleways. Bike: not on motorways, motorway links,
+  motor roads, steps, footways, pedestrian streets, paths and corridors. Drive: not on
+  footways, paths, pedestrian streets, steps, cycleways, bridleways and corridors. A class
+  closed to a mode opens only by the mode's own keys (``foot=yes`` on a cycleway), never by
+  a general ``access=yes``. One-way rules do not apply on foot; by bike they do unless
+  ``oneway:bicycle=no``.
+- *Per country*, chosen by the network's centre (:func:`country_at`, rough boxes) or given
+  as ``load_network(..., country="CN")``. **China**: urban expressways (城市快速路; OSM
+  China maps them, like national roads, as ``highway=trunk``): a one-way ``trunk`` on a
+  viaduct, a bridge or in a tunnel (``bridge``/``tunnel``/``layer``), and every
+  ``trunk_link`` (their ramps), are closed to walking and cycling unless ``foot=*`` /
+  ``bicycle=*`` or a mapped ``sidewalk`` opens them; at-grade trunk roads (national roads)
+  stay walkable. **Switzerland**: ``trunk``/``trunk_link`` (Autostrasse) closed to walking
+  and cycling, cycleways and bridleways walkable. **Liechtenstein** (no row in the wiki's
+  table) and everywhere else: the worldwide defaults, ``trunk``/``trunk_link`` walkable.
 - Networks without highway tags (the bundled OSRM-derived Hangzhou car network): the
   ``osrm_class`` values ``motorway`` and ``tunnel`` are closed to walking and cycling (urban
   tunnels under West Lake and the city are car-only), ``restricted`` is closed to driving.
+- Road centre lines: by their ``highway`` column if any (worldwide defaults), else open to
+  every mode.
 
 Disconnected pieces are kept; points on a piece without a hall are reported as unreachable by
 the audit, with the size of their piece.
