@@ -84,9 +84,11 @@ def snap(
 ) -> Snapped:
     """Snap points to the nearest road segment of the network.
 
-    A point whose nearest road lies on a fragment of fewer than :data:`MIN_PIECE_NODES` nodes
-    (cut off from the rest, e.g. by a car-only tunnel closed to walkers) is snapped to the
-    nearest road of a larger piece instead, when that is within ``config.max_snap_m``.
+    A point whose nearest road lies on a fragment (a piece cut off from almost all of the
+    network, e.g. by a car-only tunnel closed to walkers: see :func:`fragment_segments`) is
+    snapped to the nearest road of a piece that is not a fragment instead, when that is
+    within ``config.max_snap_m``; only a point with no such road within reach stays on the
+    fragment.
 
     Parameters
     ----------
@@ -188,19 +190,17 @@ def snap_xy(
     dist_m = frac = np.empty(0)
     if len(xy):
         index = _snap_index(net)
-        major = _major_segments(net)
-        if major.all():
+        fragment = fragment_segments(net)
+        if not fragment.any():
             seg, dist_m, frac = index.nearest(xy, limit=limit)
         else:
-            # A point goes to the nearest road of a piece of at least MIN_PIECE_NODES nodes
-            # when one is within reach; only otherwise can a small fragment (a few nodes cut
-            # off from the rest, e.g. by a car-only tunnel) be its road, if that is nearer.
-            seg, dist_m, frac = index.nearest(xy, allowed=major, limit=limit)
+            # A point goes to the nearest road that is not on a fragment when one is within
+            # reach; only otherwise can a fragment (a piece cut off from almost all of the
+            # network, e.g. by a car-only tunnel) be its road, if that is nearer.
+            seg, dist_m, frac = index.nearest(xy, allowed=_connected_segments(net), limit=limit)
             far = np.flatnonzero(~(dist_m <= cfg.max_snap_m))
             if len(far):
-                f_seg, f_dist, f_frac = index.nearest(
-                    xy[far], allowed=_minor_segments(net), limit=limit
-                )
+                f_seg, f_dist, f_frac = index.nearest(xy[far], allowed=fragment, limit=limit)
                 nearer = f_dist < dist_m[far]
                 pick = far[nearer]
                 seg[pick], dist_m[pick], frac[pick] = f_seg[nearer], f_dist[nearer], f_frac[nearer]
@@ -210,8 +210,13 @@ def snap_xy(
     return Snapped(seg, frac, dist_m, access_s)
 
 
-#: Road pieces with fewer nodes are fragments: a point snaps to a larger piece within reach.
+#: A road piece (weakly connected component of the mode's network) holding less than this
+#: share of the network's nodes is a fragment: points snap to a connected road within reach.
+FRAGMENT_SHARE = 0.01
+#: The bound of :data:`FRAGMENT_SHARE` is taken between these two node counts: pieces of fewer
+#: than 10 nodes are fragments (where some piece is larger), of 1,000 or more never are.
 MIN_PIECE_NODES = 10
+MAX_FRAGMENT_NODES = 1000
 
 #: Points closer than this to a segment's end are at the end node, metres.
 _AT_NODE_M = 1e-6
@@ -452,19 +457,85 @@ def _snap_index(net: Network) -> _PieceIndex:
     return cast("_PieceIndex", net.cache["snap_index"])
 
 
-def _major_segments(net: Network) -> NDArray[np.bool_]:
-    """Which segments lie on pieces of at least :data:`MIN_PIECE_NODES` nodes."""
-    if "major_segments" not in net.cache:
-        sizes = net.component_sizes
-        net.cache["major_segments"] = sizes[net.component[net.seg_u]] >= MIN_PIECE_NODES
-    return cast("NDArray[np.bool_]", net.cache["major_segments"])
+def fragment_nodes(net: Network) -> NDArray[np.bool_]:
+    """Which routing nodes lie on fragments: road pieces cut off from almost all the network.
+
+    A piece is a weakly connected component of the mode's network (its segments). It is a
+    fragment when it holds fewer nodes than :data:`FRAGMENT_SHARE` (1 %) of the nodes on the
+    network's segments, that bound taken between :data:`MIN_PIECE_NODES` (10) and
+    :data:`MAX_FRAGMENT_NODES` (1,000); when no piece reaches the bound (a network of small
+    pieces only), none is a fragment. Such pieces are map-data islands (a viaduct closed to
+    walkers, a footpath network whose only links are cycleways or farm tracks): points snap to
+    them only when no other road is within reach, and a hall or community on one is a data
+    problem rather than a place to serve. Nodes that no segment uses are not on the network
+    and count as fragments too.
+
+    Parameters
+    ----------
+    net
+        The network (its routing view decides which roads count).
+
+    Returns
+    -------
+    numpy.ndarray
+        One flag per routing node (``net.node_ids`` order).
+
+    See Also
+    --------
+    fragment_segments : the same per road segment.
+
+    Examples
+    --------
+    >>> from coverage.testing import grid_graph
+    >>> from coverage.network import load_network
+    >>> bool(fragment_nodes(load_network(grid_graph())).any())
+    False
+    """
+    if "fragment_nodes" not in net.cache:
+        comp = net.component
+        on_road = np.zeros(net.n_nodes, dtype=bool)
+        on_road[net.seg_u] = True
+        on_road[net.seg_v] = True
+        sizes = np.bincount(comp[on_road], minlength=int(comp.max()) + 1 if len(comp) else 0)
+        bound = min(max(FRAGMENT_SHARE * int(on_road.sum()), MIN_PIECE_NODES), MAX_FRAGMENT_NODES)
+        small = sizes < bound
+        if small.all():  # no piece is "the network" (a toy graph of small pieces): none is cut
+            small[:] = False  # off from it
+        net.cache["fragment_nodes"] = small[comp] | ~on_road
+    return cast("NDArray[np.bool_]", net.cache["fragment_nodes"])
 
 
-def _minor_segments(net: Network) -> NDArray[np.bool_]:
-    """Which segments lie on fragments (pieces of fewer than :data:`MIN_PIECE_NODES` nodes)."""
-    if "minor_segments" not in net.cache:
-        net.cache["minor_segments"] = ~_major_segments(net)
-    return cast("NDArray[np.bool_]", net.cache["minor_segments"])
+def fragment_segments(net: Network) -> NDArray[np.bool_]:
+    """Which road segments lie on fragments (see :func:`fragment_nodes`).
+
+    Parameters
+    ----------
+    net
+        The network (its routing view decides which roads count).
+
+    Returns
+    -------
+    numpy.ndarray
+        One flag per segment (``net.seg_u`` order).
+
+    Examples
+    --------
+    >>> from coverage.testing import grid_graph
+    >>> from coverage.network import load_network
+    >>> net = load_network(grid_graph())
+    >>> fragment_segments(net).shape == net.seg_u.shape
+    True
+    """
+    if "fragment_segments" not in net.cache:
+        net.cache["fragment_segments"] = fragment_nodes(net)[net.seg_u]
+    return cast("NDArray[np.bool_]", net.cache["fragment_segments"])
+
+
+def _connected_segments(net: Network) -> NDArray[np.bool_]:
+    """The segments not on fragments (kept, so the snapping index reuses its piece mask)."""
+    if "connected_segments" not in net.cache:
+        net.cache["connected_segments"] = ~fragment_segments(net)
+    return cast("NDArray[np.bool_]", net.cache["connected_segments"])
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ Accepted sources
 ----------------
 - OpenStreetMap files: ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf`` (read with pyosmium;
   highway ways are kept, and per way the modes that may use it are worked out from its tags,
-  then the graph is built by :func:`osmnx.graph_from_xml`).
+  then the graph is built by :func:`osmnx.graph_from_xml`). osmnx GraphML files and graphs
+  whose edges carry OSM tags get their modes the same way.
 - osmnx GraphML: ``.graphml`` or ``.graphml.gz``.
 - Road centre lines: a GeoPackage, Shapefile or GeoJSON of (multi)line strings; lines meeting
   at an end point are joined there (bridges and tunnels that cross without sharing an end point
@@ -21,15 +22,37 @@ Accepted sources
 
 Mode rules
 ----------
-- *walk*: every way except motorways, motorway links, trunk links and ways tagged
-  ``foot=no`` or (without ``foot=yes``) ``access=no|private``. One-way rules do not apply.
-- *bike* / *ebike*: no motorways, steps, or foot-only ways (footway, pedestrian, path, corridor
-  without ``bicycle=yes|designated``); one-way rules apply unless ``oneway:bicycle=no``.
-- *drive*: no footway, path, pedestrian, steps, cycleway, bridleway, corridor, or ways with
-  ``access|motor_vehicle|motorcar=no|private``; one-way rules apply.
+Per OSM way, from its tags (:func:`way_modes`; OSM wiki "Key:access" and "OSM tags for
+routing/Access restrictions"):
+
+- *Access hierarchy*: ``access`` < ``foot`` (walk); ``access`` < ``vehicle`` < ``bicycle``
+  (bike, e-bike); ``access`` < ``vehicle`` < ``motor_vehicle`` < ``motorcar`` (drive). The
+  most specific key with a known value decides. ``yes``, ``designated``, ``permissive``,
+  ``destination``, ``customers`` (also ``official``, ``permit``, ``discouraged``) allow;
+  ``no``, ``private``, ``agricultural``, ``forestry``, ``delivery``, ``use_sidepath``,
+  ``military``, ``emergency`` deny (``access=forestry`` closes a track to walkers unless
+  ``foot=yes``); other values say nothing.
+- *Class defaults* where no key decides. Walk: not on motorways, motorway links, motor roads
+  (``motorroad=yes``), cycleways and bridleways. Bike: not on motorways, motorway links,
+  motor roads, steps, footways, pedestrian streets, paths and corridors. Drive: not on
+  footways, paths, pedestrian streets, steps, cycleways, bridleways and corridors. A class
+  closed to a mode opens only by the mode's own keys (``foot=yes`` on a cycleway), never by
+  a general ``access=yes``. One-way rules do not apply on foot; by bike they do unless
+  ``oneway:bicycle=no``.
+- *Per country*, chosen by the network's centre (:func:`country_at`, rough boxes) or given
+  as ``load_network(..., country="CN")``. **China**: urban expressways (城市快速路; OSM
+  China maps them, like national roads, as ``highway=trunk``): a one-way ``trunk`` on a
+  viaduct, a bridge or in a tunnel (``bridge``/``tunnel``/``layer``), and every
+  ``trunk_link`` (their ramps), are closed to walking and cycling unless ``foot=*`` /
+  ``bicycle=*`` or a mapped ``sidewalk`` opens them; at-grade trunk roads (national roads)
+  stay walkable. **Switzerland**: ``trunk``/``trunk_link`` (Autostrasse) closed to walking
+  and cycling, cycleways and bridleways walkable. **Liechtenstein** (no row in the wiki's
+  table) and everywhere else: the worldwide defaults, ``trunk``/``trunk_link`` walkable.
 - Networks without highway tags (the bundled OSRM-derived Hangzhou car network): the
   ``osrm_class`` values ``motorway`` and ``tunnel`` are closed to walking and cycling (urban
   tunnels under West Lake and the city are car-only), ``restricted`` is closed to driving.
+- Road centre lines: by their ``highway`` column if any (worldwide defaults), else open to
+  every mode.
 
 Disconnected pieces are kept; points on a piece without a hall are reported as unreachable by
 the audit, with the size of their piece.
@@ -78,22 +101,172 @@ _MODE_LETTER = {"walk": "w", "bike": "b", "ebike": "b", "drive": "d"}
 
 _NOT_ROADS = {
     "construction", "proposed", "abandoned", "platform", "raceway", "razed", "disused",
-    "bus_stop", "elevator", "rest_area", "services", "emergency_bay", "no",
+    "bus_stop", "elevator", "rest_area", "services", "emergency_bay", "no", "bus_guideway",
+    "busway",
 }  # fmt: skip
-_NO_WALK = {"motorway", "motorway_link", "trunk_link"}
-_FOOT_ONLY = {"footway", "pedestrian", "path", "corridor", "steps"}
-_NO_DRIVE = {"footway", "path", "pedestrian", "steps", "cycleway", "bridleway", "corridor"}
-_NO = {"no", "private"}
-_YES = {"yes", "designated", "permissive"}
+
+#: Access values (OSM ``Key:access``) that let the public use a way, and values that do not.
+#: Any other value (``unknown``, a typo) says nothing: the next key up the hierarchy decides.
+ACCESS_ALLOW = frozenset(
+    {"yes", "designated", "permissive", "destination", "customers", "official", "permit",
+     "discouraged", "dismount"}
+)  # fmt: skip
+ACCESS_DENY = frozenset(
+    {"no", "private", "agricultural", "forestry", "delivery", "use_sidepath", "military",
+     "emergency"}
+)  # fmt: skip
+
+#: Access keys of each mode letter, from the most general to the mode's own (OSM's access
+#: hierarchy: ``access`` < ``vehicle`` < ``motor_vehicle`` < ``motorcar``; ``access`` < ``foot``).
+_ACCESS_KEYS = {
+    "w": ("access", "foot"),
+    "b": ("access", "vehicle", "bicycle"),
+    "d": ("access", "vehicle", "motor_vehicle", "motorcar"),
+}
+
+#: Highway classes closed to a mode unless the mode's own key opens them (worldwide defaults
+#: of the OSM wiki's "OSM tags for routing/Access restrictions").
+_CLOSED_WORLD = {
+    "w": frozenset({"motorway", "motorway_link", "cycleway", "bridleway"}),
+    "b": frozenset({"motorway", "motorway_link", "steps", "footway", "pedestrian", "path",
+                    "corridor"}),
+    "d": frozenset({"footway", "path", "pedestrian", "steps", "cycleway", "bridleway",
+                    "corridor"}),
+}  # fmt: skip
+
+#: Per-country defaults that differ from the worldwide ones: highway classes closed to walking
+#: (``"w"``) or cycling (``"b"``) in that country. China's extra rule (urban expressways) is in
+#: :func:`_urban_expressway`. Liechtenstein has no row in the OSM wiki's table: worldwide.
+COUNTRY_CLOSED: dict[str, dict[str, frozenset[str]]] = {
+    # Switzerland: trunk is an Autostrasse (motor traffic only); cycle and bridle ways may be
+    # walked.
+    "CH": {
+        "w": frozenset({"motorway", "motorway_link", "trunk", "trunk_link"}),
+        "b": _CLOSED_WORLD["b"] | {"trunk", "trunk_link"},
+    },
+}
+
+#: Rough boxes (west, south, east, north; degrees) of the countries with their own defaults,
+#: looked up with the network's centre; the first box that holds it wins.
+COUNTRY_BOXES: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
+    ("LI", (9.47, 47.04, 9.64, 47.28)),
+    ("CH", (5.95, 45.81, 10.50, 47.81)),
+    ("CN", (97.5, 21.5, 122.5, 42.0)),  # east and centre (Beijing to Guangzhou, Chengdu)
+    ("CN", (118.0, 38.5, 125.0, 42.5)),  # Liaoning
+    ("CN", (122.5, 42.0, 135.1, 53.6)),  # Jilin, Heilongjiang
+    ("CN", (108.5, 18.0, 117.5, 21.5)),  # Hainan, the Guangdong and Guangxi coast
+    ("CN", (73.5, 27.0, 97.5, 49.2)),  # Xinjiang, Tibet, Qinghai
+    ("CN", (97.5, 42.0, 122.5, 46.5)),  # Inner Mongolia's south (part of Mongolia too)
+)
+
+_ONEWAY = frozenset({"yes", "true", "1", "-1"})
+_SIDEWALK = frozenset({"yes", "both", "left", "right"})
 
 
-def way_modes(tags: dict[str, str]) -> str:
+def _is_road(highway: str, area: str) -> bool:
+    """Whether a ``highway=*`` value (and ``area=*``) is a road or path some mode may use."""
+    return bool(highway) and highway not in _NOT_ROADS and area != "yes"
+
+
+def country_at(lon: float, lat: float) -> str:
+    """The country whose access defaults apply at a point ("" for the worldwide defaults).
+
+    A rough lookup in :data:`COUNTRY_BOXES` (China, Switzerland, Liechtenstein), not a border
+    test: a network near a border gets the rules of the box that holds its centre.
+
+    Parameters
+    ----------
+    lon, lat
+        The point, degrees (EPSG:4326).
+
+    Returns
+    -------
+    str
+        ISO 3166-1 alpha-2 code (``"CN"``, ``"CH"``, ``"LI"``) or ``""``.
+
+    Examples
+    --------
+    >>> country_at(120.16, 30.27), country_at(9.52, 47.14), country_at(2.35, 48.86)
+    ('CN', 'LI', '')
+    """
+    for code, (west, south, east, north) in COUNTRY_BOXES:
+        if west <= lon <= east and south <= lat <= north:
+            return code
+    return ""
+
+
+def _urban_expressway(tags: dict[str, str]) -> bool:
+    """An urban expressway (城市快速路) or one of its ramps, by China's OSM tagging.
+
+    OSM China maps urban expressways and national roads alike as ``highway=trunk``. The
+    expressways are grade separated and divided: a one-way ``trunk`` carriageway on a viaduct,
+    a bridge or in a tunnel (``bridge``, ``tunnel``, or ``layer`` other than 0) is one. Every
+    ``trunk_link`` counts as a ramp (匝道): the at-grade ends of the ramps carry no structure
+    tag, and a national road's slip roads run beside its walkable carriageway. At-grade trunk
+    roads (national roads through towns and villages) are not expressways.
+    """
+    hw = tags.get("highway")
+    if hw == "trunk_link":
+        return True
+    if hw != "trunk" or tags.get("oneway", "") not in _ONEWAY:
+        return False
+    return (
+        tags.get("bridge", "no") != "no"
+        or tags.get("tunnel", "no") != "no"
+        or tags.get("layer", "0").strip() not in {"", "0"}
+    )
+
+
+def _decide(tags: dict[str, str], letter: str, *, closed: bool) -> bool:
+    """Whether a mode may use a way: its access keys, else the class default.
+
+    The most specific key of the mode's hierarchy with a known value decides. A way whose
+    class is closed to the mode (``closed``) opens only by the mode's own keys: a general
+    ``access=yes`` on a motorway or a cycleway is about the traffic the way is built for.
+    """
+    keys = _ACCESS_KEYS[letter]
+    verdict: bool | None = None
+    for key in keys[1:] if closed else keys:
+        value = tags.get(key)
+        if value in ACCESS_ALLOW:
+            verdict = True
+        elif value in ACCESS_DENY:
+            verdict = False
+    return (not closed) if verdict is None else verdict
+
+
+def way_modes(tags: dict[str, str], *, country: str = "") -> str:
     """Work out which travel modes may use an OSM way, from its tags.
+
+    The rules (OSM wiki "Key:access" and "OSM tags for routing/Access restrictions"):
+
+    - *access hierarchy*: ``access`` < ``foot`` (walk); ``access`` < ``vehicle`` <
+      ``bicycle`` (bike); ``access`` < ``vehicle`` < ``motor_vehicle`` < ``motorcar``
+      (drive). The most specific key with a known value decides: ``yes``, ``designated``,
+      ``permissive``, ``destination``, ``customers`` (:data:`ACCESS_ALLOW`) open the way,
+      ``no``, ``private``, ``agricultural``, ``forestry``, ``delivery``, ``use_sidepath``
+      (:data:`ACCESS_DENY`) close it; so ``access=forestry`` closes a track to walkers unless
+      it also says ``foot=yes``.
+    - *class defaults* where no key decides: walking is closed on motorways, their links,
+      ``motorroad=yes`` roads, cycleways and bridleways; cycling on motorways, their links,
+      motor roads, steps and foot-only ways (footway, pedestrian, path, corridor); driving
+      on footways, paths, pedestrian streets, steps, cycleways, bridleways and corridors. A
+      class closed to a mode opens only by the mode's own key (``foot=yes`` on a cycleway),
+      never by a general ``access=yes``.
+    - *per country* (``country``): Switzerland (``"CH"``) closes ``trunk``/``trunk_link`` to
+      walkers and cyclists and opens cycleways and bridleways to walkers; China (``"CN"``)
+      closes urban expressways (城市快速路: one-way ``trunk`` on a viaduct, a bridge or in a
+      tunnel) and every ``trunk_link`` (their ramps) to walkers and cyclists unless
+      ``foot=*``/``bicycle=*`` or a mapped ``sidewalk`` says otherwise. Everywhere else, and
+      in Liechtenstein, the worldwide defaults apply (``trunk`` and ``trunk_link`` walkable).
 
     Parameters
     ----------
     tags
         The way's OSM tags.
+    country
+        ISO 3166-1 alpha-2 code of the country whose defaults apply (see
+        :func:`country_at`); ``""`` for the worldwide defaults.
 
     Returns
     -------
@@ -109,31 +282,38 @@ def way_modes(tags: dict[str, str]) -> str:
     'wbd'
     >>> way_modes({"highway": "motorway"})
     'd'
+    >>> way_modes({"highway": "track", "access": "forestry"}), way_modes(
+    ...     {"highway": "track", "access": "forestry", "foot": "yes"}
+    ... )
+    ('', 'w')
+    >>> way_modes({"highway": "cycleway"}), way_modes({"highway": "cycleway"}, country="CH")
+    ('b', 'wb')
     """
     hw = tags.get("highway", "")
-    if not hw or hw in _NOT_ROADS or tags.get("area") == "yes":
+    if not _is_road(hw, tags.get("area", "")):
         return ""
-    access = tags.get("access", "")
+    code = country.upper()
+    rules = COUNTRY_CLOSED.get(code, {})
+    expressway = code == "CN" and _urban_expressway(tags)
+    motor_road = tags.get("motorroad") == "yes" or expressway
+    walk_closed = motor_road or hw in rules.get("w", _CLOSED_WORLD["w"])
+    if expressway and tags.get("sidewalk") in _SIDEWALK:  # a footpath mapped along it
+        walk_closed = False
     modes = ""
-    foot = tags.get("foot", "")
-    if hw not in _NO_WALK and foot not in _NO and (access not in _NO or foot in _YES):
+    if _decide(tags, "w", closed=walk_closed):
         modes += "w"
-    bicycle = tags.get("bicycle", "")
-    bike_ok = hw not in {"motorway", "motorway_link", "steps"} and (
-        hw not in _FOOT_ONLY or bicycle in _YES
-    )
-    if bike_ok and bicycle not in _NO and (access not in _NO or bicycle in _YES):
+    if _decide(tags, "b", closed=hw in rules.get("b", _CLOSED_WORLD["b"]) or motor_road):
         modes += "b"
-    motor = tags.get("motor_vehicle", tags.get("motorcar", ""))
-    if hw not in _NO_DRIVE and access not in _NO and motor not in _NO:
+    if _decide(tags, "d", closed=hw in _CLOSED_WORLD["d"]):
         modes += "d"
     return modes
 
 
 #: Bits of the per-edge mode mask.
 _MODE_BIT = {"walk": 1, "bike": 2, "ebike": 2, "drive": 4}
-#: Version of the cache file layout; bump when EdgeTable changes.
-CACHE_VERSION = 3
+#: Version of the cache file layout; bump when EdgeTable changes or when the mode rules
+#: (:func:`way_modes`, :func:`_edge_allows`) change the stored per-edge mode bits.
+CACHE_VERSION = 4
 
 
 @dataclass
@@ -754,6 +934,7 @@ def load_network(
     *,
     mode: Mode | None = None,
     config: Config | None = None,
+    country: str | None = None,
 ) -> Network:
     """Load a road network and build its routing view for one travel mode.
 
@@ -767,6 +948,12 @@ def load_network(
         Travel mode; defaults to ``config.mode``.
     config
         Speeds, metric CRS; defaults to :data:`coverage.config.DEFAULT_CONFIG`.
+    country
+        Whose access defaults decide which OSM ways each mode may use: an ISO 3166-1
+        alpha-2 code (``"CN"``, ``"CH"``, ``"LI"``...) or ``""`` for the worldwide defaults
+        (see :func:`way_modes`). By default the country at the network's centre
+        (:func:`country_at`; China, Switzerland and Liechtenstein are known, elsewhere the
+        worldwide defaults apply).
 
     Returns
     -------
@@ -789,15 +976,12 @@ def load_network(
     if mode is not None:
         cfg = cfg.replace(mode=mode)
     if isinstance(source, nx.MultiDiGraph):
-        G = _to_lonlat(source)
-        net = build_routing(EdgeTable.from_graph(G), config=cfg, source="graph")
-        net._G = G  # noqa: SLF001
-        return net
+        return _load_graph(source, cfg, country)
     path = Path(source)
     if not path.exists():
         msg = f"{path}: network file not found"
         raise NetworkError(msg)
-    cached = cache_path(path, cfg)
+    cached = cache_path(path, cfg, country=country)
     if cached is not None and cached.exists():
         try:
             net = load_cached_network(cached, config=cfg, source=str(path))
@@ -806,7 +990,7 @@ def load_network(
         else:
             logger.info("network read from cache %s", cached)
             return net
-    G = read_graph(path)
+    G = read_graph(path, country=country)
     table = EdgeTable.from_graph(G, source=str(path))
     saved = False
     if cached is not None:
@@ -823,11 +1007,25 @@ def load_network(
     return net
 
 
-def cache_path(path: Path, config: Config | None = None) -> Path | None:
+def _load_graph(source: nx.MultiDiGraph, cfg: Config, country: str | None) -> Network:
+    """:func:`load_network` of a graph in memory (never changed: modes go on a copy)."""
+    G = _to_lonlat(source)
+    if _needs_modes(G):  # OSM tags without modes: work them out on a copy
+        G = G.copy()
+        _add_way_modes(G, country)
+    net = build_routing(EdgeTable.from_graph(G), config=cfg, source="graph")
+    net._G = G  # noqa: SLF001
+    return net
+
+
+def cache_path(
+    path: Path, config: Config | None = None, *, country: str | None = None
+) -> Path | None:
     """Where the cached arrays of a network file live (``None`` if caching is off).
 
-    The name carries a hash of the file's absolute path, size and modification time, so an
-    edited or replaced file gets a new cache entry and the old one is no longer used.
+    The name carries a hash of the file's absolute path, size and modification time (and of
+    the ``country`` whose access defaults were asked for, if one was), so an edited or
+    replaced file gets a new cache entry and the old one is no longer used.
 
     Parameters
     ----------
@@ -835,6 +1033,8 @@ def cache_path(path: Path, config: Config | None = None) -> Path | None:
         The network file.
     config
         ``use_cache`` and ``cache_dir`` are used.
+    country
+        The ``country`` given to :func:`load_network` (``None``: chosen by location).
 
     Returns
     -------
@@ -847,6 +1047,8 @@ def cache_path(path: Path, config: Config | None = None) -> Path | None:
     folder = Path(cfg.cache_dir) if cfg.cache_dir else _default_cache_dir()
     st = path.stat()
     key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{CACHE_VERSION}"
+    if country is not None:
+        key += f"|country={country.upper()}"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     return folder / f"{path.name}.{digest}.npz"
 
@@ -867,7 +1069,7 @@ def _drop_stale(cached: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def read_graph(path: Path) -> nx.MultiDiGraph:
+def read_graph(path: Path, *, country: str | None = None) -> nx.MultiDiGraph:
     """Read a network file into an osmnx ``MultiDiGraph`` in EPSG:4326.
 
     Parameters
@@ -875,6 +1077,10 @@ def read_graph(path: Path) -> nx.MultiDiGraph:
     path
         A ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``, ``.graphml(.gz)``, ``.gpkg``,
         ``.shp`` or ``.geojson`` file.
+    country
+        Whose access defaults decide the modes of OSM ways (ISO 3166-1 alpha-2, ``""`` for
+        the worldwide ones, see :func:`way_modes`); by default the country at the network's
+        centre (:func:`country_at`).
 
     Returns
     -------
@@ -896,7 +1102,7 @@ def read_graph(path: Path) -> nx.MultiDiGraph:
         )
         raise NetworkError(msg)
     try:
-        G = reader(path)
+        G = _read_osm(path, country=country) if reader is _read_osm else reader(path)
     except NetworkError:
         raise
     except (
@@ -908,6 +1114,8 @@ def read_graph(path: Path) -> nx.MultiDiGraph:
     if G.number_of_edges() == 0:
         msg = f"{path}: the file holds no road or path (0 usable edges)"
         raise NetworkError(msg)
+    if _needs_modes(G):
+        _add_way_modes(G, country)
     return G
 
 
@@ -962,6 +1170,37 @@ def _why_unreadable(path: Path, exc: BaseException) -> str:
     return next((f": {text}" for applies, text in plain if applies), f" ({detail})")
 
 
+def _needs_modes(G: nx.MultiDiGraph) -> bool:
+    """Whether some edge has OSM tags (``highway``) but no ``cp_modes`` worked out yet."""
+    return any("highway" in d and "cp_modes" not in d for _, _, d in G.edges(data=True))
+
+
+def _add_way_modes(G: nx.MultiDiGraph, country: str | None) -> None:
+    """Set ``cp_modes`` on edges with OSM tags (e.g. an osmnx GraphML), in place.
+
+    The tags are the edge's attributes (osmnx keeps ``highway``, ``access``, ``bridge``,
+    ``tunnel``, ``oneway``...); ``country`` as in :func:`read_graph`.
+    """
+    if country is None:
+        xy = np.asarray([(d["x"], d["y"]) for _, d in G.nodes(data=True)], dtype=float)
+        country = country_at(*np.median(xy.reshape(-1, 2), axis=0).tolist()) if len(xy) else ""
+    G.graph["cp_access_country"] = country
+    for _, _, data in G.edges(data=True):
+        if "highway" in data and "cp_modes" not in data:
+            data["cp_modes"] = _modes_of_edge(data, country)
+
+
+def _modes_of_edge(data: dict[str, Any], country: str) -> str | list[str]:
+    """Mode letters of an edge from its OSM tags; a list where simplification merged ways."""
+    scalar = {k: str(v).lower() for k, v in data.items() if isinstance(v, (str, bool, int))}
+    highways = data["highway"] if isinstance(data["highway"], list) else [data["highway"]]
+    # (osmnx stores oneway as a bool; OSM's value is "yes")
+    if isinstance(data.get("oneway"), bool):
+        scalar["oneway"] = "yes" if data["oneway"] else "no"
+    out = [way_modes({**scalar, "highway": str(h)}, country=country) for h in highways]
+    return out[0] if len(out) == 1 else out
+
+
 def _read_graphml(path: Path) -> nx.MultiDiGraph:
     import osmnx as ox  # noqa: PLC0415 (heavy import, only when needed)
 
@@ -998,9 +1237,12 @@ def _osmnx_way_tags(extra: list[str]) -> Iterator[None]:
         ox.settings.useful_tags_way = before
 
 
-def _read_osm(path: Path) -> nx.MultiDiGraph:  # noqa: C901
-    """Read an OSM file with pyosmium, keep highway ways, and build the graph with osmnx."""
-    import osmium  # noqa: PLC0415
+def _read_osm(path: Path, *, country: str | None = None) -> nx.MultiDiGraph:
+    """Read an OSM file with pyosmium, keep highway ways, and build the graph with osmnx.
+
+    The modes of each way (:func:`way_modes`) follow the defaults of ``country``, or of the
+    country at the centre of the file's highway nodes (:func:`country_at`) when not given.
+    """
     import osmnx as ox  # noqa: PLC0415
 
     name = path.name.lower()
@@ -1012,53 +1254,84 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:  # noqa: C901
             opener = bz2.open if name.endswith(".bz2") else gzip.open
             with opener(path, "rb") as fin, src.open("wb") as fout:
                 shutil.copyfileobj(fin, fout)
-        ways: list[tuple[int, list[int], dict[str, str]]] = []
-        wanted: set[int] = set()
-        keep = ["highway", "name", "oneway", "junction", "access", "ref", "maxspeed"]
-        for w in osmium.FileProcessor(str(src), osmium.osm.WAY):
-            if not isinstance(w, osmium.osm.Way):
-                continue
-            tags = dict(w.tags)
-            modes = way_modes(tags)
-            if not modes or len(w.nodes) < 2:  # noqa: PLR2004
-                continue
-            refs = [n.ref for n in w.nodes]
-            out = {k: tags[k] for k in keep if k in tags}
-            if tags.get("oneway:bicycle") == "no" or tags.get("cycleway") == "opposite":
-                out["cp_bike_twoway"] = "yes"
-            out["cp_modes"] = modes
-            ways.append((w.id, refs, out))
-            wanted.update(refs)
+        ways, found = _osm_roads(src)
         if not ways:
             msg = f"{path}: no highway ways found (is this an OSM road network?)"
             raise NetworkError(msg)
+        if country is None:
+            lonlat = np.asarray(list(found.values()), dtype=float).reshape(-1, 2)
+            country = country_at(*np.median(lonlat, axis=0).tolist()) if len(lonlat) else ""
+        logger.info("%s: access defaults of %s", path, country or "the world (no country rules)")
         xml = Path(tmp) / "roads.osm"
-        found: set[int] = set()
-        with osmium.SimpleWriter(str(xml)) as writer:
-            for n in osmium.FileProcessor(str(src), osmium.osm.NODE):
-                if isinstance(n, osmium.osm.Node) and n.id in wanted and n.location.valid():
-                    writer.add_node(
-                        osmium.osm.mutable.Node(id=n.id, location=(n.lon, n.lat), tags={})
-                    )
-                    found.add(n.id)
-            written = 0
-            for wid, refs, tags in ways:
-                present = [r for r in refs if r in found]
-                if len(present) >= 2:  # noqa: PLR2004  (a truncated extract cuts ways)
-                    writer.add_way(osmium.osm.mutable.Way(id=wid, nodes=present, tags=tags))
-                    written += 1
-        if not written:
-            msg = (
-                f"{path}: none of its {len(ways)} highway ways has two of its nodes in the file "
-                "(an extract without its nodes?)"
-            )
+        if not _write_roads(xml, ways, found, country):
+            if not any(sum(r in found for r in refs) >= 2 for _, refs, _ in ways):  # noqa: PLR2004
+                msg = (
+                    f"{path}: none of its {len(ways)} highway ways has two of its nodes in the "
+                    "file (an extract without its nodes?)"
+                )
+            else:
+                msg = f"{path}: no road or path in this file may be used by any mode"
             raise NetworkError(msg)
         with _osmnx_way_tags(["cp_modes", "cp_bike_twoway"]):
             G = ox.graph_from_xml(xml, bidirectional=False, simplify=False, retain_all=True)
     G = ox.simplify_graph(G, edge_attrs_differ=["cp_modes", "highway"])
     G.graph["source"] = str(path)
     G.graph["license"] = "ODbL-1.0, (c) OpenStreetMap contributors"
+    G.graph["cp_access_country"] = country
     return G
+
+
+def _osm_roads(
+    src: Path,
+) -> tuple[list[tuple[int, list[int], dict[str, str]]], dict[int, tuple[float, float]]]:
+    """The road and path ways of an OSM file (id, node ids, tags) and their nodes' lon/lat."""
+    import osmium  # noqa: PLC0415
+
+    ways: list[tuple[int, list[int], dict[str, str]]] = []
+    wanted: set[int] = set()
+    for w in osmium.FileProcessor(str(src), osmium.osm.WAY):
+        if not isinstance(w, osmium.osm.Way) or len(w.nodes) < 2:  # noqa: PLR2004
+            continue
+        if _is_road(w.tags.get("highway") or "", w.tags.get("area") or ""):
+            refs = [n.ref for n in w.nodes]
+            ways.append((w.id, refs, dict(w.tags)))
+            wanted.update(refs)
+    found: dict[int, tuple[float, float]] = {}
+    for n in osmium.FileProcessor(str(src), osmium.osm.NODE):
+        if isinstance(n, osmium.osm.Node) and n.id in wanted and n.location.valid():
+            found[n.id] = (n.lon, n.lat)
+    return ways, found
+
+
+def _write_roads(
+    xml: Path,
+    ways: list[tuple[int, list[int], dict[str, str]]],
+    found: dict[int, tuple[float, float]],
+    country: str,
+) -> int:
+    """Write the ways some mode may use (with ``cp_modes``) and their nodes; how many ways."""
+    import osmium  # noqa: PLC0415
+
+    keep = ["highway", "name", "oneway", "junction", "access", "ref", "maxspeed"]
+    kept: list[tuple[int, list[int], dict[str, str]]] = []
+    used: set[int] = set()
+    for wid, refs, tags in ways:
+        modes = way_modes(tags, country=country)
+        present = [r for r in refs if r in found]
+        if not modes or len(present) < 2:  # noqa: PLR2004  (a truncated extract cuts ways)
+            continue
+        out = {k: tags[k] for k in keep if k in tags}
+        if tags.get("oneway:bicycle") == "no" or tags.get("cycleway") == "opposite":
+            out["cp_bike_twoway"] = "yes"
+        out["cp_modes"] = modes
+        kept.append((wid, present, out))
+        used.update(present)
+    with osmium.SimpleWriter(str(xml)) as writer:
+        for nid in sorted(used):
+            writer.add_node(osmium.osm.mutable.Node(id=nid, location=found[nid], tags={}))
+        for wid, present, out in kept:
+            writer.add_way(osmium.osm.mutable.Way(id=wid, nodes=present, tags=out))
+    return len(kept)
 
 
 def _read_centrelines(path: Path) -> nx.MultiDiGraph:
@@ -1135,10 +1408,10 @@ def _edge_allows(data: dict[str, Any], mode: str) -> bool:
         if mode == "drive":
             return "restricted" not in classes
         return not classes & {"motorway", "tunnel"}
-    hw = data.get("highway")
-    if hw is not None:
-        values = hw if isinstance(hw, list) else [hw]
-        return all(_MODE_LETTER[mode] in way_modes({"highway": str(h)}) for h in values)
+    if data.get("highway") is not None:  # OSM tags, no country known: worldwide defaults
+        letters = _modes_of_edge(data, "")
+        letters = letters if isinstance(letters, list) else [letters]
+        return all(_MODE_LETTER[mode] in m for m in letters)
     return True
 
 
@@ -1529,7 +1802,10 @@ def download_network(
     cfg = config or DEFAULT_CONFIG
     if mode is not None:
         cfg = cfg.replace(mode=mode)
-    with _osmnx_way_tags(["foot", "bicycle", "motor_vehicle", "motorcar"]):
+    with _osmnx_way_tags([
+        "foot", "bicycle", "vehicle", "motor_vehicle", "motorcar", "motorroad", "layer",
+        "sidewalk",
+    ]):  # fmt: skip
         try:
             if isinstance(query, str):
                 G = ox.graph_from_place(query, network_type="all", retain_all=True)
@@ -1538,8 +1814,7 @@ def download_network(
         except Exception as exc:  # osmnx raises many kinds of errors for network failures
             msg = f"cannot download the network for {query!r}: {exc}"
             raise NetworkError(msg) from exc
+    _add_way_modes(G, None)  # (the country at the downloaded network's centre)
     for _, _, data in G.edges(data=True):
-        tags = {k: data[k] for k in ("highway", "foot", "bicycle", "access", "motor_vehicle")
-                if k in data and not isinstance(data[k], list)}  # fmt: skip
-        data["cp_modes"] = way_modes(tags) if "highway" in tags else "wbd"
+        data.setdefault("cp_modes", "wbd")
     return build_routing(G, config=cfg, source=f"osmnx:{query}")

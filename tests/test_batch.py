@@ -134,11 +134,12 @@ def test_no_buffer_worsens_communities_near_district_edges(hangzhou, whole):
     )
     before, after = _minutes(whole.communities), _minutes(b.communities)
     worse = after > before + 1e-6
-    # measured: 225 of 2,280 communities get a worse time or none (6 become unreachable),
-    # 76 lose their coverage; 2 get a better one (their nearest road was cut off and they
-    # snap to another road with a quicker route)
+    # measured: 218 of 2,280 communities get a worse time, 75 lose their coverage; 5 get a
+    # better one (their nearest road was cut off and they snap to another road with a quicker
+    # route). None becomes unreachable: a community whose nearest road the clip cut into a
+    # small piece snaps to a connected road of its district (engine.fragment_segments)
     assert worse.sum() >= 100
-    assert (np.isinf(after) & np.isfinite(before)).sum() >= 1
+    assert not (np.isinf(after) & np.isfinite(before)).any()
     assert (whole.communities["covered"] & ~b.communities["covered"]).sum() >= 20
     # the worse ones lie near their district's edge
     polys = hangzhou.districts.set_index("district").to_crs(METRIC).geometry

@@ -15,6 +15,8 @@ from coverage.engine import (
     Snapped,
     _PieceIndex,
     _snap_index,
+    fragment_nodes,
+    fragment_segments,
     nearest_facility,
     snap,
     snap_many,
@@ -321,7 +323,7 @@ def test_snap_many_is_snap_of_each_set(hangzhou_net):
 
 def test_points_prefer_a_connected_road_to_a_nearby_fragment():
     """A fragment of 2 nodes 30 m from a home, the connected grid 150 m away: use the grid."""
-    G = grid_graph(n=4)  # 16 nodes: a piece large enough to count (MIN_PIECE_NODES = 10)
+    G = grid_graph(n=4)  # 16 nodes: the largest piece, never a fragment
     a, b = grid_points([(0, -0.6), (0.2, -0.6)]).to_list()
     G.add_node("f1", x=a.x, y=a.y)
     G.add_node("f2", x=b.x, y=b.y)
@@ -335,3 +337,100 @@ def test_points_prefer_a_connected_road_to_a_nearby_fragment():
     assert np.isfinite(r.time_s[0])
     near = snap(net, home, config=Config(max_snap_m=100))  # the grid is out of reach
     assert near.dist_m[0] == pytest.approx(30.0, abs=1e-6)
+
+
+def _grid_with_island(n_island=14):
+    """A 40 x 40 grid (1,600 nodes, 300 m apart) and, 180 m west of column 0, an island: a
+    straight road of ``n_island`` nodes 20 m apart joined to nothing (as the elevated 中河高架
+    was, 14 nodes, once its ramps were closed to walkers)."""
+    G = grid_graph(n=40)
+    pts = grid_points([(20 + k * 20 / 300, -0.6) for k in range(n_island)]).to_list()
+    for k, p in enumerate(pts):
+        G.add_node(f"i{k}", x=p.x, y=p.y)
+    for k in range(n_island - 1):
+        G.add_edge(f"i{k}", f"i{k + 1}", length=20.0)
+        G.add_edge(f"i{k + 1}", f"i{k}", length=20.0)
+    return G
+
+
+def test_a_point_never_snaps_onto_an_island_while_a_connected_road_is_within_reach():
+    """The island is 30 m from a home, the connected grid 150 m: the home uses the grid.
+    (14 nodes: more than the old absolute bound of 10, less than 1 % of the 1,614 nodes.)"""
+    net = load_network(_grid_with_island())
+    home = grid_points([(20.1, -0.5)])  # 30 m east of the island, 150 m west of column 0
+    s = snap(net, home)
+    assert s.dist_m[0] == pytest.approx(150.0, abs=1e-6)
+    hall = snap(net, grid_points([(20, 3)]))  # at the grid node 900 m east of column 0's node
+    r = nearest_facility(net, s, hall)
+    # 150 m across, then 30 m along column 0 to node (20, 0) and 900 m east: 1,080 m
+    assert r.time_s[0] == pytest.approx(1080 / (4.5 / 3.6), abs=1e-6)
+    # the island's 13 segments, and only they, are flagged
+    frag = fragment_segments(net)
+    island = np.char.startswith(net.node_ids[net.seg_u].astype(str), "i")
+    assert frag.sum() == 13
+    np.testing.assert_array_equal(frag, island)
+    assert fragment_nodes(net).sum() == 14
+
+
+def test_a_point_whose_only_road_in_reach_is_an_island_snaps_onto_it():
+    net = load_network(_grid_with_island())
+    home = grid_points([(20.1, -0.5)])
+    s = snap(net, home, config=Config(max_snap_m=100))  # the grid (150 m) is out of reach
+    assert s.dist_m[0] == pytest.approx(30.0, abs=1e-6)
+    assert fragment_segments(net)[s.seg[0]]
+    r = nearest_facility(net, s, snap(net, grid_points([(20, 3)])))
+    assert np.isinf(r.time_s[0])  # nothing joins the island to the hall
+
+
+def test_small_pieces_are_fragments_only_beside_a_piece_of_the_bound():
+    """3 + 2 nodes: no piece reaches 10 nodes, none is a fragment (a toy graph); beside the
+    16-node grid the 2-node piece is one."""
+    G = line_graph()  # 3 nodes
+    a, b = grid_points([(2, 0), (2, 1)]).to_list()
+    G.add_node("f1", x=a.x, y=a.y)
+    G.add_node("f2", x=b.x, y=b.y)
+    G.add_edge("f1", "f2", length=300.0)
+    G.add_edge("f2", "f1", length=300.0)
+    assert not fragment_nodes(load_network(G)).any()
+    H = grid_graph(n=4)
+    H.add_node("f1", x=a.x, y=a.y - 0.01)  # about 1.1 km south of the grid
+    H.add_node("f2", x=b.x, y=b.y - 0.01)
+    H.add_edge("f1", "f2", length=300.0)
+    H.add_edge("f2", "f1", length=300.0)
+    net = load_network(H)
+    flags = dict(zip(net.node_ids.astype(str).tolist(), fragment_nodes(net).tolist(), strict=True))
+    assert [k for k, v in flags.items() if v] == ["f1", "f2"]
+
+
+@pytest.fixture(scope="module")
+def xihu():
+    from coverage.samples import load_sample
+
+    return load_sample("hangzhou-xihu")
+
+
+def test_xihu_hall_on_the_old_viaduct_island_is_reached_from_every_community(xihu):
+    """XH-H014 stands by 中河高架, which the old walk rule made a 14-node island the hall
+    snapped onto (3 of 441 communities reached it; OSRM and Valhalla reach it from all)."""
+    net = xihu.network
+    c_snap, h_snap = snap_many(net, [xihu.communities.geometry, xihu.halls.geometry])
+    k = int(np.flatnonzero(xihu.halls["hall_id"].to_numpy() == "XH-H014")[0])
+    only = h_snap.take(np.array([k]))
+    assert "中河高架" not in str(net.seg_name[only.seg[0]])
+    assert not fragment_segments(net)[only.seg[0]]
+    r = nearest_facility(net, c_snap, only)
+    assert np.isfinite(r.time_s).sum() == len(xihu.communities) == 441
+
+
+def test_xihu_communities_by_the_viaduct_are_on_connected_roads(xihu):
+    net = xihu.network
+    ids = xihu.communities["community_id"].to_numpy()
+    pick = np.flatnonzero(np.isin(ids, ["XH0345", "XH0346", "XH0391", "XH0276"]))
+    assert len(pick) == 4
+    c_snap, h_snap = snap_many(net, [xihu.communities.geometry.iloc[pick], xihu.halls.geometry])
+    assert c_snap.ok.all()
+    assert not fragment_segments(net)[c_snap.seg].any()
+    assert not any("高架" in str(n) for n in net.seg_name[c_snap.seg])
+    # XH0276 was "unreachable"; all four reach a hall
+    r = nearest_facility(net, c_snap, h_snap)
+    assert np.isfinite(r.time_s).all()

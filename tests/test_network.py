@@ -98,8 +98,10 @@ def test_speeds_come_from_config():
         ({"highway": "footway", "bicycle": "yes"}, "wb"),
         ({"highway": "steps"}, "w"),
         ({"highway": "motorway"}, "d"),
-        ({"highway": "trunk_link"}, "bd"),
-        ({"highway": "cycleway"}, "wb"),
+        # worldwide (OSM wiki): trunk links may be walked; China closes them (below)
+        ({"highway": "trunk_link"}, "wbd"),
+        # a cycleway without a foot tag is not for walkers (wiki worldwide default)
+        ({"highway": "cycleway"}, "b"),
         ({"highway": "service", "access": "private"}, ""),
         ({"highway": "service", "access": "private", "foot": "yes"}, "w"),
         ({"highway": "residential", "foot": "no"}, "bd"),
@@ -110,6 +112,182 @@ def test_speeds_come_from_config():
 )
 def test_way_modes(tags, modes):
     assert way_modes(tags) == modes
+
+
+# One case per rule of the access hierarchy (OSM wiki Key:access): the most specific key
+# with a known value decides; forestry/agricultural/delivery close; a class closed to a mode
+# opens only by the mode's own key.
+@pytest.mark.parametrize(
+    ("tags", "walk", "bike", "drive"),
+    [
+        # access=forestry / agricultural: only forestry / farm traffic, walkers too
+        ({"highway": "track", "access": "forestry"}, False, False, False),
+        ({"highway": "track", "access": "forestry", "foot": "yes"}, True, False, False),
+        ({"highway": "track", "access": "agricultural"}, False, False, False),
+        ({"highway": "track", "access": "agricultural", "foot": "designated"}, True, False, False),
+        ({"highway": "track", "access": "agricultural", "bicycle": "yes"}, False, True, False),
+        # only motor vehicles restricted: walkers and cyclists unaffected
+        ({"highway": "track", "motor_vehicle": "forestry"}, True, True, False),
+        ({"highway": "service", "access": "delivery"}, False, False, False),
+        ({"highway": "service", "access": "destination"}, True, True, True),
+        ({"highway": "service", "access": "customers"}, True, True, True),
+        # the more specific key wins, either way
+        ({"highway": "residential", "access": "no", "motor_vehicle": "yes"}, False, False, True),
+        ({"highway": "residential", "vehicle": "no"}, True, False, False),
+        ({"highway": "residential", "foot": "use_sidepath"}, False, True, True),
+        ({"highway": "residential", "access": "unknown"}, True, True, True),  # says nothing
+        # cycleways: walkers only with a foot tag, and a general access=yes is not one
+        ({"highway": "cycleway", "foot": "yes"}, True, True, False),
+        ({"highway": "cycleway", "foot": "designated"}, True, True, False),
+        ({"highway": "cycleway", "foot": "permissive"}, True, True, False),
+        ({"highway": "cycleway", "access": "yes"}, False, True, False),
+        ({"highway": "bridleway"}, False, True, False),  # (bike classes as before)
+        # motor roads: motorroad=yes closes walking and cycling, whatever the class
+        ({"highway": "primary", "motorroad": "yes"}, False, False, True),
+        ({"highway": "trunk", "motorroad": "yes"}, False, False, True),
+        ({"highway": "trunk", "motorroad": "yes", "access": "yes"}, False, False, True),
+        ({"highway": "trunk", "motorroad": "yes", "foot": "yes"}, True, False, True),
+        # worldwide, trunk roads and their links are walkable
+        ({"highway": "trunk"}, True, True, True),
+        ({"highway": "trunk_link"}, True, True, True),
+    ],
+)
+def test_access_hierarchy(tags, walk, bike, drive):
+    modes = way_modes(tags)
+    assert ("w" in modes, "b" in modes, "d" in modes) == (walk, bike, drive)
+
+
+ELEVATED = {"highway": "trunk", "oneway": "yes", "bridge": "yes", "layer": "2"}
+
+
+@pytest.mark.parametrize(
+    ("tags", "country", "walk"),
+    [
+        # China: an urban expressway (one-way trunk on a viaduct, a bridge or in a tunnel, as
+        # 中河高架 in the West Lake extract) and every trunk link (ramps) are closed to walkers
+        (ELEVATED, "CN", False),
+        (ELEVATED, "", True),  # the worldwide default walks it
+        ({**ELEVATED, "bridge": "no", "layer": "0"}, "CN", True),  # at grade: a national road
+        ({"highway": "trunk", "oneway": "yes", "tunnel": "yes"}, "CN", False),
+        ({"highway": "trunk", "bridge": "yes"}, "CN", True),  # two-way: a national road bridge
+        ({"highway": "trunk_link"}, "CN", False),
+        ({"highway": "trunk_link", "layer": "1", "oneway": "yes"}, "CN", False),
+        ({**ELEVATED, "foot": "yes"}, "CN", True),
+        ({**ELEVATED, "sidewalk": "both"}, "CN", True),
+        ({"highway": "cycleway"}, "CN", False),
+        # Switzerland: trunk is an Autostrasse; cycle and bridle ways may be walked
+        ({"highway": "trunk"}, "CH", False),
+        ({"highway": "trunk_link"}, "CH", False),
+        ({"highway": "cycleway"}, "CH", True),
+        ({"highway": "bridleway"}, "CH", True),
+        # Liechtenstein: no row in the wiki's table, the worldwide defaults
+        ({"highway": "trunk"}, "LI", True),
+        ({"highway": "cycleway"}, "LI", False),
+    ],
+)
+def test_per_country_defaults(tags, country, walk):
+    assert ("w" in way_modes(tags, country=country)) is walk
+
+
+def test_country_by_location():
+    from coverage.network import country_at
+
+    assert country_at(120.16, 30.27) == "CN"  # Hangzhou
+    assert country_at(126.63, 45.75) == "CN"  # Harbin
+    assert country_at(110.35, 20.02) == "CN"  # Haikou
+    assert country_at(9.52, 47.14) == "LI"  # Vaduz
+    assert country_at(8.54, 47.37) == "CH"  # Zürich
+    assert country_at(105.85, 21.03) == ""  # Hanoi: the worldwide defaults
+    assert country_at(126.98, 37.57) == ""  # Seoul
+
+
+def _osm_file(tmp_path, ways, *, lon=120.16, lat=30.27):
+    """A tiny OSM XML file: nodes along a line 100 m apart, ways as (tags, node numbers)."""
+    step = 100 / 111_320 / np.cos(np.radians(lat))
+    nodes = sorted({n for _, refs in ways for n in refs})
+    xml = ["<?xml version='1.0' encoding='UTF-8'?>", "<osm version='0.6'>"]
+    xml += [f"<node id='{n}' lat='{lat}' lon='{lon + n * step:.7f}'/>" for n in nodes]
+    for k, (tags, refs) in enumerate(ways, start=1):
+        xml.append(f"<way id='{k}'>")
+        xml += [f"<nd ref='{n}'/>" for n in refs]
+        xml += [f"<tag k='{a}' v='{b}'/>" for a, b in tags.items()]
+        xml.append("</way>")
+    xml.append("</osm>")
+    path = tmp_path / f"roads_{lon:.0f}.osm"
+    path.write_text("\n".join(xml), encoding="utf-8")
+    return path
+
+
+def test_osm_file_uses_the_country_where_it_lies(tmp_path):
+    """The same elevated trunk: closed to walkers in Hangzhou, walkable where no rule applies."""
+    ways = [({"highway": "residential"}, [1, 2]), (ELEVATED, [2, 3])]
+    cfg = Config(use_cache=False)
+    hangzhou = load_network(_osm_file(tmp_path, ways), config=cfg)
+    assert hangzhou.G.graph["cp_access_country"] == "CN"
+    assert hangzhou.seg_length_m.sum() == pytest.approx(100, rel=0.01)  # the street only
+    elsewhere = load_network(_osm_file(tmp_path, ways, lon=2.35, lat=48.86), config=cfg)
+    assert elsewhere.G.graph["cp_access_country"] == ""
+    assert elsewhere.seg_length_m.sum() == pytest.approx(200, rel=0.01)
+    chosen = load_network(_osm_file(tmp_path, ways), config=cfg, country="")
+    assert chosen.seg_length_m.sum() == pytest.approx(200, rel=0.01)
+
+
+def test_country_choice_has_its_own_cache_entry(tmp_path):
+    from coverage.network import cache_path
+
+    path = _osm_file(tmp_path, [({"highway": "residential"}, [1, 2])])
+    cfg = Config(cache_dir=str(tmp_path / "cache"))
+    assert cache_path(path, cfg) != cache_path(path, cfg, country="CN")
+    assert cache_path(path, cfg, country="cn") == cache_path(path, cfg, country="CN")
+
+
+def test_osmnx_graph_gets_the_country_rules_without_being_changed():
+    """An osmnx graph with OSM tags (no cp_modes): modes by location, on a copy."""
+    G = grid_graph(n=3)  # in Hangzhou
+    for _, _, d in G.edges(data=True):
+        d.update(highway="residential")
+    for a, b in ((0, 1), (1, 0)):
+        G.edges[a, b, 0].update(highway="trunk", oneway=True, bridge="yes")
+    net = load_network(G)
+    assert all("cp_modes" not in d for _, _, d in G.edges(data=True))  # the input is unchanged
+    assert net.seg_length_m.sum() == pytest.approx(11 * 300)  # 12 streets less the viaduct
+
+
+def test_xihu_walk_rule_on_the_real_extract():
+    """中河高架 / 上塘高架 (elevated trunk) and all trunk links are closed to walkers, and
+    cycleways without a foot tag; cars keep the trunk roads."""
+    from coverage.network import read_graph
+
+    G = read_graph(sample_path("hangzhou-xihu", "network"))
+    assert G.graph["cp_access_country"] == "CN"
+    by_hw: dict[str, set[str]] = {}
+    for _, _, d in G.edges(data=True):
+        hw = d.get("highway")
+        for h in hw if isinstance(hw, list) else [hw]:
+            by_hw.setdefault(h, set()).add(d["cp_modes"])
+    assert by_hw["trunk"] == {"d"}  # every trunk way of this extract is an elevated road
+    assert by_hw["trunk_link"] == {"d"}
+    assert "w" not in "".join(by_hw["cycleway"])  # none has a foot tag in this extract
+    assert all("w" in m and "d" not in m for m in by_hw["footway"])
+
+
+def test_liechtenstein_forestry_tracks_are_not_walked():
+    """Tracks tagged access=forestry|agricultural without a foot tag are closed on foot."""
+    from coverage.network import read_graph
+
+    G = read_graph(sample_path("liechtenstein", "network"))
+    assert G.graph["cp_access_country"] == "LI"
+    walked = {o for _, _, d in G.edges(data=True) if "w" in d["cp_modes"]
+              for o in (d["osmid"] if isinstance(d["osmid"], list) else [d["osmid"]])}  # fmt: skip
+    import osmium
+
+    closed, open_ = [], []
+    for w in osmium.FileProcessor(str(sample_path("liechtenstein", "network")), osmium.osm.WAY):
+        if w.tags.get("access") in {"forestry", "agricultural"} and "highway" in w.tags:
+            (open_ if w.tags.get("foot") in {"yes", "designated"} else closed).append(w.id)
+    assert len(closed) > 20
+    assert not walked & set(closed)
+    assert set(open_) <= walked | set(open_)  # (kept when they have their two nodes)
 
 
 def test_missing_file_is_a_network_error(tmp_path):
@@ -405,10 +583,17 @@ def test_every_loop_of_the_bundled_networks_is_routable(sample, loops):
     assert net.loop_roads == loops
     mids = np.flatnonzero(np.arange(net.n_nodes) >= first)  # two per loop road
     assert len(mids) == 2 * loops
-    # a point at the middle of each loop snaps onto that loop and reaches its junction
+    # a point at the middle of each loop snaps onto that loop and reaches its junction (with
+    # a 1 m snap limit: one Liechtenstein loop lies on a fragment, Rhine-dam tracks joined to
+    # the rest only by access=agricultural tracks, and a point there would go to the
+    # connected road 117-130 m away within the default limit)
+    from coverage.engine import fragment_nodes
+
+    assert fragment_nodes(net)[mids].sum() == (2 if sample == "liechtenstein" else 0)
+    at_node = Config(max_snap_m=1.0)
     to_ll = pyproj.Transformer.from_crs(net.crs, 4326, always_xy=True)
     lon, lat = to_ll.transform(net.node_xy[mids, 0], net.node_xy[mids, 1])
-    at_mid = snap(net, gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326))
+    at_mid = snap(net, gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326), config=at_node)
     assert (at_mid.dist_m < 0.01).all()
     on_loop = (net.seg_u[at_mid.seg] >= first) | (net.seg_v[at_mid.seg] >= first)
     assert on_loop.all()
@@ -417,6 +602,8 @@ def test_every_loop_of_the_bundled_networks_is_routable(sample, loops):
     )
     jlon, jlat = to_ll.transform(net.node_xy[junction, 0], net.node_xy[junction, 1])
     to_junction = nearest_facility(
-        net, at_mid, snap(net, gpd.GeoSeries(gpd.points_from_xy(jlon, jlat), crs=4326))
+        net,
+        at_mid,
+        snap(net, gpd.GeoSeries(gpd.points_from_xy(jlon, jlat), crs=4326), config=at_node),
     )
     assert np.isfinite(to_junction.time_s).all()
