@@ -146,6 +146,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("--max-floor-area", type=float, help="capacitated: floor area per site, m²")
     pr.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
+    pr.add_argument(
+        "--include-islands",
+        action="store_true",
+        help="plan for communities on map-data islands too (by default they are listed in "
+        "data_problems.csv and left out: their only road is a fragment cut off from the network)",
+    )
 
     sub.add_parser("samples", help="list the bundled sample regions")
     return p
@@ -438,8 +444,7 @@ def _isochrones(args: argparse.Namespace) -> int:
 def _propose(args: argparse.Namespace) -> int:
     from coverage.audit import audit  # noqa: PLC0415
     from coverage.io import read_halls  # noqa: PLC0415
-    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
-    from coverage.reports import inside, safe_name, write_csv, write_json  # noqa: PLC0415
+    from coverage.reports import inside, safe_name, write_proposal_reports  # noqa: PLC0415
     from coverage.siting import candidate_sites, propose_halls, verify_proposal  # noqa: PLC0415
 
     progress = not args.no_progress
@@ -463,49 +468,15 @@ def _propose(args: argparse.Namespace) -> int:
     result = propose_halls(
         communities, inp.halls, candidates, inp.network, model=args.model, p=args.p,
         config=inp.config, time_limit_s=args.time_limit, max_floor_area_m2=args.max_floor_area,
+        include_islands=args.include_islands,
     )  # fmt: skip
     after = verify_proposal(result, communities, inp.halls, inp.network, config=inp.config)
     root = Path(args.out)
     out = inside(root, root / safe_name(inp.run_name) / "proposals")
-    proposals = result.proposals.copy()
-    proposals["members"] = proposals["members"].map(lambda m: ";".join(map(str, m)))
-    groups = result.groups.copy()
-    groups["members"] = groups["members"].map(lambda m: ";".join(map(str, m)))
-    write_csv(out / "proposals.csv", proposals)
-    write_csv(out / "groups.csv", groups)
-    write_csv(out / "uncoverable.csv", result.uncoverable)
-    write_csv(out / "scenario.csv", result.scenario)
-    write_csv(out / "communities_after.csv", after.communities)
-    write_json(out / "solver.json", {"model": result.model, **result.solver})
-    assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
-    m = coverage_map(
-        after, districts=inp.districts, title=f"{inp.title}: {args.model}",
-        proposals=result.proposals, assignments=assigned, **_map_options(args),
+    write_proposal_reports(
+        out, result, after, districts=inp.districts, title=f"{inp.title}: {args.model}",
+        offline=not args.online_assets, **_map_options(args),
     )  # fmt: skip
-    save_map(m, out / "map.html", offline=not args.online_assets)
-    # one folder per district: the groups that serve its communities, and its map
-    district_of = dict(
-        zip(after.communities["community_id"], after.communities["district"], strict=True)
-    )
-    for name in sorted(after.communities["district"].astype(str).unique()):
-        ddir = inside(root, out / safe_name(name))
-        serves = [
-            any(district_of.get(c) == name for c in members) for members in result.groups["members"]
-        ]
-        part_groups = groups[serves]
-        part_props = proposals[proposals["site_id"].isin(part_groups["hall_id"])]
-        write_csv(ddir / "proposals.csv", part_props)
-        write_csv(ddir / "groups.csv", part_groups)
-        part = after.district(name)
-        dpoly = None
-        if inp.districts is not None and "district" in inp.districts.columns:
-            dpoly = inp.districts[inp.districts["district"].astype(str) == name]
-        m = coverage_map(
-            part, districts=dpoly, title=f"{inp.title}: {name}: {args.model}",
-            proposals=result.proposals[result.proposals["site_id"].isin(part_props["site_id"])],
-            assignments=assigned[assigned["district"].astype(str) == name], **_map_options(args),
-        )  # fmt: skip
-        save_map(m, ddir / "map.html", offline=not args.online_assets)
     print(result.scenario.to_string(index=False))  # noqa: T201
     print(f"{len(result.proposals)} new hall(s); written to {out}")  # noqa: T201
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""Chinese wording of the audit's plain-language reasons, for reports and maps in Chinese.
+"""Chinese wording of the plain-language reasons, for reports and maps in Chinese.
 
 :func:`coverage.audit.audit` writes each community's ``reason`` in English (the data stay
 one language, whatever the report's). Reports and maps drawn with ``lang="zh"`` show the
@@ -48,6 +48,19 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(r"^unreachable: no route to any hall by (?P<mode>\w+) \(one-way rules\)$"),
         "不可达：按单行规则{mode}无法到达任何服务中心",
+    ),
+    (
+        re.compile(
+            rf"^data problem: its only road within {_NUM.format('lim')} m is a (?P<n>\d+)-node "
+            r"piece cut off from the rest of the network \(a map-data island\); no hall is "
+            r"proposed for it: fix the map data, or plan for it with include_islands=True "
+            r"\(--include-islands\)$"
+        ),
+        (
+            "数据问题：{lim} 米内唯一的道路属于与路网其余部分断开的 {n} 个节点的片段"
+            "（地图数据孤岛），不为其建议新服务中心：请修正地图数据，或用 --include-islands "
+            "仍为其规划"
+        ),
     ),
 ]
 

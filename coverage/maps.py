@@ -71,6 +71,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "assignments": "服务关系",
         "legend": "图例",
         "band": "分钟可达范围",
+        "data_problems": "数据问题 (地图孤岛, 未纳入选址)",
         "catchments": "各服务中心服务范围",
         "catchment_of": "服务范围",
     },
@@ -106,6 +107,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "assignments": "Assignments",
         "legend": "Legend",
         "band": "-minute area",
+        "data_problems": "Data problems (map-data islands, left out of siting)",
         "catchments": "Catchment of each hall",
         "catchment_of": "Catchment",
     },
@@ -866,6 +868,57 @@ def add_proposals(
     return m
 
 
+DATA_PROBLEM_COLOR = "#ff7f00"
+
+
+def add_data_problems(
+    communities: gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+) -> folium.Map:
+    """Add communities that are a map-data problem (e.g. on a road fragment), with the reason.
+
+    Parameters
+    ----------
+    communities
+        Points (any CRS) with ``community_id``, optional ``name``, and ``reason`` (English;
+        shown in Chinese with ``lang="zh"``), e.g. the communities of
+        :attr:`coverage.siting.ProposalResult.data_problems`.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(communities, lang=lang)
+    if len(communities) == 0:
+        return m
+    lab = _LABELS[lang]
+    reasons = communities["reason"].map(reason_zh) if lang == "zh" else communities["reason"]
+    names = communities["name"] if "name" in communities.columns else communities["community_id"]
+    props: dict[str, list[Any]] = {
+        "community_id": [_fmt(v) for v in communities["community_id"]],
+        "reason": [_fmt(v) for v in reasons],
+        "title": [_fmt(v) for v in names],
+    }
+    props["tip"] = props["title"]
+    props["note"] = [None] * len(communities)
+    layer = folium.GeoJson(
+        _points_geojson(m, communities, props),
+        name=f"{lab['data_problems']} ({len(communities)})",
+        marker=folium.CircleMarker(radius=8, fill=False, weight=3, dash_array="3 3"),
+        style_function=lambda _f: {"color": DATA_PROBLEM_COLOR, "weight": 3},
+    )
+    layer.add_to(m)
+    _DomPopup(layer, [("community_id", lab["id"]), ("reason", lab["reason"])]).add_to(m)
+    return m
+
+
 def add_legend(
     m: folium.Map, *, lang: Lang = "zh", extra: list[tuple[str, str]] | None = None
 ) -> folium.Map:
@@ -921,6 +974,7 @@ def coverage_map(
     assignments: gpd.GeoDataFrame | None = None,
     isochrones: gpd.GeoDataFrame | None = None,
     catchments: gpd.GeoDataFrame | None = None,
+    data_problems: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The full audit map: districts, communities by status, halls, legend, layer control.
 
@@ -949,6 +1003,8 @@ def coverage_map(
     catchments
         Optional catchments of the halls (see :func:`add_catchments`), a layer that is off
         until switched on.
+    data_problems
+        Optional communities that are a map-data problem (see :func:`add_data_problems`).
 
     Returns
     -------
@@ -980,6 +1036,9 @@ def coverage_map(
     if proposals is not None:
         add_proposals(proposals, assignments, m=m, lang=lang)
         extra.append((PROPOSAL_COLOR, _LABELS[lang]["proposed"]))
+    if data_problems is not None and len(data_problems):
+        add_data_problems(data_problems, m=m, lang=lang)
+        extra.append((DATA_PROBLEM_COLOR, _LABELS[lang]["data_problems"]))
     add_search(m, lang=lang)
     add_legend(m, lang=lang, extra=extra)
     folium.LayerControl(collapsed=False).add_to(m)

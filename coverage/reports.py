@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from coverage.maps import Basemap
+    from coverage.siting import ProposalResult
 
 logger = logging.getLogger(__name__)
 
@@ -1620,3 +1621,94 @@ def _around(areas: gpd.GeoDataFrame | None, points: gpd.GeoDataFrame) -> gpd.Geo
         crs=metric,
     ).to_crs(areas.crs)
     return areas.clip(box.iloc[0])
+
+
+def write_proposal_reports(
+    out_dir: str | os.PathLike[str],
+    result: ProposalResult,
+    after: AuditResult,
+    *,
+    districts: gpd.GeoDataFrame | None = None,
+    title: str = "社区服务中心选址建议",
+    lang: Lang = "zh",
+    basemap: Basemap = "osm",
+    tianditu_key: str | None = None,
+    offline: bool = True,
+) -> dict[str, Path]:
+    """Write a proposal's folder: tables, a map, and one sub-folder per district.
+
+    ``out_dir`` receives ``proposals.csv``, ``groups.csv`` (一站多居 groups; members joined
+    by ``;``), ``uncoverable.csv``, ``data_problems.csv`` (communities on map-data islands,
+    left out of the siting, with the reason), ``scenario.csv`` (before/after),
+    ``communities_after.csv``, ``solver.json`` and ``map.html``; each district's folder (named
+    by :func:`safe_name`) its ``proposals.csv``, ``groups.csv`` (the groups that serve its
+    communities) and ``map.html``. Every file is written atomically.
+
+    Parameters
+    ----------
+    out_dir
+        The folder; created if needed.
+    result
+        The proposal (:func:`coverage.siting.propose_halls`).
+    after
+        The audit with the proposed halls open (:func:`coverage.siting.verify_proposal`).
+    districts
+        Optional district polygons with a ``district`` column, any CRS.
+    title
+        Title of the maps (district maps add the district name).
+    lang, basemap, tianditu_key, offline
+        Map options (see :func:`write_district_reports`).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        District name → its folder; ``"(all)"`` → ``out_dir``.
+    """
+    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
+
+    opts: dict[str, Any] = {"lang": lang, "basemap": basemap, "tianditu_key": tianditu_key}
+    out = Path(out_dir)
+    proposals = result.proposals.copy()
+    proposals["members"] = proposals["members"].map(lambda m: ";".join(map(str, m)))
+    groups = result.groups.copy()
+    groups["members"] = groups["members"].map(lambda m: ";".join(map(str, m)))
+    problems = after.communities.drop(columns="reason").merge(
+        result.data_problems[["community_id", "reason"]], on="community_id", how="inner"
+    )
+    for name, table in (
+        ("proposals", proposals), ("groups", groups), ("uncoverable", result.uncoverable),
+        ("data_problems", problems), ("scenario", result.scenario),
+        ("communities_after", after.communities),
+    ):  # fmt: skip
+        write_csv(out / f"{name}.csv", table)
+    write_json(out / "solver.json", {"model": result.model, **result.solver})
+    assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
+    m = coverage_map(
+        after, districts=districts, title=title, proposals=result.proposals,
+        assignments=assigned, data_problems=problems, **opts,
+    )  # fmt: skip
+    save_map(m, out / "map.html", offline=offline)
+    folders = {ALL_DISTRICTS: out}
+    # one folder per district: the groups that serve its communities, and its map
+    district_of = dict(
+        zip(after.communities["community_id"], after.communities["district"], strict=True)
+    )
+    for name in sorted(after.communities["district"].astype(str).unique()):
+        ddir = folders[name] = inside(out, out / safe_name(name))
+        part_groups = groups[
+            [any(district_of.get(c) == name for c in ms) for ms in result.groups["members"]]
+        ]
+        part_props = proposals[proposals["site_id"].isin(part_groups["hall_id"])]
+        write_csv(ddir / "proposals.csv", part_props)
+        write_csv(ddir / "groups.csv", part_groups)
+        dpoly = None
+        if districts is not None and "district" in districts.columns:
+            dpoly = districts[districts["district"].astype(str) == name]
+        m = coverage_map(
+            after.district(name), districts=dpoly, title=f"{title}: {name}",
+            proposals=result.proposals[result.proposals["site_id"].isin(part_props["site_id"])],
+            assignments=assigned[assigned["district"].astype(str) == name],
+            data_problems=problems[problems["district"].astype(str) == name], **opts,
+        )  # fmt: skip
+        save_map(m, ddir / "map.html", offline=offline)
+    return folders

@@ -82,7 +82,7 @@ from coverage._errors import (
     list_ids,
 )
 from coverage.config import DEFAULT_CONFIG, Config
-from coverage.engine import nearest_facility, snap, travel_time_matrix
+from coverage.engine import fragment_segments, nearest_facility, snap, travel_time_matrix
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -119,6 +119,7 @@ STATUS_COVERED_BEFORE = "covered by an existing hall"
 STATUS_NEWLY_COVERED = "newly covered"
 STATUS_NOT_COVERED = "not covered"
 STATUS_UNCOVERABLE = "uncoverable"
+STATUS_DATA_PROBLEM = "data problem"
 
 
 # ============================================================================================
@@ -150,7 +151,8 @@ class ProposalResult:
     uncoverable
         Communities no candidate reaches within their threshold and no existing hall covers:
         ``community_id``, ``threshold_min``, ``nearest_candidate_min`` (minutes, ``nan`` if
-        none is known), ``reason``.
+        none is known), ``data_problem`` (on a map-data island, left out of the siting: see
+        :attr:`data_problems`), ``reason``.
     communities
         One row per input community, in input order: ``community_id``, ``threshold_min``,
         ``population``, ``households``, ``covered_before``, ``covered_after``, ``status``,
@@ -176,6 +178,16 @@ class ProposalResult:
     scenario: pd.DataFrame
     solver: dict[str, Any]
     config: Config = field(default_factory=lambda: DEFAULT_CONFIG)
+
+    @property
+    def data_problems(self) -> pd.DataFrame:
+        """Uncoverable communities that are a map-data problem, not demand.
+
+        Their only road within the snap limit is a fragment cut off from almost all of the
+        network (:func:`coverage.engine.fragment_segments`): no hall is proposed for them
+        unless ``include_islands=True``; the reason says what to fix.
+        """
+        return self.uncoverable[self.uncoverable["data_problem"].to_numpy(dtype=bool)]
 
     @property
     def site_ids(self) -> list[Any]:
@@ -522,6 +534,7 @@ class _Input:
     site_ids: NDArray[np.object_]
     capacity: FloatArray | None
     reasons: NDArray[np.object_] | None = None  # per community, overrides the generic reason
+    data_problem: BoolArray | None = None  # on a map-data island: left out of the siting
 
     @property
     def covered_before(self) -> BoolArray:
@@ -1386,7 +1399,11 @@ def _finish(
         np.where(
             to_new,
             STATUS_NEWLY_COVERED,
-            np.where(coverable, STATUS_NOT_COVERED, STATUS_UNCOVERABLE),
+            np.where(
+                coverable,
+                STATUS_NOT_COVERED,
+                np.where(_flags(inp.data_problem, inp.n), STATUS_DATA_PROBLEM, STATUS_UNCOVERABLE),
+            ),
         ),
     )
     sid = np.array([*inp.site_ids.tolist(), None], dtype=object)
@@ -1450,9 +1467,15 @@ def _uncoverable_table(inp: _Input, unc: IntArray) -> pd.DataFrame:
             "community_id": inp.community_ids[unc],
             "threshold_min": inp.thr[unc],
             "nearest_candidate_min": np.where(np.isfinite(near), near, np.nan),
+            "data_problem": _flags(inp.data_problem, inp.n)[unc],
             "reason": [_uncoverable_reason(inp, int(i)) for i in unc],
         }
     )
+
+
+def _flags(mask: BoolArray | None, n: int) -> BoolArray:
+    """A per-community mask, all False where there is none."""
+    return np.zeros(n, dtype=bool) if mask is None else mask
 
 
 def _scenario(
@@ -1759,6 +1782,24 @@ def _curve(inp: _Input, k: int, solver: str, time_limit_s: float, mip_gap: float
 # the door for planners: frames and a network
 
 
+def _island_reasons(network: Network, seg: IntArray, cfg: Config) -> list[str]:
+    """Why communities on the given segments (on fragments) are left out of the siting."""
+    piece = network.component_sizes[network.component[network.seg_u[seg]]]
+    return [
+        f"data problem: its only road within {cfg.max_snap_m:g} m is a {int(k)}-node piece "
+        "cut off from the rest of the network (a map-data island); no hall is proposed for it: "
+        "fix the map data, or plan for it with include_islands=True (--include-islands)"
+        for k in piece
+    ]
+
+
+def _without_rows(cost: sp.csr_matrix, drop: BoolArray) -> sp.csr_matrix:
+    """The same matrix with the entries of the dropped rows removed (explicit zeros kept)."""
+    coo = cost.tocoo()
+    keep = ~drop[coo.row]
+    return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=cost.shape)
+
+
 def _require(frame: object, columns: list[str], what: str) -> gpd.GeoDataFrame:
     if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
         msg = f"{what}: a GeoDataFrame with a CRS is needed"
@@ -1937,6 +1978,7 @@ def _route(
     p: int | None,
     solver: str,
     max_floor_area_m2: float | None,
+    include_islands: bool = False,
 ) -> _Routed:
     com = _require(communities, ["community_id", "kind", "population"], "communities")
     cand = _require(candidates, ["site_id"], "candidates")
@@ -1951,6 +1993,11 @@ def _route(
     cost_s = travel_time_matrix(network, c_snap, s_snap, limit_s=limit_s)
     t2 = time.perf_counter()
     cost = sp.csr_matrix((cost_s.data / 60.0, cost_s.indices, cost_s.indptr), shape=cost_s.shape)
+    island = np.zeros(len(com), dtype=bool)
+    if not include_islands:  # map-data islands are a data problem, not demand
+        island = c_snap.ok & fragment_segments(network)[np.maximum(c_snap.seg, 0)]
+        if island.any():
+            cost = _without_rows(cost, island)
     before = np.full(len(com), np.inf)
     hall_of = np.full(len(com), None, dtype=object)
     if halls is not None and len(halls):
@@ -2003,6 +2050,9 @@ def _route(
     ]
     no_route = c_snap.ok & ~np.isfinite(inp.nearest_min)
     reasons[no_route] = "no route to any candidate site (separate piece of the road network)"
+    if island.any():
+        reasons[island] = _island_reasons(network, c_snap.seg[island], cfg)
+        inp.data_problem = island
     inp.reasons = reasons
     timings = {"snap_seconds": t1 - t0, "matrix_seconds": t2 - t1, "nearest_seconds": t3 - t2}
     return _Routed(inp, timings)
@@ -2022,6 +2072,7 @@ def propose_halls(
     solver: Solver = "auto",
     mip_gap: float = 0.0,
     existing_groups: bool = True,
+    include_islands: bool = False,
 ) -> ProposalResult:
     """Propose new shared halls (一站多居) from candidate sites, over the road network.
 
@@ -2054,6 +2105,12 @@ def propose_halls(
         Relative optimality gap accepted (0 = prove optimality).
     existing_groups
         Also list the existing halls' groups.
+    include_islands
+        Plan for communities on map-data islands too (their only road within the snap limit
+        is a fragment cut off from almost all of the network,
+        :func:`coverage.engine.fragment_segments`). By default they are left out of the
+        siting with status ``"data problem"`` (:attr:`ProposalResult.data_problems`): a hall
+        built for a gap in the map serves nobody.
 
     Returns
     -------
@@ -2094,6 +2151,7 @@ def propose_halls(
         p=p,
         solver=solver,
         max_floor_area_m2=max_floor_area_m2,
+        include_islands=include_islands,
     )
     result = _run(
         routed.inp, model, p, solver, time_limit_s, mip_gap, cfg, existing_groups=existing_groups

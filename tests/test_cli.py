@@ -343,3 +343,21 @@ def test_killed_run_resumes_without_redoing_finished_districts(tmp_path):
     total = pd.read_csv(run / "communities.csv", encoding="utf-8-sig")
     parts = sum(len(pd.read_csv(f, encoding="utf-8-sig")) for f in run.glob("*/communities.csv"))
     assert parts == len(total) == 23
+
+
+def test_propose_lists_map_data_islands_and_draws_them(tmp_path):
+    out = tmp_path / "out"
+    assert main(["propose", "--out", str(out), "--no-progress", "--basemap", "blank"]) == EXIT_OK
+    folder = out / "hangzhou-central" / "proposals"
+    problems = pd.read_csv(folder / "data_problems.csv", encoding="utf-8-sig")
+    assert problems["community_id"].tolist() == ["HZ2158"]
+    assert problems["reason"].iloc[0].startswith("data problem: its only road within 500 m")
+    groups = pd.read_csv(folder / "groups.csv", encoding="utf-8-sig")
+    assert not groups["members"].str.contains("HZ2158").any()
+    layer = json.dumps("数据问题 (地图孤岛, 未纳入选址) (1)")  # as the layer control holds it
+    html = (folder / "map.html").read_text(encoding="utf-8")
+    assert layer in html
+    assert json.dumps("数据问题：500 米内唯一的道路")[1:-1] in html  # the reason, in Chinese
+    district = problems["district"].iloc[0]
+    (sub,) = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(district[:6])]
+    assert layer in (sub / "map.html").read_text(encoding="utf-8")

@@ -97,3 +97,16 @@ def test_chinese_excel_html_and_map_show_chinese_reasons(grid_result, tmp_path):
     html_en = coverage_map(grid_result, lang="en", basemap="blank").get_root().render()
     assert all(json.dumps(e)[1:-1] in html_en for e in english)
     assert not any(json.dumps(e)[1:-1] in html for e in english)
+
+
+def test_the_siting_data_problem_reason_has_a_chinese_wording():
+    text = (
+        "data problem: its only road within 500 m is a 12-node piece cut off from the rest of "
+        "the network (a map-data island); no hall is proposed for it: fix the map data, or "
+        "plan for it with include_islands=True (--include-islands)"
+    )
+    zh = reason_zh(text)
+    assert zh == (
+        "数据问题：500 米内唯一的道路属于与路网其余部分断开的 12 个节点的片段（地图数据孤岛），"
+        "不为其建议新服务中心：请修正地图数据，或用 --include-islands 仍为其规划"
+    )

@@ -652,9 +652,10 @@ def test_real_lscp_and_mclp(real: dict[str, Any]) -> None:
         assert r.solver["optimal"]
         assert r.solver["mip_gap"] == pytest.approx(0.0, abs=1e-9)
         assert len(r.communities) == 2280
-    # LSCP covers every community that is not uncoverable
+    # LSCP covers every community that is not uncoverable (or a map-data problem)
     com = lscp.communities
-    assert (com["covered_after"] | (com["status"] == siting.STATUS_UNCOVERABLE)).all()
+    left_out = com["status"].isin([siting.STATUS_UNCOVERABLE, siting.STATUS_DATA_PROBLEM])
+    assert (com["covered_after"] | left_out).all()
     assert lscp.solver["objective"] == len(lscp.proposals)
     assert lscp.solver["objective"] <= lscp.solver["greedy_objective"]
     # MCLP: 15 sites, newly covered population = objective, marginal gains decreasing order
@@ -758,3 +759,70 @@ def test_point_geometry_required(grid_net: Network) -> None:
     poly = gpd.GeoDataFrame({"site_id": ["P"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
     with pytest.raises(InputDataError, match="point geometries"):
         propose_halls(grid_communities(), None, poly, grid_net)
+
+
+# --------------------------------------------------------------------------------------------
+# map-data islands: a data problem, not demand
+
+
+def _grid_with_island() -> Network:
+    """The 5 x 5 grid plus a lone 300 m road 1.2 km east of it (a 2-node fragment)."""
+    from coverage.network import load_network
+    from coverage.testing import grid_graph
+
+    G = grid_graph()
+    pts = grid_points([(2, 8), (2, 9)])
+    for key, p in zip((100, 101), pts, strict=True):
+        G.add_node(key, x=p.x, y=p.y)
+    for a, b in ((100, 101), (101, 100)):
+        G.add_edge(a, b, length=300.0, highway="residential", name="island")
+    return load_network(G)
+
+
+def _with_islander() -> gpd.GeoDataFrame:
+    com = grid_communities()
+    extra = gpd.GeoDataFrame(
+        {"community_id": ["I"], "name": ["岛"], "district": ["East"], "street": ["e1"],
+         "kind": ["urban"], "population": [300], "households": [120]},
+        geometry=grid_points([(2, 8.5)], offset_m=50), crs=4326,
+    )  # fmt: skip
+    return gpd.GeoDataFrame(pd.concat([com, extra], ignore_index=True), crs=4326)
+
+
+def test_island_communities_are_a_data_problem_not_demand() -> None:
+    net = _grid_with_island()
+    sites = candidate_sites(net, spacing_m=300)
+    assert (sites.geometry.x > grid_points([(2, 7)]).x.iloc[0]).any()  # sites on the island
+    r = propose_halls(_with_islander(), grid_halls(), sites, net)
+    # B (16 min from both halls) needs one new hall; I, 50 m from a road that reaches nothing
+    # else, is left out: no hall is proposed for it
+    assert len(r.proposals) == 1
+    assert "I" not in [m for ms in r.groups["members"] for m in ms]
+    status = dict(zip(r.communities["community_id"], r.communities["status"], strict=True))
+    assert status["I"] == siting.STATUS_DATA_PROBLEM
+    assert r.data_problems["community_id"].tolist() == ["I"]
+    (reason,) = r.data_problems["reason"]
+    assert reason.startswith("data problem: its only road within 500 m is a 2-node piece")
+    assert "include_islands=True" in reason
+    from coverage.i18n import reason_zh
+
+    assert reason_zh(reason).startswith(
+        "数据问题：500 米内唯一的道路属于与路网其余部分断开的 2 个节点"
+    )
+    # on request, the island is planned for like any place
+    every = propose_halls(_with_islander(), grid_halls(), sites, net, include_islands=True)
+    assert len(every.proposals) == 2
+    assert ["I"] in every.groups["members"].tolist()
+    assert every.data_problems.empty
+
+
+def test_default_sample_proposes_no_hall_for_a_map_data_island(hangzhou: Sample) -> None:
+    net = hangzhou.network
+    sites = candidate_sites(net, spacing_m=400)
+    r = propose_halls(hangzhou.communities, hangzhou.halls, sites, net)
+    # HZ2158 sits 54 m from a 5-node road fragment, with no connected road within 500 m
+    assert r.data_problems["community_id"].tolist() == ["HZ2158"]
+    members = {m for ms in r.groups["members"] for m in ms}
+    assert "HZ2158" not in members
+    islanders = set(r.data_problems["community_id"])
+    assert all(set(ms) - islanders for ms in r.groups["members"])
