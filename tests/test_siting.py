@@ -407,11 +407,11 @@ def test_cbc_and_highs_agree_random() -> None:
 
 def test_greedy_fallback_when_solver_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     def nothing(prob: Any, time_limit_s: float, mip_gap: float) -> Any:  # noqa: ARG001
-        out = siting._failed("Time limit reached", 0.5, "highs")
+        out = siting._milp._failed("Time limit reached", 0.5, "highs")
         out.bound = 1.0  # a weak bound: no solution, but a proven lower bound of 1 site
         return out
 
-    monkeypatch.setattr(siting, "_run_highs", nothing)
+    monkeypatch.setattr(siting._milp, "_run_highs", nothing)
     cost, ids = _trap()
     r = propose_halls_from_cost_matrix(cost, np.ones(28), 15, site_ids=ids, solver="highs")
     assert r.solver["method"] == "greedy"
@@ -421,7 +421,7 @@ def test_greedy_fallback_when_solver_finds_nothing(monkeypatch: pytest.MonkeyPat
 
 
 def test_auto_uses_greedy_for_very_large(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(siting, "GREEDY_ABOVE_PAIRS", 10)
+    monkeypatch.setattr(siting._milp, "GREEDY_ABOVE_PAIRS", 10)
     cost, ids = _trap()
     r = propose_halls_from_cost_matrix(cost, np.ones(28), 15, site_ids=ids)
     assert r.solver["method"] == "greedy"
@@ -685,7 +685,7 @@ def _spopt_solver() -> Any:
     """CBC for spopt, the binary PuLP ships (``PULP_CBC_CMD`` without its deprecation)."""
     import pulp
 
-    path = siting._cbc_path()
+    path = siting._milp._cbc_path()
     if path is None:
         pytest.skip("spopt needs CBC; none found")
     return pulp.COIN_CMD(path=path, msg=False)
