@@ -33,8 +33,9 @@ per-file scores are combined (Stouffer's method when the files lean the same way
 chi-square test), which tells when each file alone is too small.
 ``bench/bench_coords.py`` measures detection and false alarms on the bundled samples.
 
-Outside China (:func:`coverage.coords.out_of_china`) GCJ-02 equals WGS-84 and Baidu's BD-09
-is not used: such points are left out, and a set lying there gets no verdict.
+Outside China (:func:`coverage.coords.out_of_china`) GCJ-02 equals WGS-84, so there is
+nothing to tell apart: such points are left out, and a set lying there gets no verdict (the
+BD-09 formulas also shift points abroad, but Chinese map offsets are not judged there).
 """
 
 from __future__ import annotations
@@ -358,6 +359,9 @@ def _check(
     if to_m is None:
         to_m = pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
         network.cache["coord_check_to_m"] = to_m
+    usable = sum(len(lon) for lon, _ in lonlat)
+    if usable < MIN_POINTS:  # no verdict possible: spare the distance look-ups
+        return CoordCheck(label, declared, usable, None)
     per_set: list[dict[str, float]] = []
     sizes: list[int] = []
     dists: dict[str, list[NDArray[np.float64]]] = {s: [] for s in COORD_SYSTEMS}
