@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from coverage._errors import InputDataError, MissingColumnError, counted, list_ids
-from coverage.checks import detect_gcj02_declared_as_wgs84
+from coverage.checks import CoordCheck, check_coord_systems, declared_coord_system
 from coverage.engine import Snapped, nearest_facility, snap_many
 
 if TYPE_CHECKING:
@@ -66,6 +66,10 @@ class CoverageWarning(UserWarning):
     """A recoverable problem in the audit's input (e.g. a hall far from every road)."""
 
 
+class CoordinateSystemWarning(CoverageWarning):
+    """Points fit the roads far better in another coordinate system than the declared one."""
+
+
 @dataclass
 class AuditResult:
     """Result of :func:`audit`.
@@ -82,6 +86,8 @@ class AuditResult:
         The configuration used.
     network
         Summary of the network's routing view.
+    coordinate_checks
+        The coordinate-system checks of the inputs (:func:`coverage.checks.check_coord_systems`).
     """
 
     communities: gpd.GeoDataFrame
@@ -89,6 +95,7 @@ class AuditResult:
     districts: pd.DataFrame
     config: Config
     network: dict[str, Any] = field(default_factory=dict)
+    coordinate_checks: list[CoordCheck] = field(default_factory=list)
 
     def district(self, name: str) -> AuditResult:
         """The part of the result for one district.
@@ -112,7 +119,7 @@ class AuditResult:
         used = set(com["nearest_hall_id"].dropna())
         halls = self.halls[self.halls["hall_id"].isin(used) | (self.halls["district"] == name)]
         table = self.districts[self.districts["district"] == name]
-        return AuditResult(com, halls, table, self.config, self.network)
+        return AuditResult(com, halls, table, self.config, self.network, self.coordinate_checks)
 
     @property
     def headline(self) -> dict[str, Any]:
@@ -237,8 +244,12 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     Warns
     -----
     CoverageWarning
-        If halls lie farther than ``config.max_snap_m`` from every road (they are left out),
-        or if points declared WGS-84 fit the roads as GCJ-02 (Amap) coordinates.
+        If halls lie farther than ``config.max_snap_m`` from every road (they are left out).
+    CoordinateSystemWarning
+        (a ``CoverageWarning``) If the communities or the halls fit the roads far better in
+        another coordinate system than the one they were read in (``coord_system=`` of
+        :mod:`coverage.io`; see :func:`coverage.checks.check_coord_system`); the message
+        names the argument to give, e.g. ``coord_system="gcj02"``.
 
     Examples
     --------
@@ -273,11 +284,15 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
             CoverageWarning,
             stacklevel=2,
         )
-    checks = ((com_geom, com_source), (hal_geom, hall_source)) if cfg.check_coordinates else ()
-    for geom, label in checks:
-        shifted = detect_gcj02_declared_as_wgs84(geom, network, label=label)
-        if shifted is not None:
-            warnings.warn(shifted, CoverageWarning, stacklevel=2)
+    checks: list[CoordCheck] = []
+    if cfg.check_coordinates:
+        checks = check_coord_systems(
+            [(com_geom, declared_coord_system(communities), com_source),
+             (hal_geom, declared_coord_system(halls), hall_source)],
+            network,
+        )  # fmt: skip
+        for message in filter(None, (check.message() for check in checks)):
+            warnings.warn(message, CoordinateSystemWarning, stacklevel=2)
     nearest = nearest_facility(network, c_snap, h_snap)
     # plain pandas views of the inputs (no copy): column access without geopandas' overhead
     com_in = pd.DataFrame(communities, copy=False)
@@ -343,7 +358,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     )  # fmt: skip
     districts = _district_table(kind, covered, status, population,
                                 cols["travel_time_min"], districts_of)  # fmt: skip
-    return AuditResult(out, hall_out, districts, cfg, network.summary())
+    return AuditResult(out, hall_out, districts, cfg, network.summary(), checks)
 
 
 def _reasons(

@@ -1,223 +1,508 @@
 """Plausibility checks on inputs that pass validation but are probably wrong.
 
-:func:`detect_gcj02_declared_as_wgs84` catches the most damaging silent error of Chinese
-facility lists: coordinates copied from Amap or Tencent (GCJ-02, shifted by a few hundred
-metres) but loaded as WGS-84. Every travel time computed from them is off by a third of a
-15-minute walk.
+:func:`check_coord_system` catches the most damaging silent error of Chinese facility lists:
+coordinates in one system declared as another. Amap and Tencent give GCJ-02 (shifted from
+WGS-84 by 300-700 m), Baidu gives BD-09 (about 1 km off in Hangzhou); OpenStreetMap and GPS
+are WGS-84. Read in the wrong system, every travel time is off by a third of a 15-minute walk
+or more.
 
 How it decides
 --------------
-Real locations have a pattern relative to the road network: addresses and halls sit close to
-the roads, the representative points of street blocks keep clear of them. GCJ-02 moves every
-point by 300-700 m, which destroys that pattern: shifted points fall on the roads as if dropped
-at random. So the distances from the points to their nearest road are compared in seven
-placements:
+Real locations have a *local* pattern relative to the roads: addresses and halls sit beside a
+road (the distance to the nearest road is at a local minimum), the representative points of
+street blocks and residential compounds sit in the middle, away from every road (a local
+maximum). Points moved by a few hundred metres land anywhere, where the distance to the
+nearest road rises in some directions and falls in others in equal measure.
 
-- *as given*;
-- *read as GCJ-02*, i.e. shifted back by :func:`coverage.coords.gcj02_to_wgs84`;
-- five *controls*: shifted by the same offset in other ways (the opposite way, at right angles
-  both ways, and half and one and a half times as far back). Controls tell what "dropped at
-  random" looks like on this network, here; the two along the same line also absorb a mere
-  edge effect (a lake or the end of the extract in the direction of the shift).
+So the raw coordinates (recovered from the declared system) are read three ways: as WGS-84,
+as GCJ-02 and as BD-09. For each reading and point, the distance to the nearest road is
+compared with the distances 20, 45 and 80 m away in 12 directions: the share of those that
+are smaller is near 0 beside a road, near 1 in the middle of a block and 0.5 on average
+for a point dropped at random. A one-sample t-test of that share against 0.5 over the points
+gives each reading a *fit score* (a normal-equivalent z; negative: the points hug the roads,
+positive: they keep clear of them). The comparison is local (at most 80 m away), so lakes,
+parks and the edges of the network extract, which fool comparisons of distances over
+hundreds of metres, leave it alone.
 
-The points are taken as GCJ-02 when the distances read as GCJ-02 differ from *every* control
-(two-sample Kolmogorov-Smirnov statistic at least 0.1, p < 0.001) by more than twice as much
-as the distances as given do. A plain "closer to the roads" rule on median distances would not
-do: in dense central Hangzhou a random point is only ~25 m from a road, and block
-representative points sit *farther* from the roads than random points (median 43 m against
-25 m), so the rule would miss shifted blocks and could flag genuine ones.
+A reading is the verdict when its score is at least :data:`MIN_SCORE` in size and at least
+:data:`MIN_RATIO` times the score of each other reading; otherwise the answer is "cannot
+tell". Fewer than :data:`MIN_POINTS` usable points (inside China, well inside the area the
+network covers in every reading) never give a verdict. Several files declared in one system
+(communities and halls read with the same ``--coord-system``) can be judged together: their
+per-file scores are combined (Stouffer's method when the files lean the same way, else a
+chi-square test), which tells when each file alone is too small.
+``bench/bench_coords.py`` measures detection and false alarms on the bundled samples.
+
+Outside China (:func:`coverage.coords.out_of_china`) GCJ-02 equals WGS-84, so there is
+nothing to tell apart: such points are left out, and a set lying there gets no verdict (the
+BD-09 formulas also shift points abroad, but Chinese map offsets are not judged there).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
-from scipy.stats import ks_2samp
+from scipy import stats
 
 from coverage._errors import CrsError
-from coverage.coords import gcj02_to_wgs84, out_of_china
+from coverage.coords import COORD_SYSTEMS, CoordSystem, from_wgs84, out_of_china, to_wgs84
 from coverage.engine import snap
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
     from coverage.network import Network
 
-__all__ = ["detect_gcj02_declared_as_wgs84"]
+__all__ = [
+    "MAX_POINTS",
+    "MIN_POINTS",
+    "MIN_RATIO",
+    "MIN_SCORE",
+    "CoordCheck",
+    "check_coord_system",
+    "check_coord_systems",
+    "declared_coord_system",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Fewer usable points than this give no verdict.
+#: Fewer usable points than this give no verdict ("cannot tell").
 MIN_POINTS = 20
-#: At most this many points are tested (evenly spaced in input order), to bound the cost.
-MAX_POINTS = 1000
-#: Smallest Kolmogorov-Smirnov statistic that counts as a pattern.
-MIN_EFFECT = 0.1
-#: Largest p-value that counts as a pattern.
-MAX_P_VALUE = 1e-3
+#: At most this many points of a set are tested (evenly spaced in input order), to bound the
+#: cost (80 points: about 3,100 distance look-ups, 15-30 ms).
+MAX_POINTS = 80
+#: Smallest fit score (normal-equivalent z) of the verdict's reading.
+MIN_SCORE = 4.0
+#: The verdict's score must be at least this many times the score of every other reading.
+MIN_RATIO = 2.0
+#: Distances of the neighbouring positions a point is compared with, metres; each in
+#: :data:`_DIRECTIONS` directions (turned by half a step from one distance to the next).
+RADII_M = (20.0, 45.0, 80.0)
+_DIRECTIONS = 4
+#: Cells of the grid that says where the network has roads (a point is usable when every
+#: reading of it lies in or next to a cell with a network node), metres.
+_CELL_M = 250.0
+#: Floor of the standard deviation of the per-point shares (guards the t-test against sets
+#: whose shares are all alike).
+_SD_FLOOR = 0.1
+#: Distances closer than this count as equal, metres.
+_TIE_M = 0.5
+#: Checks remembered per network (the same input checked again costs nothing).
+_MEMO_SIZE = 64
+
+_NAMES = {"wgs84": "WGS-84", "gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}
+_SHORT = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 
 
-def detect_gcj02_declared_as_wgs84(
-    points: gpd.GeoSeries,
+@dataclass(frozen=True)
+class CoordCheck:
+    """The outcome of :func:`check_coord_system` for one set of points (or several pooled).
+
+    Attributes
+    ----------
+    label
+        What was checked, e.g. ``"社区名单.xlsx"`` (pooled sets: labels joined by ``" + "``).
+    declared
+        The coordinate system the points were read in.
+    points
+        Points the verdict rests on (inside China, inside the network's area in every
+        reading, at most :data:`MAX_POINTS` per set).
+    fits
+        The system the points clearly fit best, or ``None``: cannot tell (too few points,
+        or no reading stands out).
+    scores
+        Fit score of each reading (normal-equivalent z; for a single set negative means the
+        points hug the roads, positive that they keep clear of them; pooled sets: size only).
+    median_dist_m
+        Median distance from the points to the nearest road in each reading, metres.
+    """
+
+    label: str
+    declared: CoordSystem
+    points: int
+    fits: CoordSystem | None
+    scores: dict[str, float] = field(default_factory=dict)
+    median_dist_m: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def doubt(self) -> bool:
+        """Whether the points fit another system clearly better than the declared one."""
+        return self.fits is not None and self.fits != self.declared
+
+    @property
+    def verdict(self) -> str:
+        """``"doubt"``, ``"as declared"`` or ``"cannot tell"``."""
+        if self.fits is None:
+            return "cannot tell"
+        return "doubt" if self.doubt else "as declared"
+
+    def message(self) -> str | None:
+        """The planner's message when :attr:`doubt` (English; names the argument), else None.
+
+        Returns
+        -------
+        str or None
+            E.g. ``'communities.xlsx: declared WGS-84, but the points fit the roads far
+            better read as GCJ-02 (Amap/Tencent): read them with coord_system="gcj02". ...'``.
+        """
+        if self.fits is None or not self.doubt:
+            return None
+        prefix = f"{self.label}: " if self.label else ""
+        fits, declared = self.fits, self.declared
+        text = (
+            f"{prefix}declared {_NAMES[declared]}, but the points fit the roads far better read "
+            f'as {_NAMES[fits]}: read them with coord_system="{fits}"'
+        )
+        if " + " in self.label:  # pooled sets: the scores tell no direction
+            return f"{text} ({self.points} points checked)"
+        kind = (
+            "sit beside the roads, as addresses do"
+            if self.scores.get(fits, 0.0) < 0
+            else "keep clear of the roads, as block or compound centres do"
+        )
+        return (
+            f"{text}. Read as {_SHORT[fits]} they {kind}; as declared they lie as if dropped at "
+            f"random ({self.points} points checked; median distance to the nearest road "
+            f"{self.median_dist_m.get(declared, 0):.0f} m as declared, "
+            f"{self.median_dist_m.get(fits, 0):.0f} m as {_SHORT[fits]})."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check as plain data (for ``summary.json``).
+
+        Returns
+        -------
+        dict
+            ``points`` (the label), ``declared``, ``verdict``, ``fits``, ``points_checked``,
+            ``fit_scores``, ``median_dist_m`` and, when in doubt, ``message``.
+        """
+        out: dict[str, Any] = {
+            "points": self.label,
+            "declared": self.declared,
+            "verdict": self.verdict,
+            "fits": self.fits,
+            "points_checked": self.points,
+            "fit_scores": {k: round(v, 2) for k, v in self.scores.items()},
+            "median_dist_m": {k: round(v, 1) for k, v in self.median_dist_m.items()},
+        }
+        if self.doubt:
+            out["message"] = self.message()
+        return out
+
+
+def declared_coord_system(frame: pd.DataFrame | gpd.GeoSeries) -> CoordSystem:
+    """The coordinate system a frame was read in by :mod:`coverage.io`.
+
+    The loaders convert GCJ-02 and BD-09 to WGS-84 and keep the input coordinates in
+    ``lon_gcj02``/``lat_gcj02`` (or ``lon_bd09``/``lat_bd09``) columns; anything else counts
+    as WGS-84.
+
+    Parameters
+    ----------
+    frame
+        Communities or halls (a GeoSeries counts as WGS-84).
+
+    Returns
+    -------
+    str
+        ``"wgs84"``, ``"gcj02"`` or ``"bd09"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> declared_coord_system(pd.DataFrame({"lon_gcj02": [120.2], "lat_gcj02": [30.3]}))
+    'gcj02'
+    """
+    if isinstance(frame, pd.DataFrame):
+        for system in ("gcj02", "bd09"):
+            if f"lon_{system}" in frame.columns:
+                return system
+    return "wgs84"
+
+
+def check_coord_system(
+    points: gpd.GeoSeries | Sequence[gpd.GeoSeries],
     network: Network,
     *,
+    declared: CoordSystem = "wgs84",
     label: str | None = None,
-) -> str | None:
-    """Tell whether points declared as WGS-84 are really GCJ-02 (Amap, Tencent) coordinates.
+) -> CoordCheck:
+    """Tell in which coordinate system points fit the road network: WGS-84, GCJ-02 or BD-09.
 
     Parameters
     ----------
     points
-        Point geometries with a CRS (e.g. ``communities.geometry`` as returned by
-        :func:`coverage.io.read_communities`). Other geometry types, empty points and points
-        outside China (:func:`coverage.coords.out_of_china`), where GCJ-02 equals WGS-84, are
-        left out.
+        Point geometries with a CRS, as read (e.g. ``communities.geometry`` as returned by
+        :func:`coverage.io.read_communities`, already converted to WGS-84), or several such
+        sets declared in the same system, judged together. Other geometry types, empty
+        points and points outside China are left out.
     network
         The road network the points will be routed on (any mode).
+    declared
+        The system the points were read in (``coord_system=`` of the loader).
     label
-        Names the points at the start of the message; defaults to ``points.attrs["source"]``
-        (the loaders set it to the file name), else the message has no prefix.
+        Names the points in the message; defaults to ``points.attrs["source"]`` (the
+        loaders set it to the file name), joined by ``" + "`` for several sets.
 
     Returns
     -------
-    str or None
-        A message for the planner when the points fit the roads far better read as GCJ-02,
-        else ``None`` (also when fewer than :data:`MIN_POINTS` points lie inside China and
-        well inside the network's area, where no verdict is possible).
+    CoordCheck
+        ``fits`` is the system the points clearly fit best (``doubt`` when it is not the
+        declared one), or ``None`` when the check cannot tell (fewer than
+        :data:`MIN_POINTS` usable points, or no reading stands out). A check already made
+        on the same points and network is returned from memory.
 
     Raises
     ------
     CrsError
-        If ``points`` has no CRS.
+        If the points have no CRS.
 
     Examples
     --------
-    The grid of :mod:`coverage.testing` is too small for a verdict (a GCJ-02 shift of ~500 m
-    leaves it):
+    The grid of :mod:`coverage.testing` is too small for a verdict:
 
     >>> from coverage.testing import grid_graph, grid_communities
     >>> from coverage.network import load_network
     >>> net = load_network(grid_graph())
-    >>> detect_gcj02_declared_as_wgs84(grid_communities().geometry, net) is None
-    True
+    >>> check = check_coord_system(grid_communities().geometry, net)
+    >>> check.verdict, check.fits
+    ('cannot tell', None)
     """
-    name = _label(points, label)
+    sets = [points] if isinstance(points, gpd.GeoSeries) else list(points)
+    if label is None:
+        label = " + ".join(str(s.attrs["source"]) for s in sets if s.attrs.get("source"))
+    lonlat = [_lonlat(s, label) for s in sets]
+    memo: dict[tuple[Any, ...], CoordCheck] = network.cache.setdefault("coord_checks", {})
+    digest = hashlib.blake2b(digest_size=16)
+    for lon, lat in lonlat:
+        digest.update(lon.tobytes())
+        digest.update(lat.tobytes())
+        digest.update(b"|")
+    key = (declared, label, digest.hexdigest())
+    if key not in memo:
+        if len(memo) >= _MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+        memo[key] = _check(lonlat, network, declared, label)
+    return memo[key]
+
+
+def check_coord_systems(
+    sets: Sequence[tuple[gpd.GeoSeries, CoordSystem, str]],
+    network: Network,
+) -> list[CoordCheck]:
+    """Check each set of points, and sets declared alike together when none tells alone.
+
+    Parameters
+    ----------
+    sets
+        ``(points, declared system, label)`` per input (e.g. the communities and the halls).
+    network
+        The road network.
+
+    Returns
+    -------
+    list of CoordCheck
+        One per set, in order; then, for each declared system shared by two or more sets
+        of which none gave a verdict, one check of those sets pooled.
+    """
+    checks = [
+        check_coord_system(points, network, declared=declared, label=label)
+        for points, declared, label in sets
+    ]
+    for system in COORD_SYSTEMS:
+        group = [i for i, (_, declared, _) in enumerate(sets) if declared == system]
+        if len(group) > 1 and all(checks[i].fits is None for i in group):
+            checks.append(
+                check_coord_system(
+                    [sets[i][0] for i in group],
+                    network,
+                    declared=cast("CoordSystem", system),
+                    label=" + ".join(sets[i][2] for i in group),
+                )
+            )
+    return checks
+
+
+def _lonlat(points: gpd.GeoSeries, label: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Longitude and latitude of the usable points: points, non-empty, finite, in China."""
     if points.crs is None:
-        msg = f"{name}the points have no CRS; set it, e.g. .set_crs(4326)"
+        prefix = f"{label}: " if label else ""
+        msg = f"{prefix}the points have no CRS; set it, e.g. .set_crs(4326)"
         raise CrsError(msg)
     geoms = np.asarray(points.to_crs(4326).to_numpy(), dtype=object)
     usable = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
-    lon = np.full(len(geoms), np.nan)
-    lat = np.full(len(geoms), np.nan)
-    lon[usable] = shapely.get_x(geoms[usable])
-    lat[usable] = shapely.get_y(geoms[usable])
-    usable &= np.isfinite(lon) & np.isfinite(lat)
-    usable[usable] = ~out_of_china(lon[usable], lat[usable])
-    idx = np.flatnonzero(usable)
-    if len(idx) > MAX_POINTS:
-        idx = idx[np.linspace(0, len(idx) - 1, MAX_POINTS).round().astype(np.int64)]
-    lon, lat = lon[idx], lat[idx]
-    if len(idx) < MIN_POINTS:
-        return None
+    lon = np.asarray(shapely.get_x(geoms[usable]), dtype=np.float64)
+    lat = np.asarray(shapely.get_y(geoms[usable]), dtype=np.float64)
+    keep = np.isfinite(lon) & np.isfinite(lat)
+    keep[keep] = ~out_of_china(lon[keep], lat[keep])
+    return lon[keep], lat[keep]
 
-    back_lon, back_lat = gcj02_to_wgs84(lon, lat)
-    d_lon, d_lat = lon - back_lon, lat - back_lat  # the GCJ-02 offset, degrees
-    cos = np.cos(np.radians(lat))
-    placements = {
-        "given": (lon, lat),
-        "back": (back_lon, back_lat),
-        "opposite": (lon + d_lon, lat + d_lat),
-        "left": (lon - d_lat / cos, lat + d_lon * cos),
-        "right": (lon + d_lat / cos, lat - d_lon * cos),
-        "half": (lon - 0.5 * d_lon, lat - 0.5 * d_lat),
-        "further": (lon - 1.5 * d_lon, lat - 1.5 * d_lat),
-    }
-    to_m = pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
-    metric = {k: to_m.transform(x, y) for k, (x, y) in placements.items()}
-    inside = _inside_network(network, metric)
-    if inside.sum() < MIN_POINTS:
-        return None
-    dist = {k: _snap_dist(network, x[inside], y[inside]) for k, (x, y) in metric.items()}
-    controls = [
-        np.concatenate([dist[k] for k in ("opposite", "left", "right")]),
-        np.concatenate([dist[k] for k in ("half", "further")]),
-    ]
-    s_back, p_back = _distinctness(dist["back"], controls)
-    s_given, _ = _distinctness(dist["given"], controls)
+
+def _check(
+    lonlat: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    network: Network,
+    declared: CoordSystem,
+    label: str,
+) -> CoordCheck:
+    """Score every reading of every set, combine the sets, decide."""
+    to_m = network.cache.get("coord_check_to_m")
+    if to_m is None:
+        to_m = pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
+        network.cache["coord_check_to_m"] = to_m
+    usable = sum(len(lon) for lon, _ in lonlat)
+    if usable < MIN_POINTS:  # no verdict possible: spare the distance look-ups
+        return CoordCheck(label, declared, usable, None)
+    per_set: list[dict[str, float]] = []
+    sizes: list[int] = []
+    dists: dict[str, list[NDArray[np.float64]]] = {s: [] for s in COORD_SYSTEMS}
+    n_points = 0
+    for lon, lat in lonlat:
+        readings = _readings(lon, lat, declared, to_m)
+        inside = np.logical_and.reduce([_in_area(network, xy) for xy in readings.values()])
+        idx = np.flatnonzero(inside)
+        if len(idx) > MAX_POINTS:
+            idx = idx[np.linspace(0, len(idx) - 1, MAX_POINTS).round().astype(np.int64)]
+        if len(idx) < 2:  # noqa: PLR2004 (a t-test needs two points)
+            continue
+        shares, near = _shares(network, {s: xy[idx] for s, xy in readings.items()})
+        per_set.append({s: _z(a) for s, a in shares.items()})
+        sizes.append(len(idx))
+        for s in COORD_SYSTEMS:
+            dists[s].append(near[s])
+        n_points += len(idx)
+    if not per_set:
+        return CoordCheck(label, declared, 0, None)
+    if len(per_set) == 1:
+        scores = per_set[0]
+    else:  # several sets: their scores may differ in sign (halls hug roads, blocks do not)
+        scores = {s: _pooled([z[s] for z in per_set], sizes) for s in COORD_SYSTEMS}
+    median = {s: float(np.median(np.concatenate(d))) for s, d in dists.items()}
+    fits: CoordSystem | None = None
+    best = max(scores, key=lambda s: abs(scores[s]))
+    strong = abs(scores[best]) >= MIN_SCORE
+    clear = all(abs(scores[best]) >= MIN_RATIO * abs(v) for s, v in scores.items() if s != best)
+    if n_points >= MIN_POINTS and strong and clear:
+        fits = cast("CoordSystem", best)
     logger.info(
-        "%s: GCJ-02 check on %d points: KS as given %.3f, read as GCJ-02 %.3f (p=%.2g)",
-        name,
-        int(inside.sum()),
-        s_given,
-        s_back,
-        p_back,
+        "%s: coordinate check on %d points, declared %s: fit scores %s -> %s",
+        label or "points",
+        n_points,
+        declared,
+        ", ".join(f"{s} {v:+.1f}" for s, v in scores.items()),
+        fits or "cannot tell",
     )
-    if not (s_back >= MIN_EFFECT and p_back < MAX_P_VALUE and s_back > 2 * s_given):
-        return None
-    return _message(name, dist["given"], dist["back"], np.concatenate(controls))
+    return CoordCheck(label, declared, n_points, fits, scores, median)
 
 
-def _label(points: gpd.GeoSeries, label: str | None) -> str:
-    """Message prefix: ``"communities.csv: "``, or empty when nothing names the points."""
-    source = label if label is not None else points.attrs.get("source")
-    return f"{source}: " if source else ""
+def _readings(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    declared: CoordSystem,
+    to_m: pyproj.Transformer,
+) -> dict[str, NDArray[np.float64]]:
+    """The points read as each system, in the network's metric CRS, shape ``(n, 2)`` each."""
+    raw_lon, raw_lat = from_wgs84(lon, lat, declared)
+    out = {}
+    for system in COORD_SYSTEMS:
+        x, y = to_wgs84(raw_lon, raw_lat, cast("CoordSystem", system))
+        out[system] = np.column_stack(to_m.transform(x, y))
+    return out
 
 
-def _inside_network(
-    network: Network, metric: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]]
-) -> NDArray[np.bool_]:
-    """Points whose every placement lies inside the bounding box of the network's nodes."""
-    lo = network.node_xy.min(axis=0)
-    hi = network.node_xy.max(axis=0)
-    ok = np.ones(len(next(iter(metric.values()))[0]), dtype=bool)
-    for x, y in metric.values():
-        ok &= (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
-    return ok
+def _in_area(network: Network, xy: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Points in or next to a :data:`_CELL_M` cell that holds a network node."""
+    area = network.cache.get("coord_check_area")
+    if area is None:
+        origin = network.node_xy.min(axis=0) - 2 * _CELL_M
+        cells = np.floor((network.node_xy - origin) / _CELL_M).astype(np.int64)
+        shape = tuple(cells.max(axis=0) + 3)
+        padded = np.zeros((shape[0] + 2, shape[1] + 2), dtype=bool)
+        padded[cells[:, 0] + 1, cells[:, 1] + 1] = True
+        near = np.zeros(shape, dtype=bool)
+        for dx in range(3):  # each cell and its eight neighbours
+            for dy in range(3):
+                near |= padded[dx : dx + shape[0], dy : dy + shape[1]]
+        area = (origin, near)
+        network.cache["coord_check_area"] = area
+    origin, near = area
+    with np.errstate(invalid="ignore"):
+        cell = np.floor((xy - origin) / _CELL_M)
+    ok = np.isfinite(cell).all(axis=1)
+    ok[ok] = (cell[ok] >= 0).all(axis=1) & (cell[ok] < near.shape).all(axis=1)
+    out = np.zeros(len(xy), dtype=bool)
+    c = cell[ok].astype(np.int64)
+    out[ok] = near[c[:, 0], c[:, 1]]
+    return out
 
 
-def _snap_dist(
-    network: Network, x: NDArray[np.float64], y: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Distance from each point (metric CRS of the network) to its nearest road, metres."""
-    pts = gpd.GeoSeries(shapely.points(x, y), crs=network.crs)
-    return np.asarray(snap(network, pts).dist_m, dtype=np.float64)
+def _offsets() -> NDArray[np.float64]:
+    """The neighbouring positions each point is compared with, metres, shape ``(12, 2)``."""
+    out = []
+    for i, r in enumerate(RADII_M):
+        for j in range(_DIRECTIONS):
+            angle = 2 * np.pi * j / _DIRECTIONS + i * np.pi / _DIRECTIONS
+            out.append((r * np.cos(angle), r * np.sin(angle)))
+    return np.array(out)
 
 
-def _distinctness(
-    sample: NDArray[np.float64], controls: list[NDArray[np.float64]]
-) -> tuple[float, float]:
-    """How unlike *every* control a sample of distances is: smallest KS statistic, its p."""
-    results = [ks_2samp(sample, c) for c in controls]
-    weakest = min(results, key=lambda r: float(r.statistic))
-    return float(weakest.statistic), float(weakest.pvalue)
+def _shares(
+    network: Network, readings: dict[str, NDArray[np.float64]]
+) -> tuple[dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]]:
+    """Per reading and point: share of neighbours nearer to a road, own distance to it.
+
+    The share counts ties (within :data:`_TIE_M`) as half; distances are in metres.
+    """
+    offsets = _offsets()
+    n = len(next(iter(readings.values())))
+    blocks = []
+    for xy in readings.values():
+        blocks.append(xy)
+        blocks.extend(xy + off for off in offsets)
+    xy_all = np.concatenate(blocks)
+    pts = gpd.GeoSeries(shapely.points(xy_all), crs=network.crs)
+    dist = np.asarray(snap(network, pts).dist_m, dtype=np.float64)
+    dist = dist.reshape(len(readings), len(offsets) + 1, n)
+    shares = {}
+    near = {}
+    for k, system in enumerate(readings):
+        own, around = dist[k, 0], dist[k, 1:]
+        tied = np.abs(around - own) <= _TIE_M
+        nearer = (around < own - _TIE_M).sum(axis=0) + 0.5 * tied.sum(axis=0)
+        shares[system] = nearer / len(offsets)
+        near[system] = own
+    return shares, near
 
 
-def _message(
-    name: str,
-    given: NDArray[np.float64],
-    back: NDArray[np.float64],
-    random: NDArray[np.float64],
-) -> str:
-    m_given, m_back, m_random = (float(np.median(a)) for a in (given, back, random))
-    advice = (
-        "declare coord_system='gcj02' when reading them (or convert with "
-        "coverage.coords.gcj02_to_wgs84)"
-    )
-    if m_back < m_given:
-        ratio = m_given / max(m_back, 0.1)
-        return (
-            f"{name}points sit {ratio:.1f}× closer to the roads if read as GCJ-02 (Amap/"
-            f"Tencent; median distance to the nearest road {m_given:.0f} m → {m_back:.0f} m): "
-            f"{advice}"
-        )
-    return (
-        f"{name}points fit the road network if read as GCJ-02 (Amap/Tencent): as given, their "
-        f"distances to the nearest road look like points dropped at random (median "
-        f"{m_given:.0f} m, random {m_random:.0f} m); read as GCJ-02 they keep clear of the roads "
-        f"as block or building centres do (median {m_back:.0f} m): {advice}"
-    )
+def _z(shares: NDArray[np.float64]) -> float:
+    """Normal-equivalent z of a one-sample t-test of the shares against 0.5 (signed)."""
+    n = len(shares)
+    dev = shares - 0.5
+    t = float(dev.mean()) / max(float(dev.std(ddof=1)), _SD_FLOOR) * np.sqrt(n)
+    t = float(np.clip(t, -50.0, 50.0))
+    p = float(stats.t.sf(abs(t), n - 1))
+    z = float(stats.norm.isf(p)) if p > 0 else 37.0
+    return float(np.copysign(max(z, 0.0), t))
+
+
+def _pooled(zs: list[float], sizes: list[int]) -> float:
+    """Several sets' z for one reading combined, as a size.
+
+    Sets that lean the same way (all beside the roads, or all clear of them) are combined by
+    Stouffer's method weighted by the square root of their sizes; sets that lean different
+    ways (addresses and block centres) by a chi-square test on the squares.
+    """
+    if all(z > 0 for z in zs) or all(z < 0 for z in zs):
+        w = np.sqrt(np.asarray(sizes, dtype=np.float64))
+        return float(abs(np.dot(w, zs)) / np.sqrt(np.sum(w * w)))
+    p = float(stats.chi2.sf(sum(z * z for z in zs), len(zs)))
+    return float(stats.norm.isf(p / 2)) if p > 0 else 37.0

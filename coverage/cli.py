@@ -27,7 +27,8 @@ import argparse
 import logging
 import sys
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +38,23 @@ from coverage._errors import CoverageError, InputDataError, list_ids
 from coverage.config import DEFAULT_CONFIG, MODES, Config
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+
+    from coverage.coords import CoordSystem
 
 logger = logging.getLogger("coverage")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_PARTIAL = 5
+
+
+class _StopError(InputDataError):
+    """Bad input explained in one line in the run's language (printed as it is)."""
+
+    def __init__(self, line: str, code: int = EXIT_INPUT) -> None:
+        super().__init__(line)
+        self.line = line
+        self.code = code
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -181,8 +193,10 @@ def _input_options(a: argparse.ArgumentParser) -> None:
         help="district polygons (GeoPackage/GeoJSON/Shapefile) for the map",
     )
     a.add_argument("--district-column", default="district", help="name column of --districts-file")
-    a.add_argument("--coord-system", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
-                   help="coordinate system of the input files (default wgs84)")  # fmt: skip
+    a.add_argument("--coord-system", choices=["wgs84", "gcj02", "bd09"],
+                   help="coordinate system of the input files: wgs84 (GPS, OSM; the default), "
+                   "gcj02 (Amap, Tencent) or bd09 (Baidu); without it, a run whose points fit "
+                   "another system far better stops and names it")  # fmt: skip
     a.add_argument("--config", type=Path, help="TOML file with thresholds, mode and speeds")
     a.add_argument("--mode", choices=MODES, help="travel mode (overrides the config file)")
     a.add_argument("--district", action="append", metavar="NAME",
@@ -226,7 +240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {"samples": lambda _a: _samples(), "propose": _propose,
                     "isochrones": _isochrones, "audit": _audit}  # fmt: skip
-        return commands[args.command](args)
+        return _plain_warnings(commands[args.command], args)
+    except _StopError as exc:
+        print(exc.line, file=sys.stderr)  # noqa: T201
+        return exc.code
     except CoverageError as exc:
         if args.debug:
             raise
@@ -251,6 +268,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _plain_warnings(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command showing each warning as one plain line (no source path) unless --debug."""
+
+    def show(message: Warning | str, *_: object, **__: object) -> None:
+        print(f"warning: {message}", file=sys.stderr)  # noqa: T201
+
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = show
+        return command(args)
 
 
 def _samples() -> int:
@@ -279,6 +308,7 @@ class _Inputs:
     districts: gpd.GeoDataFrame | None
     run_name: str
     title: str
+    coordinate_checks: list[Any] = field(default_factory=list)
 
 
 def _inputs(args: argparse.Namespace) -> _Inputs:
@@ -305,8 +335,9 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
             raise InputDataError(msg)
         _step(f"reading network {args.network}", progress)
         net = load_network(args.network, config=cfg)
-        communities = read_communities(args.communities, coord_system=args.coord_system, config=cfg)
-        halls = read_halls(args.halls, coord_system=args.coord_system)
+        coord: CoordSystem = args.coord_system or "wgs84"
+        communities = read_communities(args.communities, coord_system=coord, config=cfg)
+        halls = read_halls(args.halls, coord_system=coord)
         run_name = safe_name(Path(args.communities).stem)
         title = Path(args.communities).name
     else:
@@ -324,7 +355,50 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
                    f"{', '.join(map(str, districts.columns))}")  # fmt: skip
             raise InputDataError(msg)
         districts = districts.rename(columns={args.district_column: "district"})
-    return _Inputs(cfg, net, communities, halls, districts, run_name, title)
+    checks = _check_coordinates(args, cfg, net, communities, halls, own=any(own))
+    return _Inputs(cfg, net, communities, halls, districts, run_name, title, checks)
+
+
+def _check_coordinates(
+    args: argparse.Namespace,
+    cfg: Config,
+    net: Any,  # noqa: ANN401
+    communities: gpd.GeoDataFrame,
+    halls: gpd.GeoDataFrame,
+    *,
+    own: bool,
+) -> list[Any]:
+    """Check the inputs' coordinate system (coverage.checks) and speak in the run's language.
+
+    When the points fit another system far better, the run stops with one line naming the
+    ``--coord-system`` to give, unless ``--coord-system`` was given: then one line says the
+    run goes on as asked, and the reports note the doubt.
+    """
+    from coverage.audit import CoordinateSystemWarning  # noqa: PLC0415
+    from coverage.checks import check_coord_systems, declared_coord_system  # noqa: PLC0415
+    from coverage.i18n import coord_doubt_line, coord_stop_line  # noqa: PLC0415
+
+    if not cfg.check_coordinates:
+        return []
+    # this function speaks for the check: audit()'s warning (Python wording) is not shown
+    warnings.filterwarnings("ignore", category=CoordinateSystemWarning)
+    checks = check_coord_systems(
+        [(f.geometry, declared_coord_system(f), str(f.attrs.get("source", what)))
+         for f, what in ((communities, "communities"), (halls, "halls"))],
+        net,
+    )  # fmt: skip
+    groups: dict[tuple[str, str], list[str]] = {}
+    for check in checks:
+        if check.doubt and check.fits is not None:
+            groups.setdefault((check.declared, check.fits), []).extend(check.label.split(" + "))
+    if groups and own and args.coord_system is None:
+        fits: dict[str, list[str]] = {}
+        for (_, system), labels in groups.items():
+            fits.setdefault(system, []).extend(labels)
+        raise _StopError(coord_stop_line(fits, "wgs84", args.lang))
+    for (declared, system), labels in groups.items():
+        print(coord_doubt_line(labels, declared, system, args.lang), file=sys.stderr)  # noqa: T201
+    return checks
 
 
 def _district_names(result: Any, wanted: list[str] | None) -> list[str]:  # noqa: ANN401
@@ -357,6 +431,7 @@ def _audit(args: argparse.Namespace) -> int:
     failures: list[Any] = []
     if args.workers or args.scheduler:
         result, failures = _batch(args, inp)
+        result.coordinate_checks = inp.coordinate_checks
     else:
         result = audit(inp.communities, inp.halls, net, config=inp.config)
     names = _district_names(result, args.district)
@@ -397,7 +472,8 @@ def _batch(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, list[Any]]:
     batch = run_batch(
         inp.communities, inp.halls, inp.network, inp.districts,
         districts=args.district or "all", buffer_m=args.buffer_m, workers=args.workers or 1,
-        scheduler=args.scheduler, config=inp.config,
+        scheduler=args.scheduler,
+        config=inp.config.replace(check_coordinates=False),  # checked once, on the whole input
     )  # fmt: skip
     return batch.to_audit_result(), list(batch.failures)
 
@@ -455,7 +531,7 @@ def _propose(args: argparse.Namespace) -> int:
         names = _district_names(before, args.district)
         communities = communities[communities["district"].astype(str).isin(names)]
     if args.candidates:
-        sites = read_halls(args.candidates, coord_system=args.coord_system)
+        sites = read_halls(args.candidates, coord_system=args.coord_system or "wgs84")
         candidates = candidate_sites(
             inp.network, include=sites.rename(columns={"hall_id": "site_id"})
         )
@@ -488,7 +564,8 @@ def _subset(result: Any, names: list[str]) -> Any:  # noqa: ANN401
     com = result.communities[result.communities["district"].isin(names)]
     used = set(com["nearest_hall_id"].dropna())
     halls = result.halls[result.halls["hall_id"].isin(used) | result.halls["district"].isin(names)]
-    return AuditResult(com, halls, district_table(com), result.config, result.network)
+    return AuditResult(com, halls, district_table(com), result.config, result.network,
+                       result.coordinate_checks)  # fmt: skip
 
 
 def _print_table(table: Any, run_dir: Path) -> None:  # noqa: ANN401

@@ -100,3 +100,176 @@ def reason_zh(reason: Any) -> Any:  # noqa: ANN401 (any cell value; text is tran
                 parts["mode"] = MODE_ZH.get(parts["mode"], parts["mode"])
             return template.format(**parts)
     return reason
+
+
+# --------------------------------------------------------------------------------------------
+# The coordinate-system check (coverage.checks), in the run's language
+# --------------------------------------------------------------------------------------------
+
+#: Coordinate systems as planners know them, per language.
+COORD_SYSTEM_NAMES: dict[str, dict[str, str]] = {
+    "zh": {
+        "wgs84": "WGS-84（GPS、OpenStreetMap）",
+        "gcj02": "GCJ-02（高德、腾讯）",
+        "bd09": "BD-09（百度）",
+    },
+    "en": {
+        "wgs84": "WGS-84 (GPS, OpenStreetMap)",
+        "gcj02": "GCJ-02 (Amap, Tencent)",
+        "bd09": "BD-09 (Baidu)",
+    },
+}
+
+
+_SHORT = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+
+
+def _files(labels: list[str], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(labels)
+
+
+def coord_stop_line(fits: dict[str, list[str]], declared: str, lang: str) -> str:
+    """The one line with which the command line stops when points fit another system.
+
+    Parameters
+    ----------
+    fits
+        System the points fit (``"gcj02"``, ``"bd09"`` or ``"wgs84"``) → the files that fit it.
+    declared
+        The system the files were read in (the default, ``"wgs84"``, when the line is shown).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        One line naming the files and the ``--coord-system`` option to give.
+
+    Examples
+    --------
+    >>> coord_stop_line({"gcj02": ["社区.xlsx"]}, "wgs84", "en")  # doctest: +NORMALIZE_WHITESPACE
+    'error: 社区.xlsx: the points fit the roads far better read as GCJ-02 (Amap, Tencent) than
+    as WGS-84 (GPS, OpenStreetMap): run again with --coord-system gcj02 (or give
+    --coord-system wgs84 if you are sure)'
+    """
+    names = COORD_SYSTEM_NAMES[lang]
+    if len(fits) == 1:
+        ((system, labels),) = fits.items()
+        if lang == "zh":
+            return (
+                f"错误：{_files(labels, lang)} 的坐标按{names[system]}读取时与道路吻合得多，"
+                f"按{names[declared]}读取则像随机散落的点：请加上 --coord-system {system} 重新"
+                f"运行（如确为 {_SHORT[declared]}，请写明 --coord-system {declared}）"
+            )
+        return (
+            f"error: {_files(labels, lang)}: the points fit the roads far better read as "
+            f"{names[system]} than as {names[declared]}: run again with --coord-system {system} "
+            f"(or give --coord-system {declared} if you are sure)"
+        )
+    if lang == "zh":
+        parts = "；".join(f"{_files(v, lang)} 按{names[k]}" for k, v in fits.items())
+        options = "、".join(f"--coord-system {k}" for k in fits)
+        return (
+            f"错误：这些文件的坐标按其他坐标系读取时与道路吻合得多：{parts}。"
+            f"--coord-system 对所有文件一并生效：请先把文件转换到同一坐标系（{options}）"
+        )
+    parts = "; ".join(f"{_files(v, lang)} as {names[k]}" for k, v in fits.items())
+    options = ", ".join(f"--coord-system {k}" for k in fits)
+    return (
+        f"error: the points fit the roads far better read in other systems: {parts}; "
+        f"--coord-system applies to every file: convert the files to one system first ({options})"
+    )
+
+
+def coord_doubt_line(labels: list[str], declared: str, fits: str, lang: str) -> str:
+    """The one line the command line shows when it goes on with a doubted, explicit choice.
+
+    Parameters
+    ----------
+    labels
+        The files in doubt.
+    declared
+        The system given with ``--coord-system``.
+    fits
+        The system the points fit far better.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        One line.
+
+    Examples
+    --------
+    >>> coord_doubt_line(["社区.xlsx"], "wgs84", "gcj02", "zh")  # doctest: +NORMALIZE_WHITESPACE
+    '注意：社区.xlsx 的坐标按GCJ-02（高德、腾讯）读取时与道路吻合得多，但已按您指定的
+    --coord-system wgs84 计算；报告中注明了这一疑问'
+    """
+    names = COORD_SYSTEM_NAMES[lang]
+    if lang == "zh":
+        return (
+            f"注意：{_files(labels, lang)} 的坐标按{names[fits]}读取时与道路吻合得多，"
+            f"但已按您指定的 --coord-system {declared} 计算；报告中注明了这一疑问"
+        )
+    return (
+        f"warning: {_files(labels, lang)}: the points fit the roads far better read as "
+        f"{names[fits]}, but are used as {names[declared]} as you asked "
+        f"(--coord-system {declared}); the reports note the doubt"
+    )
+
+
+def coord_check_text(label: str, declared: str, fits: str | None, points: int, lang: str) -> str:
+    """The outcome of a coordinate check in a sentence, for reports.
+
+    Parameters
+    ----------
+    label
+        The file(s) checked.
+    declared
+        The system the points were read in.
+    fits
+        The system they fit clearly best, or ``None`` (cannot tell).
+    points
+        Points the check rests on.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The doubt, the confirmation, or "cannot tell", naming the file(s).
+
+    Examples
+    --------
+    >>> coord_check_text("服务中心.xlsx", "wgs84", "bd09", 80, "en")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    'Coordinate system in doubt: 服务中心.xlsx was used as WGS-84 (GPS, OpenStreetMap), but its
+    points fit the roads far better read as BD-09 (Baidu) (80 points checked). If they are
+    BD-09 (Baidu) coordinates, the coverage results differ markedly.'
+    """
+    names = COORD_SYSTEM_NAMES[lang]
+    if fits is None:
+        if lang == "zh":
+            return (
+                f"{label}：无法判断坐标系（可用的点太少，或各种读法都不明显），"
+                f"按{names[declared]}计算"
+            )
+        return (
+            f"{label}: cannot tell the coordinate system (too few usable points, or no reading "
+            f"stands out); used as {names[declared]}"
+        )
+    if fits == declared:
+        if lang == "zh":
+            return f"{label}：坐标与道路吻合，符合{names[declared]}（核查 {points} 个点）"
+        return f"{label}: the points fit the roads as {names[declared]} ({points} points checked)"
+    if lang == "zh":
+        return (
+            f"坐标系存疑：{label} 按{names[declared]}计算，但这些点按{names[fits]}读取时与道路"
+            f"吻合得多（核查 {points} 个点）。如确为{names[fits]}坐标，覆盖结果会明显不同。"
+        )
+    return (
+        f"Coordinate system in doubt: {label} was used as {names[declared]}, but its points fit "
+        f"the roads far better read as {names[fits]} ({points} points checked). If they are "
+        f"{names[fits]} coordinates, the coverage results differ markedly."
+    )

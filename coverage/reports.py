@@ -48,7 +48,7 @@ from coverage.audit import (
     AuditResult,
     district_table,
 )
-from coverage.i18n import MODE_ZH, reason_zh
+from coverage.i18n import MODE_ZH, coord_check_text, reason_zh
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -243,7 +243,9 @@ def district_summary(result: AuditResult) -> dict[str, Any]:
     Returns
     -------
     dict
-        Headline figures, the district rows, the configuration and the network summary.
+        Headline figures, the district rows, the configuration, the network summary and the
+        coordinate-system checks of the inputs (``coordinate_check``: each with its
+        ``verdict``, ``"doubt"`` when the points fit another system far better).
     """
     cfg = result.config
     halls = result.halls
@@ -268,6 +270,7 @@ def district_summary(result: AuditResult) -> dict[str, Any]:
             "floor_area_m2_per_100_households": cfg.floor_area_m2_per_100_households,
         },
         "network": result.network,
+        "coordinate_check": [c.to_dict() for c in result.coordinate_checks],
         "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0",
     }
 
@@ -538,12 +541,17 @@ def _about_rows(result: AuditResult, lang: Lang) -> list[tuple[str, object]]:
         ("coordinates", "WGS-84 (EPSG:4326)"),
         ("attribution", "Road data © OpenStreetMap contributors, ODbL 1.0"),
     ]
+    checks = [
+        ("坐标系核查" if lang == "zh" else "coordinate check",
+         coord_check_text(c.label, c.declared, c.fits, c.points, lang))
+        for c in result.coordinate_checks
+    ]  # fmt: skip
     if lang == "en":
-        return rows_en
+        return rows_en + checks
     labels = ["城市社区标准(分钟)", "农村社区标准(分钟)", "出行方式", "速度(千米/小时)",
               "距道路最大距离(米)", "用房面积标准(㎡/百户)", "路网文件", "坐标系",
               "数据来源"]  # fmt: skip
-    return [(z, v) for z, (_, v) in zip(labels, rows_en, strict=True)]
+    return [(z, v) for z, (_, v) in zip(labels, rows_en, strict=True)] + checks
 
 
 def write_excel(
@@ -1165,6 +1173,7 @@ h1{font-size:1.6em;margin:0 0 4px;}h2{font-size:1.2em;margin:28px 0 10px;
 border-bottom:2px solid #2c5aa0;padding-bottom:4px;}
 .rules{color:#555;font-size:.9em;margin:4px 0 0;}
 .note{background:#fff4e5;border-left:4px solid #f0a030;padding:6px 10px;font-size:.9em;}
+.doubt{background:#fdecea;border-left:4px solid #d73027;padding:6px 10px;font-weight:600;}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;
 margin-top:18px;}
 .card{border:1px solid #d8dee8;border-radius:8px;padding:12px 14px;background:#fafbfd;}
@@ -1343,6 +1352,11 @@ def html_summary(
         for k in ("rank", "name", "id", "district", "kind", "population", "minutes",
                   "threshold", "over", "nearest", "status", "reason")
     )  # fmt: skip
+    doubts = "".join(
+        f"<p class=doubt>{_esc(coord_check_text(c.label, c.declared, c.fits, c.points, lang))}</p>"
+        for c in result.coordinate_checks
+        if c.doubt
+    )
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
@@ -1350,6 +1364,7 @@ def html_summary(
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
         f"<h1>{_esc(title)}</h1><p class=rules>{_esc(rules)}</p>",
         f"<p class=note>{_esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
+        doubts,
         f"<section class=cards>{_cards(result, table, t)}</section>",
         f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
         f'<img alt="{_esc(t["chart_bar"])}" src="data:image/png;base64,{bar}">',

@@ -6,8 +6,8 @@ error or warning class and a fragment of the message (file, column, rows); files
 read correctly name values to check. No case may end in anything but the project's own errors
 (:class:`~coverage._errors.CoverageError` subclasses) or its documented warnings.
 
-The GCJ-02 detector of :mod:`coverage.checks` is tested here as well, on the bundled
-hangzhou-central sample.
+The coordinate-system check of :mod:`coverage.checks` has its own tests in ``test_checks.py``;
+here it only answers its corpus case.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
 from coverage._errors import (
     CoverageError,
@@ -33,13 +31,11 @@ from coverage._errors import (
     MissingColumnError,
     NetworkError,
 )
-from coverage.audit import CoverageWarning, audit
-from coverage.checks import MIN_POINTS, detect_gcj02_declared_as_wgs84
+from coverage.audit import CoordinateSystemWarning, CoverageWarning, audit
+from coverage.checks import check_coord_system
 from coverage.cli import EXIT_INPUT, main
-from coverage.coords import wgs84_to_gcj02
 from coverage.io import read_communities, read_halls
 from coverage.network import load_network
-from coverage.samples import sample_path
 from coverage.testing import grid_communities, grid_halls
 
 if TYPE_CHECKING:
@@ -128,9 +124,9 @@ def _run(case: Any, request: pytest.FixtureRequest) -> Any:
         # what audit() is to do with the detector's message
         hangzhou_net: Network = request.getfixturevalue("hangzhou_net")
         communities = read_communities(path)
-        message = detect_gcj02_declared_as_wgs84(communities.geometry, hangzhou_net)
+        message = check_coord_system(communities.geometry, hangzhou_net).message()
         if message is not None:
-            warnings.warn(message, CoverageWarning, stacklevel=1)
+            warnings.warn(message, CoordinateSystemWarning, stacklevel=1)
         return communities
     msg = f"unknown use {case.use!r}"
     raise AssertionError(msg)
@@ -328,90 +324,3 @@ def test_bad_network_file_exits_3_with_one_line(case, tmp_path, capsys):
     assert err.startswith(f"error: {BAD / case.file}: "), err
     assert re.search(pattern(case.fragment), err), err
     assert "internal error" not in err
-
-
-# --- coverage.checks: GCJ-02 declared as WGS-84 ------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def hangzhou_communities() -> gpd.GeoDataFrame:
-    return read_communities(sample_path("hangzhou-central", "communities"), layer="communities")
-
-
-def _to_gcj02(points: gpd.GeoSeries) -> gpd.GeoSeries:
-    lon, lat = wgs84_to_gcj02(points.x.to_numpy(), points.y.to_numpy())
-    return gpd.GeoSeries(shapely.points(lon, lat), crs=4326)
-
-
-def test_gcj02_shifted_communities_are_detected(hangzhou_net, hangzhou_communities):
-    message = detect_gcj02_declared_as_wgs84(
-        _to_gcj02(hangzhou_communities.geometry), hangzhou_net, label="communities.csv"
-    )
-    assert message is not None
-    # block representative points keep clear of the roads; shifted, they fall anywhere
-    assert re.fullmatch(
-        r"communities\.csv: points fit the road network if read as GCJ-02 \(Amap/Tencent\): "
-        r"as given, .* \(median 2\d m, random 2\d m\); read as GCJ-02 .* \(median 4\d m\): "
-        r"declare coord_system='gcj02' .*",
-        message,
-    ), message
-
-
-def test_genuine_wgs84_communities_are_not_flagged(hangzhou_net, hangzhou_communities):
-    assert detect_gcj02_declared_as_wgs84(hangzhou_communities.geometry, hangzhou_net) is None
-
-
-def test_gcj02_addresses_near_roads_are_detected(hangzhou_net):
-    # points like geocoded addresses: within ~20 m of a road junction
-    rng = np.random.default_rng(7)
-    xy = np.array([(d["x"], d["y"]) for _, d in hangzhou_net.G.nodes(data=True)])
-    pick = xy[rng.choice(len(xy), 300, replace=False)]
-    jitter = rng.normal(0.0, 0.0001, pick.shape)
-    genuine = gpd.GeoSeries(shapely.points(pick + jitter), crs=4326)
-    genuine.attrs["source"] = "halls.xlsx[sheet=站点]"
-    assert detect_gcj02_declared_as_wgs84(genuine, hangzhou_net) is None
-    shifted = _to_gcj02(genuine)
-    shifted.attrs["source"] = "halls.xlsx[sheet=站点]"
-    message = detect_gcj02_declared_as_wgs84(shifted, hangzhou_net)
-    assert message is not None
-    assert re.match(
-        r"halls\.xlsx\[sheet=站点\]: points sit \d+\.\d× closer to the roads if read as GCJ-02 "
-        r"\(Amap/Tencent; median distance to the nearest road 2\d m → \d+ m\): "
-        r"declare coord_system='gcj02'",
-        message,
-    ), message
-
-
-def test_random_points_and_too_few_points_give_no_verdict(hangzhou_net, grid_net):
-    rng = np.random.default_rng(11)
-    lo = hangzhou_net.node_xy.min(axis=0)
-    hi = hangzhou_net.node_xy.max(axis=0)
-    xy = rng.uniform(lo, hi, (500, 2))
-    random = gpd.GeoSeries(shapely.points(xy), crs=hangzhou_net.crs)
-    assert detect_gcj02_declared_as_wgs84(random, hangzhou_net) is None
-    assert detect_gcj02_declared_as_wgs84(_to_gcj02(random.to_crs(4326)), hangzhou_net) is None
-    few = _to_gcj02(grid_communities().geometry)
-    assert len(few) < MIN_POINTS
-    assert detect_gcj02_declared_as_wgs84(few, grid_net) is None
-
-
-def test_outside_china_gives_no_verdict(liechtenstein_net_small):
-    pts = gpd.GeoSeries(shapely.points(np.full(50, 9.52), np.linspace(47.05, 47.2, 50)), crs=4326)
-    assert detect_gcj02_declared_as_wgs84(pts, liechtenstein_net_small) is None
-
-
-@pytest.fixture(scope="module")
-def liechtenstein_net_small() -> Network:
-    """A grid moved to Liechtenstein (outside China, where GCJ-02 equals WGS-84)."""
-    from coverage.testing import grid_graph
-
-    G = grid_graph(8)
-    for _, data in G.nodes(data=True):
-        data["x"] += 9.52 - 120.2
-        data["y"] += 47.1 - 30.25
-    return load_network(G)
-
-
-def test_points_without_crs_are_a_crs_error(grid_net):
-    with pytest.raises(CrsError, match="the points have no CRS"):
-        detect_gcj02_declared_as_wgs84(gpd.GeoSeries([shapely.Point(120.2, 30.3)]), grid_net)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import openpyxl
 import osmnx as ox
 import pandas as pd
 import pytest
 
 from coverage.cli import EXIT_INPUT, EXIT_OK, main
+from coverage.coords import wgs84_to_bd09
+from coverage.samples import data_dir, load_sample, sample_path
 from coverage.testing import grid_communities, grid_graph, grid_halls
 
 
@@ -361,3 +364,86 @@ def test_propose_lists_map_data_islands_and_draws_them(tmp_path):
     district = problems["district"].iloc[0]
     (sub,) = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(district[:6])]
     assert layer in (sub / "map.html").read_text(encoding="utf-8")
+
+
+# --- the coordinate system (issue 12, item 3) -----------------------------------------------------
+
+XIHU_FILES = [
+    "--communities",
+    str(data_dir() / "samples" / "西湖社区名单_gcj02.xlsx"),
+    "--halls",
+    str(data_dir() / "samples" / "服务中心_gcj02.xlsx"),
+    "--network",
+    str(sample_path("hangzhou-xihu", "network")),
+    "--no-progress",
+    "--no-isochrones",
+    "--basemap",
+    "blank",
+]
+
+STOP_LINE = {
+    "zh": "错误：西湖社区名单_gcj02.xlsx 的坐标按GCJ-02（高德、腾讯）读取时与道路吻合得多，"
+    "按WGS-84（GPS、OpenStreetMap）读取则像随机散落的点：请加上 --coord-system gcj02 重新运行"
+    "（如确为 WGS-84，请写明 --coord-system wgs84）",
+    "en": "error: 西湖社区名单_gcj02.xlsx: the points fit the roads far better read as GCJ-02 "
+    "(Amap, Tencent) than as WGS-84 (GPS, OpenStreetMap): run again with --coord-system gcj02 "
+    "(or give --coord-system wgs84 if you are sure)",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_amap_lists_without_coord_system_stop_with_one_line(tmp_path, capsys, lang):
+    out = tmp_path / "out"
+    code = main(["audit", *XIHU_FILES, "--out", str(out), "--lang", lang])
+    captured = capsys.readouterr()
+    assert code == EXIT_INPUT
+    assert captured.err == STOP_LINE[lang] + "\n"  # one line, no Python warning text
+    assert captured.out == ""
+    assert not out.exists()
+
+
+def test_baidu_points_name_their_option(tmp_path, capsys):
+    xihu = load_sample("hangzhou-xihu")
+    g = xihu.communities.geometry.to_crs(4326)
+    lon, lat = wgs84_to_bd09(g.x.to_numpy(), g.y.to_numpy())
+    frame = pd.DataFrame(xihu.communities.drop(columns="geometry")).assign(lon=lon, lat=lat)
+    frame.to_csv(tmp_path / "baidu.csv", index=False, encoding="utf-8-sig")
+    args = ["audit", *XIHU_FILES, "--out", str(tmp_path / "out"), "--lang", "en"]
+    args[2] = str(tmp_path / "baidu.csv")
+    assert main(args) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: baidu.csv: the points fit the roads far better read as BD-09")
+    assert "run again with --coord-system bd09" in err
+
+
+def test_explicit_coord_system_goes_on_and_the_reports_note_the_doubt(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(
+        ["audit", *XIHU_FILES, "--out", str(out), "--lang", "zh", "--coord-system", "wgs84"]
+    )
+    captured = capsys.readouterr()
+    assert code == EXIT_OK
+    assert captured.err == (
+        "注意：西湖社区名单_gcj02.xlsx 的坐标按GCJ-02（高德、腾讯）读取时与道路吻合得多，"
+        "但已按您指定的 --coord-system wgs84 计算；报告中注明了这一疑问\n"
+    )
+    run = out / "西湖社区名单_gcj02"
+    doubt = (
+        "坐标系存疑：西湖社区名单_gcj02.xlsx 按WGS-84（GPS、OpenStreetMap）计算，但这些点按"
+        "GCJ-02（高德、腾讯）读取时与道路吻合得多（核查 80 个点）。"
+    )
+    district = next(p for p in run.iterdir() if p.is_dir())
+    for folder in (run, district):
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        checks = {c["points"]: c for c in summary["coordinate_check"]}
+        assert checks["西湖社区名单_gcj02.xlsx"]["verdict"] == "doubt"
+        assert checks["西湖社区名单_gcj02.xlsx"]["fits"] == "gcj02"
+        assert checks["服务中心_gcj02.xlsx"]["verdict"] == "cannot tell"
+        html = (folder / "summary.html").read_text(encoding="utf-8")
+        assert f"<p class=doubt>{doubt}" in html
+        about = openpyxl.load_workbook(folder / "report.xlsx")["说明"]
+        rows = [(r[0], r[1]) for r in about.iter_rows(values_only=True)]
+        assert any(k == "坐标系核查" and str(v).startswith(doubt) for k, v in rows), rows
+    whole = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert whole["districts"][-1]["covered"] == 325  # 73.7 %: the audit as asked (59.4 % as GCJ-02)

@@ -53,8 +53,8 @@ class Case:
         How the test feeds it in: ``communities`` / ``halls`` (the loaders), ``network``
         (:func:`coverage.network.load_network`), ``audit-communities`` / ``audit-halls`` (read,
         then :func:`coverage.audit.audit` on the grid), ``gcj02-check``
-        (:func:`coverage.checks.detect_gcj02_declared_as_wgs84` on the hangzhou-central
-        network, raised as a ``CoverageWarning`` the way ``audit()`` will).
+        (:func:`coverage.checks.check_coord_system` on the hangzhou-central network, its
+        message raised as a ``CoordinateSystemWarning`` the way ``audit()`` does).
     check
         For files that must be read correctly: column -> expected values.
     """
@@ -626,7 +626,8 @@ CASES: list[Case] = [
          "the network (rows 5, 6; community_id: 'D', 'E')", use="audit-communities"),
     Case("communities_gcj02_declared_wgs84.csv",
          "hangzhou-central communities in GCJ-02 (Amap), read as WGS-84", "CoverageWarning",
-         "communities_gcj02_declared_wgs84.csv: points fit the road network if read as GCJ-02",
+         "communities_gcj02_declared_wgs84.csv: declared WGS-84, but the points fit the roads "
+         'far better read as GCJ-02 (Amap/Tencent): read them with coord_system="gcj02"',
          use="gcj02-check"),
     Case("communities_mixed_crs.csv", "two rows in CGCS2000 Gauss-Kruger metres (EPSG:4549)",
          "InputDataError",
@@ -818,8 +819,9 @@ def readme() -> str:
         "How a file is fed in (column *use*): `communities` / `halls`: `coverage.io.read_*`;",
         "`network`: `coverage.network.load_network`; `audit-communities` / `audit-halls`: read,",
         "then `coverage.audit.audit` on the grid network with the grid's other table;",
-        "`gcj02-check`: `coverage.checks.detect_gcj02_declared_as_wgs84` on the hangzhou-central",
-        "walking network, whose message `audit()` is to raise as a `CoverageWarning`.",
+        "`gcj02-check`: `coverage.checks.check_coord_system` on the hangzhou-central walking",
+        "network, whose message `audit()` raises as a `CoordinateSystemWarning`",
+        "(a `CoverageWarning`).",
         "Expected class *none* means: read correctly, no warning, with the values shown.",
         "In fragments, `\\n` stands for a line break and ` … ` for any text.",
         "",
