@@ -74,6 +74,14 @@ def make_halls(net: Any, n: int) -> gpd.GeoDataFrame:
     )
 
 
+def _within(communities, band):
+    """Communities within ``band`` minutes: the audit's verdict where the band is their
+    threshold, else their time (rounded to 0.01 min, as the audit writes it)."""
+    minutes = communities["travel_time_min"].fillna(np.inf).to_numpy()
+    own = communities["threshold_min"].to_numpy() == band
+    return np.where(own, communities["covered"].to_numpy(dtype=bool), minutes <= band)
+
+
 def contradictions(communities: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, crs: str) -> dict:
     """Per band: covered but outside / not covered but inside, any distance and > 20 m."""
     pts = communities.geometry.to_crs(crs)
@@ -81,7 +89,7 @@ def contradictions(communities: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, crs: 
     for band in BANDS:
         poly = areas[areas["band_min"] == band].to_crs(crs).geometry.union_all()
         inside = pts.within(poly).to_numpy()
-        covered = communities["travel_time_min"].fillna(np.inf).to_numpy() <= band
+        covered = _within(communities, band)
         out_by = pts.distance(poly).to_numpy()
         in_by = pts.distance(poly.boundary).to_numpy()
         out[f"{band:g}"] = {
@@ -133,8 +141,8 @@ BEFORE_SCRIPT = textwrap.dedent(
             geometry=gpd.GeoSeries(pts, crs=net.crs).to_crs(4326).values, crs=4326)
     result = {}
     r = audit(s.communities, s.halls, net)
-    r.communities[["community_id", "travel_time_min", "geometry"]].to_file(
-        out_dir + "/before_communities.gpkg", engine="pyogrio")
+    keep = ["community_id", "travel_time_min", "threshold_min", "covered", "geometry"]
+    r.communities[keep].to_file(out_dir + "/before_communities.gpkg", engine="pyogrio")
     iso = isochrones(net, s.halls, minutes=(15, 20), per="all")
     iso.to_file(out_dir + "/before_bundled.gpkg", engine="pyogrio")
     for n in sizes:

@@ -192,13 +192,21 @@ def test_no_halls(grid_net):
 # --- the audit's verdicts and the drawn areas, on every bundled sample ------------------------
 
 
+def _within(communities, band):
+    """Communities within ``band`` minutes: the audit's verdict where the band is their
+    threshold, else their time (rounded to 0.01 min, as the audit writes it)."""
+    minutes = communities["travel_time_min"].fillna(np.inf).to_numpy()
+    own = communities["threshold_min"].to_numpy() == band
+    return np.where(own, communities["covered"].to_numpy(dtype=bool), minutes <= band)
+
+
 def _contradictions(communities, areas, band, crs, tol_m):
     """Communities covered within ``band`` but outside its area, and the reverse, by more than
     ``tol_m`` metres."""
     pts = communities.geometry.to_crs(crs)
     poly = areas[areas["band_min"] == band].to_crs(crs).geometry.union_all()
     inside = pts.within(poly).to_numpy()
-    covered = communities["travel_time_min"].fillna(np.inf).to_numpy() <= band
+    covered = _within(communities, band)
     out_by = pts.distance(poly).to_numpy()
     in_by = pts.distance(poly.boundary).to_numpy()
     return (
