@@ -556,7 +556,8 @@ def write_district(district: str, result: AuditResult, folder: Path) -> None:
     folder
         Destination folder; created if needed.
     """
-    from coverage.reports import district_summary, write_csv, write_json  # noqa: PLC0415
+    from coverage._files import write_csv, write_json  # noqa: PLC0415
+    from coverage.reports import district_summary  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(folder / "communities.csv", result.communities)
@@ -626,7 +627,7 @@ def _union(geoms: list[shapely.Geometry]) -> shapely.Geometry:
 
 
 def _folders(names: list[str], out_dir: Path) -> dict[str, Path]:
-    from coverage.reports import inside, safe_name  # noqa: PLC0415
+    from coverage._files import inside, safe_name  # noqa: PLC0415
 
     used: set[str] = set()
     out: dict[str, Path] = {}

@@ -313,9 +313,9 @@ class _Inputs:
 
 def _inputs(args: argparse.Namespace) -> _Inputs:
     """Read the sample or the user's files named on the command line."""
+    from coverage._files import safe_name  # noqa: PLC0415
     from coverage.io import read_communities, read_halls  # noqa: PLC0415
     from coverage.network import load_network  # noqa: PLC0415
-    from coverage.reports import safe_name  # noqa: PLC0415
     from coverage.samples import DEFAULT_SAMPLE, SAMPLES, load_sample  # noqa: PLC0415
 
     progress = not args.no_progress
@@ -418,8 +418,9 @@ def _map_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from coverage._files import inside, safe_name, write_json  # noqa: PLC0415
     from coverage.audit import audit  # noqa: PLC0415
-    from coverage.reports import inside, safe_name, write_district_reports, write_json  # noqa: PLC0415
+    from coverage.reports import write_district_reports  # noqa: PLC0415
 
     progress = not args.no_progress
     inp = _inputs(args)
@@ -484,8 +485,8 @@ def _bands(cfg: Config) -> list[float]:
 
 
 def _isochrones(args: argparse.Namespace) -> int:
+    from coverage._files import inside, safe_name  # noqa: PLC0415
     from coverage.isochrones import travel_time_surface  # noqa: PLC0415
-    from coverage.reports import inside, safe_name  # noqa: PLC0415
 
     inp = _inputs(args)
     halls = inp.halls
@@ -518,9 +519,10 @@ def _isochrones(args: argparse.Namespace) -> int:
 
 
 def _propose(args: argparse.Namespace) -> int:
+    from coverage._files import inside, safe_name  # noqa: PLC0415
     from coverage.audit import audit  # noqa: PLC0415
     from coverage.io import read_halls  # noqa: PLC0415
-    from coverage.reports import inside, safe_name, write_proposal_reports  # noqa: PLC0415
+    from coverage.reports import write_proposal_reports  # noqa: PLC0415
     from coverage.siting import candidate_sites, propose_halls, verify_proposal  # noqa: PLC0415
 
     progress = not args.no_progress

@@ -25,6 +25,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from coverage._errors import InputDataError
+from coverage._files import write_text_atomic
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
 from coverage.i18n import reason_zh
 from coverage.samples import OSM_ATTRIBUTION
@@ -1070,7 +1071,6 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
         If ``offline`` and the map uses a plugin whose assets cannot be embedded.
     """
     from coverage._offline import inline_assets  # noqa: PLC0415
-    from coverage.reports import write_text_atomic  # noqa: PLC0415
 
     html_text = m.get_root().render()
     if offline:

@@ -24,10 +24,7 @@ import io
 import json
 import logging
 import math
-import os
 import re
-import stat
-import tempfile
 import unicodedata
 import urllib.parse
 import warnings
@@ -40,6 +37,14 @@ import pandas as pd
 import shapely
 
 from coverage._errors import CrsError, InputDataError
+from coverage._files import (
+    atomic_write,
+    inside,
+    safe_name,
+    write_csv,
+    write_json,
+    write_text_atomic,
+)
 from coverage.audit import (
     ALL_DISTRICTS,
     STATUS_COVERED,
@@ -51,7 +56,8 @@ from coverage.audit import (
 from coverage.i18n import MODE_ZH, coord_check_text, reason_zh
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    import os
+    from collections.abc import Mapping
 
     from matplotlib.figure import Figure
 
@@ -59,177 +65,6 @@ if TYPE_CHECKING:
     from coverage.siting import ProposalResult
 
 logger = logging.getLogger(__name__)
-
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-# the process's umask, read once (os.umask can only be read by setting it)
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-def safe_name(name: object, *, fallback: str = "unnamed") -> str:
-    """A folder name made from any text: no path separators, no leading dots, not empty.
-
-    Parameters
-    ----------
-    name
-        Any value (a district name, for example).
-    fallback
-        Used when nothing usable is left.
-
-    Returns
-    -------
-    str
-        A single path component; Chinese characters are kept.
-
-    Examples
-    --------
-    >>> safe_name("../../etc")
-    'etc'
-    >>> safe_name("西湖区/北山")
-    '西湖区_北山'
-    """
-    text = unicodedata.normalize("NFC", str(name))
-    parts = [p.strip(" .") for p in _UNSAFE.split(text)]
-    text = "_".join(p for p in parts if p)
-    if text.upper() in {"CON", "PRN", "AUX", "NUL"}:
-        text = f"_{text}"
-    return text[:120] or fallback
-
-
-def inside(root: Path, path: Path) -> Path:
-    """Check that ``path`` lies inside ``root`` and return it resolved.
-
-    Parameters
-    ----------
-    root
-        The output folder.
-    path
-        A path that must be inside it.
-
-    Returns
-    -------
-    pathlib.Path
-        The resolved path.
-
-    Raises
-    ------
-    InputDataError
-        If ``path`` would escape ``root``.
-    """
-    r = root.resolve()
-    p = path.resolve()
-    if p != r and r not in p.parents:
-        msg = f"refusing to write {p}: outside the output folder {r}"
-        raise InputDataError(msg)
-    return p
-
-
-def _file_mode(path: Path) -> int:
-    """Permissions for a new output file: those of the file it replaces, else 0o666 - umask.
-
-    (:func:`tempfile.mkstemp` creates files readable by their owner only, which would make
-    reports unreadable by colleagues on a shared drive.)
-    """
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return 0o666 & ~_UMASK
-
-
-def _atomic(path: Path, write: Callable[[Path], None], *, suffix: str = ".tmp") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        Path(tmp).chmod(_file_mode(path))
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_text_atomic(path: Path, text: str, *, encoding: str = "utf-8") -> Path:
-    """Write text to ``path`` through a temporary file and a rename.
-
-    Parameters
-    ----------
-    path
-        Destination.
-    text
-        Content.
-    encoding
-        Text encoding.
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-    """
-
-    def write(p: Path) -> None:
-        p.write_text(text, encoding=encoding)
-
-    return _atomic(path, write)
-
-
-def _jsonable(value: Any) -> Any:  # noqa: ANN401
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def write_json(path: Path, data: dict[str, Any]) -> Path:
-    """Write a JSON file (UTF-8, Chinese kept readable, NaN as null), atomically.
-
-    Parameters
-    ----------
-    path
-        Destination.
-    data
-        JSON-able mapping (numpy scalars are converted).
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-    """
-    text = json.dumps(_jsonable(data), ensure_ascii=False, indent=2)
-    return write_text_atomic(path, text + "\n")
-
-
-def write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    """Write a table as CSV in UTF-8 with a BOM (so Excel shows Chinese), atomically.
-
-    Geometry columns become ``lon`` and ``lat`` (EPSG:4326, degrees).
-
-    Parameters
-    ----------
-    path
-        Destination.
-    frame
-        The table.
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-    """
-    out = pd.DataFrame(frame)
-    if isinstance(frame, gpd.GeoDataFrame):
-        pts = frame.geometry.to_crs(4326)
-        out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        out["lon"] = pts.x.round(7)
-        out["lat"] = pts.y.round(7)
-    return _atomic(path, lambda p: out.to_csv(p, index=False, encoding="utf-8-sig"))
 
 
 def district_summary(result: AuditResult) -> dict[str, Any]:
@@ -636,7 +471,7 @@ def write_excel(
     for title, frame, bold_rows in tables:
         _write_sheet(wb, title, frame, lang, bold_rows=bold_rows)
     logger.debug("writing %s (%d sheets)", path, len(tables))
-    return _atomic(Path(path), wb.save, suffix=".xlsx")
+    return atomic_write(Path(path), wb.save, suffix=".xlsx")
 
 
 def _reasons_zh(reasons: pd.Series) -> pd.Series:
@@ -754,7 +589,7 @@ def write_geopackage(
             pyogrio.write_dataframe(_gpkg_ready(frame), tmp, layer=name, driver="GPKG")
 
     logger.debug("writing %s (layers %s)", path, ", ".join(layers))
-    return _atomic(Path(path), write, suffix=".gpkg")
+    return atomic_write(Path(path), write, suffix=".gpkg")
 
 
 # --------------------------------------------------------------------------------------------

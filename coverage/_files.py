@@ -1,0 +1,222 @@
+"""Writing output files safely: folder names, paths kept inside the output folder, atomic writes.
+
+Every file is written through a temporary file and a rename, so a stopped run leaves no
+half-written file.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+import stat
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+
+from coverage._errors import InputDataError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "atomic_write", "inside", "safe_name", "write_csv", "write_json", "write_text_atomic",
+]  # fmt: skip
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once (os.umask can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def safe_name(name: object, *, fallback: str = "unnamed") -> str:
+    """A folder name made from any text: no path separators, no leading dots, not empty.
+
+    Parameters
+    ----------
+    name
+        Any value (a district name, for example).
+    fallback
+        Used when nothing usable is left.
+
+    Returns
+    -------
+    str
+        A single path component; Chinese characters are kept.
+
+    Examples
+    --------
+    >>> safe_name("../../etc")
+    'etc'
+    >>> safe_name("西湖区/北山")
+    '西湖区_北山'
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    parts = [p.strip(" .") for p in _UNSAFE.split(text)]
+    text = "_".join(p for p in parts if p)
+    if text.upper() in {"CON", "PRN", "AUX", "NUL"}:
+        text = f"_{text}"
+    return text[:120] or fallback
+
+
+def inside(root: Path, path: Path) -> Path:
+    """Check that ``path`` lies inside ``root`` and return it resolved.
+
+    Parameters
+    ----------
+    root
+        The output folder.
+    path
+        A path that must be inside it.
+
+    Returns
+    -------
+    pathlib.Path
+        The resolved path.
+
+    Raises
+    ------
+    InputDataError
+        If ``path`` would escape ``root``.
+    """
+    r = root.resolve()
+    p = path.resolve()
+    if p != r and r not in p.parents:
+        msg = f"refusing to write {p}: outside the output folder {r}"
+        raise InputDataError(msg)
+    return p
+
+
+def _file_mode(path: Path) -> int:
+    """Permissions for a new output file: those of the file it replaces, else 0o666 - umask.
+
+    (:func:`tempfile.mkstemp` creates files readable by their owner only, which would make
+    reports unreadable by colleagues on a shared drive.)
+    """
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], *, suffix: str = ".tmp") -> Path:
+    """Write ``path`` through a temporary file in its folder and a rename.
+
+    Parameters
+    ----------
+    path
+        Destination; its folder is created if needed.
+    write
+        Writes the content to the temporary path it is given.
+    suffix
+        Ending of the temporary file's name (some writers check the extension).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written. On any error the temporary file is removed and ``path`` is left
+        as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        Path(tmp).chmod(_file_mode(path))
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text_atomic(path: Path, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write text to ``path`` through a temporary file and a rename.
+
+    Parameters
+    ----------
+    path
+        Destination.
+    text
+        Content.
+    encoding
+        Text encoding.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+
+    def write(p: Path) -> None:
+        p.write_text(text, encoding=encoding)
+
+    return atomic_write(path, write)
+
+
+def _jsonable(value: Any) -> Any:  # noqa: ANN401
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, data: dict[str, Any]) -> Path:
+    """Write a JSON file (UTF-8, Chinese kept readable, NaN as null), atomically.
+
+    Parameters
+    ----------
+    path
+        Destination.
+    data
+        JSON-able mapping (numpy scalars are converted).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    text = json.dumps(_jsonable(data), ensure_ascii=False, indent=2)
+    return write_text_atomic(path, text + "\n")
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """Write a table as CSV in UTF-8 with a BOM (so Excel shows Chinese), atomically.
+
+    Geometry columns become ``lon`` and ``lat`` (EPSG:4326, degrees).
+
+    Parameters
+    ----------
+    path
+        Destination.
+    frame
+        The table.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    out = pd.DataFrame(frame)
+    if isinstance(frame, gpd.GeoDataFrame):
+        pts = frame.geometry.to_crs(4326)
+        out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        out["lon"] = pts.x.round(7)
+        out["lat"] = pts.y.round(7)
+    return atomic_write(path, lambda p: out.to_csv(p, index=False, encoding="utf-8-sig"))
