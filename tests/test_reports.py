@@ -25,13 +25,13 @@ from coverage._errors import CrsError, InputDataError
 from coverage.audit import ALL_DISTRICTS, AuditResult, audit, district_table
 from coverage.reports import (
     ZH_HEADERS,
-    _cjk_font,
     html_summary,
     write_district_reports,
     write_excel,
     write_geopackage,
     write_html_summary,
 )
+from coverage.reports._charts import _cjk_font
 from coverage.testing import grid_communities, grid_halls
 
 if TYPE_CHECKING:
@@ -375,16 +375,16 @@ def _chinese_grid(grid: AuditResult) -> AuditResult:
 
 
 def _spy_bar_chart(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    from coverage import reports
+    from coverage.reports import _charts
 
     seen: dict[str, Any] = {}
-    real = reports._bar_chart
+    real = _charts._bar_chart
 
     def spy(table: pd.DataFrame, labels: list[str], text: dict[str, str]) -> Any:
         seen.update(labels=labels, title=text["bar_title"])
         return real(table, labels, text)
 
-    monkeypatch.setattr(reports, "_bar_chart", spy)
+    monkeypatch.setattr(_charts, "_bar_chart", spy)
     return seen
 
 
@@ -392,9 +392,9 @@ def test_no_cjk_font_means_english_labels_and_numbered_districts(
     grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """With no CJK font the charts fall back to English and numbered districts: no tofu."""
-    from coverage import reports
+    from coverage.reports import _charts
 
-    monkeypatch.setattr(reports, "_cjk_font", lambda: None)
+    monkeypatch.setattr(_charts, "_cjk_font", lambda: None)
     seen = _spy_bar_chart(monkeypatch)
     text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
     assert len(_pngs(text)) == 2
@@ -409,10 +409,10 @@ def test_font_warnings_are_logged_not_raised(
     grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Should a glyph be missing after all, matplotlib's warning is logged, never raised."""
-    from coverage import reports
+    from coverage.reports import _charts
 
-    monkeypatch.setattr(reports, "_cjk_font", lambda: None)
-    monkeypatch.setattr(reports, "_drawable", lambda *_: True)  # defeat the check
+    monkeypatch.setattr(_charts, "_cjk_font", lambda: None)
+    monkeypatch.setattr(_charts, "_drawable", lambda *_: True)  # defeat the check
     text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
     assert len(_pngs(text)) == 2
     assert any("missing from font" in r.getMessage() for r in caplog.records)

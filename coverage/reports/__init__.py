@@ -1,0 +1,47 @@
+"""Output folders: per-district map, tables and summary, written safely.
+
+Every file is written to a temporary name in the same folder and then renamed, so an
+interrupted run never leaves a half-written file. Folder names come from
+:func:`safe_name`, so a district called ``../../etc`` or ``西湖区/北山`` stays inside the
+output folder.
+
+Files for people who were not at the computer:
+
+- :func:`write_excel`: a workbook (district summary, communities, halls, proposals) with
+  Chinese or English headers, numbers as numbers, shares as percentages;
+- :func:`write_geopackage`: every layer in one GeoPackage for QGIS/ArcGIS;
+- :func:`write_html_summary`: a one-page, self-contained HTML summary with the key figures,
+  two charts, the worst-served communities and links to the maps.
+
+Package layout: ``_folders`` (run and district folders, proposal folders), ``_excel``,
+``_gpkg``, ``_html`` (the summary page), ``_charts`` (its charts and fonts), ``_summary``
+(``summary.json``), ``_labels`` (Chinese and English headers and names). File writing itself
+lives in :mod:`coverage._files`.
+"""
+
+from coverage._files import inside, safe_name, write_csv, write_json, write_text_atomic
+from coverage.reports._excel import write_excel
+from coverage.reports._folders import write_district_reports, write_proposal_reports
+from coverage.reports._gpkg import write_geopackage
+from coverage.reports._html import html_summary, write_html_summary
+from coverage.reports._labels import SHEET_NAMES, TOTAL_LABEL, ZH_HEADERS, Lang
+from coverage.reports._summary import district_summary
+
+__all__ = [
+    "SHEET_NAMES",
+    "TOTAL_LABEL",
+    "ZH_HEADERS",
+    "Lang",
+    "district_summary",
+    "html_summary",
+    "inside",
+    "safe_name",
+    "write_csv",
+    "write_district_reports",
+    "write_excel",
+    "write_geopackage",
+    "write_html_summary",
+    "write_json",
+    "write_proposal_reports",
+    "write_text_atomic",
+]

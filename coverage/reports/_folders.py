@@ -1,0 +1,318 @@
+"""Run folders: every file for the whole run and one sub-folder per district or proposal."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from coverage._files import (
+    inside,
+    safe_name,
+    write_csv,
+    write_json,
+)
+from coverage.audit import (
+    ALL_DISTRICTS,
+    AuditResult,
+)
+from coverage.reports._excel import write_excel
+from coverage.reports._gpkg import write_geopackage
+from coverage.reports._html import write_html_summary
+from coverage.reports._labels import Lang, check_lang
+from coverage.reports._summary import district_summary
+
+if TYPE_CHECKING:
+    import os
+
+    from coverage.maps import Basemap
+    from coverage.siting import ProposalResult
+
+logger = logging.getLogger(__name__)
+
+
+def _fingerprint(part: AuditResult, title: str, opts: dict[str, Any], offline: bool) -> str:
+    """A hash of a district's results and the output options, to recognise finished folders."""
+    import hashlib  # noqa: PLC0415
+
+    table = pd.DataFrame(part.communities.drop(columns=part.communities.geometry.name))
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(table.astype(str), index=True).to_numpy().tobytes())
+    digest.update(repr((title, sorted(opts.items()), offline)).encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
+def _finished(folder: Path, stamp: str) -> bool:
+    """Whether a district folder was completed by a run with the same fingerprint."""
+    summary = folder / "summary.json"
+    try:
+        return bool(json.loads(summary.read_text(encoding="utf-8")).get("fingerprint") == stamp)
+    except (OSError, ValueError):
+        return False
+
+
+def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in one place)
+    out_dir: str | os.PathLike[str],
+    result: AuditResult,
+    *,
+    districts: gpd.GeoDataFrame | None = None,
+    title: str = "社区服务中心覆盖评估",
+    lang: Lang = "zh",
+    basemap: Basemap = "osm",
+    run: str | None = None,
+    progress: bool = False,
+    tianditu_key: str | None = None,
+    offline: bool = True,
+    isochrones: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
+    resume: bool = False,
+) -> dict[str, Path]:
+    """Write a run's folder: every file for the whole audit and one sub-folder per district.
+
+    ``out_dir`` receives ``map.html``, ``communities.csv``, ``halls.csv``, ``summary.csv``,
+    ``summary.json``, ``report.xlsx``, ``report.gpkg`` and ``summary.html`` (linking to every
+    district's map); each district's folder (named by :func:`safe_name`, made unique)
+    receives ``map.html``, ``communities.csv``, ``halls.csv``, ``summary.json``,
+    ``report.xlsx`` and ``summary.html``. Every file is written atomically.
+
+    Parameters
+    ----------
+    out_dir
+        The run's folder; created if needed. No file is written outside it.
+    result
+        An audit result; every district in its ``communities`` gets a folder.
+    districts
+        Optional district polygons with a ``district`` column, any CRS (maps, GeoPackage).
+    title
+        Title of the maps and summaries (plain text); district pages add the district name.
+    lang
+        ``"zh"`` or ``"en"``: labels of the maps, workbooks and summaries.
+    basemap
+        Map tiles (see :func:`coverage.maps.new_map`); ``"blank"`` needs no network.
+    run
+        Name of the run, recorded in the top ``summary.json``.
+    progress
+        Show a progress bar over the districts.
+    tianditu_key
+        Tianditu API key (for ``basemap="tianditu"``).
+    offline
+        Embed Leaflet in every map (see :func:`coverage.maps.save_map`).
+    isochrones
+        Optional service-area bands (:func:`coverage.isochrones.isochrones`, ``per="all"``)
+        drawn on the maps and stored in the GeoPackage; each district map shows them around
+        its communities.
+    catchments
+        Optional catchments of the halls (``per="hall"``): a map layer (each district map
+        shows its halls' catchments) and a GeoPackage layer.
+    resume
+        Keep district folders that an earlier, interrupted run finished with the same results
+        and options (their ``summary.json``, written last, carries a fingerprint); write the
+        rest. Each file is written atomically, so no folder holds a half-written file.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        District name → its folder; ``"(all)"`` → ``out_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from coverage.audit import audit
+    >>> from coverage.network import load_network
+    >>> from coverage.testing import grid_communities, grid_graph, grid_halls
+    >>> result = audit(grid_communities(), grid_halls(), load_network(grid_graph()))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     folders = write_district_reports(d, result, basemap="blank")
+    ...     files = sorted(p.name for p in folders["West"].iterdir())
+    >>> sorted(folders)
+    ['(all)', 'East', 'West']
+    >>> files
+    ['communities.csv', 'halls.csv', 'map.html', 'report.xlsx', 'summary.html', 'summary.json']
+    """
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
+
+    check_lang(lang)
+    opts: dict[str, Any] = {"lang": lang, "basemap": basemap, "tianditu_key": tianditu_key}
+    root = Path(out_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    names = sorted(result.communities["district"].astype(str).unique())
+    polygons = districts if districts is not None and "district" in districts.columns else None
+    folders: dict[str, Path] = {}
+    used: set[str] = set()
+    if resume:  # temporary files of an interrupted run: never renamed, so never complete
+        for stale in root.rglob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+    for district in tqdm(names, desc="writing districts", disable=not progress, unit="district"):
+        folder = safe_name(district)
+        while folder in used:
+            folder += "_"
+        used.add(folder)
+        ddir = inside(root, root / folder)
+        part = result.district(district)
+        stamp = _fingerprint(part, title, opts, offline)
+        folders[district] = ddir
+        if resume and _finished(ddir, stamp):
+            logger.info("resume: %s is complete, kept as it is", ddir)
+            continue
+        dpoly = None
+        if polygons is not None:
+            dpoly = polygons[polygons["district"].astype(str) == district]
+        page_title = f"{title}: {district}"
+        iso = _around(isochrones, part.communities)
+        catch = None
+        if catchments is not None:
+            catch = catchments[catchments["hall_id"].isin(part.halls["hall_id"])]
+        m = coverage_map(
+            part, districts=dpoly, title=page_title, isochrones=iso, catchments=catch, **opts
+        )
+        save_map(m, ddir / "map.html", offline=offline)
+        write_csv(ddir / "communities.csv", part.communities)
+        write_csv(ddir / "halls.csv", part.halls)
+        write_excel(ddir / "report.xlsx", part, lang=lang)
+        write_html_summary(
+            ddir / "summary.html", part, title=page_title, maps={district: "map.html"}, lang=lang
+        )
+        # written last: its presence (with this fingerprint) marks the folder complete
+        write_json(
+            ddir / "summary.json",
+            district_summary(part) | {"district": district, "folder": folder, "fingerprint": stamp},
+        )
+    m = coverage_map(
+        result, districts=districts, title=title, isochrones=isochrones, catchments=catchments,
+        **opts,
+    )  # fmt: skip
+    save_map(m, root / "map.html", offline=offline)
+    write_csv(root / "communities.csv", result.communities)
+    write_csv(root / "halls.csv", result.halls)
+    write_csv(root / "summary.csv", result.districts)
+    extra = {"run": run} if run is not None else {}
+    write_json(root / "summary.json", district_summary(result) | extra)
+    write_excel(root / "report.xlsx", result, lang=lang)
+    write_geopackage(
+        root / "report.gpkg", result, districts=districts, isochrones=isochrones,
+        catchments=catchments,
+    )  # fmt: skip
+    everything = "全部" if lang == "zh" else "all districts"
+    links = {everything: "map.html"} | {d: PurePath(p.name, "map.html") for d, p in folders.items()}
+    write_html_summary(root / "summary.html", result, title=title, maps=links, lang=lang)
+    folders[ALL_DISTRICTS] = root
+    return folders
+
+
+#: District maps show the service areas this far around their communities, metres.
+AREA_MARGIN_M = 3000.0
+
+
+def _around(areas: gpd.GeoDataFrame | None, points: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The service areas clipped to the communities' extent plus :data:`AREA_MARGIN_M`."""
+    if areas is None or len(points) == 0 or len(areas) == 0:
+        return areas
+    metric = points.geometry.estimate_utm_crs()
+    x0, y0, x1, y1 = points.geometry.to_crs(metric).total_bounds
+    box = gpd.GeoSeries(
+        [
+            shapely.box(
+                x0 - AREA_MARGIN_M, y0 - AREA_MARGIN_M, x1 + AREA_MARGIN_M, y1 + AREA_MARGIN_M
+            )
+        ],
+        crs=metric,
+    ).to_crs(areas.crs)
+    return areas.clip(box.iloc[0])
+
+
+def write_proposal_reports(
+    out_dir: str | os.PathLike[str],
+    result: ProposalResult,
+    after: AuditResult,
+    *,
+    districts: gpd.GeoDataFrame | None = None,
+    title: str = "社区服务中心选址建议",
+    lang: Lang = "zh",
+    basemap: Basemap = "osm",
+    tianditu_key: str | None = None,
+    offline: bool = True,
+) -> dict[str, Path]:
+    """Write a proposal's folder: tables, a map, and one sub-folder per district.
+
+    ``out_dir`` receives ``proposals.csv``, ``groups.csv`` (一站多居 groups; members joined
+    by ``;``), ``uncoverable.csv``, ``data_problems.csv`` (communities on map-data islands,
+    left out of the siting, with the reason), ``scenario.csv`` (before/after),
+    ``communities_after.csv``, ``solver.json`` and ``map.html``; each district's folder (named
+    by :func:`safe_name`) its ``proposals.csv``, ``groups.csv`` (the groups that serve its
+    communities) and ``map.html``. Every file is written atomically.
+
+    Parameters
+    ----------
+    out_dir
+        The folder; created if needed.
+    result
+        The proposal (:func:`coverage.siting.propose_halls`).
+    after
+        The audit with the proposed halls open (:func:`coverage.siting.verify_proposal`).
+    districts
+        Optional district polygons with a ``district`` column, any CRS.
+    title
+        Title of the maps (district maps add the district name).
+    lang, basemap, tianditu_key, offline
+        Map options (see :func:`write_district_reports`).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        District name → its folder; ``"(all)"`` → ``out_dir``.
+    """
+    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
+
+    opts: dict[str, Any] = {"lang": lang, "basemap": basemap, "tianditu_key": tianditu_key}
+    out = Path(out_dir)
+    proposals = result.proposals.copy()
+    proposals["members"] = proposals["members"].map(lambda m: ";".join(map(str, m)))
+    groups = result.groups.copy()
+    groups["members"] = groups["members"].map(lambda m: ";".join(map(str, m)))
+    problems = after.communities.drop(columns="reason").merge(
+        result.data_problems[["community_id", "reason"]], on="community_id", how="inner"
+    )
+    for name, table in (
+        ("proposals", proposals), ("groups", groups), ("uncoverable", result.uncoverable),
+        ("data_problems", problems), ("scenario", result.scenario),
+        ("communities_after", after.communities),
+    ):  # fmt: skip
+        write_csv(out / f"{name}.csv", table)
+    write_json(out / "solver.json", {"model": result.model, **result.solver})
+    assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
+    m = coverage_map(
+        after, districts=districts, title=title, proposals=result.proposals,
+        assignments=assigned, data_problems=problems, **opts,
+    )  # fmt: skip
+    save_map(m, out / "map.html", offline=offline)
+    folders = {ALL_DISTRICTS: out}
+    # one folder per district: the groups that serve its communities, and its map
+    district_of = dict(
+        zip(after.communities["community_id"], after.communities["district"], strict=True)
+    )
+    for name in sorted(after.communities["district"].astype(str).unique()):
+        ddir = folders[name] = inside(out, out / safe_name(name))
+        part_groups = groups[
+            [any(district_of.get(c) == name for c in ms) for ms in result.groups["members"]]
+        ]
+        part_props = proposals[proposals["site_id"].isin(part_groups["hall_id"])]
+        write_csv(ddir / "proposals.csv", part_props)
+        write_csv(ddir / "groups.csv", part_groups)
+        dpoly = None
+        if districts is not None and "district" in districts.columns:
+            dpoly = districts[districts["district"].astype(str) == name]
+        m = coverage_map(
+            after.district(name), districts=dpoly, title=f"{title}: {name}",
+            proposals=result.proposals[result.proposals["site_id"].isin(part_props["site_id"])],
+            assignments=assigned[assigned["district"].astype(str) == name],
+            data_problems=problems[problems["district"].astype(str) == name], **opts,
+        )  # fmt: skip
+        save_map(m, ddir / "map.html", offline=offline)
+    return folders

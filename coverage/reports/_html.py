@@ -1,0 +1,437 @@
+"""The one-page, self-contained HTML summary."""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import urllib.parse
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from coverage._errors import InputDataError
+from coverage._files import (
+    write_text_atomic,
+)
+from coverage.audit import (
+    ALL_DISTRICTS,
+    STATUS_COVERED,
+    STATUS_NOT_COVERED,
+    STATUS_UNREACHABLE,
+    AuditResult,
+    district_table,
+)
+from coverage.i18n import coord_check_text, reason_zh
+from coverage.reports._charts import charts
+from coverage.reports._labels import MODE_NAMES, TOTAL_LABEL, ZH_VALUES, Lang, check_lang
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+
+
+logger = logging.getLogger(__name__)
+
+
+_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "communities": "社区",
+        "covered_share": "社区覆盖率",
+        "population_covered_share": "人口覆盖率",
+        "unreachable": "不可达社区",
+        "halls_below": "用房面积不达标的服务中心",
+        "covered_of": "已覆盖 {covered:,} 个，未覆盖 {not_covered:,} 个",
+        "population_of": "覆盖 {population_covered:,.0f} 人 / 共 {population:,.0f} 人",
+        "unreachable_note": "无法经路网到达任何服务中心",
+        "halls_of": "共 {halls} 个服务中心，其中 {known} 个有面积数据",
+        "no_area": "共 {halls} 个服务中心，均无面积数据",
+        "by_district": "各区县覆盖情况",
+        "times": "出行时间分布",
+        "worst": "服务最差的 {n} 个社区",
+        "maps": "地图",
+        "rules": (
+            "城市社区 {urban:g} 分钟、农村社区 {rural:g} 分钟服务圈；出行方式 {mode}，"
+            "速度 {speed} 千米/小时；用房面积标准 每百户 {area:g} ㎡。"
+            "出行时间按路网计算，而非直线距离。"
+        ),
+        "illustrative": "注意：{n} 个服务中心的位置为示意位置，并非真实地址。",
+        "rank": "序号",
+        "name": "名称",
+        "id": "编号",
+        "district": "区县",
+        "kind": "类型",
+        "population": "人口",
+        "minutes": "出行时间(分钟)",
+        "threshold": "标准(分钟)",
+        "over": "超出(分钟)",
+        "nearest": "最近服务中心",
+        "status": "状态",
+        "reason": "说明",
+        "n_communities": "社区数",
+        "n_covered": "已覆盖",
+        "median": "出行时间中位数(分钟)",
+        "chart_bar": "各区县覆盖率图",
+        "chart_hist": "出行时间分布图",
+        "numbered": "图中的区县以下表中的序号表示。",
+    },
+    "en": {
+        "communities": "Communities",
+        "covered_share": "Communities covered",
+        "population_covered_share": "Population covered",
+        "unreachable": "Unreachable communities",
+        "halls_below": "Halls below the floor-area standard",
+        "covered_of": "{covered:,} covered, {not_covered:,} not covered",
+        "population_of": "{population_covered:,.0f} of {population:,.0f} residents",
+        "unreachable_note": "no route to any hall over the network",
+        "halls_of": "of {halls} halls, {known} with a floor area",
+        "no_area": "{halls} halls, none with a floor area",
+        "by_district": "Coverage by district",
+        "times": "Travel times",
+        "worst": "The {n} worst-served communities",
+        "maps": "Maps",
+        "rules": (
+            "Service circles: urban {urban:g} min, rural {rural:g} min; mode {mode} at "
+            "{speed} km/h; floor-area standard {area:g} m² per 100 households. Travel "
+            "times are routed over the road network, not straight-line distances."
+        ),
+        "illustrative": "Note: {n} hall location(s) are illustrative, not real addresses.",
+        "rank": "#",
+        "name": "Name",
+        "id": "ID",
+        "district": "District",
+        "kind": "Kind",
+        "population": "Population",
+        "minutes": "Travel time (min)",
+        "threshold": "Limit (min)",
+        "over": "Over (min)",
+        "nearest": "Nearest hall",
+        "status": "Status",
+        "reason": "Reason",
+        "n_communities": "Communities",
+        "n_covered": "Covered",
+        "median": "Median travel time (min)",
+        "chart_bar": "Chart of coverage by district",
+        "chart_hist": "Chart of travel times",
+        "numbered": "The chart shows districts by their number (#) in the table below.",
+    },
+}
+
+
+_WORST = 10
+
+
+def _esc(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: object, fmt: str = "{:,.1f}") -> str:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+    return fmt.format(x) if math.isfinite(x) else "–"
+
+
+def _href(target: str | PurePath) -> str:
+    """A relative link, percent-encoded and escaped; absolute URLs and paths are refused."""
+    text = target.as_posix() if isinstance(target, PurePath) else str(target).replace("\\", "/")
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme or parts.netloc or text.startswith("/") or not parts.path:
+        msg = f"maps: {text!r} is not a relative path to a map file (e.g. 'map.html')"
+        raise InputDataError(msg)
+    href = urllib.parse.quote(parts.path, safe="/")
+    if parts.fragment:
+        href += "#" + urllib.parse.quote(parts.fragment, safe="")
+    return html.escape(href, quote=True)
+
+
+def _worst(communities: pd.DataFrame, n: int = _WORST) -> pd.DataFrame:
+    """The ``n`` worst-served communities: unreachable first, then by minutes over the limit."""
+    minutes = pd.to_numeric(communities["travel_time_min"], errors="coerce")
+    margin = (minutes - pd.to_numeric(communities["threshold_min"], errors="coerce")).fillna(np.inf)
+    pop = pd.to_numeric(communities["population"], errors="coerce").fillna(0)
+    order = pd.DataFrame({"margin": margin.to_numpy(), "pop": pop.to_numpy()})
+    idx = order.sort_values(["margin", "pop"], ascending=False, kind="stable").index[:n]
+    return communities.iloc[idx]
+
+
+_CSS = """
+body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",
+"WenQuanYi Micro Hei",system-ui,sans-serif;margin:0;background:#f4f6f9;color:#222;}
+main{max-width:1100px;margin:0 auto;padding:24px 28px 40px;background:#fff;}
+h1{font-size:1.6em;margin:0 0 4px;}h2{font-size:1.2em;margin:28px 0 10px;
+border-bottom:2px solid #2c5aa0;padding-bottom:4px;}
+.rules{color:#555;font-size:.9em;margin:4px 0 0;}
+.note{background:#fff4e5;border-left:4px solid #f0a030;padding:6px 10px;font-size:.9em;}
+.doubt{background:#fdecea;border-left:4px solid #d73027;padding:6px 10px;font-weight:600;}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;
+margin-top:18px;}
+.card{border:1px solid #d8dee8;border-radius:8px;padding:12px 14px;background:#fafbfd;}
+.card .label{font-size:.85em;color:#555;}.card .value{font-size:1.9em;font-weight:700;
+margin:2px 0;}.card .sub{font-size:.8em;color:#666;}
+.card.bad .value{color:#d73027;}.card.good .value{color:#1a9850;}
+.charts{display:grid;grid-template-columns:1fr;gap:14px;}
+.charts img{max-width:100%;height:auto;border:1px solid #e3e7ee;border-radius:6px;}
+table{border-collapse:collapse;width:100%;font-size:.85em;}
+th,td{border:1px solid #d8dee8;padding:4px 6px;text-align:left;vertical-align:top;}
+th{background:#dde4ee;}tr:nth-child(even) td{background:#f7f9fc;}
+td{white-space:nowrap;}td.r{white-space:normal;min-width:18em;}
+td.n{text-align:right;}tr.total td{font-weight:700;}
+.s-covered{color:#1a9850;}.s-not{color:#d73027;font-weight:600;}.s-unreach{color:#555;
+font-weight:600;}
+ul.maps{padding-left:20px;}ul.maps li{margin:3px 0;}
+footer{margin-top:30px;color:#777;font-size:.8em;}
+@media print{body{background:#fff;}main{padding:0;}h2{break-after:avoid;}
+.charts img{break-inside:avoid;}}
+"""
+
+
+def _with_total(result: AuditResult) -> pd.DataFrame:
+    """The district table with its total row (a district's part of a result has none)."""
+    if (result.districts["district"] == ALL_DISTRICTS).any():
+        return result.districts
+    return district_table(result.communities)
+
+
+def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
+    row = table[table["district"] == ALL_DISTRICTS].iloc[0]
+    h = {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    halls = result.halls
+    adequate = halls["floor_area_adequate"] if "floor_area_adequate" in halls else pd.Series()
+    known = int(adequate.notna().sum())
+    below = int((adequate == False).sum())  # noqa: E712 (NA is not False)
+    halls_sub = (
+        t["halls_of"].format(halls=len(halls), known=known)
+        if known
+        else t["no_area"].format(halls=len(halls))
+    )
+    cards = [
+        ("", t["communities"], f"{h['communities']:,}", ""),
+        ("good" if h["covered_share"] >= 1 else "", t["covered_share"],
+         _num(h["covered_share"], "{:.1%}"), t["covered_of"].format(**h)),
+        ("", t["population_covered_share"], _num(h["population_covered_share"], "{:.1%}"),
+         t["population_of"].format(**h)),
+        ("bad" if h["unreachable"] else "", t["unreachable"], f"{h['unreachable']:,}",
+         t["unreachable_note"]),
+        ("bad" if below else "", t["halls_below"], f"{below:,}" if known else "–", halls_sub),
+    ]  # fmt: skip
+    return "".join(
+        f'<div class="card {cls}"><div class="label">{_esc(label)}</div>'
+        f'<div class="value">{_esc(value)}</div><div class="sub">{_esc(sub)}</div></div>'
+        for cls, label, value, sub in cards
+    )
+
+
+def _district_rows(table: pd.DataFrame, lang: Lang) -> str:
+    rows = []
+    for i, r in enumerate(table.to_dict(orient="records"), start=1):
+        total = r["district"] == ALL_DISTRICTS
+        name = TOTAL_LABEL[lang] if total else r["district"]
+        rows.append(
+            f'<tr{" class=total" if total else ""}><td class="n">{"" if total else i}</td>'
+            f"<td>{_esc(name)}</td><td class=n>{_num(r['communities'], '{:,.0f}')}</td>"
+            f"<td class=n>{_num(r['covered'], '{:,.0f}')}</td>"
+            f"<td class=n>{_num(r['covered_share'], '{:.1%}')}</td>"
+            f"<td class=n>{_num(r['population_covered_share'], '{:.1%}')}</td>"
+            f"<td class=n>{_num(r['unreachable'], '{:,.0f}')}</td>"
+            f"<td class=n>{_num(r['median_travel_time_min'])}</td></tr>"
+        )
+    return "".join(rows)
+
+
+_STATUS_CLASS = {
+    STATUS_COVERED: "s-covered",
+    STATUS_NOT_COVERED: "s-not",
+    STATUS_UNREACHABLE: "s-unreach",
+}
+
+
+def _worst_rows(worst: pd.DataFrame, lang: Lang) -> str:
+    values = ZH_VALUES if lang == "zh" else {}
+    rows = []
+    for i, (_, r) in enumerate(worst.iterrows(), start=1):
+        status = str(r["status"])
+        kind = str(r["kind"])
+        rows.append(
+            f"<tr><td class=n>{i}</td><td>{_esc(r.get('name'))}</td>"
+            f"<td>{_esc(r['community_id'])}</td><td>{_esc(r.get('district'))}</td>"
+            f"<td>{_esc(values.get('kind', {}).get(kind, kind))}</td>"
+            f"<td class=n>{_num(r['population'], '{:,.0f}')}</td>"
+            f"<td class=n>{_num(r['travel_time_min'])}</td>"
+            f"<td class=n>{_num(r['threshold_min'], '{:g}')}</td>"
+            f"<td class=n>{_num(r['shortfall_min'])}</td>"
+            f"<td>{_esc(r.get('nearest_hall_name'))}</td>"
+            f'<td class="{_STATUS_CLASS.get(status, "")}">'
+            f"{_esc(values.get('status', {}).get(status, status))}</td>"
+            f"<td class=r>{_esc(reason_zh(r.get('reason')) if lang == 'zh' else r.get('reason'))}"
+            "</td></tr>"
+        )
+    return "".join(rows)
+
+
+def html_summary(
+    result: AuditResult,
+    *,
+    title: str,
+    maps: Mapping[str, str | PurePath] | None = None,
+    lang: Lang = "zh",
+) -> str:
+    """The one-page HTML summary of an audit, as text (see :func:`write_html_summary`).
+
+    Parameters
+    ----------
+    result
+        An audit result.
+    title
+        Page title (escaped).
+    maps
+        Link text → relative path of a map file (e.g. ``{"全部": "map.html"}``).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        A complete HTML document with no external resources.
+
+    Examples
+    --------
+    >>> from coverage.audit import audit
+    >>> from coverage.network import load_network
+    >>> from coverage.testing import grid_communities, grid_graph, grid_halls
+    >>> result = audit(grid_communities(), grid_halls(), load_network(grid_graph()))
+    >>> page = html_summary(result, title="网格", maps={"全部": "map.html"})
+    >>> '<div class="value">80.0%</div>' in page, 'href="map.html"' in page
+    (True, True)
+    """
+    check_lang(lang)
+    t = _TEXT[lang]
+    cfg = result.config
+    table = _with_total(result)
+    per_district = table[table["district"] != ALL_DISTRICTS]
+    links = "".join(
+        f'<li><a href="{_href(target)}">{_esc(label)}</a></li>'
+        for label, target in (maps or {}).items()
+    )
+    bar, hist, numbered = charts(result, per_district, lang)
+    n_illus = (
+        int(result.halls["illustrative"].fillna(value=False).astype(bool).sum())
+        if "illustrative" in result.halls
+        else 0
+    )
+    mode = result.network.get("mode", cfg.mode)
+    rules = t["rules"].format(
+        urban=cfg.urban_threshold_min,
+        rural=cfg.rural_threshold_min,
+        mode=MODE_NAMES[lang].get(str(mode), str(mode)),
+        speed=_num(result.network.get("speed_kph"), "{:g}"),
+        area=cfg.floor_area_m2_per_100_households,
+    )
+    worst = _worst(result.communities)
+    source = result.network.get("source")
+    foot = "Road data © OpenStreetMap contributors, ODbL 1.0"
+    if source:
+        foot = f"{PurePath(str(source)).name} · {foot}"
+    district_head = "".join(
+        f"<th>{_esc(x)}</th>"
+        for x in ("#", t["district"], t["n_communities"], t["n_covered"], t["covered_share"],
+                  t["population_covered_share"], t["unreachable"], t["median"])
+    )  # fmt: skip
+    worst_head = "".join(
+        f"<th>{_esc(t[k])}</th>"
+        for k in ("rank", "name", "id", "district", "kind", "population", "minutes",
+                  "threshold", "over", "nearest", "status", "reason")
+    )  # fmt: skip
+    doubts = "".join(
+        f"<p class=doubt>{_esc(coord_check_text(c.label, c.declared, c.fits, c.points, lang))}</p>"
+        for c in result.coordinate_checks
+        if c.doubt
+    )
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<h1>{_esc(title)}</h1><p class=rules>{_esc(rules)}</p>",
+        f"<p class=note>{_esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
+        doubts,
+        f"<section class=cards>{_cards(result, table, t)}</section>",
+        f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
+        f'<img alt="{_esc(t["chart_bar"])}" src="data:image/png;base64,{bar}">',
+        f"<p class=rules>{_esc(t['numbered'])}</p>" if numbered else "",
+        f"<table class=districts><thead><tr>{district_head}</tr></thead>",
+        f"<tbody>{_district_rows(table, lang)}</tbody></table>",
+        f"</div><h2>{_esc(t['times'])}</h2><div class=charts>",
+        f'<img alt="{_esc(t["chart_hist"])}" src="data:image/png;base64,{hist}"></div>',
+        f"<h2>{_esc(t['worst'].format(n=len(worst)))}</h2>",
+        f"<table class=worst><thead><tr>{worst_head}</tr></thead>",
+        f"<tbody>{_worst_rows(worst, lang)}</tbody></table>",
+        f"<h2>{_esc(t['maps'])}</h2><ul class=maps>{links}</ul>" if links else "",
+        f"<footer>{_esc(foot)}</footer></main></body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def write_html_summary(
+    path: str | os.PathLike[str],
+    result: AuditResult,
+    *,
+    title: str,
+    maps: Mapping[str, str | PurePath] | None = None,
+    lang: Lang = "zh",
+) -> Path:
+    """Write a one-page HTML summary of an audit for meetings, atomically.
+
+    The page holds the key figures (communities, share of communities and of population
+    covered, unreachable communities, halls below the floor-area standard), a bar chart of
+    coverage by district with the district table, a histogram of travel times (minutes) with
+    the urban and rural limits marked, the 10 worst-served communities, and links to the
+    maps. Charts are drawn with matplotlib (Agg) and embedded as base64 PNG images; the page
+    loads nothing from elsewhere. Chart labels are Chinese when a font with Chinese glyphs
+    is installed (e.g. Noto Sans CJK), English otherwise. All names are escaped.
+
+    Parameters
+    ----------
+    path
+        Destination ``.html`` file; its folder is created if needed.
+    result
+        An audit result (or one district's part of it).
+    title
+        Page title (plain text; escaped).
+    maps
+        Link text → path of a map file relative to ``path``'s folder, e.g.
+        ``{"全部": "map.html", "示意片区A": "示意片区A/map.html"}``.
+    lang
+        ``"zh"`` or ``"en"`` page text.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InputDataError
+        If a map link is an absolute path or URL.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from coverage.audit import audit
+    >>> from coverage.network import load_network
+    >>> from coverage.testing import grid_communities, grid_graph, grid_halls
+    >>> result = audit(grid_communities(), grid_halls(), load_network(grid_graph()))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     page = write_html_summary(Path(d) / "summary.html", result, title="Grid <test>",
+    ...                               maps={"all": "map.html"}, lang="en")
+    ...     text = page.read_text(encoding="utf-8")
+    >>> "<h1>Grid &lt;test&gt;</h1>" in text, text.count("data:image/png;base64,")
+    (True, 2)
+    """
+    text = html_summary(result, title=title, maps=maps, lang=lang)
+    return write_text_atomic(Path(path), text)

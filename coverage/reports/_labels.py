@@ -1,0 +1,143 @@
+"""Languages of the reports: Chinese headers, sheet names, values and reasons."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Literal
+
+from coverage._errors import InputDataError
+from coverage.audit import (
+    ALL_DISTRICTS,
+    STATUS_COVERED,
+    STATUS_NOT_COVERED,
+    STATUS_UNREACHABLE,
+)
+from coverage.i18n import MODE_ZH, reason_zh
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+logger = logging.getLogger(__name__)
+
+
+Lang = Literal["zh", "en"]
+
+
+#: Chinese headers of the audit's columns; columns not listed keep their own name.
+ZH_HEADERS: dict[str, str] = {
+    # district table
+    "district": "区县",
+    "communities": "社区数",
+    "covered": "已覆盖",
+    "not_covered": "未覆盖",
+    "unreachable": "不可达",
+    "covered_share": "覆盖率",
+    "population": "人口",
+    "population_covered": "覆盖人口",
+    "population_covered_share": "人口覆盖率",
+    "urban_communities": "城市社区数",
+    "urban_covered": "城市社区已覆盖",
+    "urban_covered_share": "城市社区覆盖率",
+    "urban_population": "城市社区人口",
+    "urban_population_covered": "城市社区覆盖人口",
+    "urban_population_covered_share": "城市社区人口覆盖率",
+    "rural_communities": "农村社区数",
+    "rural_covered": "农村社区已覆盖",
+    "rural_covered_share": "农村社区覆盖率",
+    "rural_population": "农村社区人口",
+    "rural_population_covered": "农村社区覆盖人口",
+    "rural_population_covered_share": "农村社区人口覆盖率",
+    "median_travel_time_min": "出行时间中位数(分钟)",
+    "max_travel_time_min": "最长出行时间(分钟)",
+    # communities
+    "community_id": "社区编号",
+    "name": "名称",
+    "street": "街道(乡镇)",
+    "kind": "类型",
+    "households": "户数",
+    "households_estimated": "户数为估算",
+    "nearest_hall_id": "最近服务中心编号",
+    "nearest_hall_name": "最近服务中心",
+    "travel_time_min": "出行时间(分钟)",
+    "threshold_min": "标准(分钟)",
+    "shortfall_min": "超出时间(分钟)",
+    "status": "状态",
+    "reason": "说明",
+    "snap_dist_m": "距道路(米)",
+    "area_m2": "面积(㎡)",
+    "population_source": "人口来源",
+    "source": "来源",
+    "source_row": "源文件行号",
+    "lon": "经度(WGS-84)",
+    "lat": "纬度(WGS-84)",
+    # halls
+    "hall_id": "服务中心编号",
+    "floor_area_m2": "用房面积(㎡)",
+    "illustrative": "示意位置",
+    "on_network": "位于路网",
+    "communities_served": "服务社区数",
+    "communities_covered": "服务且覆盖社区数",
+    "population_served": "服务人口",
+    "households_served": "服务户数",
+    "required_floor_area_m2": "所需用房面积(㎡)",
+    "floor_area_adequate": "用房面积达标",
+    "floor_area_gap_m2": "用房面积缺口(㎡)",
+    # proposals
+    "site_id": "选址编号",
+    "order": "优先顺序",
+    "new_population_covered": "新增覆盖人口",
+    "new_communities_covered": "新增覆盖社区数",
+    "members": "服务社区",
+    "n_members": "服务社区数",
+    "capacity_households": "容量(户)",
+    "floor_area_needed_m2": "所需用房面积(㎡)",
+}
+
+
+ZH_VALUES: dict[str, dict[str, str]] = {
+    "status": {
+        STATUS_COVERED: "已覆盖",
+        STATUS_NOT_COVERED: "未覆盖",
+        STATUS_UNREACHABLE: "不可达",
+        "in use": "在用",
+    },
+    "kind": {"urban": "城市", "rural": "农村"},
+}
+
+
+#: Sheet names per language (summary, communities, halls, proposals, about).
+SHEET_NAMES: dict[str, dict[str, str]] = {
+    "zh": {
+        "summary": "汇总",
+        "communities": "社区",
+        "halls": "服务中心",
+        "proposals": "建议选址",
+        "about": "说明",
+    },
+    "en": {k: k for k in ("summary", "communities", "halls", "proposals", "about")},
+}
+
+
+#: Label of the district table's total row in the workbook and the HTML summary.
+TOTAL_LABEL: dict[str, str] = {"zh": "合计", "en": ALL_DISTRICTS}
+
+
+def check_lang(lang: str) -> None:
+    if lang not in ("zh", "en"):
+        msg = f"lang must be 'zh' or 'en', not {lang!r}"
+        raise InputDataError(msg)
+
+
+def header(column: str, lang: Lang) -> str:
+    return ZH_HEADERS.get(column, column) if lang == "zh" else column
+
+
+def reasons_zh(reasons: pd.Series) -> pd.Series:
+    """The audit's reasons in Chinese (each distinct text translated once)."""
+    return reasons.map({r: reason_zh(r) for r in reasons.dropna().unique()}).where(
+        reasons.notna(), reasons
+    )
+
+
+MODE_NAMES: dict[str, dict[str, str]] = {"zh": MODE_ZH, "en": {"ebike": "e-bike"}}
