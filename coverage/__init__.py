@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from coverage._errors import (
     ConfigError,
+    CoordinateSystemWarning,
     CoverageError,
+    CoverageWarning,
     CrsError,
     DuplicateIdError,
     InfeasibleAllocationError,
     InputDataError,
     MissingColumnError,
     NetworkError,
+    OfflineExportError,
 )
 from coverage.config import DEFAULT_CONFIG, Config
 from coverage.io import read_communities, read_halls
@@ -29,7 +32,9 @@ __all__ = [
     "DEFAULT_CONFIG",
     "Config",
     "ConfigError",
+    "CoordinateSystemWarning",
     "CoverageError",
+    "CoverageWarning",
     "CrsError",
     "DuplicateIdError",
     "InfeasibleAllocationError",
@@ -37,6 +42,7 @@ __all__ = [
     "MissingColumnError",
     "Network",
     "NetworkError",
+    "OfflineExportError",
     "download_network",
     "load_network",
     "load_sample",

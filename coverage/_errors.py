@@ -1,8 +1,9 @@
-"""Error classes of the coverage planner.
+"""Errors and warnings of the coverage planner, in one place.
 
 Every error the planner raises on purpose is a :class:`CoverageError`. Errors caused by the
 user's input also subclass :class:`ValueError`, so ``except ValueError`` works as well (the
-r5py convention).
+r5py convention). Recoverable problems are :class:`CoverageWarning` warnings. All are
+exported from the package (``coverage.CoverageError``, ...).
 """
 
 from __future__ import annotations
@@ -37,7 +38,19 @@ class ConfigError(InputDataError):
 
 
 class InfeasibleAllocationError(InputDataError):
-    """A siting problem has no solution under its constraints."""
+    """A siting problem has no solution under its constraints (e.g. too little floor area)."""
+
+
+class OfflineExportError(CoverageError):
+    """A map links to an asset that cannot be embedded for offline use."""
+
+
+class CoverageWarning(UserWarning):
+    """A recoverable problem in the input (e.g. a hall far from every road, repeated rows)."""
+
+
+class CoordinateSystemWarning(CoverageWarning):
+    """Points fit the roads far better in another coordinate system than the declared one."""
 
 
 def list_ids(ids: object, limit: int = 10) -> str:

@@ -15,7 +15,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from coverage._errors import CoverageError
+from coverage._errors import OfflineExportError
 
 _SCRIPT = re.compile(r'<script\s+src="(?P<url>https?://[^"]+)"\s*>\s*</script>')
 _LINK = re.compile(r'<link\s+rel="stylesheet"\s+href="(?P<url>https?://[^"]+)"\s*/?>')
@@ -28,10 +28,6 @@ _UNUSED = {
     "awesome-markers": "L.AwesomeMarkers",
     "awesome.rotate": "L.AwesomeMarkers",
 }
-
-
-class OfflineExportError(CoverageError):
-    """A map links to an asset that cannot be embedded for offline use."""
 
 
 def _leaflet_dir() -> Path:

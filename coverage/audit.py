@@ -28,7 +28,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage._errors import InputDataError, MissingColumnError, counted, list_ids
+from coverage._errors import (
+    CoordinateSystemWarning,
+    CoverageWarning,
+    InputDataError,
+    MissingColumnError,
+    counted,
+    list_ids,
+)
 from coverage.checks import CoordCheck, check_coord_systems, declared_coord_system
 from coverage.engine import Snapped, nearest_facility, snap_many
 
@@ -60,14 +67,6 @@ COMMUNITY_COLUMNS = [
     "nearest_hall_id", "nearest_hall_name", "travel_time_min", "threshold_min", "covered",
     "shortfall_min", "status", "reason", "snap_dist_m",
 ]  # fmt: skip
-
-
-class CoverageWarning(UserWarning):
-    """A recoverable problem in the audit's input (e.g. a hall far from every road)."""
-
-
-class CoordinateSystemWarning(CoverageWarning):
-    """Points fit the roads far better in another coordinate system than the declared one."""
 
 
 @dataclass

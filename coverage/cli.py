@@ -13,10 +13,14 @@ Exit codes
 3
     Bad input: a file, column, row or setting the message names.
 4
-    Output could not be written (permissions, disk full).
+    Output could not be written (permissions, disk full, a map asset that cannot be
+    embedded offline).
 5
     Batch mode: some districts failed (named on stderr and in ``failures.json``); the others
     were written.
+6
+    No plan meets the constraints (``propose --model capacitated`` with too little floor
+    area within reach; the message gives the numbers).
 130
     Interrupted (Ctrl-C). Files already written are complete; none is half-written.
 """
@@ -34,7 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
-from coverage._errors import CoverageError, InputDataError, list_ids
+from coverage._errors import (
+    CoordinateSystemWarning,
+    CoverageError,
+    InfeasibleAllocationError,
+    InputDataError,
+    OfflineExportError,
+    list_ids,
+)
 from coverage.config import DEFAULT_CONFIG, MODES, Config
 
 if TYPE_CHECKING:
@@ -45,7 +56,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("coverage")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-EXIT_PARTIAL = 5
+EXIT_PARTIAL = 5  # a batch finished with some districts failed
+EXIT_NO_SOLUTION = 6  # the inputs are valid, but no plan meets the constraints
 
 
 class _StopError(InputDataError):
@@ -248,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201
-        return EXIT_INPUT
+        return _exit_code(exc)
     except OSError as exc:
         if args.debug:
             raise
@@ -268,6 +280,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _exit_code(exc: CoverageError) -> int:
+    """The exit code of a planner error: what the user has to do about it."""
+    if isinstance(exc, InfeasibleAllocationError):
+        return EXIT_NO_SOLUTION  # change the plan's constraints (e.g. floor areas)
+    if isinstance(exc, OfflineExportError):
+        return EXIT_OUTPUT  # the map could not be written as asked
+    if isinstance(exc, InputDataError):
+        return EXIT_INPUT
+    return EXIT_INTERNAL
 
 
 def _plain_warnings(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -374,7 +397,6 @@ def _check_coordinates(
     ``--coord-system`` to give, unless ``--coord-system`` was given: then one line says the
     run goes on as asked, and the reports note the doubt.
     """
-    from coverage.audit import CoordinateSystemWarning  # noqa: PLC0415
     from coverage.checks import check_coord_systems, declared_coord_system  # noqa: PLC0415
     from coverage.i18n import coord_doubt_line, coord_stop_line  # noqa: PLC0415
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage._errors import InputDataError, counted, list_ids
+from coverage._errors import CoverageWarning, InputDataError, counted, list_ids
 from coverage._validate import (
     ColumnMatch,
     Problems,
@@ -50,7 +50,6 @@ from coverage._validate import (
     recognise,
     warn,
 )
-from coverage.audit import CoverageWarning
 from coverage.config import DEFAULT_CONFIG, Config
 from coverage.coords import COORD_SYSTEMS, CoordSystem, out_of_china, to_wgs84
 

@@ -45,8 +45,14 @@ import pandas as pd
 import shapely
 
 from coverage import _isogrid
-from coverage._errors import CrsError, InputDataError, MissingColumnError, counted, list_ids
-from coverage.audit import CoverageWarning
+from coverage._errors import (
+    CoverageWarning,
+    CrsError,
+    InputDataError,
+    MissingColumnError,
+    counted,
+    list_ids,
+)
 from coverage.engine import Snapped, nearest_facility, snap, snap_xy
 
 if TYPE_CHECKING:

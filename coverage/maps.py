@@ -1067,7 +1067,7 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
 
     Raises
     ------
-    coverage._offline.OfflineExportError
+    OfflineExportError
         If ``offline`` and the map uses a plugin whose assets cannot be embedded.
     """
     from coverage._offline import inline_assets  # noqa: PLC0415

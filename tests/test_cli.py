@@ -447,3 +447,31 @@ def test_explicit_coord_system_goes_on_and_the_reports_note_the_doubt(tmp_path, 
         assert any(k == "坐标系核查" and str(v).startswith(doubt) for k, v in rows), rows
     whole = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     assert whole["districts"][-1]["covered"] == 325  # 73.7 %: the audit as asked (59.4 % as GCJ-02)
+
+
+def test_an_infeasible_plan_has_its_own_exit_code(tmp_path, capsys):
+    from coverage.cli import EXIT_NO_SOLUTION
+
+    com, halls, net = _user_files(tmp_path)
+    code = main([
+        "propose", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+        "--out", str(tmp_path / "out"), "--no-progress", "--model", "capacitated",
+        "--max-floor-area", "10", "--basemap", "blank",
+    ])  # fmt: skip
+    assert code == EXIT_NO_SOLUTION
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert "households" in err  # the numbers that do not add up
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [("InputDataError", 3), ("NetworkError", 3), ("OfflineExportError", 4),
+     ("InfeasibleAllocationError", 6), ("CoverageError", 1)],
+)  # fmt: skip
+def test_each_error_class_maps_to_its_exit_code(error, code):
+    import coverage
+    from coverage.cli import _exit_code
+
+    assert _exit_code(getattr(coverage, error)("x")) == code
