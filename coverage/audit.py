@@ -40,6 +40,10 @@ from coverage.checks import CoordCheck, check_coord_systems, declared_coord_syst
 from coverage.engine import Snapped, nearest_facility, snap_many
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
     from coverage.config import Config
     from coverage.network import Network
 
@@ -110,15 +114,34 @@ class AuditResult:
             Communities of that district, the halls that serve them or lie in it, and the
             district's row of the table.
         """
-        com = self.communities[self.communities["district"] == name]
-        if com.empty:
+        if not (self.communities["district"] == name).any():
             known = sorted(self.communities["district"].unique())
             msg = f"no district {name!r}; known districts: {', '.join(map(str, known))}"
             raise InputDataError(msg)
+        part = self.subset([name])
+        part.districts = self.districts[self.districts["district"] == name]
+        return part
+
+    def subset(self, names: Sequence[str]) -> AuditResult:
+        """The part of the result for some districts.
+
+        Parameters
+        ----------
+        names
+            District names as in the ``district`` column (unknown names select nothing).
+
+        Returns
+        -------
+        AuditResult
+            Their communities, the halls that serve them or lie in them, and their district
+            table (with its own total row).
+        """
+        com = self.communities[self.communities["district"].isin(names)]
         used = set(com["nearest_hall_id"].dropna())
-        halls = self.halls[self.halls["hall_id"].isin(used) | (self.halls["district"] == name)]
-        table = self.districts[self.districts["district"] == name]
-        return AuditResult(com, halls, table, self.config, self.network, self.coordinate_checks)
+        halls = self.halls[self.halls["hall_id"].isin(used) | self.halls["district"].isin(names)]
+        return AuditResult(
+            com, halls, district_table(com), self.config, self.network, self.coordinate_checks
+        )
 
     @property
     def headline(self) -> dict[str, Any]:
@@ -299,7 +322,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
 
     minutes = nearest.time_s / 60.0
     kind = com_in["kind"].to_numpy(dtype=object)
-    threshold = np.where(kind == "rural", cfg.rural_threshold_min, cfg.urban_threshold_min)
+    threshold = cfg.thresholds_min(kind)
     reached = nearest.facility >= 0
     # a trailing None stands for "no hall", so index -1 needs no special case
     hall_id_list = hal_in["hall_id"].tolist()
@@ -331,7 +354,7 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     est = households.isna()
     if est.any():
         households = households.copy()
-        households.loc[est] = np.round(com_in.loc[est, "population"] / cfg.persons_per_household)
+        households.loc[est] = cfg.households_from(com_in.loc[est, "population"])
     cols["households"] = households
     cols |= {
         "nearest_hall_id": nid,
@@ -491,18 +514,63 @@ def _hall_table(
         "households_served": households_served,
     }
     cols |= _floor_area_columns(households_served, cols["floor_area_m2"], cfg)
-    # the district a hall serves: where most of its communities are (ties: first by name)
     names, code = districts_of
-    main = np.full(n, None, dtype=object)
+    cols["district"] = _main_district(n, served, names, code[got])
+    return gpd.GeoDataFrame(cols, index=index, geometry=geom_name, copy=_COPY_INPUTS)
+
+
+def _main_district(
+    n_halls: int, served: np.ndarray, names: np.ndarray, code: np.ndarray
+) -> np.ndarray:
+    """The district each hall serves: where most of its communities are (ties: first by name).
+
+    ``served`` is the hall (0..n_halls-1) of each served community, ``code`` its district as a
+    position in ``names`` (sorted); halls serving nobody get ``None``.
+    """
+    main = np.full(n_halls, None, dtype=object)
     if len(served):
-        pair, count = np.unique(served * len(names) + code[got], return_counts=True)
+        pair, count = np.unique(served * len(names) + code, return_counts=True)
         h, d = pair // len(names), pair % len(names)
         order = np.lexsort((d, -count, h))
         h, d = h[order], d[order]
         first = np.r_[True, h[1:] != h[:-1]]
         main[h[first]] = names[d[first]]
-    cols["district"] = main
-    return gpd.GeoDataFrame(cols, index=index, geometry=geom_name, copy=_COPY_INPUTS)
+    return main
+
+
+def serving_districts(
+    hall_ids: ArrayLike, nearest_hall_id: ArrayLike, district: ArrayLike
+) -> np.ndarray:
+    """The district each hall serves: where most of the communities it is nearest to are.
+
+    Parameters
+    ----------
+    hall_ids
+        The halls' ids.
+    nearest_hall_id
+        The nearest hall of each community (``None`` where it has none).
+    district
+        The district of each community.
+
+    Returns
+    -------
+    numpy.ndarray
+        One district per hall (ties go to the first district by name; ``None`` for a hall
+        that is no community's nearest).
+
+    Examples
+    --------
+    >>> serving_districts(["H1", "H2", "H3"], ["H1", "H1", "H2", None], ["B", "A", "A", "B"])
+    array(['A', 'A', None], dtype=object)
+    """
+    halls = pd.Index(np.asarray(hall_ids, dtype=object))
+    nearest = np.asarray(nearest_hall_id, dtype=object)
+    where = halls.get_indexer(nearest)
+    got = where >= 0
+    names, code = np.unique(
+        np.asarray(district, dtype=object)[got].astype(str), return_inverse=True
+    )
+    return _main_district(len(halls), where[got], names.astype(object), code.ravel())
 
 
 def _sorted_codes(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -52,7 +52,13 @@ import pyproj
 import shapely
 
 from coverage._errors import InputDataError, MissingColumnError, NetworkError, list_ids
-from coverage.audit import AuditResult, add_floor_area_adequacy, audit, district_table
+from coverage.audit import (
+    AuditResult,
+    add_floor_area_adequacy,
+    audit,
+    district_table,
+    serving_districts,
+)
 from coverage.config import DEFAULT_CONFIG, Config
 from coverage.network import EdgeTable, Network, build_routing, utm_crs
 
@@ -930,15 +936,7 @@ def _combine_halls(
         values = sums[col].to_numpy()
         out[col] = values.astype(int) if col.startswith("communities") else values.astype(float)
     add_floor_area_adequacy(out, cfg)
-    # the district a hall serves: where most of its communities are (ties: first by name)
-    served = communities[communities["nearest_hall_id"].notna()]
-    pairs = (
-        pd.DataFrame({"h": served["nearest_hall_id"].to_numpy(), "d": served["district"]})
-        .value_counts()
-        .reset_index(name="n")
-        .sort_values(["h", "n", "d"], ascending=[True, False, True])
-        .drop_duplicates("h")
+    out["district"] = serving_districts(
+        out["hall_id"].to_numpy(), communities["nearest_hall_id"], communities["district"]
     )
-    main = dict(zip(pairs["h"], pairs["d"], strict=True))
-    out["district"] = [main.get(h) for h in out["hall_id"]]
     return out

@@ -460,7 +460,7 @@ def _audit(args: argparse.Namespace) -> int:
     names = _district_names(result, args.district)
     root = Path(args.out)
     run_dir = inside(root, root / safe_name(inp.run_name))
-    subset = result if not args.district else _subset(result, names)
+    subset = result if not args.district else result.subset(names)
     bands = catchments = None
     if not args.no_isochrones:
         from coverage.isochrones import travel_time_surface  # noqa: PLC0415
@@ -580,16 +580,6 @@ def _propose(args: argparse.Namespace) -> int:
     print(result.scenario.to_string(index=False))  # noqa: T201
     print(f"{len(result.proposals)} new hall(s); written to {out}")  # noqa: T201
     return EXIT_OK
-
-
-def _subset(result: Any, names: list[str]) -> Any:  # noqa: ANN401
-    from coverage.audit import AuditResult, district_table  # noqa: PLC0415
-
-    com = result.communities[result.communities["district"].isin(names)]
-    used = set(com["nearest_hall_id"].dropna())
-    halls = result.halls[result.halls["hall_id"].isin(used) | result.halls["district"].isin(names)]
-    return AuditResult(com, halls, district_table(com), result.config, result.network,
-                       result.coordinate_checks)  # fmt: skip
 
 
 def _print_table(table: Any, run_dir: Path) -> None:  # noqa: ANN401

@@ -21,9 +21,14 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import numpy as np
 
 from coverage._errors import ConfigError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 Mode = Literal["walk", "bike", "ebike", "drive"]
 MODES: tuple[str, ...] = get_args(Mode)
@@ -127,9 +132,53 @@ class Config:
         """Speed of the configured mode, km/h."""
         return float(self.speeds_kph[self.mode])
 
-    def threshold_min(self, kind: str) -> float:
-        """Service-circle threshold of a community kind (``"urban"`` or ``"rural"``), minutes."""
-        return self.rural_threshold_min if kind == "rural" else self.urban_threshold_min
+    def thresholds_min(self, kinds: ArrayLike) -> NDArray[np.float64]:
+        """Service-circle threshold of each community, by its kind, minutes.
+
+        The one home of the rule: ``"rural"`` communities get ``rural_threshold_min``, every
+        other (``"urban"``) ``urban_threshold_min``.
+
+        Parameters
+        ----------
+        kinds
+            ``"urban"`` or ``"rural"`` per community.
+
+        Returns
+        -------
+        numpy.ndarray
+            Minutes per community.
+
+        Examples
+        --------
+        >>> Config().thresholds_min(["urban", "rural"]).tolist()
+        [15.0, 20.0]
+        """
+        kind = np.asarray(kinds, dtype=object)
+        return np.where(kind == "rural", self.rural_threshold_min, self.urban_threshold_min).astype(
+            float
+        )
+
+    def households_from(self, population: ArrayLike) -> NDArray[np.float64]:
+        """Households estimated from population: ``round(population / persons_per_household)``.
+
+        The one home of the rule, used wherever a community's households are missing.
+
+        Parameters
+        ----------
+        population
+            Residents per community.
+
+        Returns
+        -------
+        numpy.ndarray
+            Estimated households per community.
+
+        Examples
+        --------
+        >>> Config().households_from([1000, 251]).tolist()
+        [400.0, 100.0]
+        """
+        return np.round(np.asarray(population, dtype=float) / self.persons_per_household)
 
     def replace(self, **changes: Any) -> Config:  # noqa: ANN401
         """Return a copy with some fields changed (validated like a new object)."""

@@ -1274,7 +1274,7 @@ def _community_columns(ctx: _Context, ids: list[str], config: Config) -> dict[st
     else:
         estimated = np.ones(n, dtype=bool) if households is None else np.isnan(households)
         hh = households if households is not None else np.full(n, np.nan)
-        hh = np.where(estimated, np.round(population / pph), hh)
+        hh = np.where(estimated, config.households_from(population), hh)
         if estimated.any():
             logger.info(
                 "%s: households estimated for %d communities as population / %g",

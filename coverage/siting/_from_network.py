@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -205,16 +205,15 @@ def candidate_sites(
 
 
 def _thresholds(com: gpd.GeoDataFrame, cfg: Config) -> FloatArray:
-    kind = com["kind"].astype(str).to_numpy()
-    return np.where(kind == "rural", cfg.rural_threshold_min, cfg.urban_threshold_min).astype(float)
+    return cfg.thresholds_min(com["kind"].astype(str).to_numpy())
 
 
 def _households(com: gpd.GeoDataFrame, cfg: Config) -> FloatArray:
     pop = com["population"].to_numpy(dtype=float)
     if "households" not in com.columns:
-        return cast("FloatArray", np.round(pop / cfg.persons_per_household))
+        return cfg.households_from(pop)
     hh = pd.to_numeric(com["households"], errors="coerce").to_numpy(dtype=float)
-    out: FloatArray = np.where(np.isnan(hh), np.round(pop / cfg.persons_per_household), hh)
+    out: FloatArray = np.where(np.isnan(hh), cfg.households_from(pop), hh)
     return out
 
 

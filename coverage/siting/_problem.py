@@ -158,7 +158,7 @@ def prepare(  # noqa: C901, PLR0912, PLR0915 (validation gathers every problem i
         raise InputDataError("; ".join(problems))
     ri, cj, tmin, nearest, (n, m) = _pairs_from_cost(cost, thr)
     if households is None:
-        hh = np.round(pop / config.persons_per_household)
+        hh = config.households_from(pop)
     else:
         hh = _as_1d(households, n, "households", problems)
         if not (np.isfinite(hh) & (hh >= 0)).all():
