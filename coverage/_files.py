@@ -26,8 +26,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
-    "atomic_write", "inside", "safe_name", "write_csv", "write_json", "write_text_atomic",
+    "atomic_write", "inside", "safe_name", "write_csv", "write_json", "write_layer",
+    "write_text_atomic",
 ]  # fmt: skip
+
+#: GDAL drivers of the layer files :func:`write_layer` writes, by extension.
+LAYER_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON"}
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -220,3 +224,31 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
         out["lon"] = pts.x.round(7)
         out["lat"] = pts.y.round(7)
     return atomic_write(path, lambda p: out.to_csv(p, index=False, encoding="utf-8-sig"))
+
+
+def write_layer(path: Path, frame: gpd.GeoDataFrame, *, layer: str) -> Path:
+    """Write one layer as a GeoPackage (``.gpkg``) or GeoJSON (``.geojson``) file, atomically.
+
+    Parameters
+    ----------
+    path
+        Destination; the extension chooses the format.
+    frame
+        The layer (any CRS; GeoJSON is written in EPSG:4326).
+    layer
+        Layer name (what QGIS shows).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    driver = LAYER_DRIVERS[path.suffix.lower()]
+    if driver == "GeoJSON":
+        frame = frame.to_crs(4326)
+
+    def write(tmp: Path) -> None:
+        tmp.unlink()  # GDAL creates the file itself
+        frame.to_file(tmp, layer=layer, driver=driver, engine="pyogrio")
+
+    return atomic_write(path, write, suffix=path.suffix)

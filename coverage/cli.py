@@ -507,7 +507,11 @@ def _bands(cfg: Config) -> list[float]:
 
 
 def _isochrones(args: argparse.Namespace) -> int:
-    from coverage._files import inside, safe_name  # noqa: PLC0415
+    from coverage._files import (  # noqa: PLC0415
+        inside,
+        safe_name,
+        write_layer,
+    )
     from coverage.isochrones import travel_time_surface  # noqa: PLC0415
 
     inp = _inputs(args)
@@ -527,15 +531,9 @@ def _isochrones(args: argparse.Namespace) -> int:
     if args.district:
         iso = iso[iso["district"].astype(str).isin(args.district)].reset_index(drop=True)
     root = Path(args.out)
-    out = inside(root, root / safe_name(inp.run_name) / f"isochrones.{args.format}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".tmp-{out.name}")  # keeps the extension GDAL checks
-    tmp.unlink(missing_ok=True)
-    if args.format == "gpkg":
-        iso.to_file(tmp, layer="isochrones", driver="GPKG", engine="pyogrio")
-    else:
-        iso.to_file(tmp, driver="GeoJSON", engine="pyogrio")
-    tmp.replace(out)
+    name = {"all": "isochrones", "hall": "catchments", "district": "district_areas"}[per]
+    out = inside(root, root / safe_name(inp.run_name) / f"{name}.{args.format}")
+    write_layer(out, iso, layer=name)
     print(f"{len(iso)} service-area polygon(s) written to {out}")  # noqa: T201
     return EXIT_OK
 

@@ -87,6 +87,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from coverage._errors import ConfigError, NetworkError
+from coverage._files import atomic_write
 from coverage.config import DEFAULT_CONFIG, MODES, Config, Mode
 
 if TYPE_CHECKING:
@@ -543,11 +544,7 @@ class EdgeTable:
         }
         arrays["meta"] = np.asarray(json.dumps(self.meta))
         arrays["version"] = np.asarray(CACHE_VERSION)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            np.savez(fh, **arrays)
-        tmp.replace(path)
+        atomic_write(path, lambda tmp: _savez(tmp, arrays))
 
     @classmethod
     def load(cls, path: Path) -> EdgeTable:
@@ -1700,13 +1697,16 @@ def _save_routing(net: Network, path: Path, key: str) -> None:
         {"key": key, "mode": net.mode, "speed_kph": net.speed_kph, "crs": net.crs,
          "loop_roads": net.loop_roads}
     ))  # fmt: skip
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        np.savez(fh, **arrays)
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: _savez(tmp, arrays))
     for old in path.parent.glob(path.name.rsplit(".", 3)[0] + ".*.routing.npz"):
         if old != path:
             old.unlink(missing_ok=True)
+
+
+def _savez(path: Path, arrays: dict[str, Any]) -> None:
+    """Numpy arrays into one ``.npz`` file (no pickles)."""
+    with path.open("wb") as fh:
+        np.savez(fh, **arrays)
 
 
 def _load_routing(path: Path, key: str, table_path: Path, source: str) -> Network | None:
