@@ -27,7 +27,7 @@ from jinja2 import Template
 from coverage._errors import InputDataError
 from coverage._files import write_text_atomic
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
-from coverage.i18n import reason_zh
+from coverage.i18n import coord_check_text, reason_zh
 from coverage.samples import OSM_ATTRIBUTION
 
 Lang = Literal["zh", "en"]
@@ -869,6 +869,45 @@ def add_proposals(
     return m
 
 
+def add_doubts(result: AuditResult, *, m: folium.Map, lang: Lang = "zh") -> folium.Map:
+    """Say on the map what the audit doubts about its input (e.g. the coordinate system).
+
+    A red note under the title, in the map's language, for every coordinate check of
+    ``result.coordinate_checks`` that doubts the declared system: the same sentence as in
+    ``summary.html`` and the Excel 说明 sheet.
+
+    Parameters
+    ----------
+    result
+        The audit result.
+    m
+        The map.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    lines = [
+        coord_check_text(c.label, c.declared, c.fits, c.points, lang)
+        for c in result.coordinate_checks
+        if c.doubt
+    ]
+    if lines:
+        _root(m).html.add_child(
+            Element(
+                "<div class='cp-doubt' style='position:fixed;top:48px;left:60px;right:240px;"
+                "z-index:9999;background:#fde0dd;color:#a50f15;padding:4px 10px;"
+                "border:1px solid #a50f15;border-radius:4px;font:13px sans-serif'>"
+                + "<br>".join(escape(line) for line in lines)
+                + "</div>"
+            )
+        )
+    return m
+
+
 DATA_PROBLEM_COLOR = "#ff7f00"
 
 
@@ -1033,6 +1072,7 @@ def coverage_map(
         add_districts(districts, m=m, lang=lang)
     add_communities(result, m=m, lang=lang)
     add_halls(result, m=m, lang=lang)
+    add_doubts(result, m=m, lang=lang)
     extra = []
     if proposals is not None:
         add_proposals(proposals, assignments, m=m, lang=lang)

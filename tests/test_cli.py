@@ -446,6 +446,9 @@ def test_explicit_coord_system_goes_on_and_the_reports_note_the_doubt(tmp_path, 
         assert checks["服务中心_gcj02.xlsx"]["verdict"] == "cannot tell"
         html = (folder / "summary.html").read_text(encoding="utf-8")
         assert f"<p class=doubt>{doubt}" in html
+        page = (folder / "map.html").read_text(encoding="utf-8")  # on the map too
+        assert "class='cp-doubt'" in page
+        assert doubt in page
         about = openpyxl.load_workbook(folder / "report.xlsx")["说明"]
         rows = [(r[0], r[1]) for r in about.iter_rows(values_only=True)]
         assert any(k == "坐标系核查" and str(v).startswith(doubt) for k, v in rows), rows

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from coverage._files import (
     inside,
@@ -165,7 +164,7 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
         if polygons is not None:
             dpoly = polygons[polygons["district"].astype(str) == district]
         page_title = f"{title}: {district}"
-        iso = _around(isochrones, part.communities)
+        iso = _around(isochrones, part.communities, dpoly)
         catch = None
         if catchments is not None:
             catch = catchments[catchments["hall_id"].isin(part.halls["hall_id"])]
@@ -206,25 +205,29 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     return folders
 
 
-#: District maps show the service areas this far around their communities, metres.
-AREA_MARGIN_M = 3000.0
+#: District maps show the service areas this far around the district, metres.
+AREA_MARGIN_M = 300.0
 
 
-def _around(areas: gpd.GeoDataFrame | None, points: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    """The service areas clipped to the communities' extent plus :data:`AREA_MARGIN_M`."""
+def _around(
+    areas: gpd.GeoDataFrame | None,
+    points: gpd.GeoDataFrame,
+    polygon: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame | None:
+    """The service areas a district map shows (clipped to the district).
+
+    Those within :data:`AREA_MARGIN_M` of the district's polygon if given, else of the convex
+    hull of its communities.
+    """
     if areas is None or len(points) == 0 or len(areas) == 0:
         return areas
     metric = points.geometry.estimate_utm_crs()
-    x0, y0, x1, y1 = points.geometry.to_crs(metric).total_bounds
-    box = gpd.GeoSeries(
-        [
-            shapely.box(
-                x0 - AREA_MARGIN_M, y0 - AREA_MARGIN_M, x1 + AREA_MARGIN_M, y1 + AREA_MARGIN_M
-            )
-        ],
-        crs=metric,
-    ).to_crs(areas.crs)
-    return areas.clip(box.iloc[0])
+    if polygon is not None and len(polygon):
+        shape = polygon.geometry.to_crs(metric).union_all()
+    else:
+        shape = points.geometry.to_crs(metric).union_all().convex_hull
+    keep = gpd.GeoSeries([shape.buffer(AREA_MARGIN_M)], crs=metric).to_crs(areas.crs)
+    return areas.clip(keep.iloc[0])
 
 
 def write_proposal_reports(
