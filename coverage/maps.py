@@ -26,9 +26,9 @@ from jinja2 import Template
 
 from coverage._errors import InputDataError
 from coverage._files import write_text_atomic
+from coverage._licence import OSM_ATTRIBUTION
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
 from coverage.i18n import coord_check_text, reason_zh
-from coverage.samples import OSM_ATTRIBUTION
 
 Lang = Literal["zh", "en"]
 

@@ -30,7 +30,6 @@ from coverage.config import DEFAULT_CONFIG, Config, Mode
 from coverage.network import Network, load_network
 
 #: Attribution to show wherever bundled data is displayed.
-OSM_ATTRIBUTION = "Data © OpenStreetMap contributors, ODbL 1.0"
 
 
 @dataclass(frozen=True)

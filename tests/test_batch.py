@@ -73,7 +73,7 @@ def test_clip_keeps_edges_with_one_end_inside(grid_net):
 def test_clip_from_table_matches_clip_from_network(hangzhou):
     poly = hangzhou.districts.geometry.iloc[0]
     a = clip_network(hangzhou.network, poly, 1000)
-    b = clip_network(hangzhou.network.table, poly, 1000, config=batch._routing_config(
+    b = clip_network(hangzhou.network.table, poly, 1000, config=batch.clip_config(
         hangzhou.network, None))  # fmt: skip
     assert a.crs == b.crs == hangzhou.network.crs
     np.testing.assert_array_equal(a.node_ids, b.node_ids)

@@ -208,7 +208,7 @@ def test_point_at_a_node_keeps_its_node_on_a_one_way_road():
 def test_walk_uses_the_shorter_of_two_near_twin_edges():
     """Walking ignores direction, so u->v (100 m) also serves v->u beside a 101 m twin.
 
-    ``network._pair_segments`` pairs edges of the same end nodes whose lengths agree within
+    ``build_routing`` pairs edges of the same end nodes whose lengths agree within
     1 m or 2 % as the two directions of one road; on foot both directions take the smaller
     time of the two.
     """

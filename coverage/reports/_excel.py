@@ -18,6 +18,7 @@ from coverage._errors import CrsError
 from coverage._files import (
     atomic_write,
 )
+from coverage._licence import ROAD_DATA_ATTRIBUTION
 from coverage.audit import (
     ALL_DISTRICTS,
     AuditResult,
@@ -188,7 +189,7 @@ def _about_rows(result: AuditResult, lang: Lang) -> list[tuple[str, object]]:
         ("floor area standard (m² per 100 households)", cfg.floor_area_m2_per_100_households),
         ("network file", PurePath(str(source)).name if source else None),
         ("coordinates", "WGS-84 (EPSG:4326)"),
-        ("attribution", "Road data © OpenStreetMap contributors, ODbL 1.0"),
+        ("attribution", ROAD_DATA_ATTRIBUTION),
     ]
     checks = [
         ("坐标系核查" if lang == "zh" else "coordinate check",

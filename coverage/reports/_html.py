@@ -16,6 +16,7 @@ from coverage._errors import InputDataError
 from coverage._files import (
     write_text_atomic,
 )
+from coverage._licence import ROAD_DATA_ATTRIBUTION
 from coverage.audit import (
     ALL_DISTRICTS,
     STATUS_COVERED,
@@ -334,7 +335,7 @@ def html_summary(
     )
     worst = _worst(result.communities)
     source = result.network.get("source")
-    foot = "Road data © OpenStreetMap contributors, ODbL 1.0"
+    foot = ROAD_DATA_ATTRIBUTION
     if source:
         foot = f"{PurePath(str(source)).name} · {foot}"
     district_head = "".join(

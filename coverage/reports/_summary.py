@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from coverage._licence import ROAD_DATA_ATTRIBUTION
+
 if TYPE_CHECKING:
-    from coverage.audit import (
-        AuditResult,
-    )
+    from coverage.audit import AuditResult
 
 logger = logging.getLogger(__name__)
 
@@ -54,5 +54,5 @@ def district_summary(result: AuditResult) -> dict[str, Any]:
         },
         "network": result.network,
         "coordinate_check": [c.to_dict() for c in result.coordinate_checks],
-        "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0",
+        "attribution": ROAD_DATA_ATTRIBUTION,
     }

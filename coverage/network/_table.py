@@ -1,0 +1,388 @@
+"""A network as flat arrays (:class:`EdgeTable`): the form that is cached and routed on."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import shapely
+
+from coverage._errors import NetworkError
+from coverage._files import atomic_write
+from coverage.network._modes import MODE_BIT, edge_allows
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from numpy.typing import NDArray
+
+logger = logging.getLogger(__name__)
+
+
+#: Version of the cache file layout; bump when EdgeTable changes or when the mode rules
+#: (:func:`way_modes`, :func:`edge_allows`) change the stored per-edge mode bits.
+CACHE_VERSION = 4
+
+
+@dataclass
+class EdgeTable:
+    """A network as flat arrays: the form that is cached on disk and routed on.
+
+    Attributes
+    ----------
+    node_ids
+        Node keys (int64 where all keys are integers, else strings).
+    lon, lat
+        Node coordinates, degrees (EPSG:4326).
+    u, v
+        Indices (into ``node_ids``) of each directed edge's end nodes; no self-loops (a loop
+        road is three edges through two nodes of its own, see ``meta["loop_roads"]``).
+    length_m
+        Edge length, metres (NaN where the source gave none: measured from the geometry).
+    geom_coords, geom_index
+        Edge geometries as coordinates (degrees) and the edge each coordinate belongs to
+        (:func:`shapely.linestrings` rebuilds them).
+    modes
+        Bit mask of the modes allowed on each edge: 1 walk, 2 bike/e-bike, 4 drive.
+    bike_twoway
+        One-way edges that cyclists may ride both ways.
+    speed_kph
+        Edge speed where the source gives one (drive only), km/h; NaN otherwise.
+    name_code, name_vocab
+        Street names as codes into a vocabulary: edge ``i`` is named
+        ``name_vocab[name_code[i]]`` ("" where none); :attr:`name` gives the names.
+    oneway
+        Edge marked one-way by the source.
+    meta
+        Graph attributes (source, licence, name).
+    """
+
+    node_ids: NDArray[Any]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    length_m: NDArray[np.float64]
+    geom_coords: NDArray[np.float64]
+    geom_index: NDArray[np.int64]
+    modes: NDArray[np.uint8]
+    bike_twoway: NDArray[np.bool_]
+    speed_kph: NDArray[np.float64]
+    name_code: NDArray[np.int32]
+    name_vocab: NDArray[np.str_]
+    oneway: NDArray[np.bool_]
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> NDArray[np.str_]:
+        """Street name of each edge ("" where none)."""
+        return self.name_vocab[self.name_code]
+
+    @staticmethod
+    def encode_names(names: Any) -> tuple[NDArray[np.int32], NDArray[np.str_]]:  # noqa: ANN401
+        """Codes and vocabulary of street names (for :attr:`name_code`, :attr:`name_vocab`).
+
+        Parameters
+        ----------
+        names
+            One street name per edge (strings, "" where none).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The code of each edge (int32) and the distinct names, sorted.
+        """
+        vocab, code = np.unique(np.asarray(names, dtype=str), return_inverse=True)
+        if len(vocab) == 0:
+            vocab = np.asarray([""])
+        return code.ravel().astype(np.int32), vocab
+
+    def subset(self, keep: NDArray[np.bool_]) -> EdgeTable:
+        """The edges marked in ``keep`` with their end nodes, re-indexed.
+
+        Parameters
+        ----------
+        keep
+            One flag per edge.
+
+        Returns
+        -------
+        EdgeTable
+            The smaller table (nodes in the same order, only those used by a kept edge).
+        """
+        used = np.zeros(len(self.node_ids), dtype=bool)
+        used[self.u[keep]] = True
+        used[self.v[keep]] = True
+        nodes = np.flatnonzero(used)
+        node_new = np.full(len(self.node_ids), -1, dtype=np.int64)
+        node_new[nodes] = np.arange(len(nodes))
+        edge_new = np.cumsum(keep, dtype=np.int64) - 1
+        coord_keep = keep[self.geom_index]
+        meta = dict(self.meta)
+        if "loop_nodes_from" in meta:  # the nodes of split loop roads stay last
+            first = int(meta["loop_nodes_from"])
+            meta["loop_nodes_from"] = str(int(np.count_nonzero(nodes < first)))
+            meta["loop_roads"] = str(int(np.count_nonzero(nodes >= first)) // 2)
+        return EdgeTable(
+            node_ids=self.node_ids[nodes],
+            lon=self.lon[nodes],
+            lat=self.lat[nodes],
+            u=node_new[self.u[keep]],
+            v=node_new[self.v[keep]],
+            length_m=self.length_m[keep],
+            geom_coords=self.geom_coords[coord_keep],
+            geom_index=edge_new[self.geom_index[coord_keep]],
+            modes=self.modes[keep],
+            bike_twoway=self.bike_twoway[keep],
+            speed_kph=self.speed_kph[keep],
+            name_code=self.name_code[keep],
+            name_vocab=self.name_vocab,
+            oneway=self.oneway[keep],
+            meta=meta,
+        )
+
+    @classmethod
+    def from_graph(cls, G: nx.MultiDiGraph, *, source: str = "graph") -> EdgeTable:
+        """Flatten an osmnx ``MultiDiGraph`` (EPSG:4326) into arrays, in one pass.
+
+        Parameters
+        ----------
+        G
+            The graph: nodes with ``x``/``y`` (degrees), edges with ``length`` (metres).
+        source
+            Description of the graph's origin, for messages.
+
+        Returns
+        -------
+        EdgeTable
+            The flat network.
+        """
+        ids = list(G.nodes)
+        if not ids:
+            msg = f"{source}: the network has no nodes"
+            raise NetworkError(msg)
+        try:
+            lon = np.fromiter((G.nodes[n]["x"] for n in ids), float, len(ids))
+            lat = np.fromiter((G.nodes[n]["y"] for n in ids), float, len(ids))
+        except KeyError:
+            msg = f"{source}: graph nodes need 'x' and 'y' coordinates (EPSG:4326)"
+            raise NetworkError(msg) from None
+        index = {n: i for i, n in enumerate(ids)}
+        u, v, length, modes, twoway, speed, names, oneway, geoms = ([] for _ in range(9))
+        loops = _LoopSplitter(lon, lat, len(ids))
+        for a, b, data in G.edges(data=True):
+            parts = [(index[a], index[b], data.get("geometry"), 1.0)]
+            if a == b:  # a loop road: three edges through two nodes of its own
+                parts = loops.split(index[a], data.get("geometry"))
+            for ia, ib, geom, share in parts:
+                u.append(ia)
+                v.append(ib)
+                ln = data.get("length")
+                length.append(float(ln) * share if ln is not None else np.nan)
+                modes.append(sum(
+                    bit for m, bit in MODE_BIT.items() if m != "ebike" and edge_allows(data, m)
+                ))  # fmt: skip
+                twoway.append(_truthy(data.get("cp_bike_twoway", False)))
+                sp_kph = data.get("speed_kph")
+                speed.append(float(sp_kph) if sp_kph is not None else np.nan)
+                nm = data.get("name", "")
+                names.append(" / ".join(map(str, nm)) if isinstance(nm, list) else str(nm or ""))
+                oneway.append(_truthy(data.get("oneway", False)))
+                geoms.append(geom)
+        lon, lat = loops.lon, loops.lat
+        ids = [*ids, *loops.new_ids(ids)]
+        u_arr, v_arr = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+        geo = np.asarray(geoms, dtype=object)
+        missing = np.array([g is None for g in geoms], dtype=bool)
+        if missing.any():
+            pts = np.column_stack([lon, lat])
+            geo[missing] = shapely.linestrings(
+                np.stack([pts[u_arr[missing]], pts[v_arr[missing]]], axis=1)
+            )
+        coords, gidx = (shapely.get_coordinates(geo, return_index=True) if len(geo)
+                        else (np.empty((0, 2)), np.empty(0, dtype=np.int64)))  # fmt: skip
+        node_ids = np.asarray(ids)
+        if node_ids.dtype.kind not in "iu":
+            node_ids = node_ids.astype(str)
+        meta = {k: str(G.graph[k]) for k in ("name", "source", "license") if k in G.graph}
+        meta["loop_roads"] = str(loops.count)
+        meta["loop_nodes_from"] = str(loops.first)
+        code, vocab = cls.encode_names(names)
+        return cls(
+            node_ids=node_ids, lon=lon, lat=lat, u=u_arr, v=v_arr,
+            length_m=np.asarray(length, dtype=float), geom_coords=coords,
+            geom_index=gidx.astype(np.int64), modes=np.asarray(modes, dtype=np.uint8),
+            bike_twoway=np.asarray(twoway, dtype=bool), speed_kph=np.asarray(speed, dtype=float),
+            name_code=code, name_vocab=vocab, oneway=np.asarray(oneway, dtype=bool), meta=meta,
+        )  # fmt: skip
+
+    def geometries(self) -> NDArray[np.object_]:
+        """Edge geometries (LineString, degrees)."""
+        return np.asarray(
+            shapely.linestrings(self.geom_coords, indices=self.geom_index), dtype=object
+        )
+
+    def to_graph(self) -> nx.MultiDiGraph:
+        """Rebuild an osmnx-style ``MultiDiGraph`` (EPSG:4326) for display and analysis."""
+        G = nx.MultiDiGraph(crs="epsg:4326", **self.meta)
+        for i, n in enumerate(self.node_ids.tolist()):
+            G.add_node(n, x=float(self.lon[i]), y=float(self.lat[i]))
+        ids = self.node_ids.tolist()
+        letters = np.array(["", "w", "b", "wb", "d", "wd", "bd", "wbd"])[self.modes]
+        names = self.name
+        for i, geom in enumerate(self.geometries()):
+            attrs: dict[str, Any] = {
+                "length": float(self.length_m[i]), "geometry": geom,
+                "cp_modes": str(letters[i]), "oneway": bool(self.oneway[i]),
+            }  # fmt: skip
+            if names[i]:
+                attrs["name"] = str(names[i])
+            if np.isfinite(self.speed_kph[i]):
+                attrs["speed_kph"] = float(self.speed_kph[i])
+            if self.bike_twoway[i]:
+                attrs["cp_bike_twoway"] = True
+            G.add_edge(ids[self.u[i]], ids[self.v[i]], **attrs)
+        return G
+
+    def save(self, path: Path) -> None:
+        """Write the arrays to one ``.npz`` file (no pickles), atomically."""
+        arrays = {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "meta"
+        }
+        arrays["meta"] = np.asarray(json.dumps(self.meta))
+        arrays["version"] = np.asarray(CACHE_VERSION)
+        atomic_write(path, lambda tmp: savez(tmp, arrays))
+
+    @classmethod
+    def load(cls, path: Path) -> EdgeTable:
+        """Read arrays written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["version"]) != CACHE_VERSION:
+                msg = f"{path}: cache version {int(z['version'])} != {CACHE_VERSION}"
+                raise ValueError(msg)
+            kw = {f.name: z[f.name] for f in dataclasses.fields(cls) if f.name != "meta"}
+            meta = json.loads(str(z["meta"]))
+        return cls(**kw, meta=meta)
+
+
+class _LoopSplitter:
+    """Splits loop roads (edges from a node back to itself) in three.
+
+    Routing cannot use an edge from a node to itself, but points along a ring street or a
+    cul-de-sac loop must be able to reach it. Each loop becomes three edges through two new
+    nodes at a third and two thirds of its length. The two directions of a two-way loop share
+    those nodes (one's third is the other's two thirds), so they pair up as one road like any
+    other; the parts of a one-way loop join different pairs of nodes, so none of them is
+    mistaken for the way back of another.
+    """
+
+    def __init__(self, lon: NDArray[np.float64], lat: NDArray[np.float64], n_nodes: int) -> None:
+        self.first = n_nodes
+        self._lon: list[float] = []
+        self._lat: list[float] = []
+        self._at: dict[tuple[int, float, float], int] = {}
+        self._base_lon, self._base_lat = lon, lat
+
+    @property
+    def count(self) -> int:
+        """Number of loop roads split (the two directions of a road count once)."""
+        return len(self._at) // 2
+
+    @property
+    def lon(self) -> NDArray[np.float64]:
+        """Longitudes of all nodes, the new nodes last, degrees."""
+        return np.concatenate([self._base_lon, np.asarray(self._lon, dtype=float)])
+
+    @property
+    def lat(self) -> NDArray[np.float64]:
+        """Latitudes of all nodes, the new nodes last, degrees."""
+        return np.concatenate([self._base_lat, np.asarray(self._lat, dtype=float)])
+
+    def new_ids(self, ids: list[Any]) -> list[Any]:
+        """Keys of the new nodes: negative integers below every key, or ``"loop~<k>"``."""
+        n_new = len(self._at)
+        if all(isinstance(n, int | np.integer) for n in ids):
+            below = min(0, *(int(n) for n in ids)) if ids else 0
+            return [below - 1 - k for k in range(n_new)]
+        return [f"loop~{k}" for k in range(n_new)]
+
+    def _node(self, loop_node: int, x: float, y: float) -> int:
+        key = (loop_node, round(x, 7), round(y, 7))
+        found = self._at.get(key)
+        if found is None:
+            found = self._at[key] = self.first + len(self._at)
+            self._lon.append(x)
+            self._lat.append(y)
+        return found
+
+    def split(self, node: int, geom: Any) -> list[tuple[int, int, Any, float]]:  # noqa: ANN401
+        """The three parts ``(u, v, geometry, share of the length)`` of a loop at ``node``.
+
+        A loop without a geometry (or of no length) has nothing to split and is dropped.
+        """
+        if geom is None:
+            return []
+        xy = shapely.get_coordinates(geom)
+        if len(xy) < 3:  # noqa: PLR2004 (a loop needs two points besides its node)
+            return []
+        scale = np.cos(np.radians(float(xy[:, 1].mean())))  # local metres-per-degree ratio
+        step = np.hypot(np.diff(xy[:, 0]) * scale, np.diff(xy[:, 1]))
+        cum = np.concatenate([[0.0], np.cumsum(step)])
+        if cum[-1] <= 0:
+            return []
+        cuts = [(0, xy[0])]  # (vertex before the cut, cut point)
+        for at in (cum[-1] / 3, 2 * cum[-1] / 3):
+            i = min(int(np.searchsorted(cum, at, side="right")) - 1, len(step) - 1)
+            t = (at - cum[i]) / step[i] if step[i] > 0 else 0.0
+            cuts.append((i, xy[i] + t * (xy[i + 1] - xy[i])))
+        cuts.append((len(xy) - 2, xy[-1]))  # (the loop's last vertex is the cut point)
+        ends = [node, *(self._node(node, float(p[0]), float(p[1])) for _, p in cuts[1:3]), node]
+        parts = []
+        for k in range(3):
+            (i, p), (j, q) = cuts[k], cuts[k + 1]
+            line = shapely.LineString(np.vstack([[p], xy[i + 1 : j + 1], [q]]))
+            parts.append((ends[k], ends[k + 1], line, 1 / 3))
+        return parts
+
+
+def coord_starts(table: EdgeTable) -> NDArray[np.int64]:
+    """Offsets of each edge's coordinates in ``table.geom_coords`` (``n_edges + 1`` values)."""
+    counts = np.bincount(table.geom_index, minlength=len(table.u))
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def gather_coords(
+    table: EdgeTable, starts: NDArray[np.int64], edges: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Coordinates (degrees) of the given edges, in that order, and the offset of each."""
+    counts = starts[edges + 1] - starts[edges]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    pos = np.repeat(starts[edges] - offsets[:-1], counts) + np.arange(offsets[-1])
+    return table.geom_coords[pos], offsets
+
+
+def sorted_coords(table: EdgeTable) -> EdgeTable:
+    """The same table with its geometry coordinates grouped by edge, in edge order."""
+    order = np.argsort(table.geom_index, kind="stable")
+    return dataclasses.replace(
+        table, geom_coords=table.geom_coords[order], geom_index=table.geom_index[order]
+    )
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, list):
+        return any(_truthy(v) for v in value)
+    if isinstance(value, str):
+        return value.lower() in {"true", "yes", "1", "-1"}
+    return bool(value)
+
+
+def savez(path: Path, arrays: dict[str, Any]) -> None:
+    """Numpy arrays into one ``.npz`` file (no pickles)."""
+    with path.open("wb") as fh:
+        np.savez(fh, **arrays)
