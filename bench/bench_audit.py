@@ -44,6 +44,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+from _common import RESULTS_DIR, central_network, fmt_s, fmt_x, log
 
 import coverage
 from coverage.audit import audit
@@ -55,14 +56,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
-NETWORK_NAME = "hangzhou_central_drive_osrm2024.graphml.gz"
-NETWORK_CANDIDATES = [
-    ROOT / "data" / "raw" / NETWORK_NAME,
-    Path("/work/shared/data/hangzhou") / NETWORK_NAME,
-    ROOT.parent / "shared" / "data" / "hangzhou" / NETWORK_NAME,
-]
 COMMUNITIES_GPKG = ROOT / "data" / "hangzhou-central" / "communities.gpkg"
-RESULTS_DIR = ROOT / "bench" / "results"
 
 SEED = 20_241_127
 THRESHOLD_MIN = 15.0
@@ -77,10 +71,6 @@ TARGET_EGO_HALLS = 200
 
 # --------------------------------------------------------------------------------------------
 # helpers
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -111,20 +101,6 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]
     return statistics.median(times), times, out
 
 
-def fmt_s(s: float | None) -> str:
-    if s is None or not np.isfinite(s):
-        return "n/a"
-    if s < 1.0:
-        return f"{s * 1000:.1f} ms"
-    return f"{s:.2f} s"
-
-
-def fmt_x(r: float | None) -> str:
-    if r is None or not np.isfinite(r):
-        return "n/a"
-    return f"{r:,.0f}×" if r >= 10 else f"{r:.2f}×"
-
-
 def fmt_pct(p: float | None) -> str:
     return "n/a" if p is None else f"{p:.2%}"
 
@@ -142,14 +118,6 @@ def row2(label: str, seconds: float) -> str:
 
 # --------------------------------------------------------------------------------------------
 # inputs
-
-
-def network_path() -> Path:
-    for p in NETWORK_CANDIDATES:
-        if p.exists():
-            return p
-    msg = f"network file {NETWORK_NAME} not found in: " + ", ".join(map(str, NETWORK_CANDIDATES))
-    raise SystemExit(msg)
 
 
 def points_along_edges(
@@ -408,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     load_before = os.getloadavg()
 
     # ---- network
-    path = network_path()
+    path = central_network()
     log(f"loading {path} ...")
     t0 = time.perf_counter()
     # parsed from the GraphML every time (no network cache), as the label in the table says

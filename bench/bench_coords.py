@@ -42,7 +42,6 @@ import dataclasses
 import json
 import logging
 import platform
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -52,6 +51,7 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
+from _common import log
 
 import coverage
 from coverage.checks import (
@@ -75,10 +75,6 @@ BIG = 50  # "sets of at least 50 points"
 SWAPS = [(t, d) for t in COORD_SYSTEMS for d in COORD_SYSTEMS if t != d]
 NAMES = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 HANGZHOU = (120.17, 30.27)  # where Liechtenstein is moved to (West Lake's east shore)
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,20 +45,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from _common import RESULTS_DIR, ROOT, log
 
 from coverage.audit import CoverageWarning, audit
 from coverage.isochrones import travel_time_surface
 from coverage.samples import load_sample
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 SEED = 20_241_127
 BANDS = (15.0, 20.0)
 TARGET_S = 5.0  # bands and catchments for 1,000 halls
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def make_halls(net: Any, n: int) -> gpd.GeoDataFrame:
@@ -233,8 +228,8 @@ def main() -> None:
         "consistency_bundled_halls": consistency,
     }
     name = "isochrones_quick.json" if args.quick else "isochrones.json"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / name).write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / name).write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
     print(
         "| halls | ours cold (bands + catchments) | ours warm | before: per hall | before: all "
         "| before both / ours cold |"

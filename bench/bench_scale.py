@@ -59,6 +59,7 @@ import pandas as pd
 import pyproj
 import scipy
 import shapely
+from _common import RESULTS_DIR, central_network, log
 from scipy.spatial import cKDTree
 
 from coverage.config import DEFAULT_CONFIG
@@ -71,13 +72,6 @@ from coverage.network import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-NETWORK_NAME = "hangzhou_central_drive_osrm2024.graphml.gz"
-NETWORK_CANDIDATES = [
-    ROOT / "data" / "raw" / NETWORK_NAME,
-    Path("/work/shared/data/hangzhou") / NETWORK_NAME,
-]
-SAMPLE_DIR = ROOT / "data" / "hangzhou-central"
-RESULTS_DIR = ROOT / "bench" / "results"
 METRIC_CRS = "EPSG:32651"  # UTM 51N, where central Hangzhou lies
 SEED = 20_241_127
 CONNECTORS_PER_BORDER = 8
@@ -95,19 +89,8 @@ TARGET_NEAREST_RATIO = 2.0
 TARGET_CACHE_RATIO = 10.0
 
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def cfg_walk() -> Any:
     return DEFAULT_CONFIG.replace(mode="walk", metric_crs=METRIC_CRS)
-
-
-def network_path() -> Path:
-    for p in NETWORK_CANDIDATES:
-        if p.exists():
-            return p
-    raise SystemExit(f"{NETWORK_NAME} not found in: " + ", ".join(map(str, NETWORK_CANDIDATES)))
 
 
 def peak_rss_mb() -> float:
@@ -233,7 +216,7 @@ def tile_table(  # noqa: PLR0915
         oneway=np.concatenate([np.tile(base.oneway, n_tiles), np.zeros(k_con, bool)]),
         meta={
             "name": f"{LABEL}: {n_tiles} copies of central Hangzhou",
-            "source": f"{LABEL} ({n_tiles} tiles of {NETWORK_NAME})",
+            "source": f"{LABEL} ({n_tiles} tiles of {central_network().name})",
             "license": base.meta.get("license", "ODbL-1.0"),
         },
     )
@@ -336,7 +319,7 @@ def child_full(folder: Path, *, cached: bool = True) -> dict[str, Any]:  # noqa:
     from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415
 
     from coverage.audit import audit, district_table  # noqa: PLC0415
-    from coverage.engine import _snap_index, nearest_facility, snap  # noqa: PLC0415
+    from coverage.engine import nearest_facility, prepare_snapping, snap  # noqa: PLC0415
 
     with (folder / "inputs.pkl").open("rb") as fh:
         inputs = pickle.load(fh)
@@ -390,7 +373,7 @@ def child_full(folder: Path, *, cached: bool = True) -> dict[str, Any]:  # noqa:
     net, _, _ = load_net(folder, cached=cached)
     s: dict[str, float] = {}
     t = time.perf_counter()
-    _snap_index(net)
+    prepare_snapping(net)
     s["snap_index_build_s"] = time.perf_counter() - t
     t = time.perf_counter()
     c_snap = snap(net, com.geometry, config=cfg)
@@ -915,7 +898,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915, C901, PLR0912
     sizes = args.sizes or (["100k"] if args.quick else ["100k", "1M"])
     full_reps = 1 if args.quick else 3
     out_path = args.out or RESULTS_DIR / ("scale_quick.json" if args.quick else "scale.json")
-    path = network_path()
+    path = central_network()
     log(f"loading {path} ...")
     net = load_network(path, mode="walk", config=cfg_walk())
     base = net.table

@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -40,6 +39,7 @@ import geopandas as gpd
 import numpy as np
 import scipy.sparse as sp
 import shapely
+from _common import log
 
 from coverage.engine import snap, travel_time_matrix
 from coverage.network import Network, load_network
@@ -56,10 +56,6 @@ SPOPT_BUDGET_S = 180.0
 TOTAL_BUDGET_S = 12 * 60.0  # no spopt run that would end the bench later than this
 N_DEMAND = 20_000
 N_CANDIDATES = 5_000
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def demand_points(net: Network, n: int, rng: np.random.Generator) -> gpd.GeoSeries:
