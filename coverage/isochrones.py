@@ -44,7 +44,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage import _isogrid
 from coverage._errors import (
     CoverageWarning,
     CrsError,
@@ -53,6 +52,7 @@ from coverage._errors import (
     counted,
     list_ids,
 )
+from coverage._isogrid import Marks, draw
 from coverage.engine import Snapped, nearest_facility, snap, snap_xy
 
 if TYPE_CHECKING:
@@ -214,9 +214,9 @@ class TravelTimeSurface:
         row, col = self.row[drawn], self.col[drawn]
         label, band = _untie_corners(row, col, label[drawn], band[drawn], self.pinned[drawn])
         keep = band >= 0
-        marks = _isogrid.Marks.empty()
+        marks = Marks.empty()
         marks.add(label[keep], row[keep], col[keep], band[keep])
-        geoms, area = _isogrid.draw(
+        geoms, area = draw(
             marks, n_groups, n_bands, self.cell_m, self.crs, workers=workers
         )
         frame = pd.DataFrame(table)
