@@ -154,7 +154,7 @@ def one(
     Returns the verdict, the seconds taken, the points used and the fit scores.
     """
     geoms = as_read(pts, truth, declared)
-    net.cache.pop("coord_checks", None)  # time the check, not the memory of it
+    net.forget("coverage.checks")  # time the check, not the memory of it
     t0 = time.perf_counter()
     check = check_coord_system(geoms, net, declared=declared)
     seconds = time.perf_counter() - t0
@@ -232,7 +232,7 @@ def run_pairs(
             pool = pools[kind]
             pick = pool[rng.choice(len(pool), int(rng.integers(10, 20)), replace=False)]
             sets.append((as_read(pick, truth, declared), declared, f"set{j}"))
-        net.cache.pop("coord_checks", None)
+        net.forget("coverage.checks")
         checks = check_coord_systems(sets, net)
         pooled = checks[2] if len(checks) > 2 else None
         verdict = "cannot tell" if pooled is None or pooled.fits is None else pooled.fits

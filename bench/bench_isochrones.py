@@ -100,8 +100,7 @@ def contradictions(communities: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, crs: 
 
 def ours(net: Any, halls: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *, cold: bool) -> Any:
     if cold:  # forget the cells kept on the network
-        for key in [k for k in net.cache if str(k).startswith("surface_cells:")]:
-            del net.cache[key]
+        net.forget("coverage.isochrones")
     s = travel_time_surface(net, halls, communities=communities)
     return s.polygons(BANDS), s.polygons(BANDS, per="hall")
 

@@ -10,6 +10,8 @@ console command are ``coverage-planner``, because coverage.py owns the name ``co
 
 from __future__ import annotations
 
+import importlib.metadata as _metadata
+
 from coverage._errors import (
     ConfigError,
     CoordinateSystemWarning,
@@ -50,7 +52,10 @@ __all__ = [
     "read_halls",
 ]
 
-__version__ = "0.1.0"
+try:  # the installed distribution's version (pyproject.toml is its one home)
+    __version__ = _metadata.version("coverage-planner")
+except _metadata.PackageNotFoundError:  # pragma: no cover (run from a copy, not installed)
+    __version__ = "0.0.0+unknown"
 
 # The other verbs live in modules named after them (a function called ``audit`` here would
 # hide the module ``coverage.audit``): coverage.audit.audit, coverage.maps.coverage_map,

@@ -282,18 +282,15 @@ def check_coord_system(
     if label is None:
         label = " + ".join(str(s.attrs["source"]) for s in sets if s.attrs.get("source"))
     lonlat = [_lonlat(s, label) for s in sets]
-    memo: dict[tuple[Any, ...], CoordCheck] = network.cache.setdefault("coord_checks", {})
     digest = hashlib.blake2b(digest_size=16)
     for lon, lat in lonlat:
         digest.update(lon.tobytes())
         digest.update(lat.tobytes())
         digest.update(b"|")
-    key = (declared, label, digest.hexdigest())
-    if key not in memo:
-        if len(memo) >= _MEMO_SIZE:
-            memo.pop(next(iter(memo)))
-        memo[key] = _check(lonlat, network, declared, label)
-    return memo[key]
+    key = ("check", declared, label, digest.hexdigest())
+    return network.memo(
+        __name__, key, lambda: _check(lonlat, network, declared, label), keep=_MEMO_SIZE
+    )
 
 
 def check_coord_systems(
@@ -355,10 +352,9 @@ def _check(
     label: str,
 ) -> CoordCheck:
     """Score every reading of every set, combine the sets, decide."""
-    to_m = network.cache.get("coord_check_to_m")
-    if to_m is None:
-        to_m = pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
-        network.cache["coord_check_to_m"] = to_m
+    to_m = network.memo(
+        __name__, "to_m", lambda: pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
+    )
     usable = sum(len(lon) for lon, _ in lonlat)
     if usable < MIN_POINTS:  # no verdict possible: spare the distance look-ups
         return CoordCheck(label, declared, usable, None)
@@ -419,25 +415,26 @@ def _readings(
     return out
 
 
+def _node_area(network: Network) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The origin and the mask of :data:`_CELL_M` cells holding a node or next to one."""
+    origin = network.node_xy.min(axis=0) - 2 * _CELL_M
+    cells = np.floor((network.node_xy - origin) / _CELL_M).astype(np.int64)
+    shape = tuple(cells.max(axis=0) + 3)
+    padded = np.zeros((shape[0] + 2, shape[1] + 2), dtype=bool)
+    padded[cells[:, 0] + 1, cells[:, 1] + 1] = True
+    near = np.zeros(shape, dtype=bool)
+    for dx in range(3):  # each cell and its eight neighbours
+        for dy in range(3):
+            near |= padded[dx : dx + shape[0], dy : dy + shape[1]]
+    return origin, near
+
+
 def _in_area(network: Network, xy: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Points in or next to a :data:`_CELL_M` cell that holds a network node."""
-    area = network.cache.get("coord_check_area")
-    if area is None:
-        origin = network.node_xy.min(axis=0) - 2 * _CELL_M
-        cells = np.floor((network.node_xy - origin) / _CELL_M).astype(np.int64)
-        shape = tuple(cells.max(axis=0) + 3)
-        padded = np.zeros((shape[0] + 2, shape[1] + 2), dtype=bool)
-        padded[cells[:, 0] + 1, cells[:, 1] + 1] = True
-        near = np.zeros(shape, dtype=bool)
-        for dx in range(3):  # each cell and its eight neighbours
-            for dy in range(3):
-                near |= padded[dx : dx + shape[0], dy : dy + shape[1]]
-        area = (origin, near)
-        network.cache["coord_check_area"] = area
-    origin, near = area
+    origin, near = network.memo(__name__, "area", lambda: _node_area(network))
     with np.errstate(invalid="ignore"):
         cell = np.floor((xy - origin) / _CELL_M)
-    ok = np.isfinite(cell).all(axis=1)
+    ok = np.asarray(np.isfinite(cell).all(axis=1), dtype=bool)
     ok[ok] = (cell[ok] >= 0).all(axis=1) & (cell[ok] < near.shape).all(axis=1)
     out = np.zeros(len(xy), dtype=bool)
     c = cell[ok].astype(np.int64)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -465,9 +465,7 @@ def prepare_snapping(net: Network) -> None:
 
 def _snap_index(net: Network) -> _PieceIndex:
     """The network's snapping index, built on first use and kept on the network."""
-    if "snap_index" not in net.cache:
-        net.cache["snap_index"] = _PieceIndex(net.seg_xy, net.seg_xy_start)
-    return cast("_PieceIndex", net.cache["snap_index"])
+    return net.memo(__name__, "snap_index", lambda: _PieceIndex(net.seg_xy, net.seg_xy_start))
 
 
 def fragment_nodes(net: Network) -> NDArray[np.bool_]:
@@ -504,7 +502,8 @@ def fragment_nodes(net: Network) -> NDArray[np.bool_]:
     >>> bool(fragment_nodes(load_network(grid_graph())).any())
     False
     """
-    if "fragment_nodes" not in net.cache:
+
+    def build() -> NDArray[np.bool_]:
         comp = net.component
         on_road = np.zeros(net.n_nodes, dtype=bool)
         on_road[net.seg_u] = True
@@ -514,8 +513,9 @@ def fragment_nodes(net: Network) -> NDArray[np.bool_]:
         small = sizes < bound
         if small.all():  # no piece is "the network" (a toy graph of small pieces): none is cut
             small[:] = False  # off from it
-        net.cache["fragment_nodes"] = small[comp] | ~on_road
-    return cast("NDArray[np.bool_]", net.cache["fragment_nodes"])
+        return np.asarray(small[comp] | ~on_road)
+
+    return net.memo(__name__, "fragment_nodes", build)
 
 
 def fragment_segments(net: Network) -> NDArray[np.bool_]:
@@ -539,16 +539,12 @@ def fragment_segments(net: Network) -> NDArray[np.bool_]:
     >>> fragment_segments(net).shape == net.seg_u.shape
     True
     """
-    if "fragment_segments" not in net.cache:
-        net.cache["fragment_segments"] = fragment_nodes(net)[net.seg_u]
-    return cast("NDArray[np.bool_]", net.cache["fragment_segments"])
+    return net.memo(__name__, "fragment_segments", lambda: fragment_nodes(net)[net.seg_u])
 
 
 def _connected_segments(net: Network) -> NDArray[np.bool_]:
     """The segments not on fragments (kept, so the snapping index reuses its piece mask)."""
-    if "connected_segments" not in net.cache:
-        net.cache["connected_segments"] = ~fragment_segments(net)
-    return cast("NDArray[np.bool_]", net.cache["connected_segments"])
+    return net.memo(__name__, "connected_segments", lambda: ~fragment_segments(net))
 
 
 @dataclass(frozen=True)

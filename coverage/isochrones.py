@@ -216,9 +216,7 @@ class TravelTimeSurface:
         keep = band >= 0
         marks = Marks.empty()
         marks.add(label[keep], row[keep], col[keep], band[keep])
-        geoms, area = draw(
-            marks, n_groups, n_bands, self.cell_m, self.crs, workers=workers
-        )
+        geoms, area = draw(marks, n_groups, n_bands, self.cell_m, self.crs, workers=workers)
         frame = pd.DataFrame(table)
         if per == "all":
             frame = frame.drop(columns="district")
@@ -527,17 +525,21 @@ def _key(row: IntArray, col: IntArray) -> IntArray:
     return (row.astype(np.int64) << 32) + (col.astype(np.int64) & 0xFFFFFFFF)
 
 
+#: Grids kept on a network (one per cell size and snapping rule), at most.
+KEEP_GRIDS = 2
+
+
 def _cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray, IntArray, Snapped]:
     """Cells whose centre is within the snap limit of a usable road, and their snapping.
 
-    Kept on the network per cell size, snap limit and access speed.
+    Kept on the network per cell size, snap limit and access speed (the last
+    :data:`KEEP_GRIDS` of them).
     """
-    cache_key = (
-        f"surface_cells:{cell_m!r}:{float(cfg.max_snap_m)!r}:{float(cfg.access_speed_kph)!r}"
-    )
-    found = network.cache.get(cache_key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
+    key = ("cells", cell_m, float(cfg.max_snap_m), float(cfg.access_speed_kph))
+    return network.memo(__name__, key, lambda: _grid_cells(network, cell_m, cfg), keep=KEEP_GRIDS)
+
+
+def _grid_cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray, IntArray, Snapped]:
     reach = float(cfg.max_snap_m)
     # coarse blocks of _BLOCK x _BLOCK cells with a road vertex or piece within reach
     block = cell_m * _BLOCK
@@ -571,7 +573,6 @@ def _cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray, IntA
     ok = np.flatnonzero(snapped.ok)
     result = (row[ok], col[ok], snapped.take(ok))
     logger.info("travel-time surface: %d cells of %g m within reach of a road", len(ok), cell_m)
-    network.cache[cache_key] = result
     return result
 
 

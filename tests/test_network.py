@@ -607,3 +607,25 @@ def test_every_loop_of_the_bundled_networks_is_routable(sample, loops):
         snap(net, gpd.GeoSeries(gpd.points_from_xy(jlon, jlat), crs=4326), config=at_node),
     )
     assert np.isfinite(to_junction.time_s).all()
+
+
+def test_things_kept_on_a_network_have_an_owner_and_a_bound():
+    calls = []
+
+    def build(k):
+        calls.append(k)
+        return k * 10
+
+    net = load_network(grid_graph())
+    assert net.memo("tests", 1, lambda: build(1), keep=2) == 10
+    assert net.memo("tests", 1, lambda: build(1), keep=2) == 10  # kept: built once
+    net.memo("tests", 2, lambda: build(2), keep=2)
+    net.memo("tests", 1, lambda: build(1), keep=2)  # 1 used again: 2 is now the oldest
+    net.memo("tests", 3, lambda: build(3), keep=2)  # the bound drops 2
+    assert list(net.cache["tests"]) == [1, 3]
+    assert calls == [1, 2, 3]
+    net.forget("tests")
+    assert "tests" not in net.cache
+    # the engine keeps its index in its own slot
+    snap(net, grid_points([(0, 0.5)]))
+    assert "snap_index" in net.cache["coverage.engine"]

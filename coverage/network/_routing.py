@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import networkx as nx
 import numpy as np
@@ -20,12 +20,15 @@ from coverage.network._modes import MODE_BIT
 from coverage.network._table import EdgeTable, coord_starts, gather_coords, sorted_coords
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Hashable
     from pathlib import Path
 
     import geopandas as gpd
     from numpy.typing import NDArray
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -68,7 +71,8 @@ class Network:
         Number of loop roads (rings, cul-de-sac loops) usable by the mode; each is routed as
         three segments through two nodes of its own.
     cache
-        Per-network indexes built on first use (e.g. the snapping index).
+        Things derived from the network and kept on it, one slot per owning module; go
+        through :meth:`memo`.
 
     Notes
     -----
@@ -159,19 +163,67 @@ class Network:
             self._csr_t = csr_t
         return self._csr_t
 
+    def memo(
+        self, owner: str, key: Hashable, build: Callable[[], T], *, keep: int | None = None
+    ) -> T:
+        """Something derived from the network, built once and kept on it.
+
+        Each module that keeps things here has its own slot (``owner``, its module name), so
+        what is kept, and by whom, is never ambiguous; ``keep`` bounds how many keys the slot
+        holds (the least recently used goes first).
+
+        Parameters
+        ----------
+        owner
+            The module that owns the thing (e.g. ``"coverage.engine"``).
+        key
+            What it is (any hashable, e.g. ``("cells", 20.0)``).
+        build
+            Builds it when it is not kept yet.
+        keep
+            At most this many keys in the owner's slot; ``None`` for no bound.
+
+        Returns
+        -------
+        object
+            The kept (or newly built) thing.
+        """
+        slot: dict[Hashable, Any] = self.cache.setdefault(owner, {})
+        if key in slot:
+            value = slot.pop(key)  # (re-inserted: the most recently used is last)
+        else:
+            value = build()
+            if keep is not None:
+                while len(slot) >= keep:
+                    slot.pop(next(iter(slot)))
+        slot[key] = value
+        return cast("T", value)
+
+    def forget(self, owner: str) -> None:
+        """Drop everything ``owner`` keeps on the network (see :meth:`memo`).
+
+        Parameters
+        ----------
+        owner
+            The owning module's name.
+        """
+        self.cache.pop(owner, None)
+
     @property
     def bounds_lonlat(self) -> tuple[float, float, float, float]:
         """Bounding box of the nodes, (min lon, min lat, max lon, max lat), EPSG:4326."""
-        if "bounds_lonlat" not in self.cache:
+
+        def build() -> tuple[float, float, float, float]:
             to_ll = pyproj.Transformer.from_crs(self.crs, 4326, always_xy=True)
             if self._table is not None:
                 lon, lat = self._table.lon, self._table.lat
             else:
                 lon, lat = to_ll.transform(self.node_xy[:, 0], self.node_xy[:, 1])
-            self.cache["bounds_lonlat"] = (
+            return (
                 float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))
             )  # fmt: skip
-        return cast("tuple[float, float, float, float]", self.cache["bounds_lonlat"])
+
+        return self.memo(__name__, "bounds_lonlat", build)
 
     def to_metric(self, geoms: gpd.GeoSeries) -> NDArray[np.object_]:
         """Project geometries (any CRS) into the network's metric CRS.
@@ -213,14 +265,12 @@ class Network:
         if len(xy) != len(values):
             msg = "snap() needs one non-empty point per row"
             raise ValueError(msg)
-        transformers: dict[str, pyproj.Transformer] = self.cache.setdefault("transformers", {})
         crs = geoms.crs
         key = crs.srs or crs.to_wkt()  # (the text the CRS was made from; hashing writes WKT)
-        transformer = transformers.get(key)
-        if transformer is None:
-            transformer = transformers[key] = pyproj.Transformer.from_crs(
-                crs, self.crs, always_xy=True
-            )
+        transformer = self.memo(
+            __name__, ("to_metric", key),
+            lambda: pyproj.Transformer.from_crs(crs, self.crs, always_xy=True), keep=8,
+        )  # fmt: skip
         x, y = transformer.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
@@ -312,9 +362,7 @@ class Network:
     @property
     def component_sizes(self) -> NDArray[np.int64]:
         """Number of nodes of each weakly connected component (by component label)."""
-        if "component_sizes" not in self.cache:
-            self.cache["component_sizes"] = np.bincount(self.component)
-        return cast("NDArray[np.int64]", self.cache["component_sizes"])
+        return self.memo(__name__, "component_sizes", lambda: np.bincount(self.component))
 
 
 def utm_crs(lon: float, lat: float) -> str:
