@@ -16,23 +16,10 @@ routing view of its own clipped part there. The combined result lists every comm
 batch exactly once, in input order; a district whose job fails is reported in
 :attr:`BatchResult.failures` and does not lose the others.
 
-The buffer decides whether a district's result equals the whole-network audit. Measured on
-the bundled hangzhou-central sample (5 illustrative zones, 2,280 communities, walking):
-
-========  ===========================================  ======================
-buffer    communities with a worse time (or none)      coverage changed
-========  ===========================================  ======================
-0 m       225 (9.9 %), 6 of them unreachable           81 (76 lose it)
-500 m     43                                           4
-1,000 m   6                                            2
-1,500 m+  0: every time equals the whole-network time  0
-========  ===========================================  ======================
-
-The worse ones lie near a district's edge (median 245 m from it). A few get a slightly
-*better* time at small buffers: their nearest road (or their hall's) was cut off, so they
-snap to another road whose route happens to be quicker. The default buffer, 2,000 m, is the
-walk of the longest threshold (20 min at 4.5 km/h = 1,500 m) plus the snap limit (500 m);
-for faster modes use ``threshold × speed + max_snap_m``.
+The buffer decides whether a district's result equals the whole-network audit (measured in
+``bench/README.md``, "District buffers"). The default, 2,000 m, is the walk of the longest
+threshold (20 min at 4.5 km/h = 1,500 m) plus the snap limit (500 m); for faster modes use
+``threshold × speed + max_snap_m``.
 """
 
 from __future__ import annotations
@@ -51,6 +38,7 @@ import pandas as pd
 import shapely
 
 from coverage._errors import InputDataError, MissingColumnError, list_ids
+from coverage._files import inside, safe_name, write_csv, write_json
 from coverage.audit import (
     AuditResult,
     add_floor_area_adequacy,
@@ -395,7 +383,6 @@ def write_district(district: str, result: AuditResult, folder: Path) -> None:
     folder
         Destination folder; created if needed.
     """
-    from coverage._files import write_csv, write_json  # noqa: PLC0415
     from coverage.reports import district_summary  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -408,18 +395,18 @@ def write_district(district: str, result: AuditResult, folder: Path) -> None:
 
 
 def _select(
-    names_in_data: list[str], polygons: dict[str, shapely.Geometry], districts: object
+    names_in_data: list[str], polygons: dict[str, shapely.Geometry], names: object
 ) -> list[str]:
     """The districts to run, checked against the communities and the polygons."""
-    if isinstance(districts, str) and districts == "all":
+    if isinstance(names, str) and names == "all":
         wanted = names_in_data
-    elif isinstance(districts, str):
-        wanted = [districts]
+    elif isinstance(names, str):
+        wanted = [names]
     else:
         try:
-            wanted = [str(d) for d in districts]  # type: ignore[attr-defined]
+            wanted = [str(d) for d in names]  # type: ignore[attr-defined]
         except TypeError:
-            msg = f"districts must be 'all' or a list of district names, got {districts!r}"
+            msg = f"names must be 'all' or a list of district names, got {names!r}"
             raise InputDataError(msg) from None
         unknown = [d for d in wanted if d not in names_in_data]
         if unknown:
@@ -431,24 +418,24 @@ def _select(
     no_polygon = [d for d in wanted if d not in polygons]
     if no_polygon:
         msg = (
-            f"districts_gdf: no polygon for district(s) {list_ids(no_polygon)} of the "
+            f"districts: no polygon for district(s) {list_ids(no_polygon)} of the "
             f"communities; polygons are given for: {list_ids(sorted(polygons))}"
         )
         raise InputDataError(msg)
     return list(dict.fromkeys(wanted))
 
 
-def _polygons(districts_gdf: gpd.GeoDataFrame) -> dict[str, shapely.Geometry]:
-    if not isinstance(districts_gdf, gpd.GeoDataFrame) or districts_gdf.crs is None:
-        msg = "districts_gdf: a GeoDataFrame of district polygons with a CRS is needed"
+def _polygons(districts: gpd.GeoDataFrame) -> dict[str, shapely.Geometry]:
+    if not isinstance(districts, gpd.GeoDataFrame) or districts.crs is None:
+        msg = "districts: a GeoDataFrame of district polygons with a CRS is needed"
         raise InputDataError(msg)
-    if "district" not in districts_gdf.columns:
+    if "district" not in districts.columns:
         msg = (
-            "districts_gdf: missing column 'district' (the district name); columns: "
-            f"{', '.join(map(str, districts_gdf.columns))}"
+            "districts: missing column 'district' (the district name); columns: "
+            f"{', '.join(map(str, districts.columns))}"
         )
         raise MissingColumnError(msg)
-    frame = districts_gdf.to_crs(4326)
+    frame = districts.to_crs(4326)
     out: dict[str, shapely.Geometry] = {}
     for name, part in frame.groupby(frame["district"].astype(str), sort=True):
         geoms = [g for g in part.geometry.to_numpy() if g is not None]
@@ -466,7 +453,6 @@ def _union(geoms: list[shapely.Geometry]) -> shapely.Geometry:
 
 
 def _folders(names: list[str], out_dir: Path) -> dict[str, Path]:
-    from coverage._files import inside, safe_name  # noqa: PLC0415
 
     used: set[str] = set()
     out: dict[str, Path] = {}
@@ -495,9 +481,9 @@ def run_batch(
     communities: gpd.GeoDataFrame,
     halls: gpd.GeoDataFrame,
     network: Network | EdgeTable,
-    districts_gdf: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
     *,
-    districts: Literal["all"] | Sequence[str] = "all",
+    names: Literal["all"] | Sequence[str] = "all",
     buffer_m: float = DEFAULT_BUFFER_M,
     workers: int = 1,
     scheduler: str | Client | None = None,
@@ -517,10 +503,10 @@ def run_batch(
     network
         The whole network (:class:`~coverage.network.Network`, or its
         :class:`~coverage.network.EdgeTable` with mode and speeds from ``config``).
-    districts_gdf
+    districts
         District polygons with a ``district`` name column, any CRS. Several rows of one
         name are joined.
-    districts
+    names
         ``"all"`` (every district of the communities) or a list of district names.
     buffer_m
         Buffer around each district polygon, metres.
@@ -553,7 +539,7 @@ def run_batch(
     Raises
     ------
     MissingColumnError
-        If ``communities`` or ``districts_gdf`` has no ``district`` column.
+        If ``communities`` or ``districts`` has no ``district`` column.
     InputDataError
         If a requested district has no community or no polygon, or ``workers`` < 1.
     ImportError
@@ -589,9 +575,9 @@ def run_batch(
     if not isinstance(buffer_m, int | float) or not np.isfinite(buffer_m) or buffer_m < 0:
         msg = f"buffer_m must be a number of metres >= 0, got {buffer_m!r}"
         raise InputDataError(msg)
-    polygons = _polygons(districts_gdf)
+    polygons = _polygons(districts)
     com_names = _district_names(communities)
-    names = _select(sorted(com_names.unique()), polygons, districts)
+    names = _select(sorted(com_names.unique()), polygons, names)
     com = communities.copy()
     com[_ROW] = np.arange(len(com), dtype=np.int64)
     hal = halls.copy()

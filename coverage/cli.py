@@ -423,9 +423,9 @@ def _check_coordinates(
     return checks
 
 
-def _district_names(result: Any, wanted: list[str] | None) -> list[str]:  # noqa: ANN401
+def _district_names(communities: gpd.GeoDataFrame, wanted: list[str] | None) -> list[str]:
     """The districts to write: all, or the ones asked for (unknown names are an error)."""
-    names = sorted(result.communities["district"].astype(str).unique())
+    names = sorted(communities["district"].astype(str).unique())
     if wanted:
         unknown = [d for d in wanted if d not in names]
         if unknown:
@@ -457,7 +457,7 @@ def _audit(args: argparse.Namespace) -> int:
         result.coordinate_checks = inp.coordinate_checks
     else:
         result = audit(inp.communities, inp.halls, net, config=inp.config)
-    names = _district_names(result, args.district)
+    names = _district_names(result.communities, args.district)
     root = Path(args.out)
     run_dir = inside(root, root / safe_name(inp.run_name))
     subset = result if not args.district else result.subset(names)
@@ -494,7 +494,7 @@ def _batch(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, list[Any]]:
         raise InputDataError(msg)
     batch = run_batch(
         inp.communities, inp.halls, inp.network, inp.districts,
-        districts=args.district or "all", buffer_m=args.buffer_m, workers=args.workers or 1,
+        names=args.district or "all", buffer_m=args.buffer_m, workers=args.workers or 1,
         scheduler=args.scheduler,
         config=inp.config.replace(check_coordinates=False),  # checked once, on the whole input
     )  # fmt: skip
@@ -540,7 +540,6 @@ def _isochrones(args: argparse.Namespace) -> int:
 
 def _propose(args: argparse.Namespace) -> int:
     from coverage._files import inside, safe_name  # noqa: PLC0415
-    from coverage.audit import audit  # noqa: PLC0415
     from coverage.io import read_halls  # noqa: PLC0415
     from coverage.reports import write_proposal_reports  # noqa: PLC0415
     from coverage.siting import candidate_sites, propose_halls, verify_proposal  # noqa: PLC0415
@@ -549,8 +548,7 @@ def _propose(args: argparse.Namespace) -> int:
     inp = _inputs(args)
     communities = inp.communities
     if args.district:
-        before = audit(communities, inp.halls, inp.network, config=inp.config)
-        names = _district_names(before, args.district)
+        names = _district_names(communities, args.district)
         communities = communities[communities["district"].astype(str).isin(names)]
     if args.candidates:
         sites = read_halls(args.candidates, coord_system=args.coord_system or "wgs84")

@@ -77,7 +77,7 @@ class Snapped:
 
 
 def snap(
-    net: Network,
+    network: Network,
     geometry: gpd.GeoSeries,
     *,
     config: Config | None = None,
@@ -92,7 +92,7 @@ def snap(
 
     Parameters
     ----------
-    net
+    network
         The network (its routing view decides which roads count).
     geometry
         Points, any CRS (projected into the network's metric CRS).
@@ -117,11 +117,11 @@ def snap(
     >>> round(float(s.dist_m[0]), 3), round(float(s.access_s[0]), 3)
     (75.0, 60.0)
     """
-    return snap_many(net, [geometry], config=config)[0]
+    return snap_many(network, [geometry], config=config)[0]
 
 
 def snap_many(
-    net: Network,
+    network: Network,
     geometries: Sequence[gpd.GeoSeries],
     *,
     config: Config | None = None,
@@ -132,7 +132,7 @@ def snap_many(
 
     Parameters
     ----------
-    net
+    network
         The network (its routing view decides which roads count).
     geometries
         Sets of points, each with its own CRS (projected into the network's metric CRS).
@@ -150,15 +150,15 @@ def snap_many(
     lo = 0
     for g, size in zip(geometries, sizes, strict=True):
         if size:
-            xy[lo : lo + size] = net.points_xy(g)
+            xy[lo : lo + size] = network.points_xy(g)
         lo += size
-    both = snap_xy(net, xy, config=cfg)
+    both = snap_xy(network, xy, config=cfg)
     bounds = np.cumsum(sizes)[:-1]
     return [both.take(part) for part in np.split(np.arange(len(xy)), bounds)]
 
 
 def snap_xy(
-    net: Network,
+    network: Network,
     xy: NDArray[np.float64],
     *,
     config: Config | None = None,
@@ -168,7 +168,7 @@ def snap_xy(
 
     Parameters
     ----------
-    net
+    network
         The network (its routing view decides which roads count).
     xy
         Points in the network's metric CRS (:attr:`coverage.network.Network.crs`), metres,
@@ -189,15 +189,15 @@ def snap_xy(
     seg = np.empty(0, dtype=np.int64)
     dist_m = frac = np.empty(0)
     if len(xy):
-        index = _snap_index(net)
-        fragment = fragment_segments(net)
+        index = _snap_index(network)
+        fragment = fragment_segments(network)
         if not fragment.any():
             seg, dist_m, frac = index.nearest(xy, limit=limit)
         else:
             # A point goes to the nearest road that is not on a fragment when one is within
             # reach; only otherwise can a fragment (a piece cut off from almost all of the
             # network, e.g. by a car-only tunnel) be its road, if that is nearer.
-            seg, dist_m, frac = index.nearest(xy, allowed=_connected_segments(net), limit=limit)
+            seg, dist_m, frac = index.nearest(xy, allowed=_connected_segments(network), limit=limit)
             far = np.flatnonzero(~(dist_m <= cfg.max_snap_m))
             if len(far):
                 f_seg, f_dist, f_frac = index.nearest(xy[far], allowed=fragment, limit=limit)
@@ -450,17 +450,17 @@ for _bit in range(10):
 del _bit
 
 
-def prepare_snapping(net: Network) -> None:
+def prepare_snapping(network: Network) -> None:
     """Build the network's snapping index now (it is otherwise built on the first snap).
 
     For a warm start (a server, a what-if page) or to time the snapping on its own.
 
     Parameters
     ----------
-    net
+    network
         The network; the index is kept on it.
     """
-    _snap_index(net)
+    _snap_index(network)
 
 
 def _snap_index(net: Network) -> _PieceIndex:
@@ -468,7 +468,7 @@ def _snap_index(net: Network) -> _PieceIndex:
     return net.memo(__name__, "snap_index", lambda: _PieceIndex(net.seg_xy, net.seg_xy_start))
 
 
-def fragment_nodes(net: Network) -> NDArray[np.bool_]:
+def fragment_nodes(network: Network) -> NDArray[np.bool_]:
     """Which routing nodes lie on fragments: road pieces cut off from almost all the network.
 
     A piece is a weakly connected component of the mode's network (its segments). It is a
@@ -483,13 +483,13 @@ def fragment_nodes(net: Network) -> NDArray[np.bool_]:
 
     Parameters
     ----------
-    net
+    network
         The network (its routing view decides which roads count).
 
     Returns
     -------
     numpy.ndarray
-        One flag per routing node (``net.node_ids`` order).
+        One flag per routing node (``network.node_ids`` order).
 
     See Also
     --------
@@ -504,10 +504,10 @@ def fragment_nodes(net: Network) -> NDArray[np.bool_]:
     """
 
     def build() -> NDArray[np.bool_]:
-        comp = net.component
-        on_road = np.zeros(net.n_nodes, dtype=bool)
-        on_road[net.seg_u] = True
-        on_road[net.seg_v] = True
+        comp = network.component
+        on_road = np.zeros(network.n_nodes, dtype=bool)
+        on_road[network.seg_u] = True
+        on_road[network.seg_v] = True
         sizes = np.bincount(comp[on_road], minlength=int(comp.max()) + 1 if len(comp) else 0)
         bound = min(max(FRAGMENT_SHARE * int(on_road.sum()), MIN_PIECE_NODES), MAX_FRAGMENT_NODES)
         small = sizes < bound
@@ -515,21 +515,21 @@ def fragment_nodes(net: Network) -> NDArray[np.bool_]:
             small[:] = False  # off from it
         return np.asarray(small[comp] | ~on_road)
 
-    return net.memo(__name__, "fragment_nodes", build)
+    return network.memo(__name__, "fragment_nodes", build)
 
 
-def fragment_segments(net: Network) -> NDArray[np.bool_]:
+def fragment_segments(network: Network) -> NDArray[np.bool_]:
     """Which road segments lie on fragments (see :func:`fragment_nodes`).
 
     Parameters
     ----------
-    net
+    network
         The network (its routing view decides which roads count).
 
     Returns
     -------
     numpy.ndarray
-        One flag per segment (``net.seg_u`` order).
+        One flag per segment (``network.seg_u`` order).
 
     Examples
     --------
@@ -539,7 +539,9 @@ def fragment_segments(net: Network) -> NDArray[np.bool_]:
     >>> fragment_segments(net).shape == net.seg_u.shape
     True
     """
-    return net.memo(__name__, "fragment_segments", lambda: fragment_nodes(net)[net.seg_u])
+    return network.memo(
+        __name__, "fragment_segments", lambda: fragment_nodes(network)[network.seg_u]
+    )
 
 
 def _connected_segments(net: Network) -> NDArray[np.bool_]:
@@ -676,7 +678,7 @@ def _same_segment_times(
 
 
 def nearest_facility(
-    net: Network,
+    network: Network,
     origins: Snapped,
     facilities: Snapped,
     *,
@@ -686,7 +688,7 @@ def nearest_facility(
 
     Parameters
     ----------
-    net
+    network
         Network with its routing view.
     origins
         Snapped origins (e.g. communities).
@@ -718,15 +720,15 @@ def nearest_facility(
     facility = np.full(n_org, -1, dtype=np.int64)
     if n_org == 0 or not facilities.ok.any():
         return NearestResult(time_s, facility)
-    mat, sources = _augmented(net, facilities, to_facility=to_facility)
+    mat, sources = _augmented(network, facilities, to_facility=to_facility)
     dist, _, src = dijkstra(
         mat, directed=True, indices=sources, min_only=True, return_predecessors=True
     )
-    node_time = dist[: net.n_nodes]
-    time_s, node = _origin_times(net, origins, node_time, to_facility=to_facility)
+    node_time = dist[: network.n_nodes]
+    time_s, node = _origin_times(network, origins, node_time, to_facility=to_facility)
     reached = np.isfinite(time_s)
-    facility[reached] = src[node[reached]] - net.n_nodes
-    o, f, direct = _same_segment_times(net, origins, facilities, to_facility=to_facility)
+    facility[reached] = src[node[reached]] - network.n_nodes
+    o, f, direct = _same_segment_times(network, origins, facilities, to_facility=to_facility)
     # the best direct time of each origin (first facility on ties, as a loop in order would)
     order = np.lexsort((f, direct, o))
     o, f, direct = o[order], f[order], direct[order]
@@ -739,7 +741,7 @@ def nearest_facility(
 
 
 def travel_time_matrix(
-    net: Network,
+    network: Network,
     origins: Snapped,
     destinations: Snapped,
     *,
@@ -755,7 +757,7 @@ def travel_time_matrix(
 
     Parameters
     ----------
-    net
+    network
         Network with its routing view.
     origins
         Snapped origins (e.g. communities).
@@ -777,7 +779,7 @@ def travel_time_matrix(
     n_o, n_d = len(origins), len(destinations)
     if n_o == 0 or n_d == 0 or not destinations.ok.any():
         return sp.csr_matrix((n_o, n_d))
-    mat, _ = _augmented(net, destinations, to_facility=to_destination)
+    mat, _ = _augmented(network, destinations, to_facility=to_destination)
     ok_d = np.flatnonzero(destinations.ok)
     rows: list[NDArray[np.int64]] = []
     cols: list[NDArray[np.int64]] = []
@@ -786,16 +788,16 @@ def travel_time_matrix(
     sub = origins.take(org_ok)
     # each origin's time to either end of its segment (the order of _origin_times' sums)
     s, t = sub.seg, sub.frac
-    fwd, bwd = net.seg_fwd_s[s], net.seg_bwd_s[s]
+    fwd, bwd = network.seg_fwd_s[s], network.seg_bwd_s[s]
     to_u = _along(t, bwd if to_destination else fwd)
     to_v = _along(1 - t, fwd if to_destination else bwd)
-    end_u, end_v = net.seg_u[s], net.seg_v[s]
+    end_u, end_v = network.seg_u[s], network.seg_v[s]
     # destinations per step: a few million (destination, origin) times at a time
     step = max(1, min(chunk, 4_000_000 // max(len(org_ok), 1)))
     for start in range(0, len(ok_d), chunk):
         block = ok_d[start : start + chunk]
-        dist = dijkstra(mat, directed=True, indices=net.n_nodes + block, limit=limit_s)
-        dist = np.atleast_2d(dist)[:, : net.n_nodes]
+        dist = dijkstra(mat, directed=True, indices=network.n_nodes + block, limit=limit_s)
+        dist = np.atleast_2d(dist)[:, : network.n_nodes]
         for lo in range(0, len(block), step):
             part = dist[lo : lo + step]
             times = np.minimum(to_u + part[:, end_u], to_v + part[:, end_v]) + sub.access_s
@@ -803,7 +805,7 @@ def travel_time_matrix(
             rows.append(org_ok[o])
             cols.append(block[lo + k])
             vals.append(times[k, o])
-    o, f, direct = _same_segment_times(net, origins, destinations, to_facility=to_destination)
+    o, f, direct = _same_segment_times(network, origins, destinations, to_facility=to_destination)
     near = direct <= limit_s
     rows.append(o[near])
     cols.append(f[near])

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -27,7 +29,9 @@ from jinja2 import Template
 from coverage._errors import InputDataError
 from coverage._files import write_text_atomic
 from coverage._licence import OSM_ATTRIBUTION
+from coverage._offline import inline_assets
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
+from coverage.coords import transform_geometry
 from coverage.i18n import coord_check_text, reason_zh
 
 Lang = Literal["zh", "en"]
@@ -246,6 +250,25 @@ def _add_basemap(m: folium.Map, basemap: Basemap, tianditu_key: str | None) -> N
         raise InputDataError(msg)
 
 
+@dataclass
+class _MapState:
+    """What this module knows about a map it made: kept beside the map, not on it."""
+
+    coord_system: str = "wgs84"  # overlays are shifted into GCJ-02 on Amap tiles
+    search_layers: list[folium.GeoJson] = field(default_factory=list)  # searched by name
+
+
+_STATES: weakref.WeakKeyDictionary[folium.Map, _MapState] = weakref.WeakKeyDictionary()
+
+
+def _state(m: folium.Map) -> _MapState:
+    """The state of a map (a new one for a map this module has not seen)."""
+    state = _STATES.get(m)
+    if state is None:
+        state = _STATES[m] = _MapState()
+    return state
+
+
 def display_crs(m: folium.Map) -> str:
     """Coordinate system overlays must be drawn in on this map: ``"gcj02"`` on Amap tiles.
 
@@ -259,7 +282,7 @@ def display_crs(m: folium.Map) -> str:
     str
         ``"gcj02"`` or ``"wgs84"``.
     """
-    return str(getattr(m, "_cp_coord_system", "wgs84"))
+    return _state(m).coord_system
 
 
 def to_display(m: folium.Map, geometry: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -279,8 +302,6 @@ def to_display(m: folium.Map, geometry: gpd.GeoSeries) -> gpd.GeoSeries:
     """
     geo = geometry.to_crs(4326)
     if display_crs(m) == "gcj02":
-        from coverage.coords import transform_geometry  # noqa: PLC0415
-
         geo = transform_geometry(geo, "wgs84", "gcj02")
     return geo
 
@@ -317,7 +338,7 @@ def new_map(
         The map.
     """
     m = folium.Map(location=[30.27, 120.15], zoom_start=12, tiles=None)
-    m._cp_coord_system = "gcj02" if basemap.startswith("amap") else "wgs84"  # type: ignore[attr-defined]  # noqa: SLF001
+    _state(m).coord_system = "gcj02" if basemap.startswith("amap") else "wgs84"
     _add_basemap(m, basemap, tianditu_key)
     if gdf is not None and len(gdf):
         w, s_, e, n = to_display(m, gdf.geometry).total_bounds
@@ -477,7 +498,7 @@ def add_communities(
         )
         layer.add_to(m)
         _DomPopup(layer, rows).add_to(m)
-        m._cp_search = [*getattr(m, "_cp_search", []), layer]  # type: ignore[attr-defined]  # noqa: SLF001
+        _state(m).search_layers.append(layer)
     return m
 
 
@@ -794,7 +815,7 @@ def add_search(m: folium.Map, *, lang: Lang = "zh") -> folium.Map:
     folium.Map
         The map.
     """
-    layers = getattr(m, "_cp_search", [])
+    layers = _state(m).search_layers
     if layers:
         _SearchControl(layers, _LABELS[lang]["search"]).add_to(m)
     return m
@@ -1110,8 +1131,6 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
     OfflineExportError
         If ``offline`` and the map uses a plugin whose assets cannot be embedded.
     """
-    from coverage._offline import inline_assets  # noqa: PLC0415
-
     html_text = m.get_root().render()
     if offline:
         html_text = inline_assets(html_text)

@@ -27,6 +27,7 @@ import geopandas as gpd
 
 from coverage._errors import InputDataError
 from coverage.config import DEFAULT_CONFIG, Config, Mode
+from coverage.io import read_communities, read_halls
 from coverage.network import Network, load_network
 
 #: Attribution to show wherever bundled data is displayed.
@@ -155,8 +156,6 @@ def load_sample(
     Sample
         The loaded sample.
     """
-    from coverage.io import read_communities, read_halls  # noqa: PLC0415 (import cycle)
-
     cfg = config or DEFAULT_CONFIG
     spec = _spec(name)
     net = load_network(sample_path(name, "network"), mode=mode, config=cfg)

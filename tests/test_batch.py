@@ -207,7 +207,7 @@ def test_failed_district_is_reported_and_the_others_complete(hangzhou, monkeypat
     chosen = names[:3]
     b = run_batch(
         hangzhou.communities, hangzhou.halls, hangzhou.network, hangzhou.districts,
-        districts=chosen, buffer_m=500,
+        names=chosen, buffer_m=500,
     )  # fmt: skip
     assert not b.ok
     assert [(f.district, f.error, f.stage) for f in b.failures] == [
@@ -271,7 +271,7 @@ def test_write_files_and_a_failing_writer(grid_net, grid_zones, tmp_path):
 def test_input_errors_are_raised_up_front(grid_net, grid_zones):
     com, halls = grid_communities(), grid_halls()
     with pytest.raises(InputDataError, match="no community in district"):
-        run_batch(com, halls, grid_net, grid_zones, districts=["West", "North"])
+        run_batch(com, halls, grid_net, grid_zones, names=["West", "North"])
     with pytest.raises(InputDataError, match="no polygon for district"):
         run_batch(com, halls, grid_net, grid_zones[grid_zones["district"] == "West"])
     with pytest.raises(MissingColumnError, match="'district'"):
@@ -287,7 +287,7 @@ def test_input_errors_are_raised_up_front(grid_net, grid_zones):
 
 
 def test_one_district_by_name(grid_net, grid_zones):
-    b = run_batch(grid_communities(), grid_halls(), grid_net, grid_zones, districts=["East"])
+    b = run_batch(grid_communities(), grid_halls(), grid_net, grid_zones, names=["East"])
     assert b.communities["community_id"].tolist() == ["C", "E"]
     assert list(b.results) == ["East"]
 

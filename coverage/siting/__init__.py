@@ -40,8 +40,8 @@ CBC (the binary that ships with PuLP, or any ``cbc`` on ``PATH``), always with a
 and a reported MIP gap. A vectorised greedy heuristic gives the starting solution, and is the
 answer (labelled ``method="greedy"``) when the solver finds nothing better in time or for
 very large cases. ``solver="auto"`` picks by measurement (``bench/README.md``): CBC for
-maximal covering (5-10× faster than HiGHS here), HiGHS for set covering and the capacitated
-model; HiGHS alone when CBC is not installed.
+maximal covering, HiGHS for set covering and the capacitated model; HiGHS alone when CBC is
+not installed.
 
 Communities covered by an existing hall stay with the existing halls: they are neither
 re-covered nor re-assigned by the capacitated model. Shared-hall groups assign every covered

@@ -18,6 +18,7 @@ from coverage._errors import (
     MissingColumnError,
     list_ids,
 )
+from coverage.audit import audit
 from coverage.engine import fragment_segments, nearest_facility, snap, travel_time_matrix
 from coverage.siting._from_matrix import curve_table, run_model
 from coverage.siting._problem import Input, capacity_households, prepare
@@ -526,8 +527,6 @@ def verify_proposal(
     >>> bool(audit.communities["covered"].all())
     True
     """
-    from coverage.audit import audit  # noqa: PLC0415 (audit imports the engine too)
-
     cfg = config or result.config
     prop = result.proposals
     if len(prop) and prop.geometry.isna().any():
