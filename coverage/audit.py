@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import logging
+import string
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from coverage._errors import (
 )
 from coverage.checks import CoordCheck, check_coord_systems, declared_coord_system
 from coverage.engine import Snapped, nearest_facility, snap_many
+from coverage.i18n import REASONS, reason_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -69,7 +71,7 @@ FAR_OUTSIDE_M = 20_000.0
 COMMUNITY_COLUMNS = [
     "community_id", "name", "district", "street", "kind", "population", "households",
     "nearest_hall_id", "nearest_hall_name", "travel_time_min", "threshold_min", "covered",
-    "shortfall_min", "status", "reason", "snap_dist_m",
+    "shortfall_min", "status", "reason", "reason_zh", "snap_dist_m",
 ]  # fmt: skip
 
 
@@ -364,7 +366,8 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
         "covered": covered,
         "shortfall_min": np.round(shortfall, 2),
         "status": status.astype(str),
-        "reason": reasons,
+        "reason": reasons["en"],
+        "reason_zh": reasons["zh"],
         "snap_dist_m": np.round(c_snap.dist_m, 1),
     }
     extra = [c for c in cols if c not in COMMUNITY_COLUMNS and c != "geometry"]
@@ -395,52 +398,80 @@ def _reasons(
     hall_ids: list[Any],
     hall_names: list[str],
     cfg: Config,
-) -> np.ndarray:
-    """A plain-language reason for each community's status."""
+) -> dict[str, np.ndarray]:
+    """A plain-language reason for each community's status, in English and in Chinese."""
     # The texts are joined from parts made once: each distinct tenth of a minute is written
-    # once, and each hall's part once per limit (thousands of rows, a few hundred parts).
-    halls = [f"{name} ({hid})" for hid, name in zip(hall_ids, hall_names, strict=True)]
-    out = np.empty(len(minutes), dtype=object)
+    # once, each hall's name once (thousands of rows, a few hundred parts).
+    halls = np.array([f"{name} ({hid})" for hid, name in zip(hall_ids, hall_names, strict=True)],
+                     dtype=object)  # fmt: skip
     text = np.empty(len(minutes), dtype=object)
     text[reached] = _one_decimal(minutes[reached])
     over = reached & ~covered
-    over_text = _one_decimal(minutes[over] - threshold[over])
-    prefix = np.array([f"nearest hall {h} is " for h in halls], dtype=object)
+    over_text = np.empty(len(minutes), dtype=object)
+    over_text[over] = _one_decimal(minutes[over] - threshold[over])
+    out = {lang: np.empty(len(minutes), dtype=object) for lang in REASONS}
     for limit in np.unique(threshold[reached]).tolist():
         at = threshold == limit
-        which = np.flatnonzero(covered & at)
-        within = np.array([f" min to {h}, within the {limit:g}-min limit" for h in halls], object)
-        out[which] = text[which] + within[facility[which]]
-        which = np.flatnonzero(over & at)
-        out[which] = (
-            prefix[facility[which]] + text[which] + " min away, " + over_text[at[over]]
-            + f" min over the {limit:g}-min limit"
-        )  # fmt: skip
-    which = np.flatnonzero(~reached)
-    if len(which) == 0:
-        return out
-    comp_size = net.component_sizes
-    hall_comps = set(net.component[net.seg_u[h_snap.seg[h_snap.ok]]].tolist())
-    n_halls_ok = int(h_snap.ok.sum())
-    seg = c_snap.seg
-    for i in which.tolist():
-        if seg[i] < 0:
-            out[i] = (
-                f"unreachable: {c_snap.dist_m[i]:.0f} m from the nearest road usable by "
-                f"{net.mode} (limit {cfg.max_snap_m:g} m)"
-            )
-        elif n_halls_ok == 0:
-            out[i] = "unreachable: no hall lies on the road network"
-        else:
-            comp = int(net.component[net.seg_u[seg[i]]])
-            if comp not in hall_comps:
-                out[i] = (
-                    f"unreachable: its road network piece ({comp_size[comp]} nodes) is not "
-                    "joined to any piece with a hall"
-                )
-            else:
-                out[i] = f"unreachable: no route to any hall by {net.mode} (one-way rules)"
+        for code, rows in (("within", covered & at), ("over", over & at)):
+            which = np.flatnonzero(rows)
+            per_row = {"minutes": text[which], "over": over_text[which]}
+            for lang, target in out.items():
+                target[which] = _fill(REASONS[lang][code], per_row, halls, facility[which],
+                                      limit=f"{limit:g}")  # fmt: skip
+    for i in np.flatnonzero(~reached).tolist():
+        code, params = _unreachable(net, c_snap, h_snap, i, cfg)
+        for lang, target in out.items():
+            target[i] = reason_text(code, lang, **params)
     return out
+
+
+def _fill(
+    template: str,
+    per_row: dict[str, np.ndarray],
+    halls: np.ndarray,
+    hall_of_row: np.ndarray,
+    *,
+    limit: str,
+) -> np.ndarray:
+    """The rows of a reason template.
+
+    The template's runs without a per-row field (its words, the hall, the limit) are written
+    once per hall, then joined with the per-row fields (minutes) row by row.
+    """
+    runs: list[Any] = []  # per-hall text runs and per-row fields, in order
+    run = np.full(len(halls), "", dtype=object)
+    for literal, name, _, _ in string.Formatter().parse(template):
+        run = run + literal
+        if name in per_row:
+            runs += [run, per_row[name]]
+            run = np.full(len(halls), "", dtype=object)
+        elif name:
+            run = run + (halls if name == "hall" else limit)
+    runs.append(run)
+    out: Any = None
+    for k, part in enumerate(runs):
+        if k % 2 == 0 and not any(part):
+            continue  # (an empty run: the template starts or ends with a per-row field)
+        piece = part[hall_of_row] if k % 2 == 0 else part
+        out = piece if out is None else out + piece
+    return np.asarray(out, dtype=object)
+
+
+def _unreachable(
+    net: Network, c_snap: Snapped, h_snap: Snapped, i: int, cfg: Config
+) -> tuple[str, dict[str, Any]]:
+    """The reason code and parameters of an unreachable community."""
+    seg = int(c_snap.seg[i])
+    if seg < 0:
+        dist = f"{c_snap.dist_m[i]:.0f}"
+        return "too_far", {"dist": dist, "mode": net.mode, "snap": f"{cfg.max_snap_m:g}"}
+    if not h_snap.ok.any():
+        return "no_hall", {}
+    comp = int(net.component[net.seg_u[seg]])
+    hall_comps = net.component[net.seg_u[h_snap.seg[h_snap.ok]]]
+    if comp not in hall_comps:
+        return "cut_off", {"nodes": int(net.component_sizes[comp])}
+    return "one_way", {"mode": net.mode}
 
 
 #: _one_decimal formats values this near a rounding boundary (in tenths), or this large, alone.

@@ -32,7 +32,7 @@ from coverage._licence import OSM_ATTRIBUTION
 from coverage._offline import inline_assets
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
 from coverage.coords import transform_geometry
-from coverage.i18n import coord_check_text, reason_zh
+from coverage.i18n import coord_check_text, reason_column
 
 Lang = Literal["zh", "en"]
 
@@ -482,7 +482,7 @@ def add_communities(
         props["kind"] = [lab.get(str(v), str(v)) for v in part["kind"]]
         props["status"] = [lab[status]] * len(part)
         props["title"] = [_fmt(v) for v in part["name"]]
-        props["note"] = [_fmt(reason_zh(v) if lang == "zh" else v) for v in part["reason"]]
+        props["note"] = [_fmt(v) for v in part[reason_column(part, lang)]]
         props["tip"] = [
             f"{_fmt(n) or ''}: {_fmt(t) or '–'} min"
             for n, t in zip(part["name"], part["travel_time_min"], strict=True)
@@ -960,7 +960,7 @@ def add_data_problems(
     if len(communities) == 0:
         return m
     lab = _LABELS[lang]
-    reasons = communities["reason"].map(reason_zh) if lang == "zh" else communities["reason"]
+    reasons = communities[reason_column(communities, lang)]
     names = communities["name"] if "name" in communities.columns else communities["community_id"]
     props: dict[str, list[Any]] = {
         "community_id": [_fmt(v) for v in communities["community_id"]],

@@ -1,4 +1,5 @@
-"""Chinese reasons: every reason the audit writes is translated in Chinese reports and maps."""
+"""Chinese reasons: the audit writes every reason in both languages, and Chinese reports and maps
+show the Chinese one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from coverage.audit import audit
-from coverage.i18n import reason_zh
+from coverage.i18n import REASONS, reason_text
 from coverage.maps import coverage_map
 from coverage.network import load_network
 from coverage.reports import html_summary, write_excel
@@ -37,11 +38,12 @@ def _all_kinds_of_reasons(grid_net, hangzhou) -> pd.Series:
         hall = grid_halls().iloc[:1].copy()
         hall["geometry"] = grid_points([(0, 0)]).to_numpy()
         found.append(audit(upstream, hall, drive).communities)
-    return pd.concat([f["reason"] for f in found], ignore_index=True)
+    return pd.concat([f[["reason", "reason_zh"]] for f in found], ignore_index=True)
 
 
 def test_every_reason_the_audit_writes_has_a_chinese_wording(grid_net, hangzhou):
-    reasons = _all_kinds_of_reasons(grid_net, hangzhou)
+    both = _all_kinds_of_reasons(grid_net, hangzhou)
+    reasons = both["reason"]
     starts = {
         "covered": r"^\d+\.\d min to ",
         "not covered": r"^nearest hall ",
@@ -52,23 +54,25 @@ def test_every_reason_the_audit_writes_has_a_chinese_wording(grid_net, hangzhou)
     }
     for kind, pattern in starts.items():
         assert reasons.str.contains(pattern).any(), f"no {kind} reason was produced"
-    for text in reasons.unique():
-        zh = reason_zh(text)
+    for text, zh in both.drop_duplicates().itertuples(index=False):
         assert zh != text, text
         # hall names and ids are kept, every English word of the template is gone
         assert not _ENGLISH.search(re.sub(r"[(（][^)）]*[)）]", "", zh)), (text, zh)
+    # one wording per code in each language, the same fields in both
+    assert REASONS["en"].keys() == REASONS["zh"].keys()
 
 
 def test_numbers_and_hall_names_are_kept():
-    text = "nearest hall 北山 (2), a <b> hall (H-9) is 21.5 min away, 1.5 min over the 20-min limit"
-    assert reason_zh(text) == (
+    fields = {"hall": "北山 (2), a <b> hall (H-9)", "minutes": "21.5", "over": "1.5", "limit": 20}
+    assert reason_text("over", "en", **fields) == (
+        "nearest hall 北山 (2), a <b> hall (H-9) is 21.5 min away, 1.5 min over the 20-min limit"
+    )
+    assert reason_text("over", "zh", **fields) == (
         "最近的服务中心北山 (2), a <b> hall (H-9)需 21.5 分钟，超出 20 分钟标准 1.5 分钟"
     )
-    assert reason_zh("unreachable: no route to any hall by ebike (one-way rules)") == (
+    assert reason_text("one_way", "zh", mode="ebike") == (
         "不可达：按单行规则电动自行车无法到达任何服务中心"
     )
-    assert reason_zh(None) is None
-    assert reason_zh(3.5) == 3.5
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +82,8 @@ def grid_result(grid_net):
 
 def test_chinese_excel_html_and_map_show_chinese_reasons(grid_result, tmp_path):
     english = grid_result.communities["reason"].tolist()
-    chinese = [reason_zh(r) for r in english]
+    chinese = grid_result.communities["reason_zh"].tolist()
+    assert chinese[0] == "4.0 分钟可达西南服务中心 (H1)，在 15 分钟标准内"  # A, by hand
     write_excel(tmp_path / "zh.xlsx", grid_result, lang="zh")
     write_excel(tmp_path / "en.xlsx", grid_result, lang="en")
     for path, expected in ((tmp_path / "zh.xlsx", chinese), (tmp_path / "en.xlsx", english)):
@@ -90,7 +95,7 @@ def test_chinese_excel_html_and_map_show_chinese_reasons(grid_result, tmp_path):
     assert grid_result.communities["reason"].tolist() == english  # the data stay English
     page = html_summary(grid_result, title="t", lang="zh")
     worst = grid_result.communities.sort_values("shortfall_min", ascending=False)
-    assert reason_zh(worst["reason"].iloc[0]) in page
+    assert worst["reason_zh"].iloc[0] in page
     # popups carry the reasons as JSON (non-ASCII text escaped)
     html = coverage_map(grid_result, lang="zh", basemap="blank").get_root().render()
     assert all(json.dumps(c)[1:-1] in html for c in chinese)
@@ -100,12 +105,12 @@ def test_chinese_excel_html_and_map_show_chinese_reasons(grid_result, tmp_path):
 
 
 def test_the_siting_data_problem_reason_has_a_chinese_wording():
-    text = (
+    assert reason_text("data_problem", "en", snap=500, nodes=12) == (
         "data problem: its only road within 500 m is a 12-node piece cut off from the rest of "
         "the network (a map-data island); no hall is proposed for it: fix the map data, or "
         "plan for it with include_islands=True (--include-islands)"
     )
-    zh = reason_zh(text)
+    zh = reason_text("data_problem", "zh", snap=500, nodes=12)
     assert zh == (
         "数据问题：500 米内唯一的道路属于与路网其余部分断开的 12 个节点的片段（地图数据孤岛），"
         "不为其建议新服务中心：请修正地图数据，或用 --include-islands 仍为其规划"

@@ -32,7 +32,7 @@ from coverage.reports._labels import (
     Lang,
     check_lang,
     header,
-    reasons_zh,
+    in_language,
 )
 
 if TYPE_CHECKING:
@@ -266,9 +266,7 @@ def write_excel(
     summary = result.districts.copy()
     total = summary["district"] == ALL_DISTRICTS
     summary.loc[total, "district"] = TOTAL_LABEL[lang]
-    communities = _flatten(result.communities, "communities")
-    if lang == "zh" and "reason" in communities.columns:
-        communities["reason"] = reasons_zh(communities["reason"])
+    communities = in_language(_flatten(result.communities, "communities"), lang)
     tables: list[tuple[str, pd.DataFrame, set[int]]] = [
         (names["summary"], summary, set(np.flatnonzero(total.to_numpy()).tolist())),
         (names["communities"], communities, set()),

@@ -279,8 +279,10 @@ def write_proposal_reports(
     proposals["members"] = proposals["members"].map(lambda m: ";".join(map(str, m)))
     groups = result.groups.copy()
     groups["members"] = groups["members"].map(lambda m: ";".join(map(str, m)))
-    problems = after.communities.drop(columns="reason").merge(
-        result.data_problems[["community_id", "reason"]], on="community_id", how="inner"
+    problems = after.communities.drop(columns=["reason", "reason_zh"]).merge(
+        result.data_problems[["community_id", "reason", "reason_zh"]],
+        on="community_id",
+        how="inner",
     )
     for name, table in (
         ("proposals", proposals), ("groups", groups), ("uncoverable", result.uncoverable),

@@ -25,7 +25,7 @@ from coverage.audit import (
     AuditResult,
     district_table,
 )
-from coverage.i18n import coord_check_text, reason_zh
+from coverage.i18n import coord_check_text, reason_column
 from coverage.reports._charts import charts
 from coverage.reports._labels import MODE_NAMES, TOTAL_LABEL, ZH_VALUES, Lang, check_lang
 
@@ -269,7 +269,7 @@ def _worst_rows(worst: pd.DataFrame, lang: Lang) -> str:
             f"<td>{_esc(r.get('nearest_hall_name'))}</td>"
             f'<td class="{_STATUS_CLASS.get(status, "")}">'
             f"{_esc(values.get('status', {}).get(status, status))}</td>"
-            f"<td class=r>{_esc(reason_zh(r.get('reason')) if lang == 'zh' else r.get('reason'))}"
+            f"<td class=r>{_esc(r.get(reason_column(worst, lang)))}"
             "</td></tr>"
         )
     return "".join(rows)

@@ -12,7 +12,7 @@ from coverage.audit import (
     STATUS_NOT_COVERED,
     STATUS_UNREACHABLE,
 )
-from coverage.i18n import MODE_ZH, reason_zh
+from coverage.i18n import MODE_ZH
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +64,7 @@ ZH_HEADERS: dict[str, str] = {
     "shortfall_min": "超出时间(分钟)",
     "status": "状态",
     "reason": "说明",
+    "reason_zh": "说明（中文）",
     "snap_dist_m": "距道路(米)",
     "area_m2": "面积(㎡)",
     "population_source": "人口来源",
@@ -133,11 +134,14 @@ def header(column: str, lang: Lang) -> str:
     return ZH_HEADERS.get(column, column) if lang == "zh" else column
 
 
-def reasons_zh(reasons: pd.Series) -> pd.Series:
-    """The audit's reasons in Chinese (each distinct text translated once)."""
-    return reasons.map({r: reason_zh(r) for r in reasons.dropna().unique()}).where(
-        reasons.notna(), reasons
-    )
+def in_language(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """A table with one ``reason`` column, in ``lang`` (the other language's column dropped)."""
+    if "reason_zh" not in frame.columns:
+        return frame
+    out = frame.copy()
+    if lang == "zh":
+        out["reason"] = out["reason_zh"]
+    return out.drop(columns="reason_zh")
 
 
 MODE_NAMES: dict[str, dict[str, str]] = {"zh": MODE_ZH, "en": {"ebike": "e-bike"}}

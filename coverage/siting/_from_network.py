@@ -20,6 +20,7 @@ from coverage._errors import (
 )
 from coverage.audit import audit
 from coverage.engine import fragment_segments, nearest_facility, snap, travel_time_matrix
+from coverage.i18n import reason_text
 from coverage.siting._from_matrix import curve_table, run_model
 from coverage.siting._problem import Input, capacity_households, prepare
 
@@ -40,15 +41,28 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _island_reasons(network: Network, seg: IntArray, cfg: Config) -> list[str]:
+def _with_islands(
+    reasons: NDArray[np.object_],
+    island: BoolArray,
+    network: Network,
+    seg: IntArray,
+    cfg: Config,
+) -> tuple[NDArray[np.object_], NDArray[np.object_] | None]:
+    """The reasons with those of the islanders set, in English and (for them) Chinese."""
+    if not island.any():
+        return reasons, None
+    zh = reasons.copy()
+    reasons = reasons.copy()
+    reasons[island] = _island_reasons(network, seg[island], cfg, "en")
+    zh[island] = _island_reasons(network, seg[island], cfg, "zh")
+    return reasons, zh
+
+
+def _island_reasons(network: Network, seg: IntArray, cfg: Config, lang: str) -> list[str]:
     """Why communities on the given segments (on fragments) are left out of the siting."""
     piece = network.component_sizes[network.component[network.seg_u[seg]]]
-    return [
-        f"data problem: its only road within {cfg.max_snap_m:g} m is a {int(k)}-node piece "
-        "cut off from the rest of the network (a map-data island); no hall is proposed for it: "
-        "fix the map data, or plan for it with include_islands=True (--include-islands)"
-        for k in piece
-    ]
+    snap = f"{cfg.max_snap_m:g}"
+    return [reason_text("data_problem", lang, snap=snap, nodes=int(k)) for k in piece]
 
 
 def _without_rows(cost: sp.csr_matrix, drop: BoolArray) -> sp.csr_matrix:
@@ -307,10 +321,8 @@ def _route(
     ]
     no_route = c_snap.ok & ~np.isfinite(inp.nearest_min)
     reasons[no_route] = "no route to any candidate site (separate piece of the road network)"
-    if island.any():
-        reasons[island] = _island_reasons(network, c_snap.seg[island], cfg)
-        inp.data_problem = island
-    inp.reasons = reasons
+    inp.reasons, inp.reasons_zh = _with_islands(reasons, island, network, c_snap.seg, cfg)
+    inp.data_problem = island if island.any() else None
     timings = {"snap_seconds": t1 - t0, "matrix_seconds": t2 - t1, "nearest_seconds": t3 - t2}
     return _Routed(inp, timings)
 

@@ -53,6 +53,7 @@ class Input:
     capacity: FloatArray | None
     reasons: NDArray[np.object_] | None = None  # per community, overrides the generic reason
     data_problem: BoolArray | None = None  # on a map-data island: left out of the siting
+    reasons_zh: NDArray[np.object_] | None = None  # the same in Chinese, where there is one
 
     @property
     def covered_before(self) -> BoolArray:

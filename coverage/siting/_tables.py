@@ -86,7 +86,10 @@ def plain_value(value: object) -> object:
     return item() if callable(item) else value
 
 
-def _uncoverable_reason(inp: Input, i: int) -> str:
+def _uncoverable_reason(inp: Input, i: int, *, zh: bool = False) -> str:
+    """Why a community is uncoverable (in Chinese where the reason has a Chinese wording)."""
+    if zh and inp.reasons_zh is not None and inp.reasons_zh[i]:
+        return str(inp.reasons_zh[i])
     if inp.reasons is not None and inp.reasons[i]:
         return str(inp.reasons[i])
     thr = inp.thr[i]
@@ -240,6 +243,7 @@ def _uncoverable_table(inp: Input, unc: IntArray) -> pd.DataFrame:
             "nearest_candidate_min": np.where(np.isfinite(near), near, np.nan),
             "data_problem": _flags(inp.data_problem, inp.n)[unc],
             "reason": [_uncoverable_reason(inp, int(i)) for i in unc],
+            "reason_zh": [_uncoverable_reason(inp, int(i), zh=True) for i in unc],
         }
     )
 
