@@ -19,12 +19,15 @@ it) turns the cells into polygons:
   hall serves which block. Catchments of different halls never overlap.
 - ``per="district"``: the catchments of the halls of each district, merged.
 
+A cell that holds a community takes the community's own time and hall (given with
+``communities=``): where roads meet, a point's nearest road can change within a few metres,
+and a grid cannot sample every such sliver.
+
 Drawing: cells are traced into rings through the mid-points of the cell edges, so corners
 are cut at 45 degrees (:mod:`coverage._isogrid`); where two cells of one polygon touch only
-at a corner, one more cell joins them (for catchments, the later-timed of the two instead
-moves to a later band, so no cell is claimed by two halls). A community and the centre of
-its cell are at most half a cell diagonal apart, so the drawn areas and the audit's verdicts
-agree to within about a cell (tested on every bundled sample).
+at a corner, one of them moves to a later band (one that holds no community where it can),
+so no cell is claimed by two halls and a community's cell keeps its band. The drawn areas
+and the audit's verdicts agree to within about a cell (tested on every bundled sample).
 
 The surface is a picture of the audit's verdicts, not a second computation of them: whether
 a community is covered always comes from its own routed time.
