@@ -1,0 +1,66 @@
+"""Folium maps of an audit: communities by status, halls, districts, legend.
+
+Every map function takes ``m=None`` (a new map is made) or an existing :class:`folium.Map`,
+adds its layer and returns the map, so notebook users can compose layers.
+
+All user-supplied text (names, ids, reasons) is escaped before it reaches the page: popups and
+tooltips carry text, never markup, from the data.
+
+Package layout: ``_base`` (the base map, tiles, texts, popups, saving), ``_layers`` (one
+function per layer), ``_controls`` (search box, legend), ``_full`` (:func:`coverage_map`).
+"""
+
+from coverage.maps._base import (
+    HALL_COLOR,
+    STATUS_COLORS,
+    Basemap,
+    Lang,
+    display_crs,
+    escape,
+    new_map,
+    save_map,
+    to_display,
+)
+from coverage.maps._controls import add_legend, add_search
+from coverage.maps._full import coverage_map
+from coverage.maps._layers import (
+    BAND_COLORS,
+    CATCHMENT_COLORS,
+    DATA_PROBLEM_COLOR,
+    PROPOSAL_COLOR,
+    add_catchments,
+    add_communities,
+    add_data_problems,
+    add_districts,
+    add_doubts,
+    add_halls,
+    add_isochrones,
+    add_proposals,
+)
+
+__all__ = [
+    "BAND_COLORS",
+    "CATCHMENT_COLORS",
+    "DATA_PROBLEM_COLOR",
+    "HALL_COLOR",
+    "PROPOSAL_COLOR",
+    "STATUS_COLORS",
+    "Basemap",
+    "Lang",
+    "add_catchments",
+    "add_communities",
+    "add_data_problems",
+    "add_districts",
+    "add_doubts",
+    "add_halls",
+    "add_isochrones",
+    "add_legend",
+    "add_proposals",
+    "add_search",
+    "coverage_map",
+    "display_crs",
+    "escape",
+    "new_map",
+    "save_map",
+    "to_display",
+]

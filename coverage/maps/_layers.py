@@ -1,0 +1,483 @@
+"""Map layers: communities, halls, districts, service areas, proposals, data problems, doubts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+from branca.element import Element
+
+from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
+from coverage.i18n import coord_check_text, reason_column
+from coverage.maps._base import (
+    HALL_COLOR,
+    LABELS,
+    ROW_LABEL,
+    STATUS_COLORS,
+    DomPopup,
+    Lang,
+    escape,
+    fmt,
+    map_state,
+    new_map,
+    page,
+    points_geojson,
+    to_display,
+)
+
+
+def add_communities(
+    result: AuditResult | gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    radius: float = 5.0,
+) -> folium.Map:
+    """Add communities coloured by status, with popups and tooltips, one layer per status.
+
+    Parameters
+    ----------
+    result
+        An audit result, or its ``communities`` frame.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    radius
+        Marker radius, pixels.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    com = result.communities if isinstance(result, AuditResult) else result
+    m = m or new_map(com, lang=lang)
+    lab = LABELS[lang]
+    keys = ["community_id", "district", "street", "kind", "population", "travel_time_min",
+            "threshold_min", "nearest_hall_name"]  # fmt: skip
+    rows = [(k, lab[ROW_LABEL[k]]) for k in keys] + [("status", lab["status"])]
+    for status in (STATUS_UNREACHABLE, STATUS_NOT_COVERED, STATUS_COVERED):
+        part = com[com["status"] == status]
+        if part.empty:
+            continue
+        props: dict[str, list[Any]] = {
+            k: [fmt(v) for v in part[k]] if k in part.columns else [None] * len(part) for k in keys
+        }
+        props["kind"] = [lab.get(str(v), str(v)) for v in part["kind"]]
+        props["status"] = [lab[status]] * len(part)
+        props["title"] = [fmt(v) for v in part["name"]]
+        props["note"] = [fmt(v) for v in part[reason_column(part, lang)]]
+        props["tip"] = [
+            f"{fmt(n) or ''}: {fmt(t) or '–'} min"
+            for n, t in zip(part["name"], part["travel_time_min"], strict=True)
+        ]
+        color = STATUS_COLORS[status]
+        layer = folium.GeoJson(
+            points_geojson(m, part, props),
+            name=f"{lab['communities']}: {lab[status]} ({len(part)})",
+            marker=folium.CircleMarker(
+                radius=radius, fill=True, fill_opacity=0.85, weight=1, color="#333333"
+            ),
+            style_function=lambda _f, c=color: {"fillColor": c},
+        )
+        layer.add_to(m)
+        DomPopup(layer, rows).add_to(m)
+        map_state(m).search_layers.append(layer)
+    return m
+
+
+def add_halls(
+    result: AuditResult | gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    name: str | None = None,
+    color: str = HALL_COLOR,
+) -> folium.Map:
+    """Add halls, sized by floor area where known; illustrative locations are marked.
+
+    Parameters
+    ----------
+    result
+        An audit result, or a halls frame (``hall_id``, ``name``, optional
+        ``floor_area_m2`` in m², ``illustrative``).
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    name
+        Layer name.
+    color
+        Marker colour.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    halls = result.halls if isinstance(result, AuditResult) else result
+    m = m or new_map(halls, lang=lang)
+    lab = LABELS[lang]
+    area = pd.to_numeric(halls.get("floor_area_m2", pd.Series(np.nan, index=halls.index)),
+                         errors="coerce")  # fmt: skip
+    radius = np.where(area.notna(), np.clip(np.sqrt(area.fillna(0)) / 2.5, 5, 16), 7)
+    illus = halls.get("illustrative", pd.Series(data=False, index=halls.index))
+    illus = illus.fillna(value=False)
+    illus = illus.astype(bool).to_numpy()
+    keys = ["hall_id", "district", "floor_area_m2", "communities_served", "required_floor_area_m2"]
+    keys = [k for k in keys if k in halls.columns]
+    props: dict[str, list[Any]] = {k: [fmt(v) for v in halls[k]] for k in keys}
+    props["title"] = [fmt(v) for v in halls["name"]]
+    props["note"] = [lab["illustrative"] if i else None for i in illus]
+    props["tip"] = [
+        f"{fmt(n) or ''}{' (示意)' if i else ''}" for n, i in zip(halls["name"], illus, strict=True)
+    ]
+    props["r"] = radius.tolist()
+    props["ill"] = illus.tolist()
+    layer = folium.GeoJson(
+        points_geojson(m, halls, props),
+        name=escape(name) if name else f"{lab['halls']} ({len(halls)})",
+        marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, color="#ffffff"),
+        style_function=lambda f: {
+            "fillColor": color,
+            "radius": f["properties"]["r"],
+            "weight": 2,
+            "dashArray": "3 3" if f["properties"]["ill"] else None,
+            "color": "#000000",
+        },
+    )
+    layer.add_to(m)
+    DomPopup(layer, [(k, lab[ROW_LABEL[k]]) for k in keys]).add_to(m)
+    return m
+
+
+def add_districts(
+    districts: gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    name_column: str = "district",
+) -> folium.Map:
+    """Add district boundaries (outlines with names as tooltips).
+
+    Parameters
+    ----------
+    districts
+        District polygons, any CRS.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    name_column
+        Column holding the district name.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(districts, lang=lang)
+    frame = gpd.GeoDataFrame(
+        {"label": [escape(v) for v in districts[name_column]]},
+        geometry=to_display(m, districts.geometry).simplify(0.0001),
+    )
+    folium.GeoJson(
+        json.loads(frame.to_json()),
+        name=LABELS[lang]["districts"],
+        style_function=lambda _f: {
+            "color": "#555555",
+            "weight": 2,
+            "fill": False,
+            "dashArray": "6 4",
+        },
+        tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
+    ).add_to(m)
+    return m
+
+
+BAND_COLORS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
+
+
+def add_isochrones(
+    isochrones: gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    simplify_m: float = 4.0,
+) -> folium.Map:
+    """Add service-area bands (one layer per band, the widest drawn first, lightest colour).
+
+    A band's area is where a community would be covered within the band, by the audit's
+    rule (:func:`coverage.isochrones.isochrones`).
+
+    Parameters
+    ----------
+    isochrones
+        Output of :func:`coverage.isochrones.isochrones` (``band_min`` column, polygons);
+        the polygons of each band are merged.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    simplify_m
+        Simplification tolerance, metres (keeps exported maps small; keep it under half the
+        grid cell, so the drawn edge stays within a cell of the computed one).
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(isochrones, lang=lang)
+    bands = sorted(isochrones["band_min"].unique(), reverse=True)
+    word = LABELS[lang]["band"]
+    for i, band in enumerate(bands):
+        part = isochrones[isochrones["band_min"] == band]
+        metric = part.geometry.to_crs(part.geometry.estimate_utm_crs())
+        geom = gpd.GeoSeries(metric.union_all().simplify(simplify_m), crs=metric.crs)
+        color = BAND_COLORS[min(len(bands) - 1 - i, len(BAND_COLORS) - 1)]
+        label = f"{band:g} {word}" if lang == "zh" else f"{band:g}{word}"
+        frame = gpd.GeoDataFrame({"label": [label]}, geometry=to_display(m, geom))
+        folium.GeoJson(
+            json.loads(frame.to_json()),
+            name=label,
+            style_function=lambda _f, c=color: {
+                "color": c,
+                "weight": 1,
+                "fillColor": c,
+                "fillOpacity": 0.18,
+            },
+            tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
+        ).add_to(m)
+    return m
+
+
+CATCHMENT_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
+
+
+def add_catchments(
+    catchments: gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    simplify_m: float = 4.0,
+    show: bool = False,
+) -> folium.Map:
+    """Add each hall's catchment (the area it is the nearest hall of) as one layer of outlines.
+
+    Parameters
+    ----------
+    catchments
+        Output of :func:`coverage.isochrones.isochrones` with ``per="hall"`` (``hall_id``,
+        optional ``name``, ``band_min``); the widest band of each hall is drawn.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    simplify_m
+        Simplification tolerance, metres.
+    show
+        Show the layer when the map opens (it can always be switched on in the layer list).
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(catchments, lang=lang)
+    widest = catchments[catchments["band_min"] == catchments["band_min"].max()]
+    widest = widest[~widest.geometry.is_empty].reset_index(drop=True)
+    if len(widest) == 0:
+        return m
+    metric = widest.geometry.to_crs(widest.geometry.estimate_utm_crs())
+    names = widest["name"] if "name" in widest.columns else widest["hall_id"]
+    lab = LABELS[lang]
+    band = float(widest["band_min"].iloc[0])
+    unit = "分钟" if lang == "zh" else "min"
+    frame = gpd.GeoDataFrame(
+        {
+            "label": [f"{lab['catchment_of']}: {escape(n)} ({escape(h)}), ≤ {band:g} {unit}"
+                      for n, h in zip(names, widest["hall_id"], strict=True)],
+            "color": [CATCHMENT_COLORS[i % len(CATCHMENT_COLORS)] for i in range(len(widest))],
+        },
+        geometry=to_display(m, gpd.GeoSeries(metric.simplify(simplify_m), crs=metric.crs)),
+    )  # fmt: skip
+    folium.GeoJson(
+        json.loads(frame.to_json()),
+        name=lab["catchments"],
+        show=show,
+        style_function=lambda f: {
+            "color": f["properties"]["color"],
+            "weight": 1.5,
+            "fillColor": f["properties"]["color"],
+            "fillOpacity": 0.08,
+        },
+        tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
+    ).add_to(m)
+    return m
+
+
+PROPOSAL_COLOR = "#ff7f00"
+
+
+def add_proposals(
+    proposals: gpd.GeoDataFrame,
+    assignments: gpd.GeoDataFrame | None = None,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    site_column: str = "site_id",
+) -> folium.Map:
+    """Add proposed (shared) halls, with a line to each community they would serve.
+
+    Parameters
+    ----------
+    proposals
+        Proposed sites: ``site_id`` (or ``site_column``), optional ``name``, ``members``
+        (count), ``population``, ``floor_area_needed_m2`` (m²); points, any CRS.
+    assignments
+        Communities (points, any CRS) with a ``site_column`` naming the proposed site each
+        is assigned to (others are ignored); draws the 一站多居 groups as lines.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    site_column
+        Column holding the site identifier in both frames.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(proposals, lang=lang)
+    lab = LABELS[lang]
+    if assignments is not None and len(assignments) and len(proposals):
+        sites = to_display(m, proposals.set_index(site_column).geometry)
+        chosen = assignments[assignments[site_column].isin(sites.index)]
+        homes = to_display(m, chosen.geometry)
+        ends = sites.loc[chosen[site_column]].to_numpy()
+        lines = [
+            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(
+                shapely.LineString([(a.x, a.y), (b.x, b.y)]))}
+            for a, b in zip(homes, ends, strict=True)
+        ]  # fmt: skip
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": lines},
+            name=f"{lab['assignments']} ({len(lines)})",
+            style_function=lambda _f: {"color": PROPOSAL_COLOR, "weight": 1.5, "opacity": 0.7},
+        ).add_to(m)
+    keys = [k for k in (site_column, "members", "population", "floor_area_needed_m2")
+            if k in proposals.columns]  # fmt: skip
+    props: dict[str, list[Any]] = {k: [fmt(v) for v in proposals[k]] for k in keys}
+    names = proposals["name"] if "name" in proposals.columns else proposals[site_column]
+    props["title"] = [fmt(v) for v in names]
+    props["tip"] = props["title"]
+    props["note"] = [None] * len(proposals)
+    layer = folium.GeoJson(
+        points_geojson(m, proposals, props),
+        name=f"{lab['proposed']} ({len(proposals)})",
+        marker=folium.CircleMarker(radius=9, fill=True, fill_opacity=0.95, color="#000000"),
+        style_function=lambda _f: {"fillColor": PROPOSAL_COLOR, "weight": 2},
+    )
+    layer.add_to(m)
+    rows = [(k, lab.get(ROW_LABEL.get(k, k), k)) for k in keys]
+    DomPopup(layer, rows).add_to(m)
+    return m
+
+
+def add_doubts(result: AuditResult, *, m: folium.Map, lang: Lang = "zh") -> folium.Map:
+    """Say on the map what the audit doubts about its input (e.g. the coordinate system).
+
+    A red note under the title, in the map's language, for every coordinate check of
+    ``result.coordinate_checks`` that doubts the declared system: the same sentence as in
+    ``summary.html`` and the Excel 说明 sheet.
+
+    Parameters
+    ----------
+    result
+        The audit result.
+    m
+        The map.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    lines = [
+        coord_check_text(c.label, c.declared, c.fits, c.points, lang)
+        for c in result.coordinate_checks
+        if c.doubt
+    ]
+    if lines:
+        page(m).html.add_child(
+            Element(
+                "<div class='cp-doubt' style='position:fixed;top:48px;left:60px;right:240px;"
+                "z-index:9999;background:#fde0dd;color:#a50f15;padding:4px 10px;"
+                "border:1px solid #a50f15;border-radius:4px;font:13px sans-serif'>"
+                + "<br>".join(escape(line) for line in lines)
+                + "</div>"
+            )
+        )
+    return m
+
+
+DATA_PROBLEM_COLOR = "#ff7f00"
+
+
+def add_data_problems(
+    communities: gpd.GeoDataFrame,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+) -> folium.Map:
+    """Add communities that are a map-data problem (e.g. on a road fragment), with the reason.
+
+    Parameters
+    ----------
+    communities
+        Points (any CRS) with ``community_id``, optional ``name``, and ``reason`` (English;
+        shown in Chinese with ``lang="zh"``), e.g. the communities of
+        :attr:`coverage.siting.ProposalResult.data_problems`.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(communities, lang=lang)
+    if len(communities) == 0:
+        return m
+    lab = LABELS[lang]
+    reasons = communities[reason_column(communities, lang)]
+    names = communities["name"] if "name" in communities.columns else communities["community_id"]
+    props: dict[str, list[Any]] = {
+        "community_id": [fmt(v) for v in communities["community_id"]],
+        "reason": [fmt(v) for v in reasons],
+        "title": [fmt(v) for v in names],
+    }
+    props["tip"] = props["title"]
+    props["note"] = [None] * len(communities)
+    layer = folium.GeoJson(
+        points_geojson(m, communities, props),
+        name=f"{lab['data_problems']} ({len(communities)})",
+        marker=folium.CircleMarker(radius=8, fill=False, weight=3, dash_array="3 3"),
+        style_function=lambda _f: {"color": DATA_PROBLEM_COLOR, "weight": 3},
+    )
+    layer.add_to(m)
+    DomPopup(layer, [("community_id", lab["id"]), ("reason", lab["reason"])]).add_to(m)
+    return m
