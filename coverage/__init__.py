@@ -32,6 +32,7 @@ from coverage.samples import load_sample
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "AuditResult",
     "Config",
     "ConfigError",
     "CoordinateSystemWarning",
@@ -45,18 +46,57 @@ __all__ = [
     "Network",
     "NetworkError",
     "OfflineExportError",
+    "ProposalResult",
+    "TravelTimeSurface",
+    "coverage_map",
     "download_network",
     "load_network",
     "load_sample",
+    "propose_halls",
     "read_communities",
     "read_halls",
+    "run_batch",
+    "save_map",
+    "travel_time_surface",
+    "write_district_reports",
 ]
+
+#: The notebook verbs and result types that live in heavier modules, by the module they
+#: come from; imported on first use (PEP 562), so ``import coverage`` stays light.
+_LAZY = {
+    "AuditResult": "coverage.audit",
+    "ProposalResult": "coverage.siting",
+    "TravelTimeSurface": "coverage.isochrones",
+    "coverage_map": "coverage.maps",
+    "propose_halls": "coverage.siting",
+    "run_batch": "coverage.batch",
+    "save_map": "coverage.maps",
+    "travel_time_surface": "coverage.isochrones",
+    "write_district_reports": "coverage.reports",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The lazily exported names (see ``_LAZY``)."""
+    if name in _LAZY:
+        import importlib  # noqa: PLC0415
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    msg = f"module 'coverage' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    """Every exported name, the lazy ones included."""
+    return sorted({*globals(), *__all__})
+
 
 try:  # the installed distribution's version (pyproject.toml is its one home)
     __version__ = _metadata.version("coverage-planner")
 except _metadata.PackageNotFoundError:  # pragma: no cover (run from a copy, not installed)
     __version__ = "0.0.0+unknown"
 
-# The other verbs live in modules named after them (a function called ``audit`` here would
-# hide the module ``coverage.audit``): coverage.audit.audit, coverage.maps.coverage_map,
-# coverage.isochrones.isochrones, coverage.siting.propose_halls, coverage.batch.run_batch.
+# ``audit`` and ``isochrones`` are not exported here: a function of that name would hide the
+# module of the same name (``coverage.audit.audit``, ``coverage.isochrones.isochrones``).

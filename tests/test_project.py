@@ -125,3 +125,19 @@ def test_no_module_takes_another_modules_private_names():
             if private:
                 offending.append((name, module, private))
     assert offending == []
+
+
+def test_the_top_level_exports_resolve_and_stay_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, coverage; heavy = {'folium', 'matplotlib', 'openpyxl'} & set(sys.modules); "
+        "assert not heavy, heavy; "
+        "missing = [n for n in coverage.__all__ if getattr(coverage, n, None) is None]; "
+        "assert not missing, missing; "
+        "import coverage.audit, coverage.isochrones; "
+        "assert type(coverage.audit).__name__ == 'module'; "
+        "assert set(coverage.__all__) <= set(dir(coverage))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)  # noqa: S603
