@@ -93,13 +93,6 @@ class Marks:
         )
 
 
-def band_of(time_s: FloatArray, bands_s: FloatArray) -> IntArray:
-    """Index of the first band reaching each time (``-1`` if none), bands ascending."""
-    k = np.searchsorted(bands_s, time_s, side="left").astype(np.int64)
-    k[k >= len(bands_s)] = -1
-    return k
-
-
 @dataclass(frozen=True)
 class Rings:
     """Traced boundary rings, vertices in half-cell units of the global grid.

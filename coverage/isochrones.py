@@ -178,10 +178,7 @@ class TravelTimeSurface:
             ``district``, ``band_min``, ``area_m2``, ``halls``. Areas in m², measured on the
             grid.
         """
-        bands_min = _check_bands(minutes)
-        if per not in {"hall", "district", "all"}:
-            msg = f"isochrones: per must be 'hall', 'district' or 'all', got {per!r}"
-            raise InputDataError(msg)
+        bands_min = _check_request(minutes, per, self.halls)
         workers = max(1, n_jobs if n_jobs is not None else _cores())
         n_bands = len(bands_min)
         band = _band_of(self.time_s, bands_min)
@@ -197,9 +194,6 @@ class TravelTimeSurface:
                     table[column] = np.repeat(halls[column].to_numpy(dtype=object), n_bands)
         else:
             if per == "district":
-                if "district" not in halls.columns:
-                    msg = "isochrones: per='district' needs a 'district' column on the halls"
-                    raise MissingColumnError(msg)
                 keys = halls["district"].fillna("(none)").astype(str).to_numpy()
                 names, code = np.unique(keys.astype(str), return_inverse=True)
             else:  # one area, even without halls
@@ -432,13 +426,7 @@ def isochrones(
     >>> bool(catch.geometry.iloc[0].intersection(catch.geometry.iloc[1]).area == 0)
     True
     """
-    _check_bands(minutes)
-    if per not in {"hall", "district", "all"}:
-        msg = f"isochrones: per must be 'hall', 'district' or 'all', got {per!r}"
-        raise InputDataError(msg)
-    if per == "district" and "district" not in halls.columns:
-        msg = "halls: missing column 'district' (per='district' needs a district per hall)"
-        raise MissingColumnError(msg)
+    _check_request(minutes, per, halls)  # before the surface: bad arguments fail at once
     surface = travel_time_surface(
         network, halls, communities=communities, cell_m=cell_m, config=config
     )
@@ -482,6 +470,18 @@ def _check_halls(halls: gpd.GeoDataFrame, cell_m: float) -> None:
     if problems:
         msg = "isochrones: " + "; ".join(problems)
         raise InputDataError(msg)
+
+
+def _check_request(minutes: Sequence[float], per: str, halls: gpd.GeoDataFrame) -> list[float]:
+    """Check the bands and ``per`` against the halls; return the bands, sorted."""
+    bands = _check_bands(minutes)
+    if per not in {"hall", "district", "all"}:
+        msg = f"isochrones: per must be 'hall', 'district' or 'all', got {per!r}"
+        raise InputDataError(msg)
+    if per == "district" and "district" not in halls.columns:
+        msg = "halls: missing column 'district' (per='district' needs a district per hall)"
+        raise MissingColumnError(msg)
+    return bands
 
 
 def _check_bands(minutes: Sequence[float]) -> list[float]:
