@@ -418,8 +418,12 @@ def _reasons(
             for lang, target in out.items():
                 target[which] = _fill(REASONS[lang][code], per_row, halls, facility[which],
                                       limit=f"{limit:g}")  # fmt: skip
-    for i in np.flatnonzero(~reached).tolist():
-        code, params = _unreachable(net, c_snap, h_snap, i, cfg)
+    unreached = np.flatnonzero(~reached).tolist()
+    hall_pieces = (
+        set(net.component[net.seg_u[h_snap.seg[h_snap.ok]]].tolist()) if unreached else set()
+    )
+    for i in unreached:
+        code, params = _unreachable(net, c_snap, hall_pieces, i, cfg)
         for lang, target in out.items():
             target[i] = reason_text(code, lang, **params)
     return out
@@ -458,18 +462,20 @@ def _fill(
 
 
 def _unreachable(
-    net: Network, c_snap: Snapped, h_snap: Snapped, i: int, cfg: Config
+    net: Network, c_snap: Snapped, hall_pieces: set[int], i: int, cfg: Config
 ) -> tuple[str, dict[str, Any]]:
-    """The reason code and parameters of an unreachable community."""
+    """The reason code and parameters of an unreachable community.
+
+    ``hall_pieces`` are the road pieces (components) that hold a hall.
+    """
     seg = int(c_snap.seg[i])
     if seg < 0:
         dist = f"{c_snap.dist_m[i]:.0f}"
         return "too_far", {"dist": dist, "mode": net.mode, "snap": f"{cfg.max_snap_m:g}"}
-    if not h_snap.ok.any():
+    if not hall_pieces:
         return "no_hall", {}
     comp = int(net.component[net.seg_u[seg]])
-    hall_comps = net.component[net.seg_u[h_snap.seg[h_snap.ok]]]
-    if comp not in hall_comps:
+    if comp not in hall_pieces:
         return "cut_off", {"nodes": int(net.component_sizes[comp])}
     return "one_way", {"mode": net.mode}
 
