@@ -24,6 +24,7 @@ from coverage._errors import (
     MissingColumnError,
     NetworkError,
     OfflineExportError,
+    OfflineMapWarning,
 )
 from coverage.config import DEFAULT_CONFIG, Config
 from coverage.io import read_communities, read_halls
@@ -46,6 +47,7 @@ __all__ = [
     "Network",
     "NetworkError",
     "OfflineExportError",
+    "OfflineMapWarning",
     "ProposalResult",
     "TravelTimeSurface",
     "coverage_map",

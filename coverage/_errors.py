@@ -53,6 +53,10 @@ class CoordinateSystemWarning(CoverageWarning):
     """Points fit the roads far better in another coordinate system than the declared one."""
 
 
+class OfflineMapWarning(CoverageWarning):
+    """An inline notebook map links to the web: it uses a plugin that cannot be embedded."""
+
+
 def list_ids(ids: object, limit: int = 10) -> str:
     """Format offending identifiers for a message: at most ``limit``, then the count.
 

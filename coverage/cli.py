@@ -217,9 +217,10 @@ def _input_options(a: argparse.ArgumentParser) -> None:
     a.add_argument("--lang", choices=["zh", "en"], default="zh", help="map labels (default zh)")
     a.add_argument(
         "--basemap",
-        choices=["osm", "amap", "amap-satellite", "tianditu", "blank"],
-        default="osm",
-        help="map background (amap: overlays shifted to GCJ-02; blank: no tiles, fully offline)",
+        choices=["auto", "osm", "amap", "amap-satellite", "tianditu", "blank"],
+        default="auto",
+        help="map background (default auto: amap for --lang zh maps of places in China, osm "
+        "elsewhere; amap: overlays shifted to GCJ-02; blank: no tiles, fully offline)",
     )
     a.add_argument("--tianditu-key", help="Tianditu API key (for --basemap tianditu)")
     a.add_argument(

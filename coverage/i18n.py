@@ -266,3 +266,63 @@ def coord_check_text(label: str, declared: str, fits: str | None, points: int, l
         f"the roads far better read as {names[fits]} ({points} points checked). If they are "
         f"{names[fits]} coordinates, the coverage results differ markedly."
     )
+
+
+#: A hall's floor-area verdict against the standard (m² per 100 households served), per
+#: language: ``met``, ``short`` (with the gap) or ``unknown`` (no floor area given).
+HALL_VERDICTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "met": "达标：用房 {area} m²，按每百户 {per} m² 需 {need} m²",
+        "short": "不达标：用房 {area} m²，按每百户 {per} m² 需 {need} m²，缺 {gap} m²",
+        "unknown": "无法判断：用房面积未知（按每百户 {per} m² 需 {need} m²）",
+    },
+    "en": {
+        "met": "met: {area} m² of floor area, {need} m² needed at {per} m² per 100 households",
+        "short": (
+            "not met: {area} m² of floor area, {need} m² needed at {per} m² per 100 households, "
+            "{gap} m² short"
+        ),
+        "unknown": "cannot tell: floor area unknown ({need} m² needed at {per} m² per 100 households)",
+    },
+}
+
+
+def hall_verdict(
+    adequate: bool | None,  # noqa: FBT001 (the audit's floor_area_adequate value)
+    *,
+    area_m2: float | None,
+    need_m2: float,
+    gap_m2: float | None,
+    per_100_households: float,
+    lang: str = "zh",
+) -> str:
+    """A hall's floor-area verdict (达标 / 不达标) in one sentence.
+
+    Parameters
+    ----------
+    adequate
+        The audit's ``floor_area_adequate``: ``None`` where the floor area is unknown.
+    area_m2, need_m2, gap_m2
+        Floor area, required floor area and the missing part, m².
+    per_100_households
+        The standard, m² per 100 households served.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The sentence.
+
+    Examples
+    --------
+    >>> hall_verdict(False, area_m2=650, need_m2=1424.4, gap_m2=774.4, per_100_households=30)
+    '不达标：用房 650 m²，按每百户 30 m² 需 1,424 m²，缺 774 m²'
+    """
+    key = "unknown" if adequate is None else ("met" if adequate else "short")
+    return HALL_VERDICTS[lang][key].format(
+        area=f"{area_m2:,.0f}" if area_m2 is not None else "–",
+        need=f"{need_m2:,.0f}",
+        gap=f"{gap_m2:,.0f}" if gap_m2 is not None else "–",
+        per=f"{per_100_households:g}",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import warnings
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +15,13 @@ import numpy as np
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
-from coverage._errors import InputDataError
+from coverage._errors import InputDataError, OfflineExportError, OfflineMapWarning
 from coverage._files import write_text_atomic
 from coverage._licence import OSM_ATTRIBUTION
 from coverage._offline import inline_assets
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE
-from coverage.coords import transform_geometry
+from coverage.coords import out_of_china, transform_geometry
+from coverage.network import utm_crs
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -45,7 +47,9 @@ LABELS: dict[str, dict[str, str]] = {
         STATUS_UNREACHABLE: "不可达",
         "communities": "社区",
         "halls": "社区服务中心",
-        "illustrative": "示意位置 (illustrative)",
+        "illustrative": "示意位置（非真实地址）",
+        "illustrative_tip": "（示意）",
+        "unit_min": "分钟",
         "districts": "区县 / 片区",
         "name": "名称",
         "id": "编号",
@@ -70,10 +74,28 @@ LABELS: dict[str, dict[str, str]] = {
         "needed": "所需面积 (m²)",
         "assignments": "服务关系",
         "legend": "图例",
-        "band": "分钟可达范围",
+        "band": "{band} 分钟可达范围",
         "data_problems": "数据问题 (地图孤岛, 未纳入选址)",
         "catchments": "各服务中心服务范围",
         "catchment_of": "服务范围",
+        "verdict": "评价",
+        "covered_of": "服务社区中达标",
+        "hall_size": "圆圈越大，用房面积越大",
+        "band_urban": "城市社区标准",
+        "band_rural": "农村社区标准",
+        "band_overlap": "颜色越深，用时越短",
+        "band_dropped": "未画 {band} 分钟范围：本图没有农村社区",
+        "catchment_legend": "各服务中心服务范围（彩色轮廓，可在图层列表中打开）",
+        "district_line": "区县 / 片区边界",
+        "assignment_line": "建议服务中心与其服务社区的连线",
+        "no_tiles": "底图未能加载（离线？）；数据图层照常显示",
+        "fullscreen": "全屏",
+        "amap": "高德地图（GCJ-02，图层已相应偏移）",
+        "amap-satellite": "高德卫星图（GCJ-02，图层已相应偏移）",
+        "osm": "OpenStreetMap",
+        "more": "等 {n} 个",
+        "search_none": "无匹配",
+        "search_more": "共 {n} 个匹配，请多输入几个字",
     },
     "en": {
         STATUS_COVERED: "covered",
@@ -81,7 +103,9 @@ LABELS: dict[str, dict[str, str]] = {
         STATUS_UNREACHABLE: "unreachable",
         "communities": "Communities",
         "halls": "Community service halls",
-        "illustrative": "illustrative location",
+        "illustrative": "illustrative location (not a real address)",
+        "illustrative_tip": " (illustrative)",
+        "unit_min": "min",
         "districts": "Districts",
         "name": "Name",
         "id": "ID",
@@ -106,10 +130,28 @@ LABELS: dict[str, dict[str, str]] = {
         "needed": "Floor area needed (m²)",
         "assignments": "Assignments",
         "legend": "Legend",
-        "band": "-minute area",
+        "band": "{band}-minute area",
         "data_problems": "Data problems (map-data islands, left out of siting)",
         "catchments": "Catchment of each hall",
         "catchment_of": "Catchment",
+        "verdict": "Verdict",
+        "covered_of": "Served communities within the limit",
+        "hall_size": "larger circle = larger floor area",
+        "band_urban": "limit for urban communities",
+        "band_rural": "limit for rural communities",
+        "band_overlap": "darker = shorter trip",
+        "band_dropped": "no {band}-minute area drawn: no rural community on this map",
+        "catchment_legend": "Catchment of each hall (coloured outlines; switch on in the layer list)",
+        "district_line": "District boundary",
+        "assignment_line": "Line from a proposed hall to each community it serves",
+        "no_tiles": "Basemap tiles could not load (offline?); the data layers are shown as usual",
+        "fullscreen": "Full screen",
+        "amap": "Amap (GCJ-02; overlays shifted to match)",
+        "amap-satellite": "Amap satellite (GCJ-02; overlays shifted to match)",
+        "osm": "OpenStreetMap",
+        "more": "({n} in all)",
+        "search_none": "no match",
+        "search_more": "{n} matches: type more",
     },
 }
 
@@ -147,6 +189,8 @@ def fmt(value: object, digits: int = 1) -> str | None:
     """Numbers as short display strings; missing values as ``None`` (shown as a dash)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(str(v) for v in value)
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
     if isinstance(value, float | np.floating):
@@ -209,7 +253,7 @@ _POPUP_CSS = (
 )
 
 
-Basemap = Literal["osm", "amap", "amap-satellite", "tianditu", "blank"]
+Basemap = Literal["auto", "osm", "amap", "amap-satellite", "tianditu", "blank"]
 
 
 #: Tianditu (天地图) vector tiles and Chinese labels; needs a key from lbs.tianditu.gov.cn.
@@ -220,17 +264,57 @@ _TIANDITU = (
 )
 
 
-def _add_basemap(m: folium.Map, basemap: Basemap, tianditu_key: str | None) -> None:
-    """Add the background tiles (xyzservices providers where they exist)."""
+def choose_basemap(
+    basemap: Basemap, gdf: gpd.GeoDataFrame | gpd.GeoSeries | None, lang: Lang
+) -> str:
+    """The basemap ``"auto"`` stands for: Amap for Chinese maps of places in China, else OSM.
+
+    Parameters
+    ----------
+    basemap
+        The basemap asked for; anything but ``"auto"`` is returned as it is.
+    gdf
+        What the map shows (any CRS); ``None`` counts as Hangzhou.
+    lang
+        The map's language.
+
+    Returns
+    -------
+    str
+        ``"amap"`` when ``lang`` is ``"zh"`` and the centre of ``gdf`` lies in mainland China
+        (OSM tiles are slow there), else ``"osm"``.
+
+    Examples
+    --------
+    >>> choose_basemap("auto", None, "zh"), choose_basemap("auto", None, "en")
+    ('amap', 'osm')
+    """
+    if basemap != "auto":
+        return basemap
+    if lang != "zh":
+        return "osm"
+    lon, lat = 120.15, 30.27
+    if gdf is not None and len(gdf):
+        w, s_, e, n = gdf.geometry.to_crs(4326).total_bounds
+        lon, lat = (w + e) / 2, (s_ + n) / 2
+    return "osm" if bool(out_of_china(lon, lat)) else "amap"
+
+
+def _add_basemap(m: folium.Map, basemap: str, tianditu_key: str | None, lang: Lang) -> None:
+    """Add the background tiles (xyzservices providers where they exist), named in the map's
+    language in the layer list, and a note on the map when they cannot load."""
     import xyzservices.providers as xyz  # noqa: PLC0415
 
+    lab = LABELS[lang]
     if basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+        folium.TileLayer("OpenStreetMap", name=lab["osm"]).add_to(m)
     elif basemap in {"amap", "amap-satellite"}:
         tp = xyz.Gaode.Normal if basemap == "amap" else xyz.Gaode.Satellite
         url = tp["url"].replace("http://", "https://")
-        folium.TileLayer(url, attr=tp["html_attribution"], name=tp["name"],
-                         max_zoom=tp.get("max_zoom", 18)).add_to(m)  # fmt: skip
+        attr = tp["html_attribution"].replace("http://", "https://")
+        folium.TileLayer(
+            url, attr=f"{attr} ({lab[basemap]})", name=lab[basemap], max_zoom=tp.get("max_zoom", 18)
+        ).add_to(m)
     elif basemap == "tianditu":
         if not tianditu_key:
             msg = "the Tianditu basemap needs a key: tianditu_key='...' (lbs.tianditu.gov.cn)"
@@ -238,12 +322,50 @@ def _add_basemap(m: folium.Map, basemap: Basemap, tianditu_key: str | None) -> N
         for layer, label in (("vec", "天地图"), ("cva", "天地图注记")):
             folium.TileLayer(
                 _TIANDITU.format(layer=layer, key=tianditu_key, s="{s}", x="{x}", y="{y}", z="{z}"),
-                attr="&copy; 天地图 Tianditu", name=label, subdomains="01234567",
-                overlay=layer == "cva", max_zoom=18,
-            ).add_to(m)  # fmt: skip
+                attr="&copy; 天地图 Tianditu",
+                name=label,
+                subdomains="01234567",
+                overlay=layer == "cva",
+                max_zoom=18,
+            ).add_to(m)
     elif basemap != "blank":
-        msg = f"unknown basemap {basemap!r}; use osm, amap, amap-satellite, tianditu or blank"
+        msg = f"unknown basemap {basemap!r}; use auto, osm, amap, amap-satellite, tianditu or blank"
         raise InputDataError(msg)
+    if basemap != "blank":
+        _TileNote(lab["no_tiles"]).add_to(m)
+
+
+class _TileNote(MacroElement):
+    """A note on the map when background tiles fail to load (offline): the data still show."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map, text) {
+          var shown = false;
+          function note() {
+            if (shown) { return; }
+            shown = true;
+            var div = L.DomUtil.create("div", "cp-tile-note", map.getContainer());
+            div.textContent = text;
+            div.style.cssText = "position:absolute;bottom:24px;left:50%;z-index:800;" +
+              "transform:translateX(-50%);background:rgba(255,255,255,.9);padding:2px 8px;" +
+              "border-radius:3px;font:12px sans-serif;color:#555;pointer-events:none";
+          }
+          map.eachLayer(function (l) {
+            if (l instanceof L.TileLayer) { l.on("tileerror", note); }
+          });
+        })({{ this._parent.get_name() }}, {{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.text = text
+
+
+#: How a legend row draws its symbol: a filled dot, a dashed ring, a shaded area, an outline,
+#: a line, a dashed line, or no symbol (a note).
+Symbol = Literal["dot", "ring", "area", "outline", "line", "dash", "note"]
 
 
 @dataclass
@@ -252,6 +374,8 @@ class _MapState:
 
     coord_system: str = "wgs84"  # overlays are shifted into GCJ-02 on Amap tiles
     search_layers: list[folium.GeoJson] = field(default_factory=list)  # searched by name
+    #: legend rows of what the layers drew: (symbol, css colour, text), in drawing order
+    legend: list[tuple[Symbol, str, str]] = field(default_factory=list)
 
 
 _STATES: weakref.WeakKeyDictionary[folium.Map, _MapState] = weakref.WeakKeyDictionary()
@@ -263,6 +387,13 @@ def map_state(m: folium.Map) -> _MapState:
     if state is None:
         state = _STATES[m] = _MapState()
     return state
+
+
+def add_legend_row(m: folium.Map, symbol: Symbol, color: str, text: str) -> None:
+    """Record a legend row for what a layer drew (shown by :func:`add_legend`; once each)."""
+    rows = map_state(m).legend
+    if (symbol, color, text) not in rows:
+        rows.append((symbol, color, text))
 
 
 def display_crs(m: folium.Map) -> str:
@@ -279,6 +410,28 @@ def display_crs(m: folium.Map) -> str:
         ``"gcj02"`` or ``"wgs84"``.
     """
     return map_state(m).coord_system
+
+
+def metric_crs(geometry: gpd.GeoSeries) -> str:
+    """A metric CRS for geometries: their own if projected, else the UTM zone of their centre.
+
+    A formula on the centre of the bounds, not a search of the CRS database
+    (``estimate_utm_crs`` takes tens of milliseconds per call).
+
+    Parameters
+    ----------
+    geometry
+        Geometries in any CRS.
+
+    Returns
+    -------
+    str
+        A CRS with metres as unit, e.g. ``"EPSG:32651"`` in Hangzhou.
+    """
+    if geometry.crs is not None and geometry.crs.is_projected:
+        return str(geometry.crs.to_string())
+    w, s_, e, n = geometry.total_bounds
+    return utm_crs((w + e) / 2, (s_ + n) / 2)
 
 
 def to_display(m: folium.Map, geometry: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -302,45 +455,81 @@ def to_display(m: folium.Map, geometry: gpd.GeoSeries) -> gpd.GeoSeries:
     return geo
 
 
+class _Map(folium.Map):
+    """A folium map that shows itself in Jupyter as a self-contained page.
+
+    ``_repr_html_`` embeds the page with Leaflet inlined (:func:`coverage._offline.inline_assets`,
+    as :func:`save_map` writes it), so an inline notebook map needs no CDN: it draws offline
+    and behind networks where the CDNs are slow. Map tiles are fetched as usual.
+    """
+
+    def _repr_html_(self, **kwargs: Any) -> str:  # noqa: ANN401
+        figure = page(self)
+        try:
+            text = inline_assets(figure.render(**kwargs))
+        except OfflineExportError as exc:  # a plugin we cannot embed: folium's own page
+            warnings.warn(
+                f"{exc}; this inline map links to the web", OfflineMapWarning, stacklevel=2
+            )
+            return str(super()._repr_html_(**kwargs))
+        return (
+            '<div style="width:100%;"><div style="position:relative;width:100%;height:0;'
+            'padding-bottom:60%;"><iframe srcdoc="'
+            + html.escape(text, quote=True)
+            + '" style="position:absolute;width:100%;height:100%;left:0;top:0;'
+            'border:none !important;" allowfullscreen></iframe></div></div>'
+        )
+
+
 def new_map(
-    gdf: gpd.GeoDataFrame | None = None,
+    gdf: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     *,
     title: str | None = None,
-    basemap: Basemap = "osm",
+    basemap: Basemap = "auto",
     tianditu_key: str | None = None,
     lang: Lang = "zh",
+    max_zoom: int = 16,
 ) -> folium.Map:
     """A base map fitted to a frame, with scale bar, full-screen button, title and attribution.
+
+    The map shows itself in Jupyter with Leaflet embedded (no CDN), as :func:`save_map`
+    writes it.
 
     Parameters
     ----------
     gdf
-        Frame whose bounds the map fits (any CRS); ``None`` shows Hangzhou.
+        Geometries whose bounds the map fits (any CRS); ``None`` shows Hangzhou.
     title
         Title shown at the top with today's date.
     basemap
-        ``"osm"`` (OpenStreetMap, default), ``"amap"`` / ``"amap-satellite"`` (高德; GCJ-02
-        tiles: every overlay added by this module is shifted into GCJ-02 so it lines up),
-        ``"tianditu"`` (天地图; needs ``tianditu_key``) or ``"blank"`` (no tiles: the map needs
-        no network at all).
+        ``"auto"`` (default: Amap for Chinese maps of places in mainland China, where
+        OpenStreetMap tiles are slow, OpenStreetMap elsewhere; see :func:`choose_basemap`),
+        ``"osm"`` (OpenStreetMap), ``"amap"`` / ``"amap-satellite"`` (高德; GCJ-02 tiles: every
+        overlay added by this module is shifted into GCJ-02 so it lines up), ``"tianditu"``
+        (天地图; needs ``tianditu_key``) or ``"blank"`` (no tiles: the map needs no network at
+        all). The layer list and the attribution name the basemap.
     tianditu_key
         Tianditu API key.
     lang
         ``"zh"`` or ``"en"`` labels.
+    max_zoom
+        Closest zoom level of the first view (a single community is not shown at street-sign
+        scale).
 
     Returns
     -------
     folium.Map
         The map.
     """
-    m = folium.Map(location=[30.27, 120.15], zoom_start=12, tiles=None)
-    map_state(m).coord_system = "gcj02" if basemap.startswith("amap") else "wgs84"
-    _add_basemap(m, basemap, tianditu_key)
+    m = _Map(location=[30.27, 120.15], zoom_start=12, tiles=None)
+    chosen = choose_basemap(basemap, gdf, lang)
+    map_state(m).coord_system = "gcj02" if chosen.startswith("amap") else "wgs84"
+    _add_basemap(m, chosen, tianditu_key, lang)
     if gdf is not None and len(gdf):
         w, s_, e, n = to_display(m, gdf.geometry).total_bounds
-        m.fit_bounds([[s_, w], [n, e]])
+        m.fit_bounds([[s_, w], [n, e]], max_zoom=max_zoom, padding=(30, 30))
     _MetricScale().add_to(m)
-    _FullscreenControl().add_to(m)
+    _FullscreenControl(LABELS[lang]["fullscreen"]).add_to(m)
     page(m).header.add_child(Element(_POPUP_CSS))
     _add_attribution(m, OSM_ATTRIBUTION)
     text = title or LABELS[lang]["title"]
@@ -380,7 +569,7 @@ class _FullscreenControl(MacroElement):
             options: {position: "topleft"},
             onAdd: function () {
               var a = L.DomUtil.create("a", "leaflet-bar cp-fullscreen");
-              a.href = "#"; a.title = "Full screen / 全屏";
+              a.href = "#"; a.title = {{ this.text|tojson }};
               a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="margin:7px">' +
                 '<path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" fill="none" ' +
                 'stroke="#333" stroke-width="2"/></svg>';
@@ -401,8 +590,9 @@ class _FullscreenControl(MacroElement):
         {% endmacro %}"""
     )
 
-    def __init__(self) -> None:
+    def __init__(self, text: str) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
+        self.text = text
 
 
 class _Attribution(MacroElement):

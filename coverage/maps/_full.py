@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import folium
+import geopandas as gpd
+import pandas as pd
 
-from coverage.maps._base import LABELS, Basemap, Lang, new_map
+from coverage.maps._base import LABELS, Basemap, Lang, add_legend_row, new_map
 from coverage.maps._controls import add_legend, add_search
 from coverage.maps._layers import (
-    DATA_PROBLEM_COLOR,
-    PROPOSAL_COLOR,
     add_catchments,
     add_communities,
     add_data_problems,
@@ -22,8 +22,6 @@ from coverage.maps._layers import (
 )
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
     from coverage.audit import AuditResult
 
 
@@ -34,7 +32,7 @@ def coverage_map(
     m: folium.Map | None = None,
     lang: Lang = "zh",
     title: str | None = None,
-    basemap: Basemap = "osm",
+    basemap: Basemap = "auto",
     tianditu_key: str | None = None,
     proposals: gpd.GeoDataFrame | None = None,
     assignments: gpd.GeoDataFrame | None = None,
@@ -43,6 +41,12 @@ def coverage_map(
     data_problems: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The full audit map: districts, communities by status, halls, legend, layer control.
+
+    The first view shows the communities, the halls that serve them (a district's nearest
+    hall may lie outside it), the district outlines and any proposed halls. A service-area
+    band is drawn only if some community on the map is held to it (a 20-minute band for
+    rural communities, none on an all-urban map; the legend says so). In Jupyter the map
+    shows itself with Leaflet embedded, as :func:`save_map` writes it (no CDN).
 
     Parameters
     ----------
@@ -57,8 +61,8 @@ def coverage_map(
     title
         Map title.
     basemap
-        ``"osm"``, ``"amap"``, ``"amap-satellite"``, ``"tianditu"`` or ``"blank"`` (see
-        :func:`new_map`).
+        ``"auto"`` (Amap for Chinese maps of places in China, else OpenStreetMap), ``"osm"``,
+        ``"amap"``, ``"amap-satellite"``, ``"tianditu"`` or ``"blank"`` (see :func:`new_map`).
     tianditu_key
         Tianditu API key (for ``basemap="tianditu"``).
     proposals, assignments
@@ -88,10 +92,18 @@ def coverage_map(
     True
     """
     m = m or new_map(
-        result.communities, title=title, basemap=basemap, tianditu_key=tianditu_key, lang=lang
-    )
+        _view(result, districts, proposals), title=title, basemap=basemap,
+        tianditu_key=tianditu_key, lang=lang,
+    )  # fmt: skip
     if isochrones is not None and len(isochrones):
-        add_isochrones(isochrones, m=m, lang=lang)
+        held = set(result.communities["threshold_min"].dropna().astype(float))
+        limits = {result.config.urban_threshold_min, result.config.rural_threshold_min}
+        unused = sorted(b for b in set(isochrones["band_min"].astype(float)) if b in limits - held)
+        shown = isochrones[~isochrones["band_min"].astype(float).isin(unused)]
+        if len(shown):
+            add_isochrones(shown, m=m, lang=lang, config=result.config)
+        for band in unused:
+            add_legend_row(m, "note", "", LABELS[lang]["band_dropped"].format(band=f"{band:g}"))
     if catchments is not None and len(catchments):
         add_catchments(catchments, m=m, lang=lang)
     if districts is not None and len(districts):
@@ -99,14 +111,29 @@ def coverage_map(
     add_communities(result, m=m, lang=lang)
     add_halls(result, m=m, lang=lang)
     add_doubts(result, m=m, lang=lang)
-    extra = []
     if proposals is not None:
         add_proposals(proposals, assignments, m=m, lang=lang)
-        extra.append((PROPOSAL_COLOR, LABELS[lang]["proposed"]))
     if data_problems is not None and len(data_problems):
         add_data_problems(data_problems, m=m, lang=lang)
-        extra.append((DATA_PROBLEM_COLOR, LABELS[lang]["data_problems"]))
     add_search(m, lang=lang)
-    add_legend(m, lang=lang, extra=extra)
+    add_legend(m, lang=lang)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def _view(
+    result: AuditResult, districts: gpd.GeoDataFrame | None, proposals: gpd.GeoDataFrame | None
+) -> gpd.GeoSeries:
+    """What the first view must hold: communities, their halls, districts, proposals."""
+    com = result.communities
+    parts = [com.geometry.to_crs(4326)]
+    served = set(com["nearest_hall_id"].dropna())
+    halls = result.halls
+    if len(halls) and served:
+        parts.append(halls[halls["hall_id"].isin(served)].geometry.to_crs(4326))
+    elif len(com) == 0:
+        parts.append(halls.geometry.to_crs(4326))
+    for frame in (districts, proposals):
+        if frame is not None and len(frame):
+            parts.append(frame.geometry.to_crs(4326))
+    return gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=4326)

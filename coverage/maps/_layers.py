@@ -14,7 +14,8 @@ import shapely.geometry
 from branca.element import Element
 
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
-from coverage.i18n import coord_check_text, reason_column
+from coverage.config import DEFAULT_CONFIG, Config
+from coverage.i18n import coord_check_text, hall_verdict, reason_column
 from coverage.maps._base import (
     HALL_COLOR,
     LABELS,
@@ -22,14 +23,40 @@ from coverage.maps._base import (
     STATUS_COLORS,
     DomPopup,
     Lang,
+    add_legend_row,
     escape,
     fmt,
     map_state,
+    metric_crs,
     new_map,
     page,
     points_geojson,
     to_display,
 )
+
+
+def _point_layer(
+    m: folium.Map,
+    points: gpd.GeoDataFrame,
+    props: dict[str, list[Any]],
+    rows: list[tuple[str, str]],
+    *,
+    name: str,
+    marker: folium.CircleMarker,
+    style: dict[str, Any] | Any,  # noqa: ANN401 (a style dict, or folium's style function)
+) -> folium.GeoJson:
+    """One point layer with popups and tooltips built from ``props`` (``title``, ``tip``,
+    ``note`` and the keys of ``rows``, missing ones as ``None``); added to ``m``."""
+    n = len(points)
+    for key in ("title", "tip", "note", *(k for k, _ in rows)):
+        props.setdefault(key, [None] * n)
+    style_function = style if callable(style) else (lambda _f, s=style: s)
+    layer = folium.GeoJson(
+        points_geojson(m, points, props), name=name, marker=marker, style_function=style_function
+    )
+    layer.add_to(m)
+    DomPopup(layer, rows).add_to(m)
+    return layer
 
 
 def add_communities(
@@ -67,29 +94,28 @@ def add_communities(
         part = com[com["status"] == status]
         if part.empty:
             continue
-        props: dict[str, list[Any]] = {
-            k: [fmt(v) for v in part[k]] if k in part.columns else [None] * len(part) for k in keys
-        }
+        props: dict[str, list[Any]] = {k: [fmt(v) for v in part[k]] for k in keys if k in part}
         props["kind"] = [lab.get(str(v), str(v)) for v in part["kind"]]
         props["status"] = [lab[status]] * len(part)
         props["title"] = [fmt(v) for v in part["name"]]
         props["note"] = [fmt(v) for v in part[reason_column(part, lang)]]
         props["tip"] = [
-            f"{fmt(n) or ''}: {fmt(t) or '–'} min"
+            f"{fmt(n) or ''}: {fmt(t) + ' ' + lab['unit_min'] if fmt(t) else lab[status]}"
             for n, t in zip(part["name"], part["travel_time_min"], strict=True)
         ]
         color = STATUS_COLORS[status]
-        layer = folium.GeoJson(
-            points_geojson(m, part, props),
+        layer = _point_layer(
+            m, part, props, rows,
             name=f"{lab['communities']}: {lab[status]} ({len(part)})",
             marker=folium.CircleMarker(
                 radius=radius, fill=True, fill_opacity=0.85, weight=1, color="#333333"
             ),
-            style_function=lambda _f, c=color: {"fillColor": c},
-        )
-        layer.add_to(m)
-        DomPopup(layer, rows).add_to(m)
+            style={"fillColor": color},
+        )  # fmt: skip
         map_state(m).search_layers.append(layer)
+    for status in (STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE):
+        if (com["status"] == status).any():
+            add_legend_row(m, "dot", STATUS_COLORS[status], f"{lab['communities']}: {lab[status]}")
     return m
 
 
@@ -123,6 +149,7 @@ def add_halls(
         The map.
     """
     halls = result.halls if isinstance(result, AuditResult) else result
+    config = result.config if isinstance(result, AuditResult) else DEFAULT_CONFIG
     m = m or new_map(halls, lang=lang)
     lab = LABELS[lang]
     area = pd.to_numeric(halls.get("floor_area_m2", pd.Series(np.nan, index=halls.index)),
@@ -134,27 +161,51 @@ def add_halls(
     keys = ["hall_id", "district", "floor_area_m2", "communities_served", "required_floor_area_m2"]
     keys = [k for k in keys if k in halls.columns]
     props: dict[str, list[Any]] = {k: [fmt(v) for v in halls[k]] for k in keys}
+    rows = [(k, lab[ROW_LABEL[k]]) for k in keys]
+    if {"communities_served", "communities_covered"} <= set(halls.columns):
+        props["covered_of"] = [
+            f"{c:,} / {s:,}" for c, s in zip(halls["communities_covered"],
+                                             halls["communities_served"], strict=True)
+        ]  # fmt: skip
+        rows.append(("covered_of", lab["covered_of"]))
+    if "required_floor_area_m2" in halls.columns and "floor_area_adequate" in halls.columns:
+        props["verdict"] = [
+            hall_verdict(
+                None if pd.isna(ok) else bool(ok), area_m2=None if pd.isna(a) else float(a),
+                need_m2=float(need), gap_m2=None if pd.isna(gap) else float(gap),
+                per_100_households=config.floor_area_m2_per_100_households, lang=lang,
+            )
+            for ok, a, need, gap in zip(
+                halls["floor_area_adequate"], area, halls["required_floor_area_m2"],
+                halls.get("floor_area_gap_m2", pd.Series(np.nan, index=halls.index)), strict=True,
+            )
+        ]  # fmt: skip
+        rows.append(("verdict", lab["verdict"]))
     props["title"] = [fmt(v) for v in halls["name"]]
     props["note"] = [lab["illustrative"] if i else None for i in illus]
     props["tip"] = [
-        f"{fmt(n) or ''}{' (示意)' if i else ''}" for n, i in zip(halls["name"], illus, strict=True)
+        f"{fmt(n) or ''}{lab['illustrative_tip'] if i else ''}"
+        for n, i in zip(halls["name"], illus, strict=True)
     ]
     props["r"] = radius.tolist()
     props["ill"] = illus.tolist()
-    layer = folium.GeoJson(
-        points_geojson(m, halls, props),
+    _point_layer(
+        m, halls, props, rows,
         name=escape(name) if name else f"{lab['halls']} ({len(halls)})",
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, color="#ffffff"),
-        style_function=lambda f: {
+        style=lambda f: {
             "fillColor": color,
             "radius": f["properties"]["r"],
             "weight": 2,
             "dashArray": "3 3" if f["properties"]["ill"] else None,
             "color": "#000000",
         },
-    )
-    layer.add_to(m)
-    DomPopup(layer, [(k, lab[ROW_LABEL[k]]) for k in keys]).add_to(m)
+    )  # fmt: skip
+    add_legend_row(m, "dot", color, escape(name) if name else lab["halls"])
+    if area.notna().any():
+        add_legend_row(m, "note", color, lab["hall_size"])
+    if illus.any():
+        add_legend_row(m, "ring", "#000000", lab["illustrative"])
     return m
 
 
@@ -199,6 +250,7 @@ def add_districts(
         },
         tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
     ).add_to(m)
+    add_legend_row(m, "dash", "#555555", LABELS[lang]["district_line"])
     return m
 
 
@@ -211,11 +263,13 @@ def add_isochrones(
     m: folium.Map | None = None,
     lang: Lang = "zh",
     simplify_m: float = 4.0,
+    config: Config | None = None,
 ) -> folium.Map:
     """Add service-area bands (one layer per band, the widest drawn first, lightest colour).
 
     A band's area is where a community would be covered within the band, by the audit's
-    rule (:func:`coverage.isochrones.isochrones`).
+    rule (:func:`coverage.isochrones.isochrones`). The legend names each band's colour and
+    the community kind whose limit it is.
 
     Parameters
     ----------
@@ -229,6 +283,9 @@ def add_isochrones(
     simplify_m
         Simplification tolerance, metres (keeps exported maps small; keep it under half the
         grid cell, so the drawn edge stays within a cell of the computed one).
+    config
+        The thresholds that name the bands in the legend (urban, rural); the default
+        configuration if ``None``.
 
     Returns
     -------
@@ -236,14 +293,16 @@ def add_isochrones(
         The map.
     """
     m = m or new_map(isochrones, lang=lang)
+    cfg = config or DEFAULT_CONFIG
+    lab = LABELS[lang]
     bands = sorted(isochrones["band_min"].unique(), reverse=True)
-    word = LABELS[lang]["band"]
+    crs = metric_crs(isochrones.geometry)
     for i, band in enumerate(bands):
         part = isochrones[isochrones["band_min"] == band]
-        metric = part.geometry.to_crs(part.geometry.estimate_utm_crs())
-        geom = gpd.GeoSeries(metric.union_all().simplify(simplify_m), crs=metric.crs)
+        metric = part.geometry.to_crs(crs)
+        geom = gpd.GeoSeries([metric.union_all().simplify(simplify_m)], crs=crs)
         color = BAND_COLORS[min(len(bands) - 1 - i, len(BAND_COLORS) - 1)]
-        label = f"{band:g} {word}" if lang == "zh" else f"{band:g}{word}"
+        label = lab["band"].format(band=f"{band:g}")
         frame = gpd.GeoDataFrame({"label": [label]}, geometry=to_display(m, geom))
         folium.GeoJson(
             json.loads(frame.to_json()),
@@ -256,6 +315,13 @@ def add_isochrones(
             },
             tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
         ).add_to(m)
+        limits = (("band_urban", cfg.urban_threshold_min), ("band_rural", cfg.rural_threshold_min))
+        kinds = [lab[key] for key, limit in limits if limit == band]
+        if kinds:
+            label += f"（{'，'.join(kinds)}）" if lang == "zh" else f" ({', '.join(kinds)})"
+        add_legend_row(m, "area", color, label)
+    if len(bands) > 1:
+        add_legend_row(m, "note", "", lab["band_overlap"])
     return m
 
 
@@ -296,7 +362,7 @@ def add_catchments(
     widest = widest[~widest.geometry.is_empty].reset_index(drop=True)
     if len(widest) == 0:
         return m
-    metric = widest.geometry.to_crs(widest.geometry.estimate_utm_crs())
+    metric = widest.geometry.to_crs(metric_crs(widest.geometry))
     names = widest["name"] if "name" in widest.columns else widest["hall_id"]
     lab = LABELS[lang]
     band = float(widest["band_min"].iloc[0])
@@ -321,6 +387,7 @@ def add_catchments(
         },
         tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
     ).add_to(m)
+    add_legend_row(m, "outline", CATCHMENT_COLORS[0], lab["catchment_legend"])
     return m
 
 
@@ -374,23 +441,35 @@ def add_proposals(
             name=f"{lab['assignments']} ({len(lines)})",
             style_function=lambda _f: {"color": PROPOSAL_COLOR, "weight": 1.5, "opacity": 0.7},
         ).add_to(m)
+        add_legend_row(m, "line", PROPOSAL_COLOR, lab["assignment_line"])
     keys = [k for k in (site_column, "members", "population", "floor_area_needed_m2")
             if k in proposals.columns]  # fmt: skip
     props: dict[str, list[Any]] = {k: [fmt(v) for v in proposals[k]] for k in keys}
+    if "members" in proposals.columns:
+        props["members"] = [_members(v, lang) for v in proposals["members"]]
     names = proposals["name"] if "name" in proposals.columns else proposals[site_column]
     props["title"] = [fmt(v) for v in names]
     props["tip"] = props["title"]
-    props["note"] = [None] * len(proposals)
-    layer = folium.GeoJson(
-        points_geojson(m, proposals, props),
+    _point_layer(
+        m, proposals, props, [(k, lab.get(ROW_LABEL.get(k, k), k)) for k in keys],
         name=f"{lab['proposed']} ({len(proposals)})",
         marker=folium.CircleMarker(radius=9, fill=True, fill_opacity=0.95, color="#000000"),
-        style_function=lambda _f: {"fillColor": PROPOSAL_COLOR, "weight": 2},
-    )
-    layer.add_to(m)
-    rows = [(k, lab.get(ROW_LABEL.get(k, k), k)) for k in keys]
-    DomPopup(layer, rows).add_to(m)
+        style={"fillColor": PROPOSAL_COLOR, "weight": 2},
+    )  # fmt: skip
+    add_legend_row(m, "dot", PROPOSAL_COLOR, lab["proposed"])
     return m
+
+
+def _members(value: object, lang: Lang, limit: int = 8) -> str | None:
+    """A list of community ids as one line (the first ``limit``, then how many more)."""
+    if not isinstance(value, list | tuple | np.ndarray):
+        return fmt(value)
+    items = [str(v) for v in value]
+    sep = "、" if lang == "zh" else ", "
+    text = sep.join(items[:limit])
+    if len(items) > limit:
+        text += " " + LABELS[lang]["more"].format(n=len(items))
+    return f"{len(items)}: {text}"
 
 
 def add_doubts(result: AuditResult, *, m: folium.Map, lang: Lang = "zh") -> folium.Map:
@@ -432,7 +511,8 @@ def add_doubts(result: AuditResult, *, m: folium.Map, lang: Lang = "zh") -> foli
     return m
 
 
-DATA_PROBLEM_COLOR = "#ff7f00"
+#: Communities on map-data islands: purple dashed rings (not the proposals' orange).
+DATA_PROBLEM_COLOR = "#984ea3"
 
 
 def add_data_problems(
@@ -463,21 +543,18 @@ def add_data_problems(
     if len(communities) == 0:
         return m
     lab = LABELS[lang]
-    reasons = communities[reason_column(communities, lang)]
     names = communities["name"] if "name" in communities.columns else communities["community_id"]
     props: dict[str, list[Any]] = {
         "community_id": [fmt(v) for v in communities["community_id"]],
-        "reason": [fmt(v) for v in reasons],
+        "reason": [fmt(v) for v in communities[reason_column(communities, lang)]],
         "title": [fmt(v) for v in names],
     }
     props["tip"] = props["title"]
-    props["note"] = [None] * len(communities)
-    layer = folium.GeoJson(
-        points_geojson(m, communities, props),
+    _point_layer(
+        m, communities, props, [("community_id", lab["id"]), ("reason", lab["reason"])],
         name=f"{lab['data_problems']} ({len(communities)})",
         marker=folium.CircleMarker(radius=8, fill=False, weight=3, dash_array="3 3"),
-        style_function=lambda _f: {"color": DATA_PROBLEM_COLOR, "weight": 3},
-    )
-    layer.add_to(m)
-    DomPopup(layer, [("community_id", lab["id"]), ("reason", lab["reason"])]).add_to(m)
+        style={"color": DATA_PROBLEM_COLOR, "weight": 3},
+    )  # fmt: skip
+    add_legend_row(m, "ring", DATA_PROBLEM_COLOR, lab["data_problems"])
     return m

@@ -62,7 +62,7 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     districts: gpd.GeoDataFrame | None = None,
     title: str = "社区服务中心覆盖评估",
     lang: Lang = "zh",
-    basemap: Basemap = "osm",
+    basemap: Basemap = "auto",
     run: str | None = None,
     progress: bool = False,
     tianditu_key: str | None = None,
@@ -238,7 +238,7 @@ def write_proposal_reports(
     districts: gpd.GeoDataFrame | None = None,
     title: str = "社区服务中心选址建议",
     lang: Lang = "zh",
-    basemap: Basemap = "osm",
+    basemap: Basemap = "auto",
     tianditu_key: str | None = None,
     offline: bool = True,
 ) -> dict[str, Path]:
