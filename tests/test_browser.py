@@ -6,6 +6,7 @@ skipped with a reason where either is missing.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -96,7 +97,7 @@ def test_search_opens_the_popup_and_names_stay_text(offline_map):
 
     def search(page):
         page.fill(".cp-search input", "恶意名称")
-        page.click(".cp-search-list a")
+        page.click(".cp-search-list li[role=option]")
         page.wait_for_selector(".leaflet-popup-content")
         return page.inner_text(".leaflet-popup-content"), page.evaluate(
             "document.querySelectorAll('.leaflet-popup-content img').length"
@@ -107,3 +108,106 @@ def test_search_opens_the_popup_and_names_stay_text(offline_map):
     assert imgs == 0  # ... never as an element
     assert dialogs == []
     assert errors == []
+
+
+def test_search_lists_full_chinese_names_with_districts_and_keyboard(offline_map):
+    path, result = offline_map
+    names = result.communities["name"].astype(str)
+    expected = sorted(names[names.str.startswith("留石")])
+    assert len(expected) >= 3
+
+    def search(page):
+        page.click(".cp-search input")
+        page.keyboard.type("留石")
+        page.wait_for_selector(".cp-search-list li[role=option]")
+        page.screenshot(path=str(path.with_name("search.png")))
+        rows = page.evaluate(
+            "Array.from(document.querySelectorAll('.cp-search-list li[role=option]'))"
+            ".map(li => [li.querySelector('.cp-search-name').textContent,"
+            " li.querySelector('.cp-search-district').textContent,"
+            " li.getBoundingClientRect().width, li.getBoundingClientRect().height])"
+        )
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".leaflet-popup-content")
+        return {
+            "rows": rows,
+            "hidden": page.evaluate("document.querySelector('.cp-search-list').hidden"),
+            "left": page.evaluate("document.querySelectorAll('.cp-search-list li').length"),
+            "popup": page.inner_text(".leaflet-popup-content"),
+            "value": page.input_value(".cp-search input"),
+        }
+
+    info, _, _, errors, _ = _open(path, search)
+    assert errors == []
+    rows = info["rows"]
+    assert [r[0] for r in rows] == expected[:12]  # full names, in natural order
+    district = dict(zip(names, result.communities["district"].astype(str), strict=True))
+    assert all(r[1] == district[r[0]] for r in rows)  # the district beside each
+    assert all(r[2] > 200 for r in rows)  # a list, not 30-pixel buttons
+    assert all(r[3] < 30 for r in rows)  # one line each, not a character per line
+    assert info["hidden"] and info["left"] == 0  # closed on the pick
+    assert info["value"] == expected[1]  # down, down, enter: the second
+    assert expected[1] in info["popup"]
+
+
+def test_inline_notebook_map_draws_with_the_network_off(hangzhou, tmp_path):
+    """What Jupyter shows: the map's _repr_html_ inside a page, every web request aborted."""
+    result = audit(hangzhou.communities, hangzhou.halls, hangzhou.network)
+    district = sorted(result.communities["district"].unique())[0]
+    part = result.district(district)
+    m = coverage_map(part, lang="zh")  # default basemap: Amap tiles, unreachable here
+    path = tmp_path / "notebook.html"
+    path.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        f"<div class='output_html'>{m._repr_html_()}</div></body></html>",
+        encoding="utf-8",
+    )
+
+    def check(page):
+        frame = page.frames[1]
+        frame.wait_for_selector("path.leaflet-interactive")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(tmp_path / "notebook.png"))
+        return {
+            "frames": len(page.frames),
+            "panes": frame.evaluate("document.querySelectorAll('.leaflet-pane').length"),
+            "markers": frame.evaluate(
+                "document.querySelectorAll('path.leaflet-interactive').length"
+            ),
+            "leaflet": frame.evaluate("typeof L !== 'undefined' && L.version"),
+            "note": frame.evaluate(
+                "(document.querySelector('.cp-tile-note') || {}).textContent || ''"
+            ),
+        }
+
+    info, requests, _, errors, _ = _open(path, check)
+    external = [u for u in requests if not u.startswith(("file:", "data:", "about:"))]
+    scripts = [u for u in external if not re.search(r"autonavi\.com/appmaptile", u)]
+    assert scripts == []  # no Leaflet, Bootstrap, Font Awesome or jQuery from a CDN
+    assert errors == []
+    assert info["frames"] == 2
+    assert info["leaflet"] == "1.9.3"
+    assert info["panes"] >= 5
+    assert info["markers"] >= len(part.communities) + 1
+    # the map tiles could not load: the map says so and still shows the data
+    assert info["note"] == "底图未能加载（离线？）；数据图层照常显示"
+
+
+def test_inline_notebook_map_with_a_blank_basemap_makes_no_request(grid_net, tmp_path):
+    from coverage.testing import grid_communities, grid_halls
+
+    m = coverage_map(audit(grid_communities(), grid_halls(), grid_net), basemap="blank")
+    path = tmp_path / "notebook.html"
+    path.write_text(f"<html><body>{m._repr_html_()}</body></html>", encoding="utf-8")
+
+    def check(page):
+        frame = page.frames[1]
+        frame.wait_for_selector("path.leaflet-interactive")
+        return frame.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
+
+    markers, requests, failed, errors, _ = _open(path, check)
+    assert [u for u in requests if not u.startswith("file:")] == []
+    assert failed == errors == []
+    assert markers == 5 + 2  # five communities and two halls
