@@ -282,13 +282,15 @@ HALL_VERDICTS: dict[str, dict[str, str]] = {
             "not met: {area} m² of floor area, {need} m² needed at {per} m² per 100 households, "
             "{gap} m² short"
         ),
-        "unknown": "cannot tell: floor area unknown ({need} m² needed at {per} m² per 100 households)",
+        "unknown": (
+            "cannot tell: floor area unknown ({need} m² needed at {per} m² per 100 households)"
+        ),
     },
 }
 
 
 def hall_verdict(
-    adequate: bool | None,  # noqa: FBT001 (the audit's floor_area_adequate value)
+    adequate: bool | None,
     *,
     area_m2: float | None,
     need_m2: float,

@@ -147,7 +147,8 @@ def test_search_lists_full_chinese_names_with_districts_and_keyboard(offline_map
     assert all(r[1] == district[r[0]] for r in rows)  # the district beside each
     assert all(r[2] > 200 for r in rows)  # a list, not 30-pixel buttons
     assert all(r[3] < 30 for r in rows)  # one line each, not a character per line
-    assert info["hidden"] and info["left"] == 0  # closed on the pick
+    assert info["hidden"]
+    assert info["left"] == 0
     assert info["value"] == expected[1]  # down, down, enter: the second
     assert expected[1] in info["popup"]
 
@@ -155,7 +156,7 @@ def test_search_lists_full_chinese_names_with_districts_and_keyboard(offline_map
 def test_inline_notebook_map_draws_with_the_network_off(hangzhou, tmp_path):
     """What Jupyter shows: the map's _repr_html_ inside a page, every web request aborted."""
     result = audit(hangzhou.communities, hangzhou.halls, hangzhou.network)
-    district = sorted(result.communities["district"].unique())[0]
+    district = min(result.communities["district"].unique())
     part = result.district(district)
     m = coverage_map(part, lang="zh")  # default basemap: Amap tiles, unreachable here
     path = tmp_path / "notebook.html"

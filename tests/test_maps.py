@@ -162,7 +162,7 @@ def _legend(m) -> list[str]:
 def _fit(html: str) -> tuple[list[list[float]], dict]:
     import json
 
-    found = re.search(r"\.fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\)", html, re.S)
+    found = re.search(r"\.fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\)", html, re.DOTALL)
     assert found, "no fitBounds"
     return json.loads(found.group(1)), json.loads(found.group(2))
 
@@ -183,8 +183,9 @@ def test_district_map_fits_the_halls_that_serve_it(liechtenstein):
             assert south_west[0] <= p.y <= north_east[0], name
             assert south_west[1] <= p.x <= north_east[1], name
         # the district outline is in view too
-        w, s, e, n = poly.to_crs(4326).total_bounds
-        assert south_west[0] <= s and n <= north_east[0], name
+        _w, s, _e, n = poly.to_crs(4326).total_bounds
+        assert south_west[0] <= s, name
+        assert n <= north_east[0], name
 
 
 def test_a_single_community_is_not_shown_at_street_sign_scale(grid_net):
@@ -204,7 +205,8 @@ def test_legend_shows_illustrative_only_for_illustrative_halls(grid_net):
     assert not any("用房面积" in t for t in rows)  # no floor area, no size to explain
     assert "社区服务中心" in rows
     # only the statuses on the map: 4 covered, 1 not covered, none unreachable
-    assert "社区: 已覆盖" in rows and "社区: 未覆盖" in rows
+    assert "社区: 已覆盖" in rows
+    assert "社区: 未覆盖" in rows
     assert "社区: 不可达" not in rows
 
 
@@ -273,7 +275,8 @@ def test_one_language_per_map(grid_net):
     en = _render(coverage_map(r, basemap="blank", lang="en", isochrones=_bands(grid_net)))
     assert "社区A: 4.0 min" in _props(en, "tip")
     assert "西南服务中心 (illustrative)" in _props(en, "tip")
-    assert '"20-minute area"' in en and "20 -minute" not in en
+    assert '"20-minute area"' in en
+    assert "20 -minute" not in en
     assert "分钟" not in "".join(_legend(coverage_map(r, basemap="blank", lang="en")))
 
 
@@ -295,14 +298,17 @@ def test_hall_popups_give_a_floor_area_verdict(grid_net):
 def test_default_basemap_is_amap_for_chinese_maps_in_china(grid_net, liechtenstein):
     r = audit(grid_communities(), grid_halls(), grid_net)
     zh = _render(coverage_map(r))
-    assert "autonavi.com" in zh and "tile.openstreetmap.org" not in zh
+    assert "autonavi.com" in zh
+    assert "tile.openstreetmap.org" not in zh
     name = json.dumps("高德地图（GCJ-02，图层已相应偏移）")[1:-1]
     assert zh.count(name) >= 2  # named in the layer list and in the attribution
     en = _render(coverage_map(r, lang="en"))
-    assert "tile.openstreetmap.org" in en and "autonavi" not in en
+    assert "tile.openstreetmap.org" in en
+    assert "autonavi" not in en
     far = audit(liechtenstein.communities, liechtenstein.halls, liechtenstein.network)
     li = _render(coverage_map(far.district("Vaduz")))
-    assert "tile.openstreetmap.org" in li and "autonavi" not in li
+    assert "tile.openstreetmap.org" in li
+    assert "autonavi" not in li
     # with tiles there is a note for when they cannot load; a blank map needs none
     assert json.dumps("底图未能加载（离线？）；数据图层照常显示")[1:-1] in zh
     assert "cp-tile-note" not in _render(coverage_map(r, basemap="blank"))
@@ -320,11 +326,13 @@ def test_metric_crs_is_the_utm_zone_without_a_database_search(hangzhou, liechten
 def test_inline_map_embeds_leaflet(grid_net):
     r = audit(grid_communities(), grid_halls(), grid_net)
     inline = coverage_map(r)._repr_html_()
-    assert inline.startswith("<div") and "<iframe srcdoc=" in inline
+    assert inline.startswith("<div")
+    assert "<iframe srcdoc=" in inline
     doc = __import__("html").unescape(inline.split('srcdoc="')[1].split('" style=')[0])
     assert re.search(r"<script[^>]+src=", doc) is None
     assert re.search(r"<link[^>]+href=", doc) is None
-    assert "cdn.jsdelivr.net" not in doc and "bootstrap" not in doc.lower()
+    assert "cdn.jsdelivr.net" not in doc
+    assert "bootstrap" not in doc.lower()
     assert "L.Map" in doc or "L.map" in doc
 
 

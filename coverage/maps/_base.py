@@ -141,7 +141,9 @@ LABELS: dict[str, dict[str, str]] = {
         "band_rural": "limit for rural communities",
         "band_overlap": "darker = shorter trip",
         "band_dropped": "no {band}-minute area drawn: no rural community on this map",
-        "catchment_legend": "Catchment of each hall (coloured outlines; switch on in the layer list)",
+        "catchment_legend": (
+            "Catchment of each hall (coloured outlines; switch on in the layer list)"
+        ),
         "district_line": "District boundary",
         "assignment_line": "Line from a proposed hall to each community it serves",
         "no_tiles": "Basemap tiles could not load (offline?); the data layers are shown as usual",
@@ -301,8 +303,10 @@ def choose_basemap(
 
 
 def _add_basemap(m: folium.Map, basemap: str, tianditu_key: str | None, lang: Lang) -> None:
-    """Add the background tiles (xyzservices providers where they exist), named in the map's
-    language in the layer list, and a note on the map when they cannot load."""
+    """Add the background tiles, their name in the layer list, and a note if they cannot load.
+
+    xyzservices providers are used where they exist; names are in the map's language.
+    """
     import xyzservices.providers as xyz  # noqa: PLC0415
 
     lab = LABELS[lang]

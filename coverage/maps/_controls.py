@@ -96,7 +96,8 @@ class _SearchControl(MacroElement):
                   list.appendChild(li);
                 });
                 if (all.length > hits.length) {
-                  list.appendChild(item("li", texts.more.replace("{n}", all.length), "cp-search-none"));
+                  var more = texts.more.replace("{n}", all.length);
+                  list.appendChild(item("li", more, "cp-search-none"));
                 }
                 list.hidden = false;
                 input.setAttribute("aria-expanded", "true");

@@ -133,7 +133,5 @@ def _view(
         parts.append(halls[halls["hall_id"].isin(served)].geometry.to_crs(4326))
     elif len(com) == 0:
         parts.append(halls.geometry.to_crs(4326))
-    for frame in (districts, proposals):
-        if frame is not None and len(frame):
-            parts.append(frame.geometry.to_crs(4326))
+    parts += [f.geometry.to_crs(4326) for f in (districts, proposals) if f is not None and len(f)]
     return gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=4326)

@@ -45,8 +45,11 @@ def _point_layer(
     marker: folium.CircleMarker,
     style: dict[str, Any] | Any,  # noqa: ANN401 (a style dict, or folium's style function)
 ) -> folium.GeoJson:
-    """One point layer with popups and tooltips built from ``props`` (``title``, ``tip``,
-    ``note`` and the keys of ``rows``, missing ones as ``None``); added to ``m``."""
+    """One point layer with popups and tooltips, added to ``m``.
+
+    ``props`` holds ``title``, ``tip``, ``note`` and the keys of ``rows``; missing ones are
+    ``None``.
+    """
     n = len(points)
     for key in ("title", "tip", "note", *(k for k, _ in rows)):
         props.setdefault(key, [None] * n)
@@ -99,9 +102,11 @@ def add_communities(
         props["status"] = [lab[status]] * len(part)
         props["title"] = [fmt(v) for v in part["name"]]
         props["note"] = [fmt(v) for v in part[reason_column(part, lang)]]
+        unit = lab["unit_min"]
+        minutes = [fmt(t) for t in part["travel_time_min"]]
         props["tip"] = [
-            f"{fmt(n) or ''}: {fmt(t) + ' ' + lab['unit_min'] if fmt(t) else lab[status]}"
-            for n, t in zip(part["name"], part["travel_time_min"], strict=True)
+            f"{fmt(n) or ''}: {f'{t} {unit}' if t else lab[status]}"
+            for n, t in zip(part["name"], minutes, strict=True)
         ]
         color = STATUS_COLORS[status]
         layer = _point_layer(
