@@ -346,3 +346,20 @@ def test_inline_map_with_a_plugin_we_cannot_embed_warns_and_links(grid_net):
     with pytest.warns(OfflineMapWarning, match="markercluster"):
         inline = m._repr_html_()
     assert "cdn.jsdelivr.net" in inline
+
+
+def test_names_are_never_run_as_templates(grid_net):
+    # branca compiles each rendered piece again as a Jinja template: data must not reach it
+    com = grid_communities()
+    com.loc[0, "name"] = "{{ 7*7 }}"
+    com.loc[1, "name"] = "{% if true %}x"  # a syntax error if compiled
+    halls = grid_halls()
+    halls.loc[0, "name"] = "{{ config }}"
+    r = audit(com, halls, grid_net)
+    html = _render(coverage_map(r, title="{{ 6*7 }}", basemap="blank", lang="en"))
+    titles = _props(html, "title")
+    assert "{{ 7*7 }}" in titles
+    assert "49" not in titles
+    assert "{% if true %}x" in titles
+    assert "{{ config }}" in titles
+    assert "{{ 6*7 }}" in html

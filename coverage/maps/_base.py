@@ -202,7 +202,53 @@ def fmt(value: object, digits: int = 1) -> str | None:
     return str(value)
 
 
-class DomPopup(MacroElement):
+class Text(Element):
+    """Finished HTML or JavaScript, written into the page as it is.
+
+    branca wraps every rendered piece in an ``Element``, which compiles it again as a Jinja
+    template: data in it (a community called ``{{ 7*7 }}``) would be evaluated, and lexing
+    the GeoJSON of every layer a second time costs about half a second per run.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **_kwargs: Any) -> str:  # noqa: ANN401
+        """The text, unchanged."""
+        return self.text
+
+
+class Macro(MacroElement):
+    """A MacroElement whose rendered header, HTML and script go into the page as :class:`Text`."""
+
+    def render(self, **kwargs: Any) -> str:  # noqa: ANN401
+        """Render the macros of the template once, then the children (nothing is returned)."""
+        figure = cast("Figure", self.get_root())
+        macros = self._template.module.__dict__
+        parts = (("header", figure.header), ("html", figure.html), ("script", figure.script))
+        for part, target in parts:
+            macro = macros.get(part)
+            if macro is not None:
+                target.add_child(Text(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+        return ""
+
+
+class GeoJson(folium.GeoJson, Macro):
+    """folium's GeoJson layer, written into the page without a second template pass."""
+
+
+class TileLayer(folium.TileLayer, Macro):
+    """folium's tile layer, written into the page without a second template pass."""
+
+
+class LayerControl(folium.LayerControl, Macro):
+    """folium's layer list, written into the page without a second template pass."""
+
+
+class DomPopup(Macro):
     """Popups and tooltips built in the browser from feature properties with ``textContent``.
 
     Data never becomes markup: whatever a name holds is shown as text. The labels are sent
@@ -311,12 +357,12 @@ def _add_basemap(m: folium.Map, basemap: str, tianditu_key: str | None, lang: La
 
     lab = LABELS[lang]
     if basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name=lab["osm"]).add_to(m)
+        TileLayer("OpenStreetMap", name=lab["osm"]).add_to(m)
     elif basemap in {"amap", "amap-satellite"}:
         tp = xyz.Gaode.Normal if basemap == "amap" else xyz.Gaode.Satellite
         url = tp["url"].replace("http://", "https://")
         attr = tp["html_attribution"].replace("http://", "https://")
-        folium.TileLayer(
+        TileLayer(
             url, attr=f"{attr} ({lab[basemap]})", name=lab[basemap], max_zoom=tp.get("max_zoom", 18)
         ).add_to(m)
     elif basemap == "tianditu":
@@ -324,7 +370,7 @@ def _add_basemap(m: folium.Map, basemap: str, tianditu_key: str | None, lang: La
             msg = "the Tianditu basemap needs a key: tianditu_key='...' (lbs.tianditu.gov.cn)"
             raise InputDataError(msg)
         for layer, label in (("vec", "天地图"), ("cva", "天地图注记")):
-            folium.TileLayer(
+            TileLayer(
                 _TIANDITU.format(layer=layer, key=tianditu_key, s="{s}", x="{x}", y="{y}", z="{z}"),
                 attr="&copy; 天地图 Tianditu",
                 name=label,
@@ -339,7 +385,7 @@ def _add_basemap(m: folium.Map, basemap: str, tianditu_key: str | None, lang: La
         _TileNote(lab["no_tiles"]).add_to(m)
 
 
-class _TileNote(MacroElement):
+class _TileNote(Macro):
     """A note on the map when background tiles fail to load (offline): the data still show."""
 
     _template = Template(
@@ -534,12 +580,12 @@ def new_map(
         m.fit_bounds([[s_, w], [n, e]], max_zoom=max_zoom, padding=(30, 30))
     _MetricScale().add_to(m)
     _FullscreenControl(LABELS[lang]["fullscreen"]).add_to(m)
-    page(m).header.add_child(Element(_POPUP_CSS))
+    page(m).header.add_child(Text(_POPUP_CSS))
     _add_attribution(m, OSM_ATTRIBUTION)
     text = title or LABELS[lang]["title"]
     stamp = dt.datetime.now(dt.UTC).astimezone().date().isoformat()
     page(m).html.add_child(
-        Element(
+        Text(
             "<div class='cp-title' style='position:fixed;top:10px;left:60px;z-index:9999;"
             "background:rgba(255,255,255,.9);padding:4px 10px;border-radius:4px;"
             "font:bold 15px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>"
@@ -549,7 +595,7 @@ def new_map(
     return m
 
 
-class _MetricScale(MacroElement):
+class _MetricScale(Macro):
     """A metric scale bar (Leaflet's own control, without the imperial bar)."""
 
     _template = Template(
@@ -563,7 +609,7 @@ class _MetricScale(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]
 
 
-class _FullscreenControl(MacroElement):
+class _FullscreenControl(Macro):
     """A full-screen button (our own few lines; no plugin asset to fetch)."""
 
     _template = Template(
@@ -599,7 +645,7 @@ class _FullscreenControl(MacroElement):
         self.text = text
 
 
-class _Attribution(MacroElement):
+class _Attribution(Macro):
     _template = Template(
         """{% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});

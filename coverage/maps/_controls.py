@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from coverage.maps._base import LABELS, Lang, Symbol, escape, map_state, page
+from coverage.maps._base import LABELS, Lang, Macro, Symbol, Text, escape, map_state, page
 
 if TYPE_CHECKING:
     import folium
 
 
-class _SearchControl(MacroElement):
+class _SearchControl(Macro):
     """A search box: type part of a community name, pick a match, the map zooms to it.
 
     The suggestions are a list of their own (not Leaflet's 30-pixel ``.leaflet-bar a``
@@ -61,7 +60,7 @@ class _SearchControl(MacroElement):
                 hit.layer.fire("click", {latlng: hit.layer.getLatLng()}, true);
               }
               function item(tag, text, cls) {
-                var e = document.createElement(tag);
+                var e = document.createText(tag);
                 e.textContent = text; e.className = cls; return e;
               }
               input.addEventListener("input", function () {
@@ -173,7 +172,7 @@ def add_search(m: folium.Map, *, lang: Lang = "zh") -> folium.Map:
             "none": lab["search_none"],
             "more": lab["search_more"],
         }
-        page(m).header.add_child(Element(_SEARCH_CSS), name="cp_search_css")
+        page(m).header.add_child(Text(_SEARCH_CSS), name="cp_search_css")
         _SearchControl(layers, texts).add_to(m)
     return m
 
@@ -229,7 +228,7 @@ def add_legend(
         for kind, color, text in rows
     )
     page(m).html.add_child(
-        Element(
+        Text(
             "<div class='cp-legend' style='position:fixed;bottom:30px;left:10px;z-index:9999;"
             "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;"
             "font:12px sans-serif;line-height:1.6;max-width:340px;max-height:60vh;overflow:auto;"

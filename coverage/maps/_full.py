@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import folium
 import geopandas as gpd
 import pandas as pd
 
-from coverage.maps._base import LABELS, Basemap, Lang, add_legend_row, new_map
+from coverage.maps._base import LABELS, Basemap, Lang, LayerControl, add_legend_row, new_map
 from coverage.maps._controls import add_legend, add_search
 from coverage.maps._layers import (
     add_catchments,
@@ -22,6 +21,8 @@ from coverage.maps._layers import (
 )
 
 if TYPE_CHECKING:
+    import folium
+
     from coverage.audit import AuditResult
 
 
@@ -117,7 +118,7 @@ def coverage_map(
         add_data_problems(data_problems, m=m, lang=lang)
     add_search(m, lang=lang)
     add_legend(m, lang=lang)
-    folium.LayerControl(collapsed=False).add_to(m)
+    LayerControl(collapsed=False).add_to(m)
     return m
 
 

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
-from branca.element import Element
 
 from coverage.audit import STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE, AuditResult
 from coverage.config import DEFAULT_CONFIG, Config
@@ -22,7 +21,9 @@ from coverage.maps._base import (
     ROW_LABEL,
     STATUS_COLORS,
     DomPopup,
+    GeoJson,
     Lang,
+    Text,
     add_legend_row,
     escape,
     fmt,
@@ -54,7 +55,7 @@ def _point_layer(
     for key in ("title", "tip", "note", *(k for k, _ in rows)):
         props.setdefault(key, [None] * n)
     style_function = style if callable(style) else (lambda _f, s=style: s)
-    layer = folium.GeoJson(
+    layer = GeoJson(
         points_geojson(m, points, props), name=name, marker=marker, style_function=style_function
     )
     layer.add_to(m)
@@ -244,7 +245,7 @@ def add_districts(
         {"label": [escape(v) for v in districts[name_column]]},
         geometry=to_display(m, districts.geometry).simplify(0.0001),
     )
-    folium.GeoJson(
+    GeoJson(
         json.loads(frame.to_json()),
         name=LABELS[lang]["districts"],
         style_function=lambda _f: {
@@ -309,7 +310,7 @@ def add_isochrones(
         color = BAND_COLORS[min(len(bands) - 1 - i, len(BAND_COLORS) - 1)]
         label = lab["band"].format(band=f"{band:g}")
         frame = gpd.GeoDataFrame({"label": [label]}, geometry=to_display(m, geom))
-        folium.GeoJson(
+        GeoJson(
             json.loads(frame.to_json()),
             name=label,
             style_function=lambda _f, c=color: {
@@ -380,7 +381,7 @@ def add_catchments(
         },
         geometry=to_display(m, gpd.GeoSeries(metric.simplify(simplify_m), crs=metric.crs)),
     )  # fmt: skip
-    folium.GeoJson(
+    GeoJson(
         json.loads(frame.to_json()),
         name=lab["catchments"],
         show=show,
@@ -441,7 +442,7 @@ def add_proposals(
                 shapely.LineString([(a.x, a.y), (b.x, b.y)]))}
             for a, b in zip(homes, ends, strict=True)
         ]  # fmt: skip
-        folium.GeoJson(
+        GeoJson(
             {"type": "FeatureCollection", "features": lines},
             name=f"{lab['assignments']} ({len(lines)})",
             style_function=lambda _f: {"color": PROPOSAL_COLOR, "weight": 1.5, "opacity": 0.7},
@@ -505,7 +506,7 @@ def add_doubts(result: AuditResult, *, m: folium.Map, lang: Lang = "zh") -> foli
     ]
     if lines:
         page(m).html.add_child(
-            Element(
+            Text(
                 "<div class='cp-doubt' style='position:fixed;top:48px;left:60px;right:240px;"
                 "z-index:9999;background:#fde0dd;color:#a50f15;padding:4px 10px;"
                 "border:1px solid #a50f15;border-radius:4px;font:13px sans-serif'>"

@@ -221,7 +221,9 @@ def _around(
     """
     if areas is None or len(points) == 0 or len(areas) == 0:
         return areas
-    metric = points.geometry.estimate_utm_crs()
+    from coverage.maps import metric_crs  # noqa: PLC0415 (folium loads on first use)
+
+    metric = metric_crs(points.geometry)
     if polygon is not None and len(polygon):
         shape = polygon.geometry.to_crs(metric).union_all()
     else:
