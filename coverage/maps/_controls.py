@@ -60,7 +60,7 @@ class _SearchControl(Macro):
                 hit.layer.fire("click", {latlng: hit.layer.getLatLng()}, true);
               }
               function item(tag, text, cls) {
-                var e = document.createText(tag);
+                var e = document.createElement(tag);
                 e.textContent = text; e.className = cls; return e;
               }
               input.addEventListener("input", function () {
