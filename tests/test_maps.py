@@ -363,3 +363,15 @@ def test_names_are_never_run_as_templates(grid_net):
     assert "{% if true %}x" in titles
     assert "{{ config }}" in titles
     assert "{{ 6*7 }}" in html
+
+
+def test_every_district_map_draws_its_own_outline(liechtenstein):
+    # a district's row is not the first of the frame: its outline was drawn as null
+    result = audit(liechtenstein.communities, liechtenstein.halls, liechtenstein.network)
+    poly = liechtenstein.districts[liechtenstein.districts["district"] == "Triesen"]
+    assert poly.index[0] != 0
+    m = coverage_map(result.district("Triesen"), districts=poly, basemap="blank")
+    (layer,) = [c for c in m._children.values() if getattr(c, "layer_name", "") == "区县 / 片区"]
+    (feature,) = layer.data["features"]
+    assert feature["properties"]["label"] == "Triesen"
+    assert feature["geometry"]["type"] in {"Polygon", "MultiPolygon"}

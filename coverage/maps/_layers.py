@@ -243,7 +243,8 @@ def add_districts(
     m = m or new_map(districts, lang=lang)
     frame = gpd.GeoDataFrame(
         {"label": [escape(v) for v in districts[name_column]]},
-        geometry=to_display(m, districts.geometry).simplify(0.0001),
+        geometry=to_display(m, districts.geometry).simplify(0.0001).to_numpy(),
+        crs=4326,
     )
     GeoJson(
         json.loads(frame.to_json()),
