@@ -234,6 +234,10 @@ def test_a_20_minute_band_only_where_rural_communities_are(grid_net):
     en = _legend(coverage_map(urban, isochrones=bands, basemap="blank", lang="en"))
     assert "15-minute area (limit for urban communities)" in en
     assert "no 20-minute area drawn: no rural community on this map" in en
+    rural = audit(com.assign(kind="rural"), grid_halls(), grid_net)
+    rows = _legend(coverage_map(rural, isochrones=bands, basemap="blank"))
+    assert "20 分钟可达范围（农村社区标准）" in rows
+    assert "未画 15 分钟范围：本图没有城市社区" in rows
 
 
 def test_data_problems_have_their_own_colour_and_legend_row(grid_net):

@@ -84,7 +84,7 @@ LABELS: dict[str, dict[str, str]] = {
         "band_urban": "城市社区标准",
         "band_rural": "农村社区标准",
         "band_overlap": "颜色越深，用时越短",
-        "band_dropped": "未画 {band} 分钟范围：本图没有农村社区",
+        "band_dropped": "未画 {band} 分钟范围：本图没有{kind}社区",
         "catchment_legend": "各服务中心服务范围（彩色轮廓，可在图层列表中打开）",
         "district_line": "区县 / 片区边界",
         "assignment_line": "建议服务中心与其服务社区的连线",
@@ -140,7 +140,7 @@ LABELS: dict[str, dict[str, str]] = {
         "band_urban": "limit for urban communities",
         "band_rural": "limit for rural communities",
         "band_overlap": "darker = shorter trip",
-        "band_dropped": "no {band}-minute area drawn: no rural community on this map",
+        "band_dropped": "no {band}-minute area drawn: no {kind} community on this map",
         "catchment_legend": (
             "Catchment of each hall (coloured outlines; switch on in the layer list)"
         ),

@@ -103,8 +103,12 @@ def coverage_map(
         shown = isochrones[~isochrones["band_min"].astype(float).isin(unused)]
         if len(shown):
             add_isochrones(shown, m=m, lang=lang, config=result.config)
+        lab = LABELS[lang]
         for band in unused:
-            add_legend_row(m, "note", "", LABELS[lang]["band_dropped"].format(band=f"{band:g}"))
+            kind = "urban" if band == result.config.urban_threshold_min else "rural"
+            add_legend_row(
+                m, "note", "", lab["band_dropped"].format(band=f"{band:g}", kind=lab[kind])
+            )
     if catchments is not None and len(catchments):
         add_catchments(catchments, m=m, lang=lang)
     if districts is not None and len(districts):
