@@ -26,9 +26,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
-    "atomic_write", "inside", "safe_name", "write_csv", "write_json", "write_layer",
+    "atomic_write",
+    "inside",
+    "safe_name",
+    "write_csv",
+    "write_json",
+    "write_layer",
     "write_text_atomic",
-]  # fmt: skip
+]
 
 #: GDAL drivers of the layer files :func:`write_layer` writes, by extension.
 LAYER_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON"}

@@ -298,21 +298,37 @@ def travel_time_surface(
         geom = communities.geometry if isinstance(communities, gpd.GeoDataFrame) else communities
         xy = network.points_xy(geom)
         p_snap = snap_xy(network, xy, config=cfg, measure_far=False)
-        c_snap = Snapped(*(np.concatenate([getattr(c_snap, f), getattr(p_snap, f)])
-                           for f in ("seg", "frac", "dist_m", "access_s")))  # fmt: skip
+        c_snap = Snapped(
+            *(
+                np.concatenate([getattr(c_snap, f), getattr(p_snap, f)])
+                for f in ("seg", "frac", "dist_m", "access_s")
+            )
+        )
         points = xy
     nearest = nearest_facility(network, c_snap, h_snap)
     time_s, hall = nearest.time_s[:n_cells], nearest.facility[:n_cells]
     pinned = np.zeros(n_cells, dtype=bool)
     if points is not None:
         row, col, time_s, hall, pinned = _pin(
-            row, col, time_s, hall, points, nearest.time_s[n_cells:],
-            nearest.facility[n_cells:], float(cell_m),
-        )  # fmt: skip
+            row,
+            col,
+            time_s,
+            hall,
+            points,
+            nearest.time_s[n_cells:],
+            nearest.facility[n_cells:],
+            float(cell_m),
+        )
     return TravelTimeSurface(
-        row=row, col=col, time_s=time_s, hall=hall, cell_m=float(cell_m), crs=network.crs,
-        halls=halls, pinned=pinned,
-    )  # fmt: skip
+        row=row,
+        col=col,
+        time_s=time_s,
+        hall=hall,
+        cell_m=float(cell_m),
+        crs=network.crs,
+        halls=halls,
+        pinned=pinned,
+    )
 
 
 def _pin(
@@ -554,8 +570,13 @@ def _grid_cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray,
         a, b = a[same], b[same]
         n = np.maximum(1, np.ceil(np.hypot(*(b - a).T) / (block / 2))).astype(np.int64)
         t = (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n, n)
-        pts = np.vstack([a[np.repeat(np.arange(len(a)), n)]
-                         + (b - a)[np.repeat(np.arange(len(a)), n)] * t[:, None], xy])  # fmt: skip
+        pts = np.vstack(
+            [
+                a[np.repeat(np.arange(len(a)), n)]
+                + (b - a)[np.repeat(np.arange(len(a)), n)] * t[:, None],
+                xy,
+            ]
+        )
     else:
         pts = xy
     brow = np.floor(pts[:, 1] / block).astype(np.int64)

@@ -288,9 +288,11 @@ def test_the_map_draws_each_halls_own_catchment(grid_net):
     catch = isochrones(grid_net, halls, minutes=[4, 8], per="hall")
     catch = catch.iloc[::-1]  # any order and index
     m = coverage_map(
-        audit(_halls_as_communities(), halls, grid_net), catchments=catch, lang="en",
+        audit(_halls_as_communities(), halls, grid_net),
+        catchments=catch,
+        lang="en",
         basemap="blank",
-    )  # fmt: skip
+    )
     (layer,) = [
         c for c in m._children.values() if getattr(c, "layer_name", "") == "Catchment of each hall"
     ]

@@ -76,9 +76,18 @@ ROUTING_VERSION = 2
 
 
 _ROUTING_ARRAYS = (
-    "node_ids", "node_xy", "seg_u", "seg_v", "seg_length_m", "seg_fwd_s", "seg_bwd_s",
-    "seg_edge", "seg_xy", "seg_xy_start", "component",
-)  # fmt: skip
+    "node_ids",
+    "node_xy",
+    "seg_u",
+    "seg_v",
+    "seg_length_m",
+    "seg_fwd_s",
+    "seg_bwd_s",
+    "seg_edge",
+    "seg_xy",
+    "seg_xy_start",
+    "component",
+)
 
 
 def routing_cache_path(table_path: Path, config: Config | None = None) -> Path:
@@ -108,11 +117,16 @@ def routing_cache_path(table_path: Path, config: Config | None = None) -> Path:
 
 def _routing_key(table_path: Path, cfg: Config) -> str:
     st = table_path.stat()
-    return json.dumps({
-        "table": [table_path.name, st.st_size, st.st_mtime_ns, CACHE_VERSION],
-        "mode": cfg.mode, "speed_kph": float(cfg.speed_kph), "metric_crs": cfg.metric_crs,
-        "version": ROUTING_VERSION,
-    }, sort_keys=True)  # fmt: skip
+    return json.dumps(
+        {
+            "table": [table_path.name, st.st_size, st.st_mtime_ns, CACHE_VERSION],
+            "mode": cfg.mode,
+            "speed_kph": float(cfg.speed_kph),
+            "metric_crs": cfg.metric_crs,
+            "version": ROUTING_VERSION,
+        },
+        sort_keys=True,
+    )
 
 
 def _save_routing(net: Network, path: Path, key: str) -> None:
@@ -120,10 +134,17 @@ def _save_routing(net: Network, path: Path, key: str) -> None:
     arrays: dict[str, Any] = {k: getattr(net, k) for k in _ROUTING_ARRAYS}
     csr = net.csr
     arrays |= {"csr_data": csr.data, "csr_indices": csr.indices, "csr_indptr": csr.indptr}
-    arrays["meta"] = np.asarray(json.dumps(
-        {"key": key, "mode": net.mode, "speed_kph": net.speed_kph, "crs": net.crs,
-         "loop_roads": net.loop_roads}
-    ))  # fmt: skip
+    arrays["meta"] = np.asarray(
+        json.dumps(
+            {
+                "key": key,
+                "mode": net.mode,
+                "speed_kph": net.speed_kph,
+                "crs": net.crs,
+                "loop_roads": net.loop_roads,
+            }
+        )
+    )
     atomic_write(path, lambda tmp: savez(tmp, arrays))
     for old in path.parent.glob(path.name.rsplit(".", 3)[0] + ".*.routing.npz"):
         if old != path:
@@ -140,9 +161,15 @@ def _load_routing(path: Path, key: str, table_path: Path, source: str) -> Networ
         n = len(kw["node_ids"])
         csr = sp.csr_matrix((z["csr_data"], z["csr_indices"], z["csr_indptr"]), shape=(n, n))
     return Network(
-        mode=str(meta["mode"]), speed_kph=float(meta["speed_kph"]), crs=str(meta["crs"]),
-        loop_roads=int(meta["loop_roads"]), csr=csr, source=source, _table_path=table_path, **kw,
-    )  # fmt: skip
+        mode=str(meta["mode"]),
+        speed_kph=float(meta["speed_kph"]),
+        crs=str(meta["crs"]),
+        loop_roads=int(meta["loop_roads"]),
+        csr=csr,
+        source=source,
+        _table_path=table_path,
+        **kw,
+    )
 
 
 def load_cached_network(

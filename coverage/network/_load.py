@@ -140,10 +140,18 @@ def download_network(
     cfg = config or DEFAULT_CONFIG
     if mode is not None:
         cfg = cfg.replace(mode=mode)
-    with osmnx_way_tags([
-        "foot", "bicycle", "vehicle", "motor_vehicle", "motorcar", "motorroad", "layer",
-        "sidewalk",
-    ]):  # fmt: skip
+    with osmnx_way_tags(
+        [
+            "foot",
+            "bicycle",
+            "vehicle",
+            "motor_vehicle",
+            "motorcar",
+            "motorroad",
+            "layer",
+            "sidewalk",
+        ]
+    ):
         try:
             if isinstance(query, str):
                 G = ox.graph_from_place(query, network_type="all", retain_all=True)

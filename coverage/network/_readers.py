@@ -68,9 +68,16 @@ def read_graph(path: Path, *, country: str | None = None) -> nx.MultiDiGraph:
     except NetworkError:
         raise
     except (
-        OSError, ValueError, KeyError, RuntimeError, EOFError, TypeError, ParseError,
-        nx.NetworkXError, zlib.error,
-    ) as exc:  # fmt: skip
+        OSError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+        EOFError,
+        TypeError,
+        ParseError,
+        nx.NetworkXError,
+        zlib.error,
+    ) as exc:
         msg = f"{path}: cannot read this network file{_why_unreadable(path, exc)}"
         raise NetworkError(msg) from None
     if G.number_of_edges() == 0:

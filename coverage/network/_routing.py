@@ -219,9 +219,7 @@ class Network:
                 lon, lat = self._table.lon, self._table.lat
             else:
                 lon, lat = to_ll.transform(self.node_xy[:, 0], self.node_xy[:, 1])
-            return (
-                float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))
-            )  # fmt: skip
+            return (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
 
         return self.memo(__name__, "bounds_lonlat", build)
 
@@ -268,9 +266,11 @@ class Network:
         crs = geoms.crs
         key = crs.srs or crs.to_wkt()  # (the text the CRS was made from; hashing writes WKT)
         transformer = self.memo(
-            __name__, ("to_metric", key),
-            lambda: pyproj.Transformer.from_crs(crs, self.crs, always_xy=True), keep=8,
-        )  # fmt: skip
+            __name__,
+            ("to_metric", key),
+            lambda: pyproj.Transformer.from_crs(crs, self.crs, always_xy=True),
+            keep=8,
+        )
         x, y = transformer.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 

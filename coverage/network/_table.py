@@ -184,9 +184,9 @@ class EdgeTable:
                 v.append(ib)
                 ln = data.get("length")
                 length.append(float(ln) * share if ln is not None else np.nan)
-                modes.append(sum(
-                    bit for m, bit in MODE_BIT.items() if m != "ebike" and edge_allows(data, m)
-                ))  # fmt: skip
+                modes.append(
+                    sum(bit for m, bit in MODE_BIT.items() if m != "ebike" and edge_allows(data, m))
+                )
                 twoway.append(_truthy(data.get("cp_bike_twoway", False)))
                 sp_kph = data.get("speed_kph")
                 speed.append(float(sp_kph) if sp_kph is not None else np.nan)
@@ -204,8 +204,11 @@ class EdgeTable:
             geo[missing] = shapely.linestrings(
                 np.stack([pts[u_arr[missing]], pts[v_arr[missing]]], axis=1)
             )
-        coords, gidx = (shapely.get_coordinates(geo, return_index=True) if len(geo)
-                        else (np.empty((0, 2)), np.empty(0, dtype=np.int64)))  # fmt: skip
+        coords, gidx = (
+            shapely.get_coordinates(geo, return_index=True)
+            if len(geo)
+            else (np.empty((0, 2)), np.empty(0, dtype=np.int64))
+        )
         node_ids = np.asarray(ids)
         if node_ids.dtype.kind not in "iu":
             node_ids = node_ids.astype(str)
@@ -214,12 +217,22 @@ class EdgeTable:
         meta["loop_nodes_from"] = str(loops.first)
         code, vocab = cls.encode_names(names)
         return cls(
-            node_ids=node_ids, lon=lon, lat=lat, u=u_arr, v=v_arr,
-            length_m=np.asarray(length, dtype=float), geom_coords=coords,
-            geom_index=gidx.astype(np.int64), modes=np.asarray(modes, dtype=np.uint8),
-            bike_twoway=np.asarray(twoway, dtype=bool), speed_kph=np.asarray(speed, dtype=float),
-            name_code=code, name_vocab=vocab, oneway=np.asarray(oneway, dtype=bool), meta=meta,
-        )  # fmt: skip
+            node_ids=node_ids,
+            lon=lon,
+            lat=lat,
+            u=u_arr,
+            v=v_arr,
+            length_m=np.asarray(length, dtype=float),
+            geom_coords=coords,
+            geom_index=gidx.astype(np.int64),
+            modes=np.asarray(modes, dtype=np.uint8),
+            bike_twoway=np.asarray(twoway, dtype=bool),
+            speed_kph=np.asarray(speed, dtype=float),
+            name_code=code,
+            name_vocab=vocab,
+            oneway=np.asarray(oneway, dtype=bool),
+            meta=meta,
+        )
 
     def geometries(self) -> NDArray[np.object_]:
         """Edge geometries (LineString, degrees)."""
@@ -237,9 +250,11 @@ class EdgeTable:
         names = self.name
         for i, geom in enumerate(self.geometries()):
             attrs: dict[str, Any] = {
-                "length": float(self.length_m[i]), "geometry": geom,
-                "cp_modes": str(letters[i]), "oneway": bool(self.oneway[i]),
-            }  # fmt: skip
+                "length": float(self.length_m[i]),
+                "geometry": geom,
+                "cp_modes": str(letters[i]),
+                "oneway": bool(self.oneway[i]),
+            }
             if names[i]:
                 attrs["name"] = str(names[i])
             if np.isfinite(self.speed_kph[i]):
