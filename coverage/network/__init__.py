@@ -63,7 +63,12 @@ Package layout: ``_load`` (:func:`load_network`, :func:`download_network`), ``_r
 ``_clip`` (a district's part of a network).
 """
 
-from coverage.network._cache import cache_path, load_cached_network, routing_cache_path
+from coverage.network._cache import (
+    cache_path,
+    load_cached_network,
+    memo_arrays,
+    routing_cache_path,
+)
 from coverage.network._clip import (
     DEFAULT_BUFFER_M,
     clip_config,
@@ -103,6 +108,7 @@ __all__ = [
     "download_network",
     "load_cached_network",
     "load_network",
+    "memo_arrays",
     "metric_area",
     "network_source",
     "read_graph",

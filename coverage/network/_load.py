@@ -96,6 +96,7 @@ def load_network(
             logger.warning("cannot write the network cache %s (%s)", cached, exc)
     net = build_routing(table, config=cfg, source=str(path))
     if saved and cached is not None:
+        net.table_path = cached
         try_save_routing(net, cached, cfg)
     net._G = G  # noqa: SLF001
     return net
