@@ -14,7 +14,7 @@ from coverage.network._readers import (
     add_way_modes,
     needs_modes,
     osmnx_way_tags,
-    read_graph,
+    read_table,
     to_lonlat,
 )
 from coverage.network._routing import Network, build_routing
@@ -84,22 +84,25 @@ def load_network(
         else:
             logger.info("network read from cache %s", cached)
             return net
-    G = read_graph(path, country=country)
-    table = EdgeTable.from_graph(G, source=str(path))
-    saved = False
-    if cached is not None:
-        try:
-            drop_stale(cached)
-            table.save(cached)
-            saved = True
-        except OSError as exc:
-            logger.warning("cannot write the network cache %s (%s)", cached, exc)
+    table, G = read_table(path, country=country)
     net = build_routing(table, config=cfg, source=str(path))
-    if saved and cached is not None:
+    if cached is not None and _save_table(table, cached):
         net.table_path = cached
         try_save_routing(net, cached, cfg)
-    net._G = G  # noqa: SLF001
+    if G is not None:
+        net._G = G  # noqa: SLF001
     return net
+
+
+def _save_table(table: EdgeTable, cached: Path) -> bool:
+    """Write a freshly read table to the cache (after any stale entry is gone); whether it was."""
+    try:
+        drop_stale(cached)
+        table.save(cached)
+    except OSError as exc:
+        logger.warning("cannot write the network cache %s (%s)", cached, exc)
+        return False
+    return True
 
 
 def _load_graph(source: nx.MultiDiGraph, cfg: Config, country: str | None) -> Network:
