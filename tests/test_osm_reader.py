@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from coverage._errors import NetworkError
 from coverage.audit import CoverageWarning, audit
-from coverage.network import EdgeTable, build_routing, read_graph, read_table
+from coverage.config import Config
+from coverage.network import EdgeTable, build_routing, load_network, read_graph, read_table
 from coverage.samples import load_sample, sample_path
 
 RAW = sample_path("liechtenstein", "network").parent
+BAD = Path(__file__).parent / "data" / "bad"
 EXTRACTS = [
     RAW / "liechtenstein_2015-07.osm.pbf",
     RAW / "hangzhou_xihu_2015-02.osm.pbf",
@@ -91,3 +95,58 @@ def test_the_samples_audit_identically(name):
     for column in a.columns:
         assert a[column].equals(b[column]), column
     assert np.isfinite(a["travel_time_min"]).sum() > 0.9 * len(a)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "network_truncated.osm.pbf",
+        "network_corrupt.osm.pbf",
+        "network_truncated.osm.bz2",
+        "network_corrupt.osm.gz",
+        "network_empty.osm",
+        "network_empty.osm.pbf",
+        "network_no_roads.osm",
+        "network_ways_without_nodes.osm",
+    ],
+)
+def test_a_bad_extract_is_one_line_naming_the_file_and_leaves_no_cache(name, tmp_path):
+    path = BAD / name
+    with pytest.raises(NetworkError) as info:
+        load_network(path, config=Config(cache_dir=str(tmp_path)))
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("district", ["Vaduz", "Balzers", "Ruggell"])
+def test_reading_a_districts_box_gives_what_clipping_the_whole_gives(district):
+    """A province extract is read one district (+ buffer) at a time: the same routing view."""
+    import geopandas as gpd
+
+    from coverage.network import DEFAULT_BUFFER_M, clip_network
+
+    sample = load_sample("liechtenstein")
+    path = sample_path("liechtenstein", "network")
+    polygon = sample.districts.set_index("district").geometry[district]
+    utm = gpd.GeoSeries([polygon], crs=4326).estimate_utm_crs()
+    area = gpd.GeoSeries([polygon], crs=4326).to_crs(utm).buffer(DEFAULT_BUFFER_M).to_crs(4326)
+    cfg = Config(use_cache=False)
+    whole = load_network(path, config=cfg)
+    part = load_network(path, config=cfg, bbox=tuple(area.total_bounds))
+    assert part.n_nodes < whole.n_nodes
+    a = clip_network(whole, polygon, DEFAULT_BUFFER_M, name=district)
+    b = clip_network(part, polygon, DEFAULT_BUFFER_M, name=district)
+
+    def segments(net):
+        ids = net.node_ids
+        return sorted(
+            (int(ids[u]), int(ids[v]), round(float(n), 2), round(float(f), 2), round(float(r), 2))
+            for u, v, n, f, r in zip(
+                net.seg_u, net.seg_v, net.seg_length_m, net.seg_fwd_s, net.seg_bwd_s, strict=True
+            )
+        )
+
+    assert sorted(a.node_ids.tolist()) == sorted(b.node_ids.tolist())
+    assert segments(a) == segments(b)

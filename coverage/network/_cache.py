@@ -26,7 +26,11 @@ logger = logging.getLogger(__name__)
 
 
 def cache_path(
-    path: Path, config: Config | None = None, *, country: str | None = None
+    path: Path,
+    config: Config | None = None,
+    *,
+    country: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> Path | None:
     """Where the cached arrays of a network file live (``None`` if caching is off).
 
@@ -42,6 +46,8 @@ def cache_path(
         ``use_cache`` and ``cache_dir`` are used.
     country
         The ``country`` given to :func:`load_network` (``None``: chosen by location).
+    bbox
+        The part of the file read (``None``: all of it).
 
     Returns
     -------
@@ -56,6 +62,8 @@ def cache_path(
     key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{CACHE_VERSION}"
     if country is not None:
         key += f"|country={country.upper()}"
+    if bbox is not None:
+        key += "|bbox=" + ",".join(f"{v:.7f}" for v in bbox)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     return folder / f"{path.name}.{digest}.npz"
 

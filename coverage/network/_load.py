@@ -29,6 +29,7 @@ def load_network(
     mode: Mode | None = None,
     config: Config | None = None,
     country: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> Network:
     """Load a road network and build its routing view for one travel mode.
 
@@ -48,6 +49,12 @@ def load_network(
         (see :func:`way_modes`). By default the country at the network's centre
         (:func:`country_at`; China, Switzerland and Liechtenstein are known, elsewhere the
         worldwide defaults apply).
+    bbox
+        OpenStreetMap files only: read just this part of the file, ``(min lon, min lat,
+        max lon, max lat)``, degrees (EPSG:4326), e.g. a district's outline plus the batch
+        buffer, so a province extract needs the memory of the part only. Clipping the part
+        to an area inside the box gives what clipping the whole network gives (see
+        :func:`read_osm_table`). Cached apart from the whole file.
 
     Returns
     -------
@@ -75,7 +82,7 @@ def load_network(
     if not path.exists():
         msg = f"{path}: network file not found"
         raise NetworkError(msg)
-    cached = cache_path(path, cfg, country=country)
+    cached = cache_path(path, cfg, country=country, bbox=bbox)
     if cached is not None and cached.exists():
         try:
             net = load_cached_network(cached, config=cfg, source=str(path))
@@ -84,7 +91,7 @@ def load_network(
         else:
             logger.info("network read from cache %s", cached)
             return net
-    table, G = read_table(path, country=country)
+    table, G = read_table(path, country=country, bbox=bbox)
     net = build_routing(table, config=cfg, source=str(path))
     if cached is not None and _save_table(table, cached):
         net.table_path = cached

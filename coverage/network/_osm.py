@@ -18,6 +18,7 @@ road.
 from __future__ import annotations
 
 import logging
+from array import array
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,11 @@ class _Ways:
 
 
 def read_osm_table(
-    path: Path, *, country: str | None = None, source: str | None = None
+    path: Path,
+    *,
+    country: str | None = None,
+    source: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> EdgeTable:
     """Read the roads and paths of an OSM file into a flat network.
 
@@ -76,6 +81,13 @@ def read_osm_table(
         ones); by default the country at the median of the roads' nodes (:func:`country_at`).
     source
         The file name for messages and the table's ``meta`` (default ``path``).
+    bbox
+        Read only this part of the file: ``(min lon, min lat, max lon, max lat)``, degrees
+        (EPSG:4326). Memory then grows with the part, not the file. Every edge with an end
+        inside the box is the edge the whole file gives (the ways around the box are read
+        with a margin that widens until that holds), so clipping to an area inside the box
+        gives what clipping the whole network gives. Without ``country`` the access defaults
+        are those of the box's centre.
 
     Returns
     -------
@@ -90,7 +102,57 @@ def read_osm_table(
         may use.
     """
     src = source or str(path)
-    ways = _read_ways(path)
+    if bbox is None:
+        return _read_table(_read_ways(path), country, src)
+    if country is None:
+        country = country_at((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2)
+    margin = MARGIN_DEG
+    while True:
+        box = (bbox[0] - margin, bbox[1] - margin, bbox[2] + margin, bbox[3] + margin)
+        table = _read_table(_read_ways(path, _e7(box)), country, src)
+        if _closed(table, bbox, box):
+            table.meta["bbox"] = ",".join(f"{v:.7f}" for v in bbox)
+            return table
+        margin *= 4
+        logger.info("%s: an edge leaves the box's margin; reading a wider one", src)
+
+
+#: The margin read around a box at first, degrees (about 2 km); it widens where a road with
+#: an end in the box runs farther than that without a junction.
+MARGIN_DEG = 0.02
+
+
+def _e7(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    return (
+        int(np.floor(box[0] * 1e7)),
+        int(np.floor(box[1] * 1e7)),
+        int(np.ceil(box[2] * 1e7)),
+        int(np.ceil(box[3] * 1e7)),
+    )
+
+
+def _inside(lon: Any, lat: Any, box: tuple[float, float, float, float]) -> NDArray[np.bool_]:  # noqa: ANN401
+    return np.asarray((lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3]))
+
+
+def _closed(
+    table: EdgeTable,
+    bbox: tuple[float, float, float, float],
+    box: tuple[float, float, float, float],
+) -> bool:
+    """Whether every edge with an end in ``bbox`` lies within ``box`` (the part read), node by node.
+
+    Then every way through those nodes was read, so each node is a junction or not as in the
+    whole file, and the edge is the whole file's edge.
+    """
+    end_in = _inside(table.lon, table.lat, bbox)
+    edges = np.flatnonzero(end_in[table.u] | end_in[table.v])
+    at = np.isin(table.geom_index, edges)
+    xy = table.geom_coords[at]
+    return bool(_inside(xy[:, 0], xy[:, 1], box).all())
+
+
+def _read_table(ways: _Ways, country: str | None, src: str) -> EdgeTable:
     if len(ways.tagset) == 0:
         msg = f"{src}: no highway ways found (is this an OSM road network?)"
         raise NetworkError(msg)
@@ -116,7 +178,8 @@ def read_osm_table(
     return table
 
 
-def _read_ways(path: Path) -> _Ways:
+def _read_ways(path: Path, box: tuple[int, int, int, int] | None = None) -> _Ways:
+    """The road ways of a file (with a ``box`` in 1e-7 degrees: those with a node in it)."""
     import osmium  # noqa: PLC0415 (C++ reader, only for OSM files)
 
     ways = (
@@ -125,35 +188,34 @@ def _read_ways(path: Path) -> _Ways:
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
-    start: list[int] = []
-    ref: list[int] = []
-    x: list[int] = []
-    y: list[int] = []
-    tagset: list[int] = []
+    # typed arrays, not lists: 8 bytes a node id, 4 a coordinate
+    start, tagset, ref, x, y = array("q"), array("q"), array("q"), array("i"), array("i")
     name: list[str] = []
     known: dict[tuple[tuple[str, str], ...], int] = {}
+    x0, y0, x1, y1 = box or (0, 0, 0, 0)
     for w in ways:
         if not isinstance(w, osmium.osm.Way):  # pragma: no cover (the filters pass ways only)
             continue
         tags = w.tags
         if len(w.nodes) < 2 or not is_road(tags.get("highway") or "", tags.get("area") or ""):  # noqa: PLR2004
             continue
+        nodes = [(n.ref, loc.x, loc.y) for n in w.nodes if (loc := n.location).valid()]
+        if box is not None and not any(x0 <= a <= x1 and y0 <= b <= y1 for _, a, b in nodes):
+            continue
         key = tuple(sorted((t.k, t.v) for t in tags if not t.k.startswith(_NOT_RULES)))
         start.append(len(ref))
         tagset.append(known.setdefault(key, len(known)))
         name.append(tags.get("name") or "")
-        for n in w.nodes:
-            loc = n.location
-            if loc.valid():
-                ref.append(n.ref)
-                x.append(loc.x)
-                y.append(loc.y)
+        for r, a, b in nodes:
+            ref.append(r)
+            x.append(a)
+            y.append(b)
     return _Ways(
-        start=np.asarray(start, dtype=np.int64),
-        ref=np.asarray(ref, dtype=np.int64),
-        x=np.asarray(x, dtype=np.int64),
-        y=np.asarray(y, dtype=np.int64),
-        tagset=np.asarray(tagset, dtype=np.int64),
+        start=np.frombuffer(start, dtype=np.int64).copy(),
+        ref=np.frombuffer(ref, dtype=np.int64).copy(),
+        x=np.frombuffer(x, dtype=np.int32).astype(np.int64),
+        y=np.frombuffer(y, dtype=np.int32).astype(np.int64),
+        tagset=np.frombuffer(tagset, dtype=np.int64).copy(),
         name=name,
         tagsets=[dict(k) for k in known],
     )

@@ -80,7 +80,10 @@ OSM_ENDINGS = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
 
 
 def read_table(
-    path: Path, *, country: str | None = None
+    path: Path,
+    *,
+    country: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> tuple[EdgeTable, nx.MultiDiGraph | None]:
     """Read a network file into a flat network (and the graph, where one was built).
 
@@ -94,17 +97,23 @@ def read_table(
         The network file (formats as in :func:`read_graph`).
     country
         Whose access defaults decide the modes of OSM ways (see :func:`read_graph`).
+    bbox
+        OSM files only: read just this part, ``(min lon, min lat, max lon, max lat)``,
+        degrees (see :func:`read_osm_table`).
 
     Returns
     -------
     tuple
         The :class:`EdgeTable` and the graph it was made from (``None`` for OSM files).
     """
+    if bbox is not None and not path.name.lower().endswith(OSM_ENDINGS):
+        msg = f"{path}: reading a part (bbox) works for OpenStreetMap files only"
+        raise NetworkError(msg)
     if not path.name.lower().endswith(OSM_ENDINGS):
         G = read_graph(path, country=country)
         return EdgeTable.from_graph(G, source=str(path)), G
     with unreadable(path), plain_osm(path) as src:
-        table = read_osm_table(src, country=country, source=str(path))
+        table = read_osm_table(src, country=country, source=str(path), bbox=bbox)
     if len(table.u) == 0:
         msg = f"{path}: the file holds no road or path (0 usable edges)"
         raise NetworkError(msg)
