@@ -102,9 +102,24 @@ def _number(
 _POSITIVE = _number(float, 0, above=True)
 
 
-def _alias(a: argparse.ArgumentParser, old: str, dest: str, **kwargs: Any) -> None:  # noqa: ANN401
-    """An old spelling of an option, still accepted but not shown in the help."""
-    a.add_argument(old, dest=dest, help=argparse.SUPPRESS, default=argparse.SUPPRESS, **kwargs)
+def _measure(
+    a: argparse.ArgumentParser,
+    flag: str,
+    old: str,
+    *,
+    help: str,  # noqa: A002 (argparse's name)
+    default: float | None = None,
+    kind: Callable[[str], Any] = _POSITIVE,
+) -> None:
+    """An option whose name ends in its unit (``--spacing-m``) and its older spelling.
+
+    The older spelling (``--spacing``) is still accepted, so scripts keep working, but is not
+    shown in the help.
+    """
+    dest = flag.removeprefix("--").replace("-", "_")
+    unit = flag.rsplit("-", 1)[1].upper()
+    a.add_argument(flag, metavar=unit, type=kind, default=default, help=help)
+    a.add_argument(old, dest=dest, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -158,27 +173,26 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="batch: address of an existing dask cluster, tcp://host:8786 (default: none)",
     )
-    a.add_argument(
+    _measure(
+        a,
         "--buffer-m",
-        metavar="M",
-        type=_number(float, 0),
-        default=2000.0,
+        "--buffer",
         help="batch: each district's network reaches this far beyond it, metres",
+        default=2000.0,
+        kind=_number(float, 0),
     )
-    _alias(a, "--buffer", "buffer_m", type=_number(float, 0))
     a.add_argument(
         "--no-isochrones",
         action="store_true",
         help="leave the service areas (bands and catchments) off the maps",
     )
-    a.add_argument(
+    _measure(
+        a,
         "--cell-m",
-        metavar="M",
-        type=_POSITIVE,
+        "--cell",
         help="grid cell of the service areas, metres (default: area_cell_m of the "
         f"configuration, {DEFAULT_CONFIG.area_cell_m:g})",
     )
-    _alias(a, "--cell", "cell_m", type=_POSITIVE)
     a.add_argument(
         "--resume",
         action="store_true",
@@ -211,13 +225,12 @@ def _parser() -> argparse.ArgumentParser:
         help="all: one area per band; hall: each hall's catchment; district: the catchments "
         "of each district's halls",
     )
-    iso.add_argument(
+    _measure(
+        iso,
         "--cell-m",
-        metavar="M",
-        type=_POSITIVE,
+        "--cell",
         help=f"grid cell, metres (default: area_cell_m, {DEFAULT_CONFIG.area_cell_m:g})",
     )
-    _alias(iso, "--cell", "cell_m", type=_POSITIVE)
     iso.add_argument(
         "--format", choices=["gpkg", "geojson"], default="gpkg", help="file format of the areas"
     )
@@ -253,30 +266,21 @@ def _parser() -> argparse.ArgumentParser:
         help="candidate sites file, points in any format (default: road-network nodes, see "
         "--spacing-m)",
     )
-    pr.add_argument(
+    _measure(
+        pr,
         "--spacing-m",
-        metavar="M",
-        type=_POSITIVE,
-        default=400.0,
+        "--spacing",
         help="without --candidates: network nodes thinned to this spacing, metres",
+        default=400.0,
     )
-    _alias(pr, "--spacing", "spacing_m", type=_POSITIVE)
-    pr.add_argument(
+    _measure(
+        pr,
         "--max-floor-area-m2",
-        metavar="M2",
-        type=_POSITIVE,
+        "--max-floor-area",
         help="capacitated: floor area of a candidate site without its own, m² (default: "
         "each site's floor_area_m2 column)",
     )
-    _alias(pr, "--max-floor-area", "max_floor_area_m2", type=_POSITIVE)
-    pr.add_argument(
-        "--time-limit-s",
-        metavar="S",
-        type=_POSITIVE,
-        default=60.0,
-        help="solver time limit, seconds",
-    )
-    _alias(pr, "--time-limit", "time_limit_s", type=_POSITIVE)
+    _measure(pr, "--time-limit-s", "--time-limit", help="solver time limit, seconds", default=60.0)
     pr.add_argument(
         "--include-islands",
         action="store_true",
