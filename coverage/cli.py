@@ -145,8 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
-    def command(name: str, **kwargs: str) -> argparse.ArgumentParser:
-        a = sub.add_parser(name, formatter_class=_HelpFormatter, **kwargs)
+    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:  # noqa: A002
+        a = sub.add_parser(name, formatter_class=_HelpFormatter, help=help, description=description)
         a.set_defaults(usage_error=a.error)
         return a
 
