@@ -1,6 +1,10 @@
-"""Command line: ``coverage-planner audit | samples``.
+"""Command line: ``coverage-planner audit | isochrones | propose | samples``.
 
-The command is ``coverage-planner`` (not ``coverage``, which belongs to coverage.py).
+The command is ``coverage-planner`` (not ``coverage``, which belongs to coverage.py). It only
+reads options and calls the package's public functions. Its messages speak in options: an
+error raised with :meth:`coverage.CoverageError.naming` names Python parameters, which
+:data:`_FLAGS` spells as the options that set them (``max_floor_area_m2=700`` →
+``--max-floor-area-m2 700``); rules joining several options are usage errors (exit 2).
 
 Exit codes
 ----------
@@ -426,7 +430,6 @@ def _setup_logging(args: argparse.Namespace) -> None:
     # distributed logs at INFO) are filtered too
     handler.setLevel(level)
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", handlers=[handler])
-    logger.setLevel(level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -682,8 +685,8 @@ def _audit(args: argparse.Namespace) -> int:
         surface = travel_time_surface(
             net, inp.halls, communities=inp.communities, cell_m=args.cell_m, config=inp.config
         )
-        bands = surface.polygons(_bands(inp.config))
-        catchments = surface.polygons(_bands(inp.config), per="hall")
+        bands = surface.polygons(inp.config.bands_min)
+        catchments = surface.polygons(inp.config.bands_min, per="hall")
     write_district_reports(
         run_dir,
         subset,
@@ -728,11 +731,6 @@ def _batch(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, list[Any]]:
     return batch.to_audit_result(), list(batch.failures)
 
 
-def _bands(cfg: Config) -> list[float]:
-    """The isochrone bands a map shows: the configured thresholds."""
-    return sorted({cfg.urban_threshold_min, cfg.rural_threshold_min})
-
-
 def _isochrones(args: argparse.Namespace) -> int:
     from coverage._files import inside, safe_name, write_layer  # noqa: PLC0415
     from coverage.isochrones import travel_time_surface  # noqa: PLC0415
@@ -742,7 +740,7 @@ def _isochrones(args: argparse.Namespace) -> int:
     per = args.per
     if inp.chosen is not None:
         per = "district" if per == "all" else per  # the area the district's halls serve
-    minutes = args.minutes or _bands(inp.config)
+    minutes = args.minutes or inp.config.bands_min
     _step(f"service areas of {len(halls):,} halls, bands {minutes} min", args)
     surface = travel_time_surface(
         inp.network, halls, communities=inp.communities, cell_m=args.cell_m, config=inp.config
