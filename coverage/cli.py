@@ -819,10 +819,13 @@ def _print_where(folder: Path, lang: str) -> None:
 
 def _print_table(table: Any, lang: str) -> None:  # noqa: ANN401
     """The district table on the terminal, names aligned by display width (CJK: 2 columns)."""
+    from coverage.audit import ALL_DISTRICTS  # noqa: PLC0415
     from coverage.i18n import cli_line  # noqa: PLC0415
+    from coverage.reports import TOTAL_LABEL  # noqa: PLC0415
 
     heads = cli_line("table_head", lang).split("|")
-    names = [str(d) for d in table["district"]]
+    total = TOTAL_LABEL.get(lang, ALL_DISTRICTS)
+    names = [total if d == ALL_DISTRICTS else str(d) for d in table["district"]]
     width = min(max([_width(heads[0]), *map(_width, names)]), _NAME_WIDTH)
     rows = [[_pad(heads[0], width), *heads[1:]]]
     rows += [

@@ -655,6 +655,20 @@ def test_terminal_table_aligns_chinese_names_by_display_width(capsys):
     ]
 
 
+def test_terminal_table_in_chinese(capsys):
+    table = pd.DataFrame({
+        "district": ["Vaduz", "(all)"], "communities": [12, 12], "covered": [6, 6],
+        "covered_share": [0.5, 0.5], "population_covered_share": [0.25, 0.25],
+    })  # fmt: skip
+    _print_table(table, "zh")
+    assert capsys.readouterr().out.splitlines() == [
+        # name column 5 wide (片区 and 合计 take 4), numbers right-aligned under their heads
+        "片区 " + "  社区数" + "  达标" + "  达标比例" + "  人口达标比例",
+        "Vaduz" + "      12" + "     6" + "     50.0%" + "         25.0%",
+        "合计 " + "      12" + "     6" + "     50.0%" + "         25.0%",
+    ]
+
+
 def test_long_names_are_shortened_between_words():
     assert _fit("示意片区A (illustrative zone A)", 20) == "示意片区A…"
     assert _fit("示意片区A (illustrative zone A)", 27) == "示意片区A (illustrative…"
