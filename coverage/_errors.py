@@ -121,7 +121,26 @@ class OfflineExportError(CoverageError):
 
 
 class CoverageWarning(UserWarning):
-    """A recoverable problem in the input (e.g. a hall far from every road, repeated rows)."""
+    """A recoverable problem in the input (e.g. a hall far from every road, repeated rows).
+
+    ``str(warning)`` is English; a warning may also carry its message in other languages
+    (``texts``, by language code), which :meth:`text` picks.
+    """
+
+    def __init__(self, *args: object, texts: dict[str, str] | None = None) -> None:
+        super().__init__(*args)
+        self.texts = dict(texts or {})
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``"zh"``, ``"en"``), or in English where it has none.
+
+        Examples
+        --------
+        >>> w = CoverageWarning("no kind column", texts={"zh": "没有类型列"})
+        >>> w.text("zh"), w.text("en")
+        ('没有类型列', 'no kind column')
+        """
+        return self.texts.get(lang, str(self))
 
 
 class CoordinateSystemWarning(CoverageWarning):

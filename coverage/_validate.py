@@ -490,8 +490,11 @@ class Problems:
         raise error(msg)
 
 
-def warn(message: str, category: type[Warning] = UserWarning) -> None:
-    """Warn with the stack level of the first caller outside this package."""
+def warn(message: str | Warning, category: type[Warning] = UserWarning) -> None:
+    """Warn with the stack level of the first caller outside this package.
+
+    ``message`` may be a warning instance (its class is then the category).
+    """
     package_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep  # noqa: PTH100, PTH120
     frame = inspect.currentframe()
     level = 1

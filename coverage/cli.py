@@ -46,6 +46,7 @@ import geopandas as gpd
 from coverage._errors import (
     CoordinateSystemWarning,
     CoverageError,
+    CoverageWarning,
     InfeasibleAllocationError,
     InputDataError,
     OfflineExportError,
@@ -498,7 +499,8 @@ def _plain_warnings(command: Callable[[argparse.Namespace], int], args: argparse
     lang = args.lang if "lang" in args else "en"
 
     def show(message: Warning | str, *_: object, **__: object) -> None:
-        line = cli_line("warning", lang, text=" ".join(str(message).split()))  # one line
+        text = message.text(lang) if isinstance(message, CoverageWarning) else str(message)
+        line = cli_line("warning", lang, text=" ".join(text.split()))  # one line
         print(line, file=sys.stderr)  # noqa: T201
 
     with warnings.catch_warnings():
