@@ -37,6 +37,7 @@ from coverage._errors import (
     counted,
     list_ids,
 )
+from coverage._validate import match_names
 from coverage.checks import CoordCheck, check_coord_systems, declared_coord_system
 from coverage.engine import Snapped, nearest_facility, snap_many
 from coverage.i18n import REASONS, reason_text
@@ -108,7 +109,8 @@ class AuditResult:
         Parameters
         ----------
         name
-            District name as in the ``district`` column.
+            District name as in the ``district`` column, or its unambiguous beginning
+            (``"示意片区A"`` for ``"示意片区A (illustrative zone A)"``).
 
         Returns
         -------
@@ -116,10 +118,8 @@ class AuditResult:
             Communities of that district, the halls that serve them or lie in it, and the
             district's row of the table.
         """
-        if not (self.communities["district"] == name).any():
-            known = sorted(self.communities["district"].unique())
-            msg = f"no district {name!r}; known districts: {', '.join(map(str, known))}"
-            raise InputDataError(msg)
+        known = sorted(self.communities["district"].astype(str).unique())
+        name = match_names([name], known, what="district")[0]
         part = self.subset([name])
         part.districts = self.districts[self.districts["district"] == name]
         return part

@@ -132,6 +132,17 @@ class Config:
         """Speed of the configured mode, km/h."""
         return float(self.speeds_kph[self.mode])
 
+    @property
+    def bands_min(self) -> list[float]:
+        """The service-area bands a map draws: the distinct thresholds, ascending, minutes.
+
+        Examples
+        --------
+        >>> Config().bands_min, Config(rural_threshold_min=15).bands_min
+        ([15.0, 20.0], [15.0])
+        """
+        return sorted({float(self.urban_threshold_min), float(self.rural_threshold_min)})
+
     def thresholds_min(self, kinds: ArrayLike) -> NDArray[np.float64]:
         """Service-circle threshold of each community, by its kind, minutes.
 

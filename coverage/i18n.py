@@ -266,3 +266,45 @@ def coord_check_text(label: str, declared: str, fits: str | None, points: int, l
         f"the roads far better read as {names[fits]} ({points} points checked). If they are "
         f"{names[fits]} coordinates, the coverage results differ markedly."
     )
+
+
+#: The command line's own lines, per language (one home; formatted by :func:`cli_line`).
+CLI_LINES: dict[str, dict[str, str]] = {
+    "en": {
+        "warning": "warning: {text}",
+        "open_first": "open first: {path}",
+        "folder": "all files: {path}",
+        "table_head": "district|communities|covered|share|pop. share",
+    },
+    "zh": {
+        "warning": "注意：{text}",
+        "open_first": "请先打开：{path}",
+        "folder": "全部文件：{path}",
+        "table_head": "片区|社区数|达标|达标比例|人口达标比例",
+    },
+}
+
+
+def cli_line(key: str, lang: str, **params: Any) -> str:  # noqa: ANN401
+    """One line of the command line's own wording, in ``lang`` (``"zh"`` or ``"en"``).
+
+    Parameters
+    ----------
+    key
+        A key of :data:`CLI_LINES`.
+    lang
+        ``"zh"`` or ``"en"`` (anything else: English).
+    **params
+        Values for the line's ``{placeholders}``.
+
+    Returns
+    -------
+    str
+        The line.
+
+    Examples
+    --------
+    >>> cli_line("open_first", "zh", path="maps/run/summary.html")
+    '请先打开：maps/run/summary.html'
+    """
+    return CLI_LINES.get(lang, CLI_LINES["en"])[key].format(**params)

@@ -338,6 +338,7 @@ def _grid_files(tmp_path: Path) -> tuple[Path, Path]:
         {
             "编号": communities["community_id"],
             "人口": communities["population"],
+            "类型": communities["kind"].map({"urban": "城市", "rural": "农村"}),
             "经度": communities.geometry.x,
             "纬度": communities.geometry.y,
         }

@@ -291,10 +291,10 @@ def _route(
         if np.isnan(area).any():
             bad = cand["site_id"][np.isnan(area)]
             msg = (
-                f"model='capacitated': {len(bad)} candidate site(s) have no floor area "
-                f"({list_ids(bad)}); give a floor_area_m2 column or max_floor_area_m2="
+                f"{{model}}: {len(bad)} candidate site(s) have no floor area "
+                f"({list_ids(bad)}); give a floor_area_m2 column or {{max_floor_area_m2}}"
             )
-            raise InputDataError(msg)
+            raise InputDataError.naming(msg, model="'capacitated'", max_floor_area_m2="700")
         capacity = capacity_households(area, config=cfg)
     inp = prepare(
         cost,
