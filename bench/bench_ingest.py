@@ -33,51 +33,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path  # noqa: TC003 (a run-time annotation is harmless here)
+from pathlib import Path
 
 from _common import RESULTS_DIR, ROOT, fmt_s, fmt_x, log
-
-SOURCE = ROOT / "data" / "raw" / "liechtenstein_2015-07.osm.pbf"
-DATA = ROOT / "bench" / "data"
-
-
-def make_tiled(n: int) -> Path:
-    """The ``n x n`` tiled extract (written once), its path."""
-    out = DATA / f"liechtenstein_tiled_{n}x{n}.osm.pbf"
-    if out.exists() and out.with_suffix(".json").exists():
-        return out
-    import osmium  # noqa: PLC0415
-
-    DATA.mkdir(parents=True, exist_ok=True)
-    nodes = []
-    ways = []
-    for obj in osmium.FileProcessor(str(SOURCE), osmium.osm.NODE | osmium.osm.WAY):
-        if isinstance(obj, osmium.osm.Node) and obj.location.valid():
-            nodes.append((obj.id, obj.location.x, obj.location.y, dict(obj.tags)))
-        elif isinstance(obj, osmium.osm.Way):
-            ways.append((obj.id, [r.ref for r in obj.nodes], dict(obj.tags)))
-    xs = [x for _, x, _, _ in nodes]
-    ys = [y for _, _, y, _ in nodes]
-    dx = max(xs) - min(xs) + 50_000  # 1e-7 degrees: the extract's width plus ~0.005°
-    dy = max(ys) - min(ys) + 50_000
-    tmp = out.with_suffix(".tmp.pbf")
-    tmp.unlink(missing_ok=True)
-    with osmium.SimpleWriter(str(tmp)) as w:
-        tiles = [(i, j) for i in range(n) for j in range(n)]
-        for k, (i, j) in enumerate(tiles):
-            shift = k << 34
-            for nid, x, y, tags in nodes:
-                loc = osmium.osm.Location((x + i * dx) / 1e7, (y + j * dy) / 1e7)
-                w.add_node(osmium.osm.mutable.Node(id=nid + shift, location=loc, tags=tags))
-        for k in range(len(tiles)):
-            shift = k << 34
-            for wid, refs, tags in ways:
-                nodes_k = [r + shift for r in refs]
-                w.add_way(osmium.osm.mutable.Way(id=wid + shift, nodes=nodes_k, tags=tags))
-    tmp.rename(out)
-    out.with_suffix(".json").write_text(json.dumps({"dx_deg": dx / 1e7, "dy_deg": dy / 1e7}))
-    return out
-
+from _tiled import SOURCE, make_tiled
 
 _PRELUDE = """
 import resource, sys, time, warnings, json
@@ -145,26 +104,12 @@ net = load_network(path, config=cfg)
 done(nodes=net.n_nodes)
 """,
     "first audit: read + routing view + snap + audit": """
-import geopandas as gpd, numpy as np, pandas as pd
 from coverage.audit import audit
 from coverage.config import Config
 from coverage.network import load_network
-from coverage.samples import load_sample
-n = int(sys.argv[2])
-s = load_sample("liechtenstein")
-def tiled(gdf, dx, dy):
-    parts = []
-    for i in range(n):
-        for j in range(n):
-            g = gdf.copy()
-            g.geometry = g.geometry.translate(i * dx, j * dy)
-            for c in ("community_id", "hall_id"):
-                if c in g:
-                    g[c] = g[c].astype(str) + f"-{i}-{j}"
-            parts.append(g)
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=gdf.crs)
-dx, dy = float(sys.argv[3]), float(sys.argv[4])
-com, hal = tiled(s.communities, dx, dy), tiled(s.halls, dx, dy)
+sys.path.insert(0, sys.argv[3])
+from _tiled import tiled_sample
+com, hal, _ = tiled_sample(int(sys.argv[2]))
 t0 = time.perf_counter()
 net = load_network(path, config=Config(use_cache=False))
 res = audit(com, hal, net, config=Config(check_coordinates=False))
@@ -202,8 +147,7 @@ def main() -> None:
     log(f"making the {args.tiles}×{args.tiles} input (once) …")
     path = make_tiled(args.tiles)
     size_mb = path.stat().st_size / 1e6
-    step = json.loads(path.with_suffix(".json").read_text())
-    shift = [str(args.tiles), repr(step["dx_deg"]), repr(step["dy_deg"])]
+    shift = [str(args.tiles), str(Path(__file__).parent)]
     rows = {}
     for label in _JOBS:
         extra = shift if label.startswith("first audit") else []
