@@ -153,13 +153,23 @@ def _parser() -> argparse.ArgumentParser:
         "propose",
         help="propose new shared halls (一站多居) that close the coverage gap",
         description=(
-            "Propose new halls from candidate sites: the fewest halls that cover every "
-            "reachable community (lscp), the best --p halls for population (mclp), or halls "
-            "whose floor area serves their group (capacitated). Writes OUT/<run>/proposals/."
+            "Propose new halls from candidate sites. By default (capacitated) the fewest "
+            "halls such that every reachable community is served within its threshold by a "
+            "hall no larger than --max-hall-m2; a community that alone needs more gets a hall "
+            "of its own, and the proposal says so. --model lscp: the fewest halls covering "
+            "every reachable community, of any size; --model mclp: the best --p halls for "
+            "population. Writes OUT/<run>/proposals/ (summary.html, report.xlsx, map.html, "
+            "CSV tables)."
         ),
     )
     _input_options(pr)
-    pr.add_argument("--model", choices=["lscp", "mclp", "capacitated"], default="lscp")
+    pr.add_argument(
+        "--model",
+        choices=["capacitated", "lscp", "mclp"],
+        default="capacitated",
+        help="capacitated: fewest halls within the size cap (default); lscp: fewest halls, "
+        "any size; mclp: the best --p halls by population covered",
+    )
     pr.add_argument("--p", type=int, help="number of new halls (mclp)")
     pr.add_argument("--candidates", type=Path, help="candidate sites file (points, any format)")
     pr.add_argument(
@@ -168,7 +178,16 @@ def _parser() -> argparse.ArgumentParser:
         default=400.0,
         help="without --candidates: network nodes thinned to this spacing, metres",
     )
-    pr.add_argument("--max-floor-area", type=float, help="capacitated: floor area per site, m²")
+    pr.add_argument(
+        "--max-hall-m2",
+        "--max-floor-area",
+        dest="max_hall_m2",
+        type=float,
+        help="capacitated: the largest floor area of a new hall, m² (default: max_new_hall_m2 "
+        f"of the configuration, {DEFAULT_CONFIG.max_new_hall_m2:g}, after the 2024 "
+        "embedded-facility guideline's complexes of about 600-800 m²); candidate sites "
+        "with their own floor_area_m2 keep it",
+    )
     pr.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
     pr.add_argument(
         "--include-islands",
@@ -541,7 +560,11 @@ def _isochrones(args: argparse.Namespace) -> int:
 def _propose(args: argparse.Namespace) -> int:
     from coverage._files import inside, safe_name  # noqa: PLC0415
     from coverage.io import read_halls  # noqa: PLC0415
-    from coverage.reports import write_proposal_reports  # noqa: PLC0415
+    from coverage.reports import (  # noqa: PLC0415
+        proposal_text,
+        proposal_title,
+        write_proposal_reports,
+    )
     from coverage.siting import candidate_sites, propose_halls, verify_proposal  # noqa: PLC0415
 
     progress = not args.no_progress
@@ -563,18 +586,18 @@ def _propose(args: argparse.Namespace) -> int:
     )
     result = propose_halls(
         communities, inp.halls, candidates, inp.network, model=args.model, p=args.p,
-        config=inp.config, time_limit_s=args.time_limit, max_floor_area_m2=args.max_floor_area,
+        config=inp.config, time_limit_s=args.time_limit, max_floor_area_m2=args.max_hall_m2,
         include_islands=args.include_islands,
     )  # fmt: skip
     after = verify_proposal(result, communities, inp.halls, inp.network, config=inp.config)
     root = Path(args.out)
     out = inside(root, root / safe_name(inp.run_name) / "proposals")
     write_proposal_reports(
-        out, result, after, districts=inp.districts, title=f"{inp.title}: {args.model}",
-        offline=not args.online_assets, **_map_options(args),
+        out, result, after, districts=inp.districts,
+        title=f"{inp.title}: {proposal_title(args.lang)}", offline=not args.online_assets,
+        **_map_options(args),
     )  # fmt: skip
-    print(result.scenario.to_string(index=False))  # noqa: T201
-    print(f"{len(result.proposals)} new hall(s); written to {out}")  # noqa: T201
+    print(proposal_text(result, out, lang=args.lang))  # noqa: T201
     return EXIT_OK
 
 

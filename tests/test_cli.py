@@ -12,7 +12,7 @@ import pytest
 from coverage.cli import EXIT_INPUT, EXIT_OK, main
 from coverage.coords import wgs84_to_bd09
 from coverage.samples import data_dir, load_sample, sample_path
-from coverage.testing import grid_communities, grid_graph, grid_halls
+from coverage.testing import grid_communities, grid_graph, grid_halls, grid_points
 
 
 def test_audit_liechtenstein_writes_every_district(tmp_path, capsys):
@@ -238,7 +238,7 @@ def test_basemap_options(tmp_path, capsys):
     assert "needs a key" in capsys.readouterr().err
 
 
-def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
+def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path, capsys):
     com, halls, net = _user_files(tmp_path)
     out = tmp_path / "out"
     code = main([
@@ -247,6 +247,15 @@ def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
     ])  # fmt: skip
     assert code == EXIT_OK
     folder = out / "社区" / "proposals"
+    # meeting-ready: a summary page and a workbook; the terminal speaks in words and numbers
+    printed = capsys.readouterr().out
+    assert "社区覆盖率            80.0%      100.0%" in printed
+    assert f"请先打开 {folder / 'summary.html'}" in printed
+    assert "lscp" not in printed
+    assert "capacitated" not in printed
+    page = (folder / "summary.html").read_text(encoding="utf-8")
+    assert "共享服务中心选址建议（一站多居）" in page
+    assert (folder / "report.xlsx").exists()
     scenario = pd.read_csv(folder / "scenario.csv", encoding="utf-8-sig").set_index("scenario")
     # B is the only community outside its circle (16 min > 15): one new hall covers it
     assert scenario.loc["before", "covered"] == 4
@@ -354,7 +363,8 @@ def test_killed_run_resumes_without_redoing_finished_districts(tmp_path):
 
 def test_propose_lists_map_data_islands_and_draws_them(tmp_path):
     out = tmp_path / "out"
-    assert main(["propose", "--out", str(out), "--no-progress", "--basemap", "blank"]) == EXIT_OK
+    args = ["propose", "--out", str(out), "--no-progress", "--basemap", "blank", "--model", "lscp"]
+    assert main(args) == EXIT_OK
     folder = out / "hangzhou-central" / "proposals"
     problems = pd.read_csv(folder / "data_problems.csv", encoding="utf-8-sig")
     assert problems["community_id"].tolist() == ["HZ2158"]
@@ -460,16 +470,24 @@ def test_an_infeasible_plan_has_its_own_exit_code(tmp_path, capsys):
     from coverage.cli import EXIT_NO_SOLUTION
 
     com, halls, net = _user_files(tmp_path)
+    # only H2 (4, 4) stays: A (400 households), B (800) and D (600) are outside their circle;
+    # the one candidate, at B (2, 2), reaches all three but holds 300 m² / 30 × 100 = 1,000
+    pd.read_csv(halls).iloc[[1]].to_csv(halls, index=False)
+    site = grid_points([(2, 2)])
+    cand = tmp_path / "sites.csv"
+    pd.DataFrame(
+        {"hall_id": ["S1"], "lon": site.x, "lat": site.y, "floor_area_m2": [300.0]}
+    ).to_csv(cand, index=False)
     code = main([
         "propose", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-        "--out", str(tmp_path / "out"), "--no-progress", "--model", "capacitated",
-        "--max-floor-area", "10", "--basemap", "blank",
+        "--out", str(tmp_path / "out"), "--no-progress", "--candidates", str(cand),
+        "--basemap", "blank",
     ])  # fmt: skip
     assert code == EXIT_NO_SOLUTION
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert err.count("\n") == 1
-    assert "households" in err  # the numbers that do not add up
+    assert "demand 1,800 households > total capacity 1,000" in err  # the numbers that do not add up
 
 
 @pytest.mark.parametrize(

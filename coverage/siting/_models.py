@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -85,6 +85,11 @@ def _solver_info(out: Outcome | None, **extra: Any) -> dict[str, Any]:  # noqa: 
         }
     info.update(extra)
     return info
+
+
+#: The capacitated model's first stage stops this many seconds (at most a fifth of the time
+#: limit) before the limit, so that the second stage (least total travel time) always runs.
+STAGE2_RESERVE_S = 10.0
 
 
 @dataclass
@@ -295,7 +300,7 @@ def solve_cover(
 
 
 def _capacity_checks(inp: Input, capacity: FloatArray, config: Config) -> None:
-    """Arithmetic before solving: totals, single communities, and isolated clusters."""
+    """Arithmetic before solving: totals and isolated clusters."""
     active = inp.active
     keep = active[inp.ri]
     pair_community, pair_site = inp.ri[keep], inp.cj[keep]
@@ -309,18 +314,6 @@ def _capacity_checks(inp: Input, capacity: FloatArray, config: Config) -> None:
             f"households of the {len(reach_sites)} candidate site(s) within reach "
             f"(floor area {total / 100 * per100:,.0f} m² at {per100:g} m² per 100 households; "
             f"{demand / 100 * per100:,.0f} m² needed)"
-        )
-        raise InfeasibleAllocationError(msg)
-    best = np.zeros(inp.n)
-    np.maximum.at(best, pair_community, capacity[pair_site])
-    too_big = np.flatnonzero(active & (inp.hh > best + 1e-9))
-    if len(too_big):
-        i = too_big[0]
-        msg = (
-            f"infeasible: {len(too_big)} communit(y/ies) need more than any candidate within "
-            f"their threshold can hold ({list_ids(inp.community_ids[too_big])}); e.g. "
-            f"{inp.community_ids[i]!r}: {inp.hh[i]:,.0f} households > {best[i]:,.0f} "
-            f"(largest reachable site, {best[i] / 100 * per100:,.0f} m²)"
         )
         raise InfeasibleAllocationError(msg)
     # clusters of communities and sites joined by coverage pairs must each fit
@@ -348,6 +341,79 @@ def _capacity_checks(inp: Input, capacity: FloatArray, config: Config) -> None:
             f"{list_ids(inp.site_ids[sites])}"
         )
         raise InfeasibleAllocationError(msg)
+
+
+@dataclass
+class OwnHalls:
+    """Communities that need more than any site within reach can hold, on halls of their own.
+
+    Each such community (largest need first) takes its nearest site within its threshold
+    that no other such community took (or, if all are taken, the nearest); a community that
+    then reaches no other site joins the nearest of these halls. The halls are larger than
+    the capacity: the proposal says so (reason ``"over_cap"``).
+    """
+
+    community: IntArray  # original community index
+    site: IntArray  # original site index of its hall
+    minutes: FloatArray
+    founder: dict[int, int]  # site -> the community that needs more than the cap alone
+
+    @property
+    def sites(self) -> IntArray:
+        return np.unique(self.site)
+
+
+def own_halls(inp: Input, capacity: FloatArray) -> tuple[Input, OwnHalls]:
+    """Give communities needing more than any reachable site holds a hall of their own.
+
+    Returns the problem left for the capacitated model (without these communities and
+    sites) and the halls given.
+    """
+    keep = inp.active[inp.ri]
+    pair_community, pair_site, pair_minutes = inp.ri[keep], inp.cj[keep], inp.tmin[keep]
+    best = np.zeros(inp.n)
+    np.maximum.at(best, pair_community, capacity[pair_site])
+    over = np.flatnonzero(inp.active & (inp.hh > best + 1e-9))
+    taken = np.zeros(inp.m, dtype=bool)
+    community: list[int] = []
+    site: list[int] = []
+    minutes: list[float] = []
+    founder: dict[int, int] = {}
+    for i in over[np.lexsort((over, -inp.hh[over]))].tolist():
+        mine = pair_community == i
+        sites, times = pair_site[mine], pair_minutes[mine]
+        order = np.lexsort((sites, times))
+        sites, times = sites[order], times[order]
+        free = ~taken[sites]
+        k = int(np.argmax(free)) if free.any() else 0
+        taken[sites[k]] = True
+        founder.setdefault(int(sites[k]), i)
+        community.append(i)
+        site.append(int(sites[k]))
+        minutes.append(float(times[k]))
+    if community:
+        # communities that reach only these halls' sites join the nearest of them
+        handled = np.zeros(inp.n, dtype=bool)
+        handled[community] = True
+        free_pair = ~taken[pair_site]
+        reach_free = np.bincount(pair_community[free_pair], minlength=inp.n) > 0
+        for i in np.flatnonzero(inp.active & ~handled & ~reach_free).tolist():
+            mine = pair_community == i
+            sites, times = pair_site[mine], pair_minutes[mine]
+            k = int(np.lexsort((sites, times))[0])
+            community.append(i)
+            site.append(int(sites[k]))
+            minutes.append(float(times[k]))
+    halls = OwnHalls(
+        np.asarray(community, dtype=np.int64),
+        np.asarray(site, dtype=np.int64),
+        np.asarray(minutes, dtype=float),
+        founder,
+    )
+    if not community:
+        return inp, halls
+    rest = ~np.isin(inp.ri, halls.community) & ~taken[inp.cj]
+    return replace(inp, ri=inp.ri[rest], cj=inp.cj[rest], tmin=inp.tmin[rest]), halls
 
 
 @dataclass
@@ -507,12 +573,79 @@ def _second_stage(
     return x if out2.x is None else out2.x
 
 
+def _second_stage_on_open(
+    pairs: Pairs,
+    out1: Outcome,
+    method: str,
+    remaining_s: float,
+    mip_gap: float,
+    info: dict[str, Any],
+) -> FloatArray:
+    """Stage 2 among the sites stage 1 opened only (when stage 1 was stopped by its limit)."""
+    x = cast("FloatArray", out1.x)
+    n_sites = pairs.n_sites
+    is_open = x[:n_sites] > 0.5  # noqa: PLR2004
+    open_sites = np.flatnonzero(is_open)
+    keep = is_open[pairs.pair_site]
+    column_of = np.full(n_sites, -1, dtype=np.int64)
+    column_of[open_sites] = np.arange(len(open_sites))
+    sub = Pairs(
+        rows=pairs.rows,
+        sites=pairs.sites[open_sites],
+        pair_row=pairs.pair_row[keep],
+        pair_site=column_of[pairs.pair_site[keep]],
+        pair_minutes=pairs.pair_minutes[keep],
+        households=pairs.households,
+        capacity=pairs.capacity[open_sites],
+    )
+    start = np.concatenate([np.ones(len(open_sites)), x[n_sites:][keep]])
+    sub_out = replace(out1, x=start, objective=float(len(open_sites)))
+    sub_x = _second_stage(
+        sub, capacitated_model(sub, None), sub_out, method, remaining_s, mip_gap, info
+    )
+    info["stage2"]["among_open_sites"] = True
+    out = np.zeros_like(x)
+    out[open_sites] = sub_x[: len(open_sites)]
+    out[n_sites + np.flatnonzero(keep)] = sub_x[len(open_sites) :]
+    return out
+
+
 def solve_capacitated(
     inp: Input, solver: str, time_limit_s: float, mip_gap: float, config: Config
-) -> tuple[IntArray, IntArray, FloatArray, dict[str, Any]]:
-    """Returns chosen sites, and per community the assigned site (-1) and its minutes."""
-    t0 = time.perf_counter()
+) -> tuple[IntArray, IntArray, FloatArray, dict[str, Any], OwnHalls]:
+    """The capacitated model, with halls of their own for communities above every capacity.
+
+    Returns chosen sites, per community the assigned site (-1) and its minutes, the solver
+    information and the halls given to communities that need more than the capacity alone.
+    """
     capacity = cast("FloatArray", inp.capacity)
+    rest, alone = own_halls(inp, capacity)
+    chosen, site_of, minutes, info = _assign_within_capacity(
+        rest, capacity, solver, time_limit_s, mip_gap, config
+    )
+    if len(alone.community):
+        site_of[alone.community] = alone.site
+        minutes[alone.community] = alone.minutes
+        chosen = np.union1d(chosen, alone.sites)
+        info["own_halls"] = len(alone.sites)
+        note = (
+            f"{len(alone.founder)} communit(y/ies) need more than the capacity alone: "
+            f"{len(alone.sites)} hall(s) of their own"
+        )
+        info["note"] = f"{info['note']}; {note}" if "note" in info else note
+    return chosen, site_of, minutes, info, alone
+
+
+def _assign_within_capacity(
+    inp: Input,
+    capacity: FloatArray,
+    solver: str,
+    time_limit_s: float,
+    mip_gap: float,
+    config: Config,
+) -> tuple[IntArray, IntArray, FloatArray, dict[str, Any]]:
+    """The two-stage model on the communities within capacity (see the module notes)."""
+    t0 = time.perf_counter()
     _capacity_checks(inp, capacity, config)
     pairs = capacitated_pairs(inp, capacity)
     site_of = np.full(inp.n, -1, dtype=np.int64)
@@ -545,7 +678,8 @@ def solve_capacitated(
         x = cast("FloatArray", start)
         info = _solver_info(None, objective=float(len(greedy_open)), build_seconds=build_s, **sizes)
     else:
-        out1 = solve_milp(stage1, method, time_limit_s, mip_gap)
+        reserve = min(STAGE2_RESERVE_S, 0.2 * time_limit_s)
+        out1 = solve_milp(stage1, method, time_limit_s - reserve, mip_gap)
         if out1.x is None:
             raise InfeasibleAllocationError(
                 _infeasible_message(pairs, out1, greedy_left, time_limit_s)
@@ -554,8 +688,14 @@ def solve_capacitated(
         info = _solver_info(out1, build_seconds=build_s, time_limit_s=time_limit_s, **sizes)
         info["greedy_objective"] = float(len(greedy_open)) if greedy_ok else float("nan")
         remaining = time_limit_s - out1.seconds
-        if remaining >= 1.0:
+        if remaining >= 1.0 and out1.optimal:
             x = _second_stage(pairs, stage1, out1, method, remaining, mip_gap, info)
+        elif remaining >= 1.0:
+            x = _second_stage_on_open(pairs, out1, method, remaining, mip_gap, info)
+            notes.append(
+                "stage 1 stopped at its time limit: the second stage reassigned the "
+                "communities among the sites it opened"
+            )
         else:
             notes.append("second stage (least total travel time) skipped: no time left")
     if notes:
