@@ -948,6 +948,10 @@ def test_proposal_folder_is_meeting_ready(grid_net: Network, tmp_path: Path) -> 
     assert "80.0% → 100.0%" in page  # communities covered: 4 of 5 before, 5 after
     assert r.proposals["description_zh"].iloc[0] in page
     assert 'href="report.xlsx"' in page
+    # the plan's group of the new hall at (3, 3) is B alone (240 m²); counted by nearest hall,
+    # C (6 min from it, 14 min from H2) joins it: 1,000 households > its group's 800
+    assert r.proposals["site_id"].tolist() == ["N:18"]
+    assert "按就近统计，1 个新建服务中心中有 1 个所服务的户数超出其分组" in page
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
     assert "建议选址" in wb.sheetnames
     assert "新建规模分布" in wb.sheetnames

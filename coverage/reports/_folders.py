@@ -361,5 +361,5 @@ def _proposal_pages(
         title=title,
         maps=links,
         lang=lang,
-        lead=proposal_section_html(result, lang),
+        lead=proposal_section_html(result, lang, after=after),
     )

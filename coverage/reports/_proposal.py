@@ -16,6 +16,7 @@ from coverage.reports._labels import Lang, check_lang, in_language
 if TYPE_CHECKING:
     import os
 
+    from coverage.audit import AuditResult
     from coverage.siting import ProposalResult
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,11 @@ _TEXT: dict[str, dict[str, str]] = {
         "with_proposals": "建议实施后的覆盖情况",
         "model_line": "规划模型：{model}。",
         "scenario": "现状与建议实施后对比",
+        "nearest_note": (
+            "以下按就近原则统计：每个社区计入路网上最近的服务中心（现有或新建），这与上表的"
+            "一站多居分组不同。新建服务中心的用房面积按其分组计算；按就近统计，{total} 个新建"
+            "服务中心中有 {n} 个所服务的户数超出其分组，实施时需明确各社区的归属。"
+        ),
     },
     "en": {
         "title": "Proposed shared halls",
@@ -116,6 +122,13 @@ _TEXT: dict[str, dict[str, str]] = {
         "with_proposals": "Coverage with the proposed halls",
         "model_line": "Model: {model}. ",
         "scenario": "Before and after",
+        "nearest_note": (
+            "Below, every community counts towards its nearest hall over the network (existing "
+            "or new), which differs from the shared-hall groups above. A new hall's floor area "
+            "is sized for its group; counted by nearest hall, {n} of the {total} new halls "
+            "would serve more households than their group: assign communities to halls "
+            "explicitly when the plan is carried out."
+        ),
     },
 }
 
@@ -299,6 +312,18 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _nearest_note(after: AuditResult, t: dict[str, str]) -> str:
+    """What the audit below counts, and how many proposed halls it overfills."""
+    halls = after.halls
+    proposed = (
+        halls["kind"].astype(str) == "proposed"
+        if "kind" in halls
+        else halls["hall_id"] != halls["hall_id"]
+    )
+    short = halls.get("floor_area_adequate", pd.Series(dtype=object)) == False  # noqa: E712
+    return t["nearest_note"].format(n=int((proposed & short).sum()), total=int(proposed.sum()))
+
+
 def _proposal_row(row: dict[Any, Any], keys: list[str]) -> str:
     """One proposed site as a table row, the cells named by ``keys``."""
     cells = {
@@ -316,7 +341,9 @@ def _proposal_row(row: dict[Any, Any], keys: list[str]) -> str:
     return "<tr>" + "".join(cells[k] for k in keys) + "</tr>"
 
 
-def proposal_section_html(result: ProposalResult, lang: Lang = "zh") -> str:
+def proposal_section_html(
+    result: ProposalResult, lang: Lang = "zh", *, after: AuditResult | None = None
+) -> str:
     """The proposal's part of its summary page (HTML, escaped): figures, sizes, sites.
 
     Parameters
@@ -325,6 +352,9 @@ def proposal_section_html(result: ProposalResult, lang: Lang = "zh") -> str:
         The proposal.
     lang
         ``"zh"`` or ``"en"``.
+    after
+        The audit with the proposed halls open (:func:`coverage.siting.verify_proposal`):
+        the section then says how many proposed halls the nearest-hall count overfills.
 
     Returns
     -------
@@ -333,16 +363,17 @@ def proposal_section_html(result: ProposalResult, lang: Lang = "zh") -> str:
     """
     check_lang(lang)
     t = _TEXT[lang]
-    before, after = _scenario(result)["before"], _scenario(result)["after"]
+    scenario = _scenario(result)
+    was, now = scenario["before"], scenario["after"]
     model = t.get(f"model_{result.model}", result.model)
     cards = [
         ("good", t["new_halls"], f"{len(result.proposals):,}", model),
         ("", t["covered_share"],
-         f"{before['covered_share']:.1%} → {after['covered_share']:.1%}",
-         f"{before['covered']:,.0f} → {after['covered']:,.0f}"),
+         f"{was['covered_share']:.1%} → {now['covered_share']:.1%}",
+         f"{was['covered']:,.0f} → {now['covered']:,.0f}"),
         ("", t["population_covered_share"],
-         f"{before['population_covered_share']:.1%} → {after['population_covered_share']:.1%}",
-         f"{before['population_covered']:,.0f} → {after['population_covered']:,.0f}"),
+         f"{was['population_covered_share']:.1%} → {now['population_covered_share']:.1%}",
+         f"{was['population_covered']:,.0f} → {now['population_covered']:,.0f}"),
         ("bad" if len(result.uncoverable) else "", t["uncoverable"],
          f"{len(result.uncoverable):,}", ""),
     ]  # fmt: skip
@@ -397,5 +428,6 @@ def proposal_section_html(result: ProposalResult, lang: Lang = "zh") -> str:
                 f"<tbody>{prop_rows}</tbody></table>"
             ),
             f"<h2>{_esc(t['with_proposals'])}</h2>",
+            f"<p class=note>{_esc(_nearest_note(after, t))}</p>" if after is not None else "",
         ]
     )
