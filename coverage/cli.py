@@ -585,18 +585,29 @@ def _propose(args: argparse.Namespace) -> int:
         progress,
     )
     result = propose_halls(
-        communities, inp.halls, candidates, inp.network, model=args.model, p=args.p,
-        config=inp.config, time_limit_s=args.time_limit, max_floor_area_m2=args.max_hall_m2,
+        communities,
+        inp.halls,
+        candidates,
+        inp.network,
+        model=args.model,
+        p=args.p,
+        config=inp.config,
+        time_limit_s=args.time_limit,
+        max_floor_area_m2=args.max_hall_m2,
         include_islands=args.include_islands,
-    )  # fmt: skip
+    )
     after = verify_proposal(result, communities, inp.halls, inp.network, config=inp.config)
     root = Path(args.out)
     out = inside(root, root / safe_name(inp.run_name) / "proposals")
     write_proposal_reports(
-        out, result, after, districts=inp.districts,
-        title=f"{inp.title}: {proposal_title(args.lang)}", offline=not args.online_assets,
+        out,
+        result,
+        after,
+        districts=inp.districts,
+        title=f"{inp.title}: {proposal_title(args.lang)}",
+        offline=not args.online_assets,
         **_map_options(args),
-    )  # fmt: skip
+    )
     print(proposal_text(result, out, lang=args.lang))  # noqa: T201
     return EXIT_OK
 

@@ -7,6 +7,7 @@ not installed.
 
 from __future__ import annotations
 
+import json
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -654,9 +655,13 @@ def test_grid_capacitated_network(grid_net: Network) -> None:
         )
     # without floor areas, a new hall's size is capped by config.max_new_hall_m2
     capped = propose_halls(
-        grid_communities(), None, sites, grid_net, model="capacitated",
+        grid_communities(),
+        None,
+        sites,
+        grid_net,
+        model="capacitated",
         config=Config(max_new_hall_m2=300),
-    )  # fmt: skip
+    )
     assert len(capped.proposals) == 3
     assert (capped.proposals["floor_area_needed_m2"] <= 300).all()
 
@@ -665,9 +670,13 @@ def test_grid_own_hall_when_one_community_needs_more_than_the_cap(grid_net: Netw
     # a cap of 200 m² holds 666 households: B (800 households, 240 m²) gets a hall of its own
     sites = candidate_sites(grid_net, spacing_m=300)
     r = propose_halls(
-        grid_communities(), None, sites, grid_net, model="capacitated",
+        grid_communities(),
+        None,
+        sites,
+        grid_net,
+        model="capacitated",
         config=Config(max_new_hall_m2=200),
-    )  # fmt: skip
+    )
     assert r.communities["covered_after"].all()
     prop = r.proposals
     own = prop[prop["reason"] != ""]
@@ -693,8 +702,9 @@ def test_describe_sites_by_road_and_community(grid_net: Network) -> None:
     assert where["near_community_m"].iloc[1] == pytest.approx(283.0, abs=0.5)
     assert where["description_zh"].tolist() == ["row 2旁，近村C", "row 2旁，近社区D", "近社区A"]
     assert where["description"].tolist()[0] == "by row 2, near 村C"
-    r = propose_halls(grid_communities(), grid_halls(), candidate_sites(grid_net, spacing_m=600),
-                      grid_net)  # fmt: skip
+    r = propose_halls(
+        grid_communities(), grid_halls(), candidate_sites(grid_net, spacing_m=600), grid_net
+    )
     assert r.proposals["description_zh"].str.contains("近").all()
 
 
@@ -885,10 +895,18 @@ def _grid_with_island() -> Network:
 def _with_islander() -> gpd.GeoDataFrame:
     com = grid_communities()
     extra = gpd.GeoDataFrame(
-        {"community_id": ["I"], "name": ["岛"], "district": ["East"], "street": ["e1"],
-         "kind": ["urban"], "population": [300], "households": [120]},
-        geometry=grid_points([(2, 8.5)], offset_m=50), crs=4326,
-    )  # fmt: skip
+        {
+            "community_id": ["I"],
+            "name": ["岛"],
+            "district": ["East"],
+            "street": ["e1"],
+            "kind": ["urban"],
+            "population": [300],
+            "households": [120],
+        },
+        geometry=grid_points([(2, 8.5)], offset_m=50),
+        crs=4326,
+    )
     return gpd.GeoDataFrame(pd.concat([com, extra], ignore_index=True), crs=4326)
 
 
@@ -948,6 +966,9 @@ def test_proposal_folder_is_meeting_ready(grid_net: Network, tmp_path: Path) -> 
     assert "80.0% → 100.0%" in page  # communities covered: 4 of 5 before, 5 after
     assert r.proposals["description_zh"].iloc[0] in page
     assert 'href="report.xlsx"' in page
+    where = r.proposals["description_zh"].iloc[0]
+    assert where == "col 3旁，近村C"  # node (3, 3); C at (2, 2.5) is the nearest community
+    assert json.dumps(where)[1:-1] in (tmp_path / "map.html").read_text(encoding="utf-8")
     # the plan's group of the new hall at (3, 3) is B alone (240 m²); counted by nearest hall,
     # C (6 min from it, 14 min from H2) joins it: 1,000 households > its group's 800
     assert r.proposals["site_id"].tolist() == ["N:18"]

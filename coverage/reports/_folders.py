@@ -292,17 +292,26 @@ def write_proposal_reports(
         how="inner",
     )
     for name, table in (
-        ("proposals", proposals), ("groups", groups), ("uncoverable", result.uncoverable),
-        ("data_problems", problems), ("scenario", result.scenario),
+        ("proposals", proposals),
+        ("groups", groups),
+        ("uncoverable", result.uncoverable),
+        ("data_problems", problems),
+        ("scenario", result.scenario),
         ("communities_after", after.communities),
-    ):  # fmt: skip
+    ):
         write_csv(out / f"{name}.csv", table)
     write_json(out / "solver.json", {"model": result.model, **result.solver})
     assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
+    shown = _named_sites(result.proposals, lang)
     m = coverage_map(
-        after, districts=districts, title=title, proposals=result.proposals,
-        assignments=assigned, data_problems=problems, **opts,
-    )  # fmt: skip
+        after,
+        districts=districts,
+        title=title,
+        proposals=shown,
+        assignments=assigned,
+        data_problems=problems,
+        **opts,
+    )
     save_map(m, out / "map.html", offline=offline)
     folders = {ALL_DISTRICTS: out}
     # one folder per district: the groups that serve its communities, and its map
@@ -321,14 +330,26 @@ def write_proposal_reports(
         if districts is not None and "district" in districts.columns:
             dpoly = districts[districts["district"].astype(str) == name]
         m = coverage_map(
-            after.district(name), districts=dpoly, title=f"{title}: {name}",
-            proposals=result.proposals[result.proposals["site_id"].isin(part_props["site_id"])],
+            after.district(name),
+            districts=dpoly,
+            title=f"{title}: {name}",
+            proposals=shown[shown["site_id"].isin(part_props["site_id"])],
             assignments=assigned[assigned["district"].astype(str) == name],
-            data_problems=problems[problems["district"].astype(str) == name], **opts,
-        )  # fmt: skip
+            data_problems=problems[problems["district"].astype(str) == name],
+            **opts,
+        )
         save_map(m, ddir / "map.html", offline=offline)
     _proposal_pages(out, result, after, folders, title=title, lang=lang)
     return folders
+
+
+def _named_sites(proposals: gpd.GeoDataFrame, lang: Lang) -> gpd.GeoDataFrame:
+    """The proposals with a ``name`` for the maps: where each site lies, in words."""
+    column = "description_zh" if lang == "zh" else "description"
+    if column not in proposals.columns:
+        return proposals
+    words = proposals[column].fillna("").astype(str)
+    return proposals.assign(name=words.where(words != "", proposals["site_id"].astype(str)))
 
 
 def _proposal_pages(

@@ -218,11 +218,15 @@ def _scenario_rows(result: ProposalResult, t: dict[str, str]) -> list[tuple[str,
     scen = _scenario(result)
     rows = []
     for key, fmt in (
-        ("new_halls", "{:,.0f}"), ("communities", "{:,.0f}"), ("covered", "{:,.0f}"),
-        ("covered_share", "{:.1%}"), ("population", "{:,.0f}"),
-        ("population_covered", "{:,.0f}"), ("population_covered_share", "{:.1%}"),
+        ("new_halls", "{:,.0f}"),
+        ("communities", "{:,.0f}"),
+        ("covered", "{:,.0f}"),
+        ("covered_share", "{:.1%}"),
+        ("population", "{:,.0f}"),
+        ("population_covered", "{:,.0f}"),
+        ("population_covered_share", "{:.1%}"),
         ("uncoverable", "{:,.0f}"),
-    ):  # fmt: skip
+    ):
         rows.append((t[key], fmt.format(scen["before"][key]), fmt.format(scen["after"][key])))
     return rows
 
@@ -298,10 +302,23 @@ def proposal_table(result: ProposalResult, lang: Lang = "zh") -> pd.DataFrame:
         prop["description"] = prop["description_zh"]
     prop = in_language(prop.drop(columns=["description_zh"], errors="ignore"), lang)
     prop["members"] = prop["members"].map(lambda m: ";".join(map(str, m)))
-    first = ["order", "description", "site_id", "road_name", "near_community", "n_members",
-             "population", "households", "floor_area_needed_m2", "capacity_households",
-             "max_travel_time_min", "new_population_covered", "new_communities_covered",
-             "reason", "members"]  # fmt: skip
+    first = [
+        "order",
+        "description",
+        "site_id",
+        "road_name",
+        "near_community",
+        "n_members",
+        "population",
+        "households",
+        "floor_area_needed_m2",
+        "capacity_households",
+        "max_travel_time_min",
+        "new_population_covered",
+        "new_communities_covered",
+        "reason",
+        "members",
+    ]
     lead = [c for c in first if c in prop.columns]
     return prop[lead + [c for c in prop.columns if c not in lead]]
 
@@ -368,15 +385,25 @@ def proposal_section_html(
     model = t.get(f"model_{result.model}", result.model)
     cards = [
         ("good", t["new_halls"], f"{len(result.proposals):,}", model),
-        ("", t["covered_share"],
-         f"{was['covered_share']:.1%} → {now['covered_share']:.1%}",
-         f"{was['covered']:,.0f} → {now['covered']:,.0f}"),
-        ("", t["population_covered_share"],
-         f"{was['population_covered_share']:.1%} → {now['population_covered_share']:.1%}",
-         f"{was['population_covered']:,.0f} → {now['population_covered']:,.0f}"),
-        ("bad" if len(result.uncoverable) else "", t["uncoverable"],
-         f"{len(result.uncoverable):,}", ""),
-    ]  # fmt: skip
+        (
+            "",
+            t["covered_share"],
+            f"{was['covered_share']:.1%} → {now['covered_share']:.1%}",
+            f"{was['covered']:,.0f} → {now['covered']:,.0f}",
+        ),
+        (
+            "",
+            t["population_covered_share"],
+            f"{was['population_covered_share']:.1%} → {now['population_covered_share']:.1%}",
+            f"{was['population_covered']:,.0f} → {now['population_covered']:,.0f}",
+        ),
+        (
+            "bad" if len(result.uncoverable) else "",
+            t["uncoverable"],
+            f"{len(result.uncoverable):,}",
+            "",
+        ),
+    ]
     card_html = "".join(
         f'<div class="card {c}"><div class="label">{_esc(label)}</div>'
         f'<div class="value">{_esc(v)}</div><div class="sub">{_esc(sub)}</div></div>'

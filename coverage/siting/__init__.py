@@ -30,7 +30,12 @@ Models (each community against its *own* threshold):
     Every coverable community is assigned to exactly one new site within its threshold,
     without exceeding the site's capacity in households (``floor area / 30 m² × 100``, the
     2024 导则 standard ``config.floor_area_m2_per_100_households``); first the fewest sites,
-    then, in a second stage with that number fixed, the least total travel time.
+    then, in a second stage with that number fixed, the least total travel time (among the
+    sites the first stage opened, when it stopped at its time limit). Through
+    :func:`propose_halls`, a candidate without its own floor area holds a new hall of at
+    most ``config.max_new_hall_m2`` (800 m²). A community that alone needs more than every
+    site within reach holds gets a hall of its own (larger than the cap), and its
+    proposal's ``reason`` says so: nothing is dropped, nothing silently.
 
 Solvers: exact mixed-integer programmes built straight from the sparse coverage matrix,
 after exact reductions (identical communities and sites merged, sites whose communities are a
