@@ -500,3 +500,16 @@ def test_each_error_class_maps_to_its_exit_code(error, code):
     from coverage.cli import _exit_code
 
     assert _exit_code(getattr(coverage, error)("x")) == code
+
+
+def test_propose_caps_a_new_hall_by_default_and_says_so():
+    from coverage.cli import _parser
+
+    parser = _parser()
+    args = parser.parse_args(["propose"])
+    assert args.model == "capacitated"
+    assert args.max_hall_m2 is None  # falls back to Config.max_new_hall_m2
+    assert parser.parse_args(["propose", "--max-floor-area", "600"]).max_hall_m2 == 600
+    sub = parser._subparsers._group_actions[0].choices["propose"]
+    (cap,) = [a for a in sub._actions if a.dest == "max_hall_m2"]
+    assert "800" in cap.help
