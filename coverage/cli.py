@@ -244,19 +244,23 @@ def _parser() -> argparse.ArgumentParser:
         "propose",
         help="propose new shared halls (一站多居) that close the coverage gap",
         description=(
-            "Propose new halls from candidate sites: the fewest halls that cover every "
-            "reachable community (lscp), the best --p halls for population (mclp), or halls "
-            "whose floor area serves their group (capacitated). Writes OUT/<run>/proposals/."
+            "Propose new halls from candidate sites. By default (capacitated) the fewest "
+            "halls such that every reachable community is served within its threshold by a "
+            "hall no larger than --max-hall-m2; a community that alone needs more gets a hall "
+            "of its own, and the proposal says so. --model lscp: the fewest halls covering "
+            "every reachable community, of any size; --model mclp: the best --p halls for "
+            "population. Writes OUT/<run>/proposals/ (summary.html, report.xlsx, map.html, "
+            "CSV tables)."
         ),
     )
     _input_options(pr)
     _report_options(pr)
     pr.add_argument(
         "--model",
-        choices=["lscp", "mclp", "capacitated"],
-        default="lscp",
-        help="lscp: fewest halls covering every reachable community; mclp: the best --p halls "
-        "for population; capacitated: halls whose floor area serves their group",
+        choices=["capacitated", "lscp", "mclp"],
+        default="capacitated",
+        help="capacitated: fewest halls within the size cap (see --max-hall-m2); lscp: fewest "
+        "halls, any size; mclp: the best --p halls by population covered",
     )
     pr.add_argument(
         "--p",
@@ -280,10 +284,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _measure(
         pr,
-        "--max-floor-area-m2",
+        "--max-hall-m2",
         "--max-floor-area",
-        help="capacitated: floor area of a candidate site without its own, m² (default: "
-        "each site's floor_area_m2 column)",
+        help="capacitated: the largest floor area of a new hall, m² (default: max_new_hall_m2 "
+        f"of the configuration, {DEFAULT_CONFIG.max_new_hall_m2:g}, after the 2024 "
+        "embedded-facility guideline's complexes of about 600-800 m²); candidate sites "
+        "with their own floor_area_m2 keep it",
+    )
+    pr.add_argument(  # (the spelling of an earlier version)
+        "--max-floor-area-m2", dest="max_hall_m2", type=_POSITIVE, help=argparse.SUPPRESS
     )
     _measure(pr, "--time-limit-s", "--time-limit", help="solver time limit, seconds", default=60.0)
     pr.add_argument(
@@ -391,7 +400,7 @@ def _report_options(a: argparse.ArgumentParser) -> None:
 #: The command line's spelling of the Python parameters that error messages name.
 _FLAGS = {
     "tianditu_key": "--tianditu-key",
-    "max_floor_area_m2": "--max-floor-area-m2",
+    "max_floor_area_m2": "--max-hall-m2",
     "model": "--model",
     "p": "--p",
     "buffer_m": "--buffer-m",
@@ -761,7 +770,11 @@ def _isochrones(args: argparse.Namespace) -> int:
 def _propose(args: argparse.Namespace) -> int:
     from coverage._files import inside, safe_name  # noqa: PLC0415
     from coverage.io import read_halls  # noqa: PLC0415
-    from coverage.reports import write_proposal_reports  # noqa: PLC0415
+    from coverage.reports import (  # noqa: PLC0415
+        proposal_text,
+        proposal_title,
+        write_proposal_reports,
+    )
     from coverage.siting import candidate_sites, propose_halls, verify_proposal  # noqa: PLC0415
 
     inp = _inputs(args)
@@ -787,13 +800,13 @@ def _propose(args: argparse.Namespace) -> int:
         p=args.p,
         config=inp.config,
         time_limit_s=args.time_limit_s,
-        max_floor_area_m2=args.max_floor_area_m2,
+        max_floor_area_m2=args.max_hall_m2,
         include_islands=args.include_islands,
     )
     after = verify_proposal(result, communities, inp.halls, inp.network, config=inp.config)
     root = Path(args.out)
     out = inside(root, root / safe_name(inp.run_name) / "proposals")
-    title = args.title or f"{inp.title}: {args.model}"
+    title = args.title or f"{inp.title}: {proposal_title(args.lang)}"
     write_proposal_reports(
         out,
         result,
@@ -803,9 +816,7 @@ def _propose(args: argparse.Namespace) -> int:
         offline=not args.online_assets,
         **_map_options(args),
     )
-    print(result.scenario.to_string(index=False))  # noqa: T201
-    print(f"{len(result.proposals)} new hall(s)")  # noqa: T201
-    _print_where(out, args.lang)
+    print(proposal_text(result, out, lang=args.lang))  # noqa: T201
     return EXIT_OK
 
 

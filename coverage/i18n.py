@@ -30,6 +30,11 @@ REASONS: dict[str, dict[str, str]] = {
             "the rest of the network (a map-data island); no hall is proposed for it: fix the "
             "map data, or plan for it with include_islands=True (--include-islands)"
         ),
+        "over_cap": (
+            "needs more than the cap alone: community {community} has {households} households "
+            "needing {need} m², more than the {cap} m² cap of a new hall; it gets a hall of "
+            "its own"
+        ),
     },
     "zh": {
         "within": "{minutes} 分钟可达{hall}，在 {limit} 分钟标准内",
@@ -43,6 +48,10 @@ REASONS: dict[str, dict[str, str]] = {
             "（地图数据孤岛），不为其建议新服务中心：请修正地图数据，或用 --include-islands "
             "仍为其规划"
         ),
+        "over_cap": (
+            "单个社区需求已超过上限：社区 {community} 有 {households} 户，需用房 {need} ㎡，"
+            "超过新建服务中心 {cap} ㎡ 的上限，单独设一处"
+        ),
     },
 }
 
@@ -53,8 +62,8 @@ def reason_text(code: str, lang: str = "en", **params: Any) -> str:  # noqa: ANN
     Parameters
     ----------
     code
-        ``"within"``, ``"over"``, ``"too_far"``, ``"no_hall"``, ``"cut_off"``, ``"one_way"``
-        or ``"data_problem"`` (keys of :data:`REASONS`).
+        ``"within"``, ``"over"``, ``"too_far"``, ``"no_hall"``, ``"cut_off"``, ``"one_way"``,
+        ``"data_problem"`` or ``"over_cap"`` (keys of :data:`REASONS`).
     lang
         ``"en"`` or ``"zh"``.
     **params
@@ -75,6 +84,35 @@ def reason_text(code: str, lang: str = "en", **params: Any) -> str:  # noqa: ANN
     if lang == "zh" and "mode" in params:
         params["mode"] = MODE_ZH.get(str(params["mode"]), params["mode"])
     return REASONS[lang][code].format(**params)
+
+
+def site_description(road: str, community: str, lang: str) -> str:
+    """A proposed site in words: the road it lies by and the community it is near.
+
+    Parameters
+    ----------
+    road
+        Name of the nearest named road ("" if none is near).
+    community
+        Name of the nearest community ("" if none).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        E.g. ``"文三路旁，近留石社区"`` or ``"by 文三路, near 留石社区"``.
+
+    Examples
+    --------
+    >>> site_description("文三路", "留石社区", "zh"), site_description("", "留石社区", "en")
+    ('文三路旁，近留石社区', 'near 留石社区')
+    """
+    if lang == "zh":
+        parts = [f"{road}旁" if road else "", f"近{community}" if community else ""]
+        return "，".join(p for p in parts if p)
+    parts = [f"by {road}" if road else "", f"near {community}" if community else ""]
+    return ", ".join(p for p in parts if p)
 
 
 def reason_column(frame: Any, lang: str) -> str:  # noqa: ANN401 (any frame with columns)

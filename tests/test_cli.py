@@ -22,7 +22,7 @@ from coverage import InputDataError
 from coverage.cli import EXIT_INPUT, EXIT_OK, EXIT_USAGE, _fit, _flag, _print_table, main
 from coverage.coords import wgs84_to_bd09
 from coverage.samples import data_dir, load_sample, sample_path
-from coverage.testing import grid_communities, grid_graph, grid_halls
+from coverage.testing import grid_communities, grid_graph, grid_halls, grid_points
 
 
 def test_audit_liechtenstein_writes_every_district(tmp_path, capsys):
@@ -252,7 +252,7 @@ def test_basemap_options(tmp_path, capsys):
     assert "--basemap tianditu needs --tianditu-key KEY" in capsys.readouterr().err
 
 
-def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
+def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path, capsys):
     com, halls, net = _user_files(tmp_path)
     out = tmp_path / "out"
     code = main([
@@ -261,6 +261,15 @@ def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
     ])  # fmt: skip
     assert code == EXIT_OK
     folder = out / "社区" / "proposals"
+    # meeting-ready: a summary page and a workbook; the terminal speaks in words and numbers
+    printed = capsys.readouterr().out
+    assert "社区覆盖率            80.0%      100.0%" in printed
+    assert f"请先打开 {folder / 'summary.html'}" in printed
+    assert "lscp" not in printed
+    assert "capacitated" not in printed
+    page = (folder / "summary.html").read_text(encoding="utf-8")
+    assert "共享服务中心选址建议（一站多居）" in page
+    assert (folder / "report.xlsx").exists()
     scenario = pd.read_csv(folder / "scenario.csv", encoding="utf-8-sig").set_index("scenario")
     # B is the only community outside its circle (16 min > 15): one new hall covers it
     assert scenario.loc["before", "covered"] == 4
@@ -368,7 +377,8 @@ def test_killed_run_resumes_without_redoing_finished_districts(tmp_path):
 
 def test_propose_lists_map_data_islands_and_draws_them(tmp_path):
     out = tmp_path / "out"
-    assert main(["propose", "--out", str(out), "--no-progress", "--basemap", "blank"]) == EXIT_OK
+    args = ["propose", "--out", str(out), "--no-progress", "--basemap", "blank", "--model", "lscp"]
+    assert main(args) == EXIT_OK
     folder = out / "hangzhou-central" / "proposals"
     problems = pd.read_csv(folder / "data_problems.csv", encoding="utf-8-sig")
     assert problems["community_id"].tolist() == ["HZ2158"]
@@ -477,16 +487,24 @@ def test_an_infeasible_plan_has_its_own_exit_code(tmp_path, capsys):
     from coverage.cli import EXIT_NO_SOLUTION
 
     com, halls, net = _user_files(tmp_path)
+    # only H2 (4, 4) stays: A (400 households), B (800) and D (600) are outside their circle;
+    # the one candidate, at B (2, 2), reaches all three but holds 300 m² / 30 × 100 = 1,000
+    pd.read_csv(halls).iloc[[1]].to_csv(halls, index=False)
+    site = grid_points([(2, 2)])
+    cand = tmp_path / "sites.csv"
+    pd.DataFrame(
+        {"hall_id": ["S1"], "lon": site.x, "lat": site.y, "floor_area_m2": [300.0]}
+    ).to_csv(cand, index=False)
     code = main([
         "propose", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-        "--out", str(tmp_path / "out"), "--no-progress", "--model", "capacitated",
-        "--max-floor-area-m2", "10", "--basemap", "blank",
+        "--out", str(tmp_path / "out"), "--no-progress", "--candidates", str(cand),
+        "--basemap", "blank",
     ])  # fmt: skip
     assert code == EXIT_NO_SOLUTION
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert err.count("\n") == 1
-    assert "households" in err  # the numbers that do not add up
+    assert "demand 1,800 households > total capacity 1,000" in err  # the numbers that do not add up
 
 
 @pytest.mark.parametrize(
@@ -542,19 +560,21 @@ def test_every_option_of_every_command_has_help_stating_its_default():
 
 def test_unit_flags_are_named_alike_and_old_spellings_still_work():
     parser, commands = _commands()
-    unit_flags = {"--buffer-m", "--cell-m", "--spacing-m", "--max-floor-area-m2", "--time-limit-s"}
+    unit_flags = {"--buffer-m", "--cell-m", "--spacing-m", "--max-hall-m2", "--time-limit-s"}
     listed = {o for c in commands.values() for a in c._actions for o in a.option_strings
               if a.help != argparse.SUPPRESS}  # fmt: skip
     assert unit_flags <= listed
-    assert not {"--buffer", "--cell", "--spacing", "--max-floor-area", "--time-limit"} & listed
+    old_names = {"--buffer", "--cell", "--spacing", "--max-floor-area", "--max-floor-area-m2"}
+    assert not (old_names | {"--time-limit"}) & listed
     old = parser.parse_args(
         ["propose", "--spacing", "300", "--time-limit", "5", "--max-floor-area", "700"]
     )
-    assert (old.spacing_m, old.time_limit_s, old.max_floor_area_m2) == (300, 5, 700)
+    assert (old.spacing_m, old.time_limit_s, old.max_hall_m2) == (300, 5, 700)
+    assert parser.parse_args(["propose", "--max-floor-area-m2", "650"]).max_hall_m2 == 650
     old = parser.parse_args(["audit", "--buffer", "100", "--cell", "10"])
     assert (old.buffer_m, old.cell_m) == (100, 10)
     new = parser.parse_args(["propose"])  # defaults under the new names
-    assert (new.spacing_m, new.time_limit_s, new.max_floor_area_m2) == (400, 60, None)
+    assert (new.spacing_m, new.time_limit_s, new.max_hall_m2) == (400, 60, None)
 
 
 @pytest.mark.parametrize(
@@ -562,7 +582,7 @@ def test_unit_flags_are_named_alike_and_old_spellings_still_work():
     [
         (["isochrones", "--basemap", "blank"], "unrecognized arguments: --basemap blank"),
         (["propose", "--model", "mclp"], "--model mclp needs --p, the number of new halls"),
-        (["propose", "--p", "3"], "--p is only used by --model mclp (got --model lscp)"),
+        (["propose", "--p", "3"], "--p is only used by --model mclp (got --model capacitated)"),
         (["audit", "--basemap", "tianditu"], "--basemap tianditu needs --tianditu-key KEY"),
         (["audit", "--buffer-m", "-1"], "argument --buffer-m: must be >= 0, got -1"),
         (["audit", "--workers", "0"], "argument --workers: must be >= 1, got 0"),
@@ -578,16 +598,15 @@ def test_usage_errors_name_the_flags_and_exit_2(argv, message, capsys):
     assert not re.search(r"\w=", err.splitlines()[-1])  # no Python keyword (p=, tianditu_key=)
 
 
-def test_capacitated_without_floor_areas_names_the_flag(tmp_path, capsys):
+def test_a_cap_smaller_than_any_community_gives_each_its_own_hall_and_says_so(tmp_path):
     com, halls, net = _user_files(tmp_path)
     code = main(["propose", "--communities", str(com), "--halls", str(halls), "--network",
-                 str(net), "--model", "capacitated", "--out", str(tmp_path / "out"),
-                 "--no-progress", "--basemap", "blank"])  # fmt: skip
-    assert code == EXIT_INPUT
-    (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith("error: --model capacitated: ")
-    assert line.endswith("give a floor_area_m2 column or --max-floor-area-m2 700")
-    assert "max_floor_area_m2=" not in line
+                 str(net), "--max-hall-m2", "1", "--out", str(tmp_path / "out"),
+                 "--no-progress", "--basemap", "blank", "--lang", "en"])  # fmt: skip
+    assert code == EXIT_OK
+    proposals = pd.read_csv(next((tmp_path / "out").rglob("proposals.csv")))
+    assert len(proposals) > 0
+    assert proposals["reason"].str.contains("needs more than the cap alone").all()
 
 
 def test_errors_keep_the_parameters_they_name_through_pickling():
@@ -596,7 +615,7 @@ def test_errors_keep_the_parameters_they_name_through_pickling():
                                   max_floor_area_m2="700")  # fmt: skip
     assert str(error) == "model='capacitated': give max_floor_area_m2=700 {x}"
     back = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
-    assert back.spelled(_flag) == "--model capacitated: give --max-floor-area-m2 700 {x}"
+    assert back.spelled(_flag) == "--model capacitated: give --max-hall-m2 700 {x}"
     assert InputDataError("plain {x}").spelled(_flag) == "plain {x}"
 
 
@@ -719,3 +738,16 @@ def test_title_sets_the_map_and_report_title(tmp_path):
     html = (tmp_path / "b" / "社区" / "summary.html").read_text(encoding="utf-8")
     assert "<title>社区" in html
     assert "社区.csv" not in html  # the default title is the file's name without its suffix
+
+
+def test_propose_caps_a_new_hall_by_default_and_says_so():
+    from coverage.cli import _parser
+
+    parser = _parser()
+    args = parser.parse_args(["propose"])
+    assert args.model == "capacitated"
+    assert args.max_hall_m2 is None  # falls back to Config.max_new_hall_m2
+    assert parser.parse_args(["propose", "--max-floor-area", "600"]).max_hall_m2 == 600
+    sub = parser._subparsers._group_actions[0].choices["propose"]
+    (cap,) = [a for a in sub._actions if a.dest == "max_hall_m2" and a.help != "==SUPPRESS=="]
+    assert "800" in cap.help
