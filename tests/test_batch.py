@@ -270,7 +270,7 @@ def test_write_files_and_a_failing_writer(grid_net, grid_zones, tmp_path):
 
 def test_input_errors_are_raised_up_front(grid_net, grid_zones):
     com, halls = grid_communities(), grid_halls()
-    with pytest.raises(InputDataError, match="no community in district"):
+    with pytest.raises(InputDataError, match="unknown district 'North'; known: 'East', 'West'"):
         run_batch(com, halls, grid_net, grid_zones, names=["West", "North"])
     with pytest.raises(InputDataError, match="no polygon for district"):
         run_batch(com, halls, grid_net, grid_zones[grid_zones["district"] == "West"])
@@ -290,6 +290,9 @@ def test_one_district_by_name(grid_net, grid_zones):
     b = run_batch(grid_communities(), grid_halls(), grid_net, grid_zones, names=["East"])
     assert b.communities["community_id"].tolist() == ["C", "E"]
     assert list(b.results) == ["East"]
+    # by its beginning, ignoring case (a single name as a string)
+    assert list(run_batch(grid_communities(), grid_halls(), grid_net, grid_zones,
+                          names="we").results) == ["West"]  # fmt: skip
 
 
 # --- (b) dask ------------------------------------------------------------------------------

@@ -367,8 +367,8 @@ def _add_basemap(m: folium.Map, basemap: str, tianditu_key: str | None, lang: La
         ).add_to(m)
     elif basemap == "tianditu":
         if not tianditu_key:
-            msg = "the Tianditu basemap needs a key: tianditu_key='...' (lbs.tianditu.gov.cn)"
-            raise InputDataError(msg)
+            msg = "the Tianditu basemap needs a key: {tianditu_key} (lbs.tianditu.gov.cn)"
+            raise InputDataError.naming(msg, tianditu_key="'...'")
         for layer, label in (("vec", "天地图"), ("cva", "天地图注记")):
             TileLayer(
                 _TIANDITU.format(layer=layer, key=tianditu_key, s="{s}", x="{x}", y="{y}", z="{z}"),

@@ -281,6 +281,7 @@ def html_summary(
     title: str,
     maps: Mapping[str, str | PurePath] | None = None,
     lang: Lang = "zh",
+    lead: str = "",
 ) -> str:
     """The one-page HTML summary of an audit, as text (see :func:`write_html_summary`).
 
@@ -294,6 +295,8 @@ def html_summary(
         Link text → relative path of a map file (e.g. ``{"全部": "map.html"}``).
     lang
         ``"zh"`` or ``"en"``.
+    lead
+        HTML (already escaped) shown before the key figures, e.g. a proposal's section.
 
     Returns
     -------
@@ -361,6 +364,7 @@ def html_summary(
         f"<h1>{_esc(title)}</h1><p class=rules>{_esc(rules)}</p>",
         f"<p class=note>{_esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
         doubts,
+        lead,
         f"<section class=cards>{_cards(result, table, t)}</section>",
         f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
         f'<img alt="{_esc(t["chart_bar"])}" src="data:image/png;base64,{bar}">',
@@ -385,6 +389,7 @@ def write_html_summary(
     title: str,
     maps: Mapping[str, str | PurePath] | None = None,
     lang: Lang = "zh",
+    lead: str = "",
 ) -> Path:
     """Write a one-page HTML summary of an audit for meetings, atomically.
 
@@ -409,6 +414,8 @@ def write_html_summary(
         ``{"全部": "map.html", "示意片区A": "示意片区A/map.html"}``.
     lang
         ``"zh"`` or ``"en"`` page text.
+    lead
+        HTML (already escaped) shown before the key figures, e.g. a proposal's section.
 
     Returns
     -------
@@ -434,5 +441,5 @@ def write_html_summary(
     >>> "<h1>Grid &lt;test&gt;</h1>" in text, text.count("data:image/png;base64,")
     (True, 2)
     """
-    text = html_summary(result, title=title, maps=maps, lang=lang)
+    text = html_summary(result, title=title, maps=maps, lang=lang, lead=lead)
     return write_text_atomic(Path(path), text)

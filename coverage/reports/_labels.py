@@ -93,6 +93,19 @@ ZH_HEADERS: dict[str, str] = {
     "n_members": "服务社区数",
     "capacity_households": "容量(户)",
     "floor_area_needed_m2": "所需用房面积(㎡)",
+    "description": "位置",
+    "road_name": "最近道路",
+    "road_m": "距道路(米)",
+    "near_community": "最近社区",
+    "near_community_m": "距最近社区(米)",
+    # proposal sheets: before/after, hall sizes
+    "scenario": "情景",
+    "new_halls": "新建服务中心数",
+    "low_m2": "面积下限(㎡，不含)",
+    "high_m2": "面积上限(㎡，含)",
+    "halls": "个数",
+    "above_cap": "超过面积上限",
+    "uncoverable": "无候选点可覆盖的社区",
 }
 
 
@@ -104,6 +117,7 @@ ZH_VALUES: dict[str, dict[str, str]] = {
         "in use": "在用",
     },
     "kind": {"urban": "城市", "rural": "农村"},
+    "scenario": {"before": "现状", "after": "建议实施后"},
 }
 
 
