@@ -248,7 +248,7 @@ def test_data_problems_have_their_own_colour_and_legend_row(grid_net):
 
     assert DATA_PROBLEM_COLOR != PROPOSAL_COLOR
     r = audit(grid_communities(), grid_halls(), grid_net)
-    sites = gpd.GeoDataFrame({"site_id": ["S1"], "members": [["A", "B"]]},
+    sites = gpd.GeoDataFrame({"site_id": ["S1"], "members": [["A", "B"]], "population": [6381.0]},
                              geometry=grid_points([(2, 2)]), crs=4326)  # fmt: skip
     problems = r.communities.iloc[[4]].assign(reason="island", reason_zh="孤岛")
     m = coverage_map(r, proposals=sites, data_problems=problems, lang="en", basemap="blank")
@@ -260,6 +260,7 @@ def test_data_problems_have_their_own_colour_and_legend_row(grid_net):
     assert f'"fillColor": "{PROPOSAL_COLOR}"' in html
     # the members list reads as text, not as a Python list
     assert '"members": "2: A, B"' in html
+    assert '"population": "6,381"' in html
     assert "['A'" not in html
 
 

@@ -452,6 +452,8 @@ def add_proposals(
     keys = [k for k in (site_column, "members", "population", "floor_area_needed_m2")
             if k in proposals.columns]  # fmt: skip
     props: dict[str, list[Any]] = {k: [fmt(v) for v in proposals[k]] for k in keys}
+    if "population" in proposals.columns:  # people are whole
+        props["population"] = [fmt(v, 0) for v in proposals["population"]]
     if "members" in proposals.columns:
         props["members"] = [_members(v, lang) for v in proposals["members"]]
     names = proposals["name"] if "name" in proposals.columns else proposals[site_column]
