@@ -524,7 +524,7 @@ def _samples() -> int:
 
     for name, spec in SAMPLES.items():
         ok = "" if sample_path(name, "network").exists() else "  [data missing]"
-        print(f"{name:18s} {spec.title}{ok}")  # noqa: T201
+        print(f"{name:18s} {spec.title_zh} / {spec.title}{ok}")  # noqa: T201
     return EXIT_OK
 
 
@@ -594,7 +594,7 @@ def _inputs(args: argparse.Namespace, *, districts_of: str = "communities") -> _
         chosen = _chosen(args, communities if districts_of == "communities" else halls)
         districts = sample.districts
         run_name = name
-        title = SAMPLES[name].title
+        title = SAMPLES[name].title_in(getattr(args, "lang", "en"))
     if getattr(args, "districts_file", None):
         districts = gpd.read_file(args.districts_file, engine="pyogrio")
         if args.district_column not in districts.columns:

@@ -35,12 +35,17 @@ from coverage.network import Network, load_network
 
 @dataclass(frozen=True)
 class SampleSpec:
-    """Where a sample's files live, relative to the data folder."""
+    """Where a sample's files live, relative to the data folder, and its title per language."""
 
     name: str
     title: str
     network: str
     folder: str
+    title_zh: str = ""
+
+    def title_in(self, lang: str) -> str:
+        """The title in one language (``"zh"`` or ``"en"``): one language per map title."""
+        return self.title_zh if lang == "zh" and self.title_zh else self.title
 
 
 SAMPLES: dict[str, SampleSpec] = {
@@ -48,21 +53,24 @@ SAMPLES: dict[str, SampleSpec] = {
     for s in (
         SampleSpec(
             "hangzhou-central",
-            "Central Hangzhou 杭州主城区 (拱墅/西湖/上城), OSM c.2024",
+            "Central Hangzhou (Gongshu, Xihu, Shangcheng), OSM c.2024",
             "raw/hangzhou_central_drive_osrm2024.graphml.gz",
             "hangzhou-central",
+            "杭州主城区（拱墅、西湖、上城），OSM 约 2024 年",
         ),
         SampleSpec(
             "hangzhou-xihu",
-            "West Lake and old city 西湖及老城区, OSM 2015",
+            "West Lake and old city, OSM 2015",
             "raw/hangzhou_xihu_2015-02.osm.pbf",
             "hangzhou-xihu",
+            "西湖及老城区，OSM 2015 年",
         ),
         SampleSpec(
             "liechtenstein",
             "Liechtenstein, OSM 2015",
             "raw/liechtenstein_2015-07.osm.pbf",
             "liechtenstein",
+            "列支敦士登，OSM 2015 年",
         ),
     )
 }

@@ -82,3 +82,15 @@ def test_excel_lists_are_what_the_script_writes():
     pd.testing.assert_frame_equal(bundled, module.community_table().astype(object))
     bundled = pd.read_excel(HALLS_XLSX, dtype=object)
     pd.testing.assert_frame_equal(bundled, module.hall_table().astype(object))
+
+
+def test_sample_titles_use_one_language_each():
+    import re
+
+    from coverage.samples import SAMPLES
+
+    for spec in SAMPLES.values():
+        assert re.search(r"[\u4e00-\u9fff]", spec.title_in("en")) is None, spec.name
+        zh = spec.title_in("zh")
+        assert re.search(r"[\u4e00-\u9fff]", zh), spec.name
+        assert re.search(r"[A-Za-z]", zh.replace("OSM", "")) is None, spec.name
