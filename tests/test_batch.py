@@ -15,6 +15,7 @@ from coverage import batch
 from coverage._errors import InputDataError, MissingColumnError, NetworkError
 from coverage.audit import ALL_DISTRICTS, audit
 from coverage.batch import BatchResult, audit_district, clip_network, run_batch
+from coverage.config import Config
 from coverage.testing import GRID_CRS, grid_communities, grid_halls, grid_xy
 
 METRIC = "EPSG:32651"  # the UTM zone of central Hangzhou
@@ -323,7 +324,7 @@ def test_local_cluster_gives_the_serial_result(hangzhou, batch_3000):
     before = _children()
     par = run_batch(
         hangzhou.communities, hangzhou.halls, hangzhou.network, hangzhou.districts,
-        buffer_m=3000, workers=2,
+        buffer_m=3000, workers=2, config=Config(parallel_pays_s=0),  # processes, however small
     )  # fmt: skip
     _assert_no_new_children(before)
     assert par.ok
