@@ -23,13 +23,17 @@ from _common import RESULTS_DIR, ROOT, fmt_s, fmt_x, log
 from _tiled import make_tiled, tiled_sample
 
 
-def one(n: int, workers: int) -> tuple[float, float, object]:
-    """Seconds of a serial run and of a run on ``workers`` processes; the two results."""
+def one(n: int, workers: int, per: str) -> tuple[float, float, object, int]:
+    """Seconds of a serial run and of a run on ``workers`` processes, whether they agree."""
     from coverage.batch import run_batch  # noqa: PLC0415
     from coverage.config import Config  # noqa: PLC0415
     from coverage.network import load_network  # noqa: PLC0415
 
     com, hal, districts = tiled_sample(n)
+    if per == "tile":  # one district per tile: the tile's suffix "-i-j"
+        tile = districts["district"].str.extract(r"(-\d+-\d+)$")[0]
+        districts = districts.assign(district="tile" + tile).dissolve("district").reset_index()
+        com = com.assign(district="tile" + com["district"].str.extract(r"(-\d+-\d+)$")[0])
     net = load_network(make_tiled(n))
     cfg = Config(check_coordinates=False)
     warnings.simplefilter("ignore")
@@ -42,7 +46,7 @@ def one(n: int, workers: int) -> tuple[float, float, object]:
     same = serial.communities.drop(columns="geometry").equals(
         parallel.communities.drop(columns="geometry")
     )
-    return t_serial, t_parallel, same
+    return t_serial, t_parallel, same, len(districts)
 
 
 def main() -> None:
@@ -50,12 +54,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tiles", type=int, nargs="+", default=[1, 2, 4, 8], help="tiles per side")
     ap.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    ap.add_argument(
+        "--per", choices=["district", "tile"], default="district", help="11 districts a tile, or 1"
+    )
     args = ap.parse_args()
     rows = []
     for n in args.tiles:
         log(f"{n}x{n} tiles …")
-        t_s, t_p, same = one(n, args.workers)
-        rows.append({"tiles": n, "districts": 11 * n * n, "serial_s": t_s, "workers_s": t_p,
+        t_s, t_p, same, k = one(n, args.workers, args.per)
+        rows.append({"tiles": n, "districts": k, "serial_s": t_s, "workers_s": t_p,
                      "identical": bool(same)})  # fmt: skip
     print(f"| districts | serial | {args.workers} workers (incl. cluster start) | speed-up | "
           "identical |\n|---:|---:|---:|---:|---|")  # fmt: skip
@@ -63,8 +70,9 @@ def main() -> None:
         print(f"| {r['districts']:,} | {fmt_s(r['serial_s'])} | {fmt_s(r['workers_s'])} | "
               f"{fmt_x(r['serial_s'] / r['workers_s'])} | {r['identical']} |")  # fmt: skip
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "batch.json").write_text(json.dumps(rows, indent=2))
-    log(f"wrote {(RESULTS_DIR / 'batch.json').relative_to(ROOT)}")
+    name = f"batch_{args.per}.json"
+    (RESULTS_DIR / name).write_text(json.dumps(rows, indent=2))
+    log(f"wrote {(RESULTS_DIR / name).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage._errors import InputDataError, MissingColumnError, list_ids
+from coverage._errors import CoverageWarning, InputDataError, MissingColumnError, list_ids
 from coverage._files import inside, safe_name, write_csv, write_json
 from coverage._validate import match_names
 from coverage.audit import (
@@ -594,6 +594,16 @@ def run_batch(
     logger.info("batch: %d district job(s), buffer %g m", len(jobs), buffer_m)
     if scheduler is None and workers == 1:
         outcomes = _run_serial(jobs, network, hal, buffer_m, cfg, writer)
+    elif scheduler is None:  # local processes pay only for enough work: time one job first
+        outcomes = _run_serial(jobs[:1], network, hal, buffer_m, cfg, writer)
+        rest = jobs[1:]
+        left_s = outcomes[0].seconds * len(rest)
+        if left_s < cfg.parallel_pays_s:
+            warnings.warn(_serial_note(left_s, workers, cfg), stacklevel=2)
+            outcomes += _run_serial(rest, network, hal, buffer_m, cfg, writer)
+        elif rest:
+            table = network.table if isinstance(network, Network) else network
+            outcomes += _run_dask(rest, table, hal, buffer_m, cfg, writer, workers, None)
     else:
         table = network.table if isinstance(network, Network) else network
         outcomes = _run_dask(jobs, table, hal, buffer_m, cfg, writer, workers, scheduler)
@@ -604,6 +614,20 @@ def run_batch(
     result.network = _network_summary(network, cfg)
     result.seconds["(all)"] = time.perf_counter() - t_start
     return result
+
+
+def _serial_note(left_s: float, workers: int, cfg: Config) -> CoverageWarning:
+    """Why a batch asked to use local processes runs in this one."""
+    en = (
+        f"running the districts one after another here, not on {workers} worker processes: "
+        f"about {left_s:.0f} s of work is left, under the {cfg.parallel_pays_s:g} s that "
+        "starting the processes needs to pay off (parallel_pays_s)"
+    )
+    zh = (
+        f"各区县在本进程中依次计算，未启动 {workers} 个工作进程：剩余约 {left_s:.0f} 秒的计算量，"
+        f"低于启动进程所需的 {cfg.parallel_pays_s:g} 秒（parallel_pays_s）"
+    )
+    return CoverageWarning(en, texts={"zh": zh})
 
 
 def _run_serial(

@@ -84,6 +84,12 @@ class Config:
         ``~/.cache/coverage-planner``.
     verbose
         Show progress bars on long steps.
+    parallel_pays_s
+        Batches asked to run on local worker processes (``workers > 1``) time their first
+        district and run the rest in this process when less than this many seconds of work
+        remain: starting, importing into and stopping the processes costs several seconds,
+        more than they save on less work (see ``bench/README.md``, "Batch"). 0 always starts
+        them.
     """
 
     urban_threshold_min: float = 15.0
@@ -101,6 +107,7 @@ class Config:
     use_cache: bool = True
     cache_dir: str | None = None
     verbose: bool = False
+    parallel_pays_s: float = 20.0
 
     def __post_init__(self) -> None:
         """Check every value and raise once, naming each bad key."""
@@ -118,6 +125,9 @@ class Config:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 problems.append(f"'{name}' must be a positive number, got {value!r}")
+        pays = self.parallel_pays_s
+        if isinstance(pays, bool) or not isinstance(pays, int | float) or not pays >= 0:
+            problems.append(f"'parallel_pays_s' must be a number of seconds >= 0, got {pays!r}")
         if self.mode not in MODES:
             problems.append(f"'mode' must be one of {', '.join(MODES)}, got {self.mode!r}")
         speeds: object = self.speeds_kph

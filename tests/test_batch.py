@@ -15,6 +15,7 @@ from coverage import batch
 from coverage._errors import InputDataError, MissingColumnError, NetworkError
 from coverage.audit import ALL_DISTRICTS, audit
 from coverage.batch import BatchResult, audit_district, clip_network, run_batch
+from coverage.config import Config
 from coverage.testing import GRID_CRS, grid_communities, grid_halls, grid_xy
 
 METRIC = "EPSG:32651"  # the UTM zone of central Hangzhou
@@ -323,7 +324,7 @@ def test_local_cluster_gives_the_serial_result(hangzhou, batch_3000):
     before = _children()
     par = run_batch(
         hangzhou.communities, hangzhou.halls, hangzhou.network, hangzhou.districts,
-        buffer_m=3000, workers=2,
+        buffer_m=3000, workers=2, config=Config(parallel_pays_s=0),  # processes, however small
     )  # fmt: skip
     _assert_no_new_children(before)
     assert par.ok
@@ -360,3 +361,108 @@ def test_existing_cluster_by_address_reports_failures(grid_net, grid_zones, tmp_
     assert b.communities["community_id"].tolist() == ["A", "B", "D"]
     assert (tmp_path / "West" / "summary.json").exists()  # written on the worker
     assert not (tmp_path / "East").exists()
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A scheduler and two single-threaded worker processes started with dask's own
+    commands on 127.0.0.1 (as a planner's IT would start them on several machines)."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    distributed = pytest.importorskip("distributed")
+    dask = shutil.which("dask") or str(__import__("pathlib").Path(sys.executable).parent / "dask")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "error"}
+    log = (tmp_path / "dask.log").open("w")
+    procs = [
+        subprocess.Popen(  # noqa: S603 (our own command line)
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dashboard-address",
+                ":0",
+            ],
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
+    ]
+    procs += [
+        subprocess.Popen(  # noqa: S603
+            [dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"],
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
+        for i in range(2)
+    ]
+    try:
+        with distributed.Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address
+    finally:
+        for p in reversed(procs):  # workers first, then the scheduler
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=15)
+        log.close()
+
+
+def test_cli_on_a_scheduler_started_by_dask_equals_serial_and_a_killed_worker_loses_nothing(
+    dask_cluster, tmp_path
+):
+    from coverage.cli import main
+
+    base = ["audit", "--sample", "liechtenstein", "--no-isochrones", "--basemap", "blank",
+            "--no-progress", "--lang", "en"]  # fmt: skip
+    assert (
+        main([*base, "--out", str(tmp_path / "serial"), "--workers", "1"]) == 0
+    )  # district by district
+    assert main([*base, "--out", str(tmp_path / "dask"), "--scheduler", dask_cluster]) == 0
+    serial = pd.read_csv(tmp_path / "serial" / "liechtenstein" / "communities.csv")
+    on_dask = pd.read_csv(tmp_path / "dask" / "liechtenstein" / "communities.csv")
+    pd.testing.assert_frame_equal(on_dask, serial, check_exact=True)
+
+    # a worker dies in the middle of a district's job: the scheduler gives the job to the
+    # other worker (the nanny restarts the dead one), and no district is lost
+    from coverage.samples import load_sample
+
+    sample = load_sample("liechtenstein")
+    killed = tmp_path / "killed"
+
+    def write(district, result, folder):
+        import os
+
+        from coverage.batch import write_district
+
+        if district == "Vaduz" and not killed.exists():
+            killed.touch()
+            os._exit(1)  # the worker process dies, mid-job
+        write_district(district, result, folder)
+
+    b = run_batch(sample.communities, sample.halls, sample.network, sample.districts,
+                  scheduler=dask_cluster, out_dir=tmp_path / "kill", write=write)  # fmt: skip
+    assert killed.exists()
+    assert b.ok, b.failures
+    assert sorted(b.results) == sorted(sample.communities["district"].unique())
+    assert (tmp_path / "kill" / "Vaduz" / "summary.json").exists()
+    pd.testing.assert_series_equal(
+        b.communities["travel_time_min"].reset_index(drop=True),
+        serial["travel_time_min"],
+        check_names=False,
+    )

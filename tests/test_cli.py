@@ -293,6 +293,7 @@ def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path, capsys):
 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("default::coverage.CoverageWarning")
 def test_batch_on_two_workers_matches_serial(tmp_path):
     pytest.importorskip("distributed")
     base = ["audit", "--sample", "hangzhou-xihu", "--no-progress", "--basemap", "blank"]
@@ -307,6 +308,17 @@ def test_batch_on_two_workers_matches_serial(tmp_path):
     # with a 3 km buffer every district job sees every route a resident would take
     pd.testing.assert_series_equal(a["travel_time_min"], b["travel_time_min"])
     assert (a["status"] == b["status"]).all()
+
+
+@pytest.mark.filterwarnings("default::coverage.CoverageWarning")
+def test_small_batch_on_workers_runs_here_and_says_why(tmp_path, capsys):
+    base = ["audit", "--sample", "liechtenstein", "--no-progress", "--no-isochrones",
+            "--basemap", "blank", "--out", str(tmp_path)]  # fmt: skip
+    assert main([*base, "--workers", "2", "--lang", "en"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "running the districts one after another here, not on 2 worker processes" in err
+    assert main([*base, "--workers", "2", "--lang", "zh"]) == EXIT_OK
+    assert "各区县在本进程中依次计算，未启动 2 个工作进程" in capsys.readouterr().err
 
 
 def test_isochrones_command_writes_nested_bands_and_catchments(tmp_path):
@@ -621,9 +633,12 @@ def test_errors_keep_the_parameters_they_name_through_pickling():
 
 def test_piped_run_has_no_carriage_returns_and_no_dask_chatter(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(coverage.__file__).parents[1])}
+    rules = tmp_path / "rules.toml"
+    rules.write_text("parallel_pays_s = 0\n")  # start the processes however small the work
     run = subprocess.run(  # noqa: S603 (our own command)
         [sys.executable, "-m", "coverage.cli", "audit", "--sample", "liechtenstein", "--workers",
-         "2", "--no-isochrones", "--basemap", "blank", "--lang", "en", "--out", str(tmp_path)],
+         "2", "--no-isochrones", "--basemap", "blank", "--lang", "en", "--out", str(tmp_path),
+         "--config", str(rules)],
         capture_output=True, text=True, env=env, check=False, timeout=300,
     )  # fmt: skip
     assert run.returncode == EXIT_OK, run.stderr
