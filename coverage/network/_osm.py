@@ -301,13 +301,14 @@ def _edges(ways: _Ways, rules: _Rules) -> _Edges | None:
     back = np.concatenate([np.zeros(len(ew), bool), np.ones(len(two_way), bool)])
     along = np.concatenate([np.arange(len(ew)), two_way])
     order = np.lexsort((along, back, way))
+    index = np.int32 if len(node_ids) < 2**31 else np.int64  # half the memory on big extracts
     return _Edges(
         node_ids=node_ids,
         lon=lon,
         lat=lat,
-        u=u[order],
-        v=v[order],
-        way=way[order],
+        u=u[order].astype(index),
+        v=v[order].astype(index),
+        way=way[order].astype(index),
         rules=rules,
         tagset=ways.tagset,
         name=ways.name,
@@ -330,18 +331,27 @@ def _simplify(e: _Edges, *, source: str) -> EdgeTable:  # noqa: PLR0915 (one pas
     modes, highway = e.rules.modes[ts], e.rules.highway[ts]
     deg_in = np.bincount(v, minlength=n)
     deg_out = np.bincount(u, minlength=n)
-    pairs = np.unique(np.concatenate([u * n + v, v * n + u]))  # (node, neighbour), once
-    neighbours = np.bincount(pairs // n, minlength=n)
     degree = deg_in + deg_out
-    endpoint = (deg_in == 0) | (deg_out == 0) | ~((neighbours == 2) & np.isin(degree, (2, 4)))  # noqa: PLR2004
-    for attr in (modes, highway):  # incident edges that differ in mode or road class
-        both = np.concatenate([u, v])
-        val = np.concatenate([attr, attr]).astype(np.int64)
-        lo = np.full(n, np.iinfo(np.int64).max)
-        hi = np.full(n, np.iinfo(np.int64).min)
-        np.minimum.at(lo, both, val)
-        np.maximum.at(hi, both, val)
-        endpoint |= (lo != hi) & (degree > 0)
+    # a node whose edges reach exactly two other nodes: its lowest and highest neighbour differ
+    # and no edge reaches a third; on the same pass, the edges' mode and road class must agree
+    node = np.concatenate([u, v])
+    other = np.concatenate([v, u])
+    lo = np.full(n, n, dtype=other.dtype)
+    hi = np.full(n, -1, dtype=other.dtype)
+    np.minimum.at(lo, node, other)
+    np.maximum.at(hi, node, other)
+    third = np.bincount(node[(other != lo[node]) & (other != hi[node])], minlength=n) > 0
+    two_neighbours = (lo != hi) & ~third
+    del other
+    kind = (highway.astype(np.int32) << 8) | modes
+    kind = np.concatenate([kind, kind])
+    k_lo = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
+    k_hi = np.full(n, np.iinfo(np.int32).min, dtype=np.int32)
+    np.minimum.at(k_lo, node, kind)
+    np.maximum.at(k_hi, node, kind)
+    del node, kind
+    endpoint = (deg_in == 0) | (deg_out == 0) | ~(two_neighbours & np.isin(degree, (2, 4)))
+    endpoint |= (k_lo != k_hi) & (degree > 0)  # incident edges that differ in mode or class
     # components without an endpoint are lone rings: osmnx drops them
     graph = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
     _, comp = connected_components(graph, directed=True, connection="weak")
@@ -349,7 +359,7 @@ def _simplify(e: _Edges, *, source: str) -> EdgeTable:  # noqa: PLR0915 (one pas
     has_end[comp[endpoint]] = True
     alive = has_end[comp]
     # the next edge of a chain: at a shape node reached from w, the first edge to another node
-    order = np.lexsort((np.arange(len(u)), u))
+    order = np.argsort(u, kind="stable")
     out_start = np.searchsorted(u[order], np.arange(n + 1))
     nxt = np.full(len(u), -1, dtype=np.int64)
     inner = np.flatnonzero(~endpoint[v])
@@ -376,8 +386,8 @@ def _simplify(e: _Edges, *, source: str) -> EdgeTable:  # noqa: PLR0915 (one pas
         cur, ids = cur[~lost], ids[~lost]
     edge_of = np.concatenate(steps_edge) if steps_edge else np.empty(0, np.int64)
     chain_of = np.concatenate(steps_chain) if steps_chain else np.empty(0, np.int64)
-    step_of = np.repeat(np.arange(len(steps_edge)), [len(x) for x in steps_edge])
-    by_chain = np.lexsort((step_of, chain_of))
+    # (steps were stacked in order, so a stable sort by chain keeps each chain's order)
+    by_chain = np.argsort(chain_of, kind="stable")
     chain_of, edge_of = chain_of[by_chain], edge_of[by_chain]
     return _assemble(e, endpoint, alive, chain_of, edge_of, len(starts), modes, source)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 
 from coverage._errors import NetworkError
@@ -314,7 +315,9 @@ class EdgeTable:
         starts = np.concatenate([[0], np.cumsum(counts)])
         pos = np.repeat(starts[order] - np.concatenate([[0], np.cumsum(counts[order])])[:-1],
                         counts[order]) + np.arange(int(counts.sum()))  # fmt: skip
-        code, vocab = cls.encode_names(names_arr.astype(str))
+        codes, uniques = pd.factorize(pd.Series(names_arr, dtype=object).fillna(""), sort=True)
+        vocab = np.asarray(uniques, dtype=str) if len(uniques) else np.asarray([""])
+        code = codes.astype(np.int32)
         return cls(
             node_ids=node_ids,
             lon=lon,
