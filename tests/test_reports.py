@@ -24,6 +24,7 @@ import shapely
 from coverage._errors import CrsError, InputDataError
 from coverage.audit import ALL_DISTRICTS, AuditResult, audit, district_table
 from coverage.reports import (
+    EN_HEADERS,
     ZH_HEADERS,
     html_summary,
     write_district_reports,
@@ -147,30 +148,43 @@ def test_excel_communities_halls_proposals_sheets(grid: AuditResult, tmp_path: P
 
     halls = _sheet(wb, "服务中心")
     assert halls["服务中心编号"].tolist() == ["H1", "H2"]
-    assert halls["用房面积达标"].tolist() == grid.halls["floor_area_adequate"].tolist()
+    # booleans read as words in the workbook's language: 是/否
+    assert grid.halls["floor_area_adequate"].tolist() == [True, True]
+    assert halls["用房面积达标"].tolist() == ["是", "是"]
+    assert com["已覆盖"].tolist() == ["是", "否", "是", "是", "是"]  # B alone not covered
     proposals = _sheet(wb, "建议选址")
     assert proposals["服务社区"].tolist() == ["B, C"]
     assert proposals["所需用房面积(㎡)"].tolist() == [420.0]
     about: dict[Any, Any] = dict(_sheet(wb, "说明").itertuples(index=False))
     assert about["城市社区标准(分钟)"] == 15
     assert about["农村社区标准(分钟)"] == 20
+    assert about["出行方式"] == "步行"  # the mode in words, not `walk`
 
 
-def test_excel_english_headers_are_the_column_names(grid: AuditResult, tmp_path: Path) -> None:
+def test_excel_english_headers_read_as_words(grid: AuditResult, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(write_excel(tmp_path / "r.xlsx", grid, lang="en"))
-    assert wb.sheetnames == ["summary", "communities", "halls", "about"]
-    summary = _sheet(wb, "summary")
-    assert summary.columns.tolist() == grid.districts.columns.tolist()
-    pd.testing.assert_frame_equal(
-        summary.astype(grid.districts.dtypes.to_dict()), grid.districts, check_exact=False
-    )
-    com = _sheet(wb, "communities")
-    # one language per workbook: the reason in English, its Chinese column left out
-    skip = {"geometry", "reason_zh"}
-    expected = [c for c in grid.communities.columns if c not in skip] + ["lon", "lat"]
-    assert com.columns.tolist() == expected
-    assert com["status"].tolist() == grid.communities["status"].tolist()
-    assert com["covered"].tolist() == grid.communities["covered"].tolist()
+    assert wb.sheetnames == ["Summary", "Communities", "Halls", "About"]
+    summary = _sheet(wb, "Summary")
+    assert summary.columns.tolist()[:9] == [
+        "District", "Communities", "Covered", "Not covered", "Unreachable",
+        "Communities covered (%)", "Population", "Population covered", "Population covered (%)",
+    ]  # fmt: skip
+    assert summary["District"].tolist() == ["East", "West", ALL_DISTRICTS]
+    np.testing.assert_allclose(summary["Communities covered (%)"], grid.districts["covered_share"])
+    com = _sheet(wb, "Communities")
+    for words in ("Community ID", "Travel time (min)", "Limit (min)", "Over the limit (min)",
+                  "Distance to a road (m)", "Longitude (WGS-84)", "Reason"):  # fmt: skip
+        assert words in com.columns
+    # no header is a raw column name; the Chinese reason is left out of an English workbook
+    for ws in wb.worksheets:
+        assert not [c.value for c in ws[1] if "_" in str(c.value)], ws.title
+    assert "Reason (Chinese)" not in com.columns
+    assert com["Travel time (min)"].tolist() == [4.0, 16.0, 14.0, 12.0, 14.0]
+    assert com["Status"].tolist() == grid.communities["status"].tolist()
+    assert com["Covered"].tolist() == ["Yes", "No", "Yes", "Yes", "Yes"]  # B alone not covered
+    about: dict[Any, Any] = dict(_sheet(wb, "About").itertuples(index=False))
+    assert about["Travel mode"] == "on foot"
+    assert about["Urban limit (min)"] == 15
 
 
 def test_excel_liechtenstein_matches_the_audit(li: AuditResult, tmp_path: Path) -> None:
@@ -195,10 +209,11 @@ def test_excel_liechtenstein_matches_the_audit(li: AuditResult, tmp_path: Path) 
     assert len(_sheet(wb, "服务中心")) == len(li.halls)
 
 
-def test_every_known_column_has_a_chinese_header(grid: AuditResult) -> None:
+def test_every_known_column_has_a_chinese_and_an_english_header(grid: AuditResult) -> None:
     known = set(grid.districts.columns) | set(grid.communities.columns) | set(grid.halls.columns)
-    missing = sorted(known - set(ZH_HEADERS) - {"geometry"})
-    assert missing == []
+    assert sorted(known - set(ZH_HEADERS) - {"geometry"}) == []
+    assert sorted(known - set(EN_HEADERS) - {"geometry"}) == []
+    assert set(EN_HEADERS) == set(ZH_HEADERS)  # one list of known columns, two languages
 
 
 def test_excel_refuses_geometries_without_crs(grid: AuditResult, tmp_path: Path) -> None:

@@ -24,10 +24,11 @@ from coverage.reports._excel import write_excel
 from coverage.reports._folders import write_district_reports, write_proposal_reports
 from coverage.reports._gpkg import write_geopackage
 from coverage.reports._html import html_summary, write_html_summary
-from coverage.reports._labels import SHEET_NAMES, TOTAL_LABEL, ZH_HEADERS, Lang
+from coverage.reports._labels import EN_HEADERS, SHEET_NAMES, TOTAL_LABEL, ZH_HEADERS, Lang
 from coverage.reports._summary import district_summary
 
 __all__ = [
+    "EN_HEADERS",
     "SHEET_NAMES",
     "TOTAL_LABEL",
     "ZH_HEADERS",

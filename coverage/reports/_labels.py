@@ -96,6 +96,83 @@ ZH_HEADERS: dict[str, str] = {
 }
 
 
+#: English headers of the audit's columns, read as words with their units; columns not
+#: listed are spelled out from their names (:func:`header`).
+EN_HEADERS: dict[str, str] = {
+    # district table
+    "district": "District",
+    "communities": "Communities",
+    "covered": "Covered",
+    "not_covered": "Not covered",
+    "unreachable": "Unreachable",
+    "covered_share": "Communities covered (%)",
+    "population": "Population",
+    "population_covered": "Population covered",
+    "population_covered_share": "Population covered (%)",
+    "urban_communities": "Urban communities",
+    "urban_covered": "Urban communities covered",
+    "urban_covered_share": "Urban communities covered (%)",
+    "urban_population": "Urban population",
+    "urban_population_covered": "Urban population covered",
+    "urban_population_covered_share": "Urban population covered (%)",
+    "rural_communities": "Rural communities",
+    "rural_covered": "Rural communities covered",
+    "rural_covered_share": "Rural communities covered (%)",
+    "rural_population": "Rural population",
+    "rural_population_covered": "Rural population covered",
+    "rural_population_covered_share": "Rural population covered (%)",
+    "median_travel_time_min": "Median travel time (min)",
+    "max_travel_time_min": "Longest travel time (min)",
+    # communities
+    "community_id": "Community ID",
+    "name": "Name",
+    "street": "Street (sub-district)",
+    "kind": "Kind",
+    "households": "Households",
+    "households_estimated": "Households estimated",
+    "nearest_hall_id": "Nearest hall ID",
+    "nearest_hall_name": "Nearest hall",
+    "travel_time_min": "Travel time (min)",
+    "threshold_min": "Limit (min)",
+    "shortfall_min": "Over the limit (min)",
+    "status": "Status",
+    "reason": "Reason",
+    "reason_zh": "Reason (Chinese)",
+    "snap_dist_m": "Distance to a road (m)",
+    "area_m2": "Area (m²)",
+    "population_source": "Population source",
+    "source": "Source",
+    "source_row": "Row in the source file",
+    "lon": "Longitude (WGS-84)",
+    "lat": "Latitude (WGS-84)",
+    # halls
+    "hall_id": "Hall ID",
+    "floor_area_m2": "Floor area (m²)",
+    "illustrative": "Illustrative location",
+    "on_network": "On the road network",
+    "communities_served": "Communities served",
+    "communities_covered": "Communities served and covered",
+    "population_served": "Population served",
+    "households_served": "Households served",
+    "required_floor_area_m2": "Floor area required (m²)",
+    "floor_area_adequate": "Floor area adequate",
+    "floor_area_gap_m2": "Floor area shortfall (m²)",
+    # proposals
+    "site_id": "Site ID",
+    "order": "Order",
+    "new_population_covered": "New population covered",
+    "new_communities_covered": "New communities covered",
+    "members": "Communities served",
+    "n_members": "Number of communities served",
+    "capacity_households": "Capacity (households)",
+    "floor_area_needed_m2": "Floor area needed (m²)",
+}
+
+
+#: Units spelled out in English headers of columns not listed in :data:`EN_HEADERS`.
+_EN_UNITS = {"_min": " (min)", "_m2": " (m²)", "_m": " (m)", "_kph": " (km/h)", "_share": " (%)"}
+
+
 ZH_VALUES: dict[str, dict[str, str]] = {
     "status": {
         STATUS_COVERED: "已覆盖",
@@ -116,7 +193,13 @@ SHEET_NAMES: dict[str, dict[str, str]] = {
         "proposals": "建议选址",
         "about": "说明",
     },
-    "en": {k: k for k in ("summary", "communities", "halls", "proposals", "about")},
+    "en": {
+        "summary": "Summary",
+        "communities": "Communities",
+        "halls": "Halls",
+        "proposals": "Proposals",
+        "about": "About",
+    },
 }
 
 
@@ -131,7 +214,27 @@ def check_lang(lang: str) -> None:
 
 
 def header(column: str, lang: Lang) -> str:
-    return ZH_HEADERS.get(column, column) if lang == "zh" else column
+    """The header of a column in ``lang``: Chinese, or English words with the unit.
+
+    >>> header("travel_time_min", "en"), header("walk_time_min", "en"), header("kind", "zh")
+    ('Travel time (min)', 'Walk time (min)', '类型')
+    """
+    if lang == "zh":
+        return ZH_HEADERS.get(column, column)
+    if column in EN_HEADERS:
+        return EN_HEADERS[column]
+    words = column
+    unit = ""
+    for suffix, text in _EN_UNITS.items():
+        if words.endswith(suffix) and len(words) > len(suffix):
+            words, unit = words[: -len(suffix)], text
+            break
+    words = words.replace("_", " ").strip()
+    return (words[:1].upper() + words[1:] + unit) if words else column
+
+
+#: Yes and no in a table, per language.
+YES_NO: dict[str, tuple[str, str]] = {"zh": ("是", "否"), "en": ("Yes", "No")}
 
 
 def in_language(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
@@ -144,4 +247,13 @@ def in_language(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     return out.drop(columns="reason_zh")
 
 
-MODE_NAMES: dict[str, dict[str, str]] = {"zh": MODE_ZH, "en": {"ebike": "e-bike"}}
+#: The travel mode in words, per language (步行, "on foot").
+MODE_NAMES: dict[str, dict[str, str]] = {
+    "zh": MODE_ZH,
+    "en": {"walk": "on foot", "bike": "by bicycle", "ebike": "by e-bike", "drive": "by car"},
+}
+
+
+def mode_name(mode: object, lang: Lang) -> str:
+    """A travel mode in words: ``"walk"`` → 步行 or "on foot" (unknown modes as they are)."""
+    return MODE_NAMES[lang].get(str(mode), str(mode))
