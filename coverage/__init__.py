@@ -22,6 +22,7 @@ from coverage._errors import (
     InfeasibleAllocationError,
     InputDataError,
     MissingColumnError,
+    MissingFontWarning,
     NetworkError,
     OfflineExportError,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "InfeasibleAllocationError",
     "InputDataError",
     "MissingColumnError",
+    "MissingFontWarning",
     "Network",
     "NetworkError",
     "OfflineExportError",

@@ -21,7 +21,7 @@ import pyogrio
 import pytest
 import shapely
 
-from coverage._errors import CrsError, InputDataError
+from coverage._errors import CrsError, InputDataError, MissingFontWarning
 from coverage.audit import ALL_DISTRICTS, AuditResult, audit, district_table
 from coverage.reports import (
     EN_HEADERS,
@@ -356,6 +356,50 @@ def test_html_summary_english(grid: AuditResult) -> None:
     assert "已覆盖" not in text
 
 
+def _table_rows(text: str, table: str) -> list[list[str]]:
+    body = text.split(f"<table class={table}>")[1].split("<tbody>")[1]
+    body = body.split("</tbody>", maxsplit=1)[0]
+    return [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in body.split("</tr>")[:-1]]
+
+
+def test_html_summary_district_table_urban_and_rural_apart(grid: AuditResult) -> None:
+    text = html_summary(grid, title="Grid", lang="en")
+    head = text.split("<table class=districts>")[1].split("</thead>")[0]
+    assert "All communities" in head
+    assert "Urban communities (15 min)" in head
+    assert "Rural communities (20 min)" in head
+    rows = _table_rows(text, "districts")
+    # by hand: West has A (4 min), B (16, over 15), D (12), all urban, 1,000 + 2,000 + 1,500
+    # residents; East has C and E, rural, 14 min each (within 20), 500 + 800 residents
+    assert rows == [
+        ["1", "East", "2", "2", "100.0%", "100.0%", "0", "0", "–", "–",
+         "2", "2", "100.0%", "100.0%", "0", "14.0"],
+        ["2", "West", "3", "2", "66.7%", "55.6%", "3", "2", "66.7%", "55.6%",
+         "0", "0", "–", "–", "0", "12.0"],
+        ["", "(all)", "5", "4", "80.0%", "65.5%", "3", "2", "66.7%", "55.6%",
+         "2", "2", "100.0%", "100.0%", "0", "14.0"],
+    ]  # fmt: skip
+
+
+def test_html_summary_links_the_workbook_and_the_run(grid: AuditResult) -> None:
+    page = html_summary(
+        grid.district("West"), title="West", maps={"West": "map.html"}, lang="en",
+        workbook="report.xlsx", parent="../summary.html",
+    )  # fmt: skip
+    nav = page.split("<nav class=links>")[1].split("</nav>")[0]
+    assert re.findall(r'href="([^"]*)"', nav) == ["../summary.html", "report.xlsx", "map.html"]
+    assert "Back to the whole run" in nav
+    # West has urban communities only: no rural columns
+    head = page.split("<table class=districts>")[1].split("</thead>")[0]
+    assert "Urban communities (15 min)" in head
+    assert "Rural" not in head
+    assert _table_rows(page, "districts")[0][:6] == ["1", "West", "3", "2", "66.7%", "55.6%"]
+    assert "Excel workbook" in nav
+    assert page.index("<nav") < page.index("<h1>")
+    plain = html_summary(grid, title="Grid", lang="zh")  # nothing to link: no bar
+    assert "<nav" not in plain
+
+
 @pytest.mark.parametrize(
     "target", ["https://example.com/map.html", "/etc/map.html", "//host/map.html", ""]
 )
@@ -413,13 +457,23 @@ def test_no_cjk_font_means_english_labels_and_numbered_districts(
 
     monkeypatch.setattr(_charts, "_cjk_font", lambda: None)
     seen = _spy_bar_chart(monkeypatch)
-    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
+    # said clearly: one warning line, and a note on the page above the district table
+    with pytest.warns(MissingFontWarning, match="未安装中文字体.*fonts-noto-cjk") as caught:
+        text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
+    assert len(caught) == 1
+    assert "\n" not in str(caught[0].message)
     assert len(_pngs(text)) == 2
     assert seen["title"] == "Coverage by district"
     assert sorted(seen["labels"]) == ["#1", "#2"]  # 东区 is #1, 西区 #2 in the page's table
-    assert "图中的区县以下表中的序号表示" in text
+    note = re.search(r"<p class=note>([^<]*fonts-noto-cjk[^<]*)</p>", text)
+    assert note is not None
+    assert "序号 #1、#2" in note.group(1)
+    assert text.index(note.group(0)) < text.index("<table class=districts>")
     assert text.index("<td>东区</td>") < text.index("<td>西区</td>")
     assert not [r for r in caplog.records if r.getMessage().startswith("chart:")]
+    # an English page with names the base font draws loses nothing: no note, no warning
+    page = html_summary(grid, title="Grid", lang="en")  # filterwarnings=error: none raised
+    assert "fonts-noto-cjk" not in page
 
 
 def test_font_warnings_are_logged_not_raised(
@@ -430,7 +484,8 @@ def test_font_warnings_are_logged_not_raised(
 
     monkeypatch.setattr(_charts, "_cjk_font", lambda: None)
     monkeypatch.setattr(_charts, "_drawable", lambda *_: True)  # defeat the check
-    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
+    with pytest.warns(MissingFontWarning):
+        text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
     assert len(_pngs(text)) == 2
     assert any("missing from font" in r.getMessage() for r in caplog.records)
 
@@ -474,16 +529,21 @@ def test_write_district_reports_liechtenstein(
     total = 0
     for d in names:
         wb = openpyxl.load_workbook(folders[d] / "report.xlsx", read_only=True)
-        rows = list(wb["communities"].iter_rows(values_only=True))
+        rows = list(wb["Communities"].iter_rows(values_only=True))
         total += len(rows) - 1
         wb.close()
         page = (folders[d] / "summary.html").read_text(encoding="utf-8")
         assert 'href="map.html"' in page
         assert (folders[d] / "map.html").exists()
+        # each district page leads back to the whole run and to its own workbook
+        assert 'href="../summary.html"' in page
+        assert 'href="report.xlsx"' in page
     assert total == len(li.communities)
     top = (root / "summary.html").read_text(encoding="utf-8")
     for d in names:
         assert f'href="{d}/map.html"' in top
+    assert 'href="report.xlsx"' in top
+    assert "../summary.html" not in top
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
 
 

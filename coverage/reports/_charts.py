@@ -9,10 +9,13 @@ import logging
 import math
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from coverage._errors import MissingFontWarning
+from coverage.i18n import NO_CJK_FONT
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -262,12 +265,28 @@ def _histogram(
     return fig
 
 
-def charts(result: AuditResult, districts: pd.DataFrame, lang: Lang) -> tuple[str, str, bool]:
-    """The two charts as base64 PNGs, and whether district names had to become numbers.
+class Charts(NamedTuple):
+    """The summary's two charts and how their labels were drawn."""
+
+    bar: str
+    """Coverage by district, a base64 PNG."""
+    hist: str
+    """Travel times, a base64 PNG."""
+    numbered: bool
+    """District names the fonts cannot draw are shown as their number (``#1``, ``#2``...)."""
+    no_cjk_font: bool
+    """No font with Chinese glyphs is installed, and the charts needed one (Chinese labels
+    or names): they fall back to English and numbers (:data:`coverage.i18n.NO_CJK_FONT`)."""
+
+
+def charts(result: AuditResult, districts: pd.DataFrame, lang: Lang) -> Charts:
+    """The two charts as base64 PNGs, and whether a font was missing.
 
     Chinese labels are used only when a font with Chinese glyphs is installed; otherwise the
     labels are English, and district names that the available fonts cannot draw are shown
-    as their number in the HTML table (``#1``, ``#2``, ...), so no empty boxes appear.
+    as their number in the HTML table (``#1``, ``#2``, ...), so no empty boxes appear. When
+    a Chinese page or Chinese names needed such a font, a :class:`MissingFontWarning` (one
+    line, in ``lang``) says so and how to install one.
     """
     try:
         import matplotlib as mpl  # noqa: PLC0415
@@ -309,4 +328,7 @@ def charts(result: AuditResult, districts: pd.DataFrame, lang: Lang) -> tuple[st
         )
     for w in caught:  # e.g. a glyph missing despite the checks above: log, do not leak
         logger.warning("chart: %s", w.message)
-    return bar, hist, numbered
+    missing = cjk is None and (lang == "zh" or numbered)
+    if missing:
+        warnings.warn(NO_CJK_FONT[lang], MissingFontWarning, stacklevel=3)
+    return Charts(bar, hist, numbered, missing)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,33 @@ def _fingerprint(part: AuditResult, title: str, opts: dict[str, Any], offline: b
     return digest.hexdigest()[:20]
 
 
+@dataclass(frozen=True)
+class _MapWriter:
+    """The map options shared by every map of a run folder or a proposal folder."""
+
+    lang: Lang
+    basemap: Basemap
+    tianditu_key: str | None
+    offline: bool
+
+    def options(self) -> dict[str, Any]:
+        """The options of :func:`coverage.maps.coverage_map` (for the run's fingerprint)."""
+        return {"lang": self.lang, "basemap": self.basemap, "tianditu_key": self.tianditu_key}
+
+    def save(self, path: Path, result: AuditResult, **layers: Any) -> None:  # noqa: ANN401
+        """Draw ``result`` with the given layers and save it to ``path``."""
+        from coverage.maps import coverage_map, save_map  # noqa: PLC0415
+
+        save_map(coverage_map(result, **layers, **self.options()), path, offline=self.offline)
+
+
+def _district_polygon(districts: gpd.GeoDataFrame | None, name: str) -> gpd.GeoDataFrame | None:
+    """The polygon(s) of one district, if polygons with a ``district`` column were given."""
+    if districts is None or "district" not in districts.columns:
+        return None
+    return districts[districts["district"].astype(str) == name]
+
+
 def _finished(folder: Path, stamp: str) -> bool:
     """Whether a district folder was completed by a run with the same fingerprint."""
     summary = folder / "summary.json"
@@ -55,7 +83,7 @@ def _finished(folder: Path, stamp: str) -> bool:
         return False
 
 
-def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in one place)
+def write_district_reports(
     out_dir: str | os.PathLike[str],
     result: AuditResult,
     *,
@@ -135,14 +163,11 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
-
     check_lang(lang)
-    opts: dict[str, Any] = {"lang": lang, "basemap": basemap, "tianditu_key": tianditu_key}
+    maps = _MapWriter(lang, basemap, tianditu_key, offline)
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     names = sorted(result.communities["district"].astype(str).unique())
-    polygons = districts if districts is not None and "district" in districts.columns else None
     folders: dict[str, Path] = {}
     used: set[str] = set()
     if resume:  # temporary files of an interrupted run: never renamed, so never complete
@@ -155,39 +180,36 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
         used.add(folder)
         ddir = inside(root, root / folder)
         part = result.district(district)
-        stamp = _fingerprint(part, title, opts, offline)
+        stamp = _fingerprint(part, title, maps.options(), offline)
         folders[district] = ddir
         if resume and _finished(ddir, stamp):
             logger.info("resume: %s is complete, kept as it is", ddir)
             continue
-        dpoly = None
-        if polygons is not None:
-            dpoly = polygons[polygons["district"].astype(str) == district]
+        dpoly = _district_polygon(districts, district)
         page_title = f"{title}: {district}"
-        iso = _around(isochrones, part.communities, dpoly)
         catch = None
         if catchments is not None:
             catch = catchments[catchments["hall_id"].isin(part.halls["hall_id"])]
-        m = coverage_map(
-            part, districts=dpoly, title=page_title, isochrones=iso, catchments=catch, **opts
-        )
-        save_map(m, ddir / "map.html", offline=offline)
+        maps.save(
+            ddir / "map.html", part, districts=dpoly, title=page_title,
+            isochrones=_around(isochrones, part.communities, dpoly), catchments=catch,
+        )  # fmt: skip
         write_csv(ddir / "communities.csv", part.communities)
         write_csv(ddir / "halls.csv", part.halls)
         write_excel(ddir / "report.xlsx", part, lang=lang)
         write_html_summary(
-            ddir / "summary.html", part, title=page_title, maps={district: "map.html"}, lang=lang
-        )
+            ddir / "summary.html", part, title=page_title, maps={district: "map.html"},
+            lang=lang, workbook="report.xlsx", parent="../summary.html",
+        )  # fmt: skip
         # written last: its presence (with this fingerprint) marks the folder complete
         write_json(
             ddir / "summary.json",
             district_summary(part) | {"district": district, "folder": folder, "fingerprint": stamp},
         )
-    m = coverage_map(
-        result, districts=districts, title=title, isochrones=isochrones, catchments=catchments,
-        **opts,
+    maps.save(
+        root / "map.html", result, districts=districts, title=title, isochrones=isochrones,
+        catchments=catchments,
     )  # fmt: skip
-    save_map(m, root / "map.html", offline=offline)
     write_csv(root / "communities.csv", result.communities)
     write_csv(root / "halls.csv", result.halls)
     write_csv(root / "summary.csv", result.districts)
@@ -200,7 +222,9 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     )  # fmt: skip
     everything = "全部" if lang == "zh" else "all districts"
     links = {everything: "map.html"} | {d: PurePath(p.name, "map.html") for d, p in folders.items()}
-    write_html_summary(root / "summary.html", result, title=title, maps=links, lang=lang)
+    write_html_summary(
+        root / "summary.html", result, title=title, maps=links, lang=lang, workbook="report.xlsx"
+    )
     folders[ALL_DISTRICTS] = root
     return folders
 
@@ -271,9 +295,7 @@ def write_proposal_reports(
     dict of str to pathlib.Path
         District name → its folder; ``"(all)"`` → ``out_dir``.
     """
-    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
-
-    opts: dict[str, Any] = {"lang": lang, "basemap": basemap, "tianditu_key": tianditu_key}
+    maps = _MapWriter(lang, basemap, tianditu_key, offline)
     out = Path(out_dir)
     proposals = result.proposals.copy()
     proposals["members"] = proposals["members"].map(lambda m: ";".join(map(str, m)))
@@ -292,11 +314,10 @@ def write_proposal_reports(
         write_csv(out / f"{name}.csv", table)
     write_json(out / "solver.json", {"model": result.model, **result.solver})
     assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
-    m = coverage_map(
-        after, districts=districts, title=title, proposals=result.proposals,
-        assignments=assigned, data_problems=problems, **opts,
+    maps.save(
+        out / "map.html", after, districts=districts, title=title, proposals=result.proposals,
+        assignments=assigned, data_problems=problems,
     )  # fmt: skip
-    save_map(m, out / "map.html", offline=offline)
     folders = {ALL_DISTRICTS: out}
     # one folder per district: the groups that serve its communities, and its map
     district_of = dict(
@@ -310,14 +331,11 @@ def write_proposal_reports(
         part_props = proposals[proposals["site_id"].isin(part_groups["hall_id"])]
         write_csv(ddir / "proposals.csv", part_props)
         write_csv(ddir / "groups.csv", part_groups)
-        dpoly = None
-        if districts is not None and "district" in districts.columns:
-            dpoly = districts[districts["district"].astype(str) == name]
-        m = coverage_map(
-            after.district(name), districts=dpoly, title=f"{title}: {name}",
+        maps.save(
+            ddir / "map.html", after.district(name), districts=_district_polygon(districts, name),
+            title=f"{title}: {name}",
             proposals=result.proposals[result.proposals["site_id"].isin(part_props["site_id"])],
             assignments=assigned[assigned["district"].astype(str) == name],
-            data_problems=problems[problems["district"].astype(str) == name], **opts,
+            data_problems=problems[problems["district"].astype(str) == name],
         )  # fmt: skip
-        save_map(m, ddir / "map.html", offline=offline)
     return folders

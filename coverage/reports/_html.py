@@ -25,7 +25,7 @@ from coverage.audit import (
     AuditResult,
     district_table,
 )
-from coverage.i18n import coord_check_text, reason_column
+from coverage.i18n import NO_CJK_FONT, coord_check_text, reason_column
 from coverage.reports._charts import charts
 from coverage.reports._labels import MODE_NAMES, TOTAL_LABEL, ZH_VALUES, Lang, check_lang
 
@@ -41,7 +41,9 @@ _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "communities": "社区",
         "covered_share": "社区覆盖率",
+        "share": "覆盖率",
         "population_covered_share": "人口覆盖率",
+        "population_share": "人口覆盖率",
         "unreachable": "不可达社区",
         "halls_below": "用房面积不达标的服务中心",
         "covered_of": "已覆盖 {covered:,} 个，未覆盖 {not_covered:,} 个",
@@ -77,11 +79,19 @@ _TEXT: dict[str, dict[str, str]] = {
         "chart_bar": "各区县覆盖率图",
         "chart_hist": "出行时间分布图",
         "numbered": "图中的区县以下表中的序号表示。",
+        "all_kinds": "全部社区",
+        "urban_group": "城市社区（{t:g} 分钟）",
+        "rural_group": "农村社区（{t:g} 分钟）",
+        "workbook": "Excel 报表",
+        "parent": "← 返回整体汇总",
+        "this_map": "地图",
     },
     "en": {
         "communities": "Communities",
         "covered_share": "Communities covered",
+        "share": "Covered (%)",
         "population_covered_share": "Population covered",
+        "population_share": "Population covered (%)",
         "unreachable": "Unreachable communities",
         "halls_below": "Halls below the floor-area standard",
         "covered_of": "{covered:,} covered, {not_covered:,} not covered",
@@ -117,6 +127,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "chart_bar": "Chart of coverage by district",
         "chart_hist": "Chart of travel times",
         "numbered": "The chart shows districts by their number (#) in the table below.",
+        "all_kinds": "All communities",
+        "urban_group": "Urban communities ({t:g} min)",
+        "rural_group": "Rural communities ({t:g} min)",
+        "workbook": "Excel workbook",
+        "parent": "← Back to the whole run's summary",
+        "this_map": "Map",
     },
 }
 
@@ -180,7 +196,10 @@ margin:2px 0;}.card .sub{font-size:.8em;color:#666;}
 .charts img{max-width:100%;height:auto;border:1px solid #e3e7ee;border-radius:6px;}
 table{border-collapse:collapse;width:100%;font-size:.85em;}
 th,td{border:1px solid #d8dee8;padding:4px 6px;text-align:left;vertical-align:top;}
-th{background:#dde4ee;}tr:nth-child(even) td{background:#f7f9fc;}
+th{background:#dde4ee;}th.group{text-align:center;}
+table.districts td:nth-child(4n+3),table.districts th.group{border-left:2px solid #9fb0c8;}
+nav.links{font-size:.9em;margin-bottom:10px;}nav.links a{color:#2c5aa0;}
+tr:nth-child(even) td{background:#f7f9fc;}
 td{white-space:nowrap;}td.r{white-space:normal;min-width:18em;}
 td.n{text-align:right;}tr.total td{font-weight:700;}
 .s-covered{color:#1a9850;}.s-not{color:#d73027;font-weight:600;}.s-unreach{color:#555;
@@ -228,17 +247,49 @@ def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
     )
 
 
-def _district_rows(table: pd.DataFrame, lang: Lang) -> str:
+#: The district table's column groups: all communities, urban, rural (as in the workbook);
+#: a kind the run has no community of is left out.
+_GROUPS = ("", "urban_", "rural_")
+
+
+def _groups(table: pd.DataFrame) -> list[str]:
+    """The column groups the table shows: all, and urban and rural where the run has any."""
+    total = table[table["district"] == ALL_DISTRICTS].iloc[0]
+    return ["", *(g for g in _GROUPS[1:] if total.get(f"{g}communities", 0))]
+
+
+def _district_head(t: dict[str, str], groups: list[str], urban_min: float, rural_min: float) -> str:
+    """Two header rows: district, then communities, covered and shares per group."""
+    names = {"": t["all_kinds"], "urban_": t["urban_group"].format(t=urban_min),
+             "rural_": t["rural_group"].format(t=rural_min)}  # fmt: skip
+    top = (
+        f"<th rowspan=2>#</th><th rowspan=2>{_esc(t['district'])}</th>"
+        + "".join(f"<th colspan=4 class=group>{_esc(names[g])}</th>" for g in groups)
+        + f"<th rowspan=2>{_esc(t['unreachable'])}</th><th rowspan=2>{_esc(t['median'])}</th>"
+    )
+    sub = "".join(
+        f"<th>{_esc(t[k])}</th>"
+        for _ in groups
+        for k in ("n_communities", "n_covered", "share", "population_share")
+    )
+    return f"<tr>{top}</tr><tr>{sub}</tr>"
+
+
+def _district_rows(table: pd.DataFrame, groups: list[str], lang: Lang) -> str:
     rows = []
     for i, r in enumerate(table.to_dict(orient="records"), start=1):
         total = r["district"] == ALL_DISTRICTS
         name = TOTAL_LABEL[lang] if total else r["district"]
+        cells = "".join(
+            f"<td class=n>{_num(r.get(f'{g}communities'), '{:,.0f}')}</td>"
+            f"<td class=n>{_num(r.get(f'{g}covered'), '{:,.0f}')}</td>"
+            f"<td class=n>{_num(r.get(f'{g}covered_share'), '{:.1%}')}</td>"
+            f"<td class=n>{_num(r.get(f'{g}population_covered_share'), '{:.1%}')}</td>"
+            for g in groups
+        )
         rows.append(
             f'<tr{" class=total" if total else ""}><td class="n">{"" if total else i}</td>'
-            f"<td>{_esc(name)}</td><td class=n>{_num(r['communities'], '{:,.0f}')}</td>"
-            f"<td class=n>{_num(r['covered'], '{:,.0f}')}</td>"
-            f"<td class=n>{_num(r['covered_share'], '{:.1%}')}</td>"
-            f"<td class=n>{_num(r['population_covered_share'], '{:.1%}')}</td>"
+            f"<td>{_esc(name)}</td>{cells}"
             f"<td class=n>{_num(r['unreachable'], '{:,.0f}')}</td>"
             f"<td class=n>{_num(r['median_travel_time_min'])}</td></tr>"
         )
@@ -281,6 +332,8 @@ def html_summary(
     title: str,
     maps: Mapping[str, str | PurePath] | None = None,
     lang: Lang = "zh",
+    workbook: str | PurePath | None = None,
+    parent: str | PurePath | None = None,
 ) -> str:
     """The one-page HTML summary of an audit, as text (see :func:`write_html_summary`).
 
@@ -294,6 +347,10 @@ def html_summary(
         Link text → relative path of a map file (e.g. ``{"全部": "map.html"}``).
     lang
         ``"zh"`` or ``"en"``.
+    workbook
+        Relative path of the Excel workbook of the same figures, linked at the top.
+    parent
+        Relative path of the whole run's summary (on a district's page), linked at the top.
 
     Returns
     -------
@@ -319,7 +376,7 @@ def html_summary(
         f'<li><a href="{_href(target)}">{_esc(label)}</a></li>'
         for label, target in (maps or {}).items()
     )
-    bar, hist, numbered = charts(result, per_district, lang)
+    drawn = charts(result, per_district, lang)
     n_illus = (
         int(result.halls["illustrative"].fillna(value=False).astype(bool).sum())
         if "illustrative" in result.halls
@@ -338,11 +395,20 @@ def html_summary(
     foot = ROAD_DATA_ATTRIBUTION
     if source:
         foot = f"{PurePath(str(source)).name} · {foot}"
-    district_head = "".join(
-        f"<th>{_esc(x)}</th>"
-        for x in ("#", t["district"], t["n_communities"], t["n_covered"], t["covered_share"],
-                  t["population_covered_share"], t["unreachable"], t["median"])
-    )  # fmt: skip
+    groups = _groups(table)
+    district_head = _district_head(t, groups, cfg.urban_threshold_min, cfg.rural_threshold_min)
+    nav = [(t["parent"], parent), (t["workbook"], workbook)]
+    if maps:
+        nav.append((t["this_map"], next(iter(maps.values()))))
+    nav_links = " · ".join(
+        f'<a href="{_href(target)}">{_esc(label)}</a>' for label, target in nav if target
+    )
+    if drawn.no_cjk_font:
+        chart_note = f"<p class=note>{_esc(NO_CJK_FONT[lang])}</p>"
+    elif drawn.numbered:
+        chart_note = f"<p class=rules>{_esc(t['numbered'])}</p>"
+    else:
+        chart_note = ""
     worst_head = "".join(
         f"<th>{_esc(t[k])}</th>"
         for k in ("rank", "name", "id", "district", "kind", "population", "minutes",
@@ -358,17 +424,18 @@ def html_summary(
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<nav class=links>{nav_links}</nav>" if nav_links else "",
         f"<h1>{_esc(title)}</h1><p class=rules>{_esc(rules)}</p>",
         f"<p class=note>{_esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
         doubts,
         f"<section class=cards>{_cards(result, table, t)}</section>",
         f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
-        f'<img alt="{_esc(t["chart_bar"])}" src="data:image/png;base64,{bar}">',
-        f"<p class=rules>{_esc(t['numbered'])}</p>" if numbered else "",
-        f"<table class=districts><thead><tr>{district_head}</tr></thead>",
-        f"<tbody>{_district_rows(table, lang)}</tbody></table>",
+        f'<img alt="{_esc(t["chart_bar"])}" src="data:image/png;base64,{drawn.bar}">',
+        chart_note,
+        f"<table class=districts><thead>{district_head}</thead>",
+        f"<tbody>{_district_rows(table, groups, lang)}</tbody></table>",
         f"</div><h2>{_esc(t['times'])}</h2><div class=charts>",
-        f'<img alt="{_esc(t["chart_hist"])}" src="data:image/png;base64,{hist}"></div>',
+        f'<img alt="{_esc(t["chart_hist"])}" src="data:image/png;base64,{drawn.hist}"></div>',
         f"<h2>{_esc(t['worst'].format(n=len(worst)))}</h2>",
         f"<table class=worst><thead><tr>{worst_head}</tr></thead>",
         f"<tbody>{_worst_rows(worst, lang)}</tbody></table>",
@@ -385,16 +452,21 @@ def write_html_summary(
     title: str,
     maps: Mapping[str, str | PurePath] | None = None,
     lang: Lang = "zh",
+    workbook: str | PurePath | None = None,
+    parent: str | PurePath | None = None,
 ) -> Path:
     """Write a one-page HTML summary of an audit for meetings, atomically.
 
     The page holds the key figures (communities, share of communities and of population
     covered, unreachable communities, halls below the floor-area standard), a bar chart of
-    coverage by district with the district table, a histogram of travel times (minutes) with
+    coverage by district with the district table (all, urban and rural communities apart),
+    a histogram of travel times (minutes) with
     the urban and rural limits marked, the 10 worst-served communities, and links to the
     maps. Charts are drawn with matplotlib (Agg) and embedded as base64 PNG images; the page
     loads nothing from elsewhere. Chart labels are Chinese when a font with Chinese glyphs
-    is installed (e.g. Noto Sans CJK), English otherwise. All names are escaped.
+    is installed (e.g. Noto Sans CJK); otherwise they are English, and the page says so
+    above the district table (and a :class:`~coverage.MissingFontWarning` is issued). All
+    names are escaped.
 
     Parameters
     ----------
@@ -409,6 +481,12 @@ def write_html_summary(
         ``{"全部": "map.html", "示意片区A": "示意片区A/map.html"}``.
     lang
         ``"zh"`` or ``"en"`` page text.
+    workbook
+        Path of the Excel workbook relative to ``path``'s folder (e.g. ``"report.xlsx"``),
+        linked at the top of the page.
+    parent
+        Path of the whole run's summary relative to ``path``'s folder (e.g.
+        ``"../summary.html"`` on a district's page), linked at the top of the page.
 
     Returns
     -------
@@ -434,5 +512,5 @@ def write_html_summary(
     >>> "<h1>Grid &lt;test&gt;</h1>" in text, text.count("data:image/png;base64,")
     (True, 2)
     """
-    text = html_summary(result, title=title, maps=maps, lang=lang)
+    text = html_summary(result, title=title, maps=maps, lang=lang, workbook=workbook, parent=parent)
     return write_text_atomic(Path(path), text)
