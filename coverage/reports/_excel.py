@@ -36,6 +36,7 @@ from coverage.reports._labels import (
     header,
     in_language,
     mode_name,
+    number_format,
 )
 
 if TYPE_CHECKING:
@@ -49,21 +50,6 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 _MAX_WIDTH = 50
-
-
-def _number_format(column: str) -> str | None:
-    """Excel number format of a numeric column, from its name (units are in the names)."""
-    if column.endswith("_share"):
-        return "0.0%"
-    if column.endswith("_min"):
-        return "0.0"
-    if column in ("lon", "lat"):
-        return "0.0000000"
-    if column.endswith("_m2"):
-        return "#,##0.0"
-    if column.endswith("_m") or "population" in column or "households" in column:
-        return "#,##0"
-    return None
 
 
 def _display_width(text: str) -> int:
@@ -230,7 +216,7 @@ def _write_sheet(
     n = len(frame)
     cells: list[list[str]] = [[] for _ in range(n)]
     for j, col in enumerate(columns):
-        fmt = _number_format(col)
+        fmt = number_format(col)
         mapping = translate.get(col, {})
         letter = get_column_letter(j + 1)
         for i, raw in enumerate(frame.iloc[:, j].tolist()):

@@ -29,6 +29,7 @@ from coverage.reports._summary import district_summary
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Iterable
 
     from coverage.maps import Basemap
     from coverage.siting import ProposalResult
@@ -161,8 +162,6 @@ def write_district_reports(
     >>> files
     ['communities.csv', 'halls.csv', 'map.html', 'report.xlsx', 'summary.html', 'summary.json']
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
     check_lang(lang)
     maps = _MapWriter(lang, basemap, tianditu_key, offline)
     root = Path(out_dir)
@@ -173,7 +172,12 @@ def write_district_reports(
     if resume:  # temporary files of an interrupted run: never renamed, so never complete
         for stale in root.rglob(".*.tmp"):
             stale.unlink(missing_ok=True)
-    for district in tqdm(names, desc="writing districts", disable=not progress, unit="district"):
+    steps: Iterable[str] = names
+    if progress:  # tqdm.auto only when asked: in a notebook without ipywidgets it warns
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        steps = tqdm(names, desc="writing districts", unit="district")
+    for district in steps:
         folder = safe_name(district)
         while folder in used:
             folder += "_"

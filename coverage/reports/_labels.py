@@ -72,6 +72,10 @@ ZH_HEADERS: dict[str, str] = {
     "source_row": "源文件行号",
     "lon": "经度(WGS-84)",
     "lat": "纬度(WGS-84)",
+    "lon_gcj02": "经度(GCJ-02)",
+    "lat_gcj02": "纬度(GCJ-02)",
+    "lon_bd09": "经度(BD-09)",
+    "lat_bd09": "纬度(BD-09)",
     # halls
     "hall_id": "服务中心编号",
     "floor_area_m2": "用房面积(㎡)",
@@ -93,6 +97,12 @@ ZH_HEADERS: dict[str, str] = {
     "n_members": "服务社区数",
     "capacity_households": "容量(户)",
     "floor_area_needed_m2": "所需用房面积(㎡)",
+    # siting scenarios and curves
+    "scenario": "方案",
+    "new_halls": "新增服务中心数",
+    "uncoverable": "无法覆盖社区数",
+    "p": "新增数量",
+    "optimal": "最优解",
 }
 
 
@@ -145,6 +155,10 @@ EN_HEADERS: dict[str, str] = {
     "source_row": "Row in the source file",
     "lon": "Longitude (WGS-84)",
     "lat": "Latitude (WGS-84)",
+    "lon_gcj02": "Longitude (GCJ-02)",
+    "lat_gcj02": "Latitude (GCJ-02)",
+    "lon_bd09": "Longitude (BD-09)",
+    "lat_bd09": "Latitude (BD-09)",
     # halls
     "hall_id": "Hall ID",
     "floor_area_m2": "Floor area (m²)",
@@ -166,6 +180,12 @@ EN_HEADERS: dict[str, str] = {
     "n_members": "Number of communities served",
     "capacity_households": "Capacity (households)",
     "floor_area_needed_m2": "Floor area needed (m²)",
+    # siting scenarios and curves
+    "scenario": "Scenario",
+    "new_halls": "New halls",
+    "uncoverable": "Cannot be covered",
+    "p": "New halls (p)",
+    "optimal": "Optimal",
 }
 
 
@@ -205,6 +225,21 @@ SHEET_NAMES: dict[str, dict[str, str]] = {
 
 #: Label of the district table's total row in the workbook and the HTML summary.
 TOTAL_LABEL: dict[str, str] = {"zh": "合计", "en": ALL_DISTRICTS}
+
+
+def number_format(column: str) -> str | None:
+    """Excel number format of a numeric column, from its name (units are in the names)."""
+    if column.endswith("_share"):
+        return "0.0%"
+    if column.endswith("_min"):
+        return "0.0"
+    if column in ("lon", "lat") or column.startswith(("lon_", "lat_")):
+        return "0.0000000"
+    if column.endswith("_m2"):
+        return "#,##0.0"
+    if column.endswith("_m") or "population" in column or "households" in column:
+        return "#,##0"
+    return None
 
 
 def check_lang(lang: str) -> None:
