@@ -22,7 +22,6 @@ from coverage._errors import (
     InfeasibleAllocationError,
     InputDataError,
     MissingColumnError,
-    MissingFontWarning,
     NetworkError,
     OfflineExportError,
 )
@@ -44,7 +43,6 @@ __all__ = [
     "InfeasibleAllocationError",
     "InputDataError",
     "MissingColumnError",
-    "MissingFontWarning",
     "Network",
     "NetworkError",
     "OfflineExportError",

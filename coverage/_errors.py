@@ -53,10 +53,6 @@ class CoordinateSystemWarning(CoverageWarning):
     """Points fit the roads far better in another coordinate system than the declared one."""
 
 
-class MissingFontWarning(CoverageWarning):
-    """No font with Chinese glyphs is installed: report charts fall back to English labels."""
-
-
 def list_ids(ids: object, limit: int = 10) -> str:
     """Format offending identifiers for a message: at most ``limit``, then the count.
 

@@ -12,20 +12,6 @@ from typing import Any
 #: Travel modes in Chinese.
 MODE_ZH: dict[str, str] = {"walk": "步行", "bike": "自行车", "ebike": "电动自行车", "drive": "驾车"}
 
-#: What the summary page and the warning say when no font with Chinese glyphs is installed.
-NO_CJK_FONT: dict[str, str] = {
-    "zh": (
-        "本机未安装中文字体（如 Noto Sans CJK，Debian/Ubuntu 软件包 fonts-noto-cjk），"
-        "图表文字改用英文，区县以下表中的序号 #1、#2… 表示；安装中文字体后重新运行即可显示中文。"
-    ),
-    "en": (
-        "No font with Chinese characters is installed (e.g. Noto Sans CJK, Debian/Ubuntu "
-        "package fonts-noto-cjk): the charts are labelled in English and show districts by "
-        "their number (#1, #2, … in the table below); install one and run again for Chinese "
-        "labels."
-    ),
-}
-
 #: The wording of every reason the planner writes, per language: one home, formatted with
 #: :func:`reason_text` from a code and its parameters (never parsed back from a sentence).
 REASONS: dict[str, dict[str, str]] = {

@@ -6,7 +6,6 @@ B 16, C 14, D 12, E 14 minutes; B alone not covered) and on the bundled Liechten
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ import pyogrio
 import pytest
 import shapely
 
-from coverage._errors import CrsError, InputDataError, MissingFontWarning
+from coverage._errors import CrsError, InputDataError
 from coverage.audit import ALL_DISTRICTS, AuditResult, audit, district_table
 from coverage.reports import (
     EN_HEADERS,
@@ -32,7 +31,6 @@ from coverage.reports import (
     write_geopackage,
     write_html_summary,
 )
-from coverage.reports._charts import _cjk_font
 from coverage.testing import grid_communities, grid_halls
 
 if TYPE_CHECKING:
@@ -42,7 +40,7 @@ if TYPE_CHECKING:
     from coverage.samples import Sample
 
 EVIL = "<script>alert(1)</script>"
-PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+SVG = re.compile(r"<svg class=chart .*?</svg>", re.DOTALL)
 
 
 @pytest.fixture(scope="module")
@@ -296,8 +294,8 @@ def test_geopackage_refuses_tables_without_geometry(grid: AuditResult, tmp_path:
 # -- HTML summary ----------------------------------------------------------------------------
 
 
-def _pngs(text: str) -> list[bytes]:
-    return [base64.b64decode(m) for m in PNG.findall(text)]
+def _svgs(text: str) -> list[str]:
+    return SVG.findall(text)
 
 
 def test_html_summary_figures_escaping_and_self_contained(
@@ -337,14 +335,11 @@ def test_html_summary_figures_escaping_and_self_contained(
     assert 'href="map.html"' in text
     assert 'href="%E7%A4%BA%E6%84%8F%E7%89%87%E5%8C%BAA/map.html"' in text
     assert 'href="a%20b/map.html"' in text
-    # self-contained: two embedded PNG charts, nothing loaded from anywhere
-    pngs = _pngs(text)
-    assert len(pngs) == 2
-    assert all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
+    # self-contained: two inline SVG charts, nothing loaded from anywhere
+    assert len(_svgs(text)) == 2
     assert not re.search(r"https?:", text)
-    assert not re.search(r"<(script|link|iframe)\b", text)
-    assert re.findall(r'src="([^"]*)"', text) == ["data:image/png;base64," + m for m in
-                                                  PNG.findall(text)]  # fmt: skip
+    assert not re.search(r"<(script|link|iframe|img)\b", text)
+    assert "src=" not in text
 
 
 def test_html_summary_english(grid: AuditResult) -> None:
@@ -425,7 +420,7 @@ def test_html_summary_liechtenstein(li: AuditResult, tmp_path: Path) -> None:
     assert worst.count("<tr>") == 1 + 10  # header + the 10 worst
     slowest = li.communities.sort_values("shortfall_min", ascending=False).iloc[0]
     assert f"{slowest['travel_time_min']:.1f}" in worst.split("</tr>")[1]
-    assert len(_pngs(text)) == 2
+    assert len(_svgs(text)) == 2
 
 
 def _chinese_grid(grid: AuditResult) -> AuditResult:
@@ -435,80 +430,48 @@ def _chinese_grid(grid: AuditResult) -> AuditResult:
     return AuditResult(com, grid.halls, district_table(com), grid.config, grid.network)
 
 
-def _spy_bar_chart(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    from coverage.reports import _charts
-
-    seen: dict[str, Any] = {}
-    real = _charts._bar_chart
-
-    def spy(table: pd.DataFrame, labels: list[str], text: dict[str, str]) -> Any:
-        seen.update(labels=labels, title=text["bar_title"])
-        return real(table, labels, text)
-
-    monkeypatch.setattr(_charts, "_bar_chart", spy)
-    return seen
+def _texts(svg: str) -> list[str]:
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
 
 
-def test_no_cjk_font_means_english_labels_and_numbered_districts(
-    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """With no CJK font the charts fall back to English and numbered districts: no tofu."""
-    from coverage.reports import _charts
-
-    monkeypatch.setattr(_charts, "_cjk_font", lambda: None)
-    seen = _spy_bar_chart(monkeypatch)
-    # said clearly: one warning line, and a note on the page above the district table
-    with pytest.warns(MissingFontWarning, match="未安装中文字体.*fonts-noto-cjk") as caught:
-        text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
-    assert len(caught) == 1
-    assert "\n" not in str(caught[0].message)
-    assert len(_pngs(text)) == 2
-    assert seen["title"] == "Coverage by district"
-    assert sorted(seen["labels"]) == ["#1", "#2"]  # 东区 is #1, 西区 #2 in the page's table
-    note = re.search(r"<p class=note>([^<]*fonts-noto-cjk[^<]*)</p>", text)
-    assert note is not None
-    assert "序号 #1、#2" in note.group(1)
-    assert text.index(note.group(0)) < text.index("<table class=districts>")
-    assert text.index("<td>东区</td>") < text.index("<td>西区</td>")
-    assert not [r for r in caplog.records if r.getMessage().startswith("chart:")]
-    # an English page with names the base font draws loses nothing: no note, no warning
-    page = html_summary(grid, title="Grid", lang="en")  # filterwarnings=error: none raised
-    assert "fonts-noto-cjk" not in page
-
-
-def test_font_warnings_are_logged_not_raised(
-    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Should a glyph be missing after all, matplotlib's warning is logged, never raised."""
-    from coverage.reports import _charts
-
-    monkeypatch.setattr(_charts, "_cjk_font", lambda: None)
-    monkeypatch.setattr(_charts, "_drawable", lambda *_: True)  # defeat the check
-    with pytest.warns(MissingFontWarning):
-        text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
-    assert len(_pngs(text)) == 2
-    assert any("missing from font" in r.getMessage() for r in caplog.records)
+def test_charts_are_drawn_in_the_page_language_by_the_browser(grid: AuditResult) -> None:
+    """Chart labels are SVG text in the page's fonts: Chinese on any machine, no fallback."""
+    bar, hist = _svgs(html_summary(_chinese_grid(grid), title="西区", lang="zh"))
+    labels = _texts(bar)
+    assert labels[0] == "各区县覆盖率"
+    assert {"社区覆盖率", "人口覆盖率", "东区", "西区"} <= set(labels)
+    assert labels.index("西区") < labels.index("东区")  # worst first: 西区 (2 of 3) on top
+    # bar lengths are the shares: 西区 2/3 and 东区 1 of communities; 2,500 of 4,500 residents
+    widths = [float(w) for w in re.findall(r'<rect x="[^"]*" y="[^"]*" width="([^"]*)" '
+                                           r'height="14"', bar)]  # fmt: skip
+    west_com, west_pop, east_com, east_pop = widths
+    assert west_com / east_com == pytest.approx(2 / 3, abs=0.002)
+    assert west_pop / east_pop == pytest.approx(2500 / 4500, abs=0.002)
+    assert {"67%", "56%", "100%"} <= set(labels)
+    # the histogram, by hand: urban A 4, B 16, D 12 min; rural C and E 14 min; bins of
+    # 1 minute closed on the right, so 16 min falls in (15, 16]
+    tips = re.findall(r"<title>([^<]*)</title></rect>", hist)
+    assert sorted(tips) == [
+        "农村社区: 2 (13–14)", "城市社区: 1 (11–12)", "城市社区: 1 (15–16)", "城市社区: 1 (3–4)",
+    ]  # fmt: skip
+    assert {"城市标准 15 分钟", "农村标准 20 分钟", "出行时间（分钟）", "社区数"} <= set(
+        _texts(hist)
+    )
+    english = _svgs(html_summary(grid, title="Grid", lang="en"))
+    assert "Coverage by district" in _texts(english[0])
+    assert "urban limit 15 min" in _texts(english[1])
 
 
-@pytest.mark.skipif(_cjk_font() is None, reason="no CJK font installed")
-def test_cjk_font_draws_chinese_labels_without_missing_glyphs(
-    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    seen = _spy_bar_chart(monkeypatch)
-    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
-    assert len(_pngs(text)) == 2
-    assert seen["title"] == "各区县覆盖率"
-    assert sorted(seen["labels"]) == ["东区", "西区"]
-    assert not [r for r in caplog.records if r.getMessage().startswith("chart:")]
+def test_chart_of_many_districts_shows_the_worst_40(grid: AuditResult) -> None:
+    many = grid.communities.assign(district=[f"区{i}" for i in range(len(grid.communities))])
+    table = district_table(many)
+    rows = pd.concat([table[table["district"] != ALL_DISTRICTS]] * 10, ignore_index=True)
+    rows["district"] = [f"区{i:02d}" for i in range(len(rows))]
+    from coverage.reports._charts import charts
 
-
-@pytest.mark.skipif(_cjk_font() is None, reason="no CJK font installed")
-def test_cjk_font_is_found() -> None:
-    found = _cjk_font()
-    assert found is not None
-    family, (path, _) = found
-    assert "CJK" in family or "Hei" in family or "Han" in family
-    assert path
+    bar = charts(grid, rows, "zh").bar
+    assert "仅列出最差的 40 个区县" in _texts(bar)[0]
+    assert bar.count('height="14"') == 2 * 40
 
 
 # -- a run folder ----------------------------------------------------------------------------
@@ -557,7 +520,7 @@ ARGS = [
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> None:
+def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> None:  # noqa: PLR0915 (one browser session, every check)
     playwright = pytest.importorskip("playwright.sync_api")
     com = li.communities.copy()
     worst = com["shortfall_min"].idxmax()
@@ -595,8 +558,15 @@ def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> N
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         page.screenshot(path=str(shot), full_page=True)
-        images = page.evaluate(
-            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+        charts = page.evaluate(
+            "Array.from(document.querySelectorAll('svg.chart')).map(s => {"
+            " const b = s.getBoundingClientRect(); return [b.width, b.height]; })"
+        )
+        # the charts' Chinese text is drawn in the page's font, with real width
+        label = page.evaluate(
+            "(() => { const t = Array.from(document.querySelectorAll('svg.chart text'))"
+            ".find(e => e.textContent === '社区覆盖率');"
+            " return [t.getBBox().width, getComputedStyle(t).fontFamily]; })()"
         )
         cards = page.inner_text(".cards")
         worst_first = page.inner_text("table.worst tbody tr:first-child")
@@ -609,8 +579,10 @@ def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> N
     assert errors == []
     assert dialogs == []
     assert scripts == 0
-    assert len(images) == 2
-    assert all(ok and w > 300 and h > 150 for ok, w, h in images)  # both charts decoded
+    assert len(charts) == 2
+    assert all(w > 300 and h > 150 for w, h in charts)  # both charts laid out
+    assert label[0] > 40  # five Chinese characters at 12 px, not empty boxes of zero width
+    assert "Noto Sans CJK SC" in label[1]
     h = li.headline
     assert f"{h['covered_share']:.1%}" in cards
     assert str(h["communities"]) in cards

@@ -11,12 +11,12 @@ Files for people who were not at the computer:
   Chinese or English headers, numbers as numbers, shares as percentages;
 - :func:`write_geopackage`: every layer in one GeoPackage for QGIS/ArcGIS;
 - :func:`write_html_summary`: a one-page, self-contained HTML summary with the key figures,
-  two charts, the worst-served communities and links to the maps;
+  two charts (inline SVG), the worst-served communities and links to the maps;
 - :func:`display_table`: any of these tables in a notebook, with the same headers and
   formats.
 
 Package layout: ``_folders`` (run and district folders, proposal folders), ``_excel``,
-``_gpkg``, ``_html`` (the summary page), ``_charts`` (its charts and fonts), ``_display``
+``_gpkg``, ``_html`` (the summary page), ``_charts`` (its SVG charts), ``_display``
 (notebook tables), ``_summary``
 (``summary.json``), ``_labels`` (Chinese and English headers and names). File writing itself
 lives in :mod:`coverage._files`.

@@ -25,7 +25,7 @@ from coverage.audit import (
     AuditResult,
     district_table,
 )
-from coverage.i18n import NO_CJK_FONT, coord_check_text, reason_column
+from coverage.i18n import coord_check_text, reason_column
 from coverage.reports._charts import charts
 from coverage.reports._labels import MODE_NAMES, TOTAL_LABEL, ZH_VALUES, Lang, check_lang
 
@@ -76,9 +76,6 @@ _TEXT: dict[str, dict[str, str]] = {
         "n_communities": "社区数",
         "n_covered": "已覆盖",
         "median": "出行时间中位数(分钟)",
-        "chart_bar": "各区县覆盖率图",
-        "chart_hist": "出行时间分布图",
-        "numbered": "图中的区县以下表中的序号表示。",
         "all_kinds": "全部社区",
         "urban_group": "城市社区（{t:g} 分钟）",
         "rural_group": "农村社区（{t:g} 分钟）",
@@ -124,9 +121,6 @@ _TEXT: dict[str, dict[str, str]] = {
         "n_communities": "Communities",
         "n_covered": "Covered",
         "median": "Median travel time (min)",
-        "chart_bar": "Chart of coverage by district",
-        "chart_hist": "Chart of travel times",
-        "numbered": "The chart shows districts by their number (#) in the table below.",
         "all_kinds": "All communities",
         "urban_group": "Urban communities ({t:g} min)",
         "rural_group": "Rural communities ({t:g} min)",
@@ -193,12 +187,13 @@ margin-top:18px;}
 margin:2px 0;}.card .sub{font-size:.8em;color:#666;}
 .card.bad .value{color:#d73027;}.card.good .value{color:#1a9850;}
 .charts{display:grid;grid-template-columns:1fr;gap:14px;}
-.charts img{max-width:100%;height:auto;border:1px solid #e3e7ee;border-radius:6px;}
-table{border-collapse:collapse;width:100%;font-size:.85em;}
+.charts svg{max-width:100%;height:auto;border:1px solid #e3e7ee;border-radius:6px;
+font-family:inherit;}
+table{border-collapse:collapse;width:100%;font-size:.85em;}table.districts{font-size:.8em;}
 th,td{border:1px solid #d8dee8;padding:4px 6px;text-align:left;vertical-align:top;}
 th{background:#dde4ee;}th.group{text-align:center;}
 table.districts td:nth-child(4n+3),table.districts th.group{border-left:2px solid #9fb0c8;}
-nav.links{font-size:.9em;margin-bottom:10px;}nav.links a{color:#2c5aa0;}
+.wide{overflow-x:auto;}nav.links{font-size:.9em;margin-bottom:10px;}nav.links a{color:#2c5aa0;}
 tr:nth-child(even) td{background:#f7f9fc;}
 td{white-space:nowrap;}td.r{white-space:normal;min-width:18em;}
 td.n{text-align:right;}tr.total td{font-weight:700;}
@@ -207,7 +202,7 @@ font-weight:600;}
 ul.maps{padding-left:20px;}ul.maps li{margin:3px 0;}
 footer{margin-top:30px;color:#777;font-size:.8em;}
 @media print{body{background:#fff;}main{padding:0;}h2{break-after:avoid;}
-.charts img{break-inside:avoid;}}
+.charts svg{break-inside:avoid;}}
 """
 
 
@@ -403,12 +398,6 @@ def html_summary(
     nav_links = " · ".join(
         f'<a href="{_href(target)}">{_esc(label)}</a>' for label, target in nav if target
     )
-    if drawn.no_cjk_font:
-        chart_note = f"<p class=note>{_esc(NO_CJK_FONT[lang])}</p>"
-    elif drawn.numbered:
-        chart_note = f"<p class=rules>{_esc(t['numbered'])}</p>"
-    else:
-        chart_note = ""
     worst_head = "".join(
         f"<th>{_esc(t[k])}</th>"
         for k in ("rank", "name", "id", "district", "kind", "population", "minutes",
@@ -430,12 +419,11 @@ def html_summary(
         doubts,
         f"<section class=cards>{_cards(result, table, t)}</section>",
         f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
-        f'<img alt="{_esc(t["chart_bar"])}" src="data:image/png;base64,{drawn.bar}">',
-        chart_note,
-        f"<table class=districts><thead>{district_head}</thead>",
-        f"<tbody>{_district_rows(table, groups, lang)}</tbody></table>",
+        drawn.bar,
+        f"<div class=wide><table class=districts><thead>{district_head}</thead>",
+        f"<tbody>{_district_rows(table, groups, lang)}</tbody></table></div>",
         f"</div><h2>{_esc(t['times'])}</h2><div class=charts>",
-        f'<img alt="{_esc(t["chart_hist"])}" src="data:image/png;base64,{drawn.hist}"></div>',
+        f"{drawn.hist}</div>",
         f"<h2>{_esc(t['worst'].format(n=len(worst)))}</h2>",
         f"<table class=worst><thead><tr>{worst_head}</tr></thead>",
         f"<tbody>{_worst_rows(worst, lang)}</tbody></table>",
@@ -462,11 +450,9 @@ def write_html_summary(
     coverage by district with the district table (all, urban and rural communities apart),
     a histogram of travel times (minutes) with
     the urban and rural limits marked, the 10 worst-served communities, and links to the
-    maps. Charts are drawn with matplotlib (Agg) and embedded as base64 PNG images; the page
-    loads nothing from elsewhere. Chart labels are Chinese when a font with Chinese glyphs
-    is installed (e.g. Noto Sans CJK); otherwise they are English, and the page says so
-    above the district table (and a :class:`~coverage.MissingFontWarning` is issued). All
-    names are escaped.
+    maps. The charts are inline SVG, their text drawn by the browser in the page's fonts (so
+    Chinese labels need no font on the computer that writes the page); the page loads nothing
+    from elsewhere. All names are escaped.
 
     Parameters
     ----------
@@ -509,7 +495,7 @@ def write_html_summary(
     ...     page = write_html_summary(Path(d) / "summary.html", result, title="Grid <test>",
     ...                               maps={"all": "map.html"}, lang="en")
     ...     text = page.read_text(encoding="utf-8")
-    >>> "<h1>Grid &lt;test&gt;</h1>" in text, text.count("data:image/png;base64,")
+    >>> "<h1>Grid &lt;test&gt;</h1>" in text, text.count("<svg class=chart")
     (True, 2)
     """
     text = html_summary(result, title=title, maps=maps, lang=lang, workbook=workbook, parent=parent)
