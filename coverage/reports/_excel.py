@@ -187,6 +187,59 @@ def _xml_cell(
     return f'<c r="{ref}"{sheets.style(fmt, bold)} t="n"><v>{number!r}</v></c>', shown
 
 
+def _numeric_column(
+    series: pd.Series,
+    letter: str,
+    fmt: str | None,
+    bold_rows: set[int],
+    sheets: _Sheets,
+    cells: list[list[str]],
+    width: int,
+) -> int:
+    """Append a column of plain numbers (int or float dtype) to ``cells``; its width."""
+    plain = sheets.style(fmt, bold=False)
+    values = series.tolist()
+    for i, v in enumerate(values):
+        if v != v or v in (math.inf, -math.inf):  # NaN, infinite: an empty cell  # noqa: PLR0124
+            if i in bold_rows:
+                cells[i].append(f'<c r="{letter}{i + 2}"{sheets.style(None, bold=True)}/>')
+            continue
+        style = sheets.style(fmt, bold=True) if i in bold_rows else plain
+        cells[i].append(f'<c r="{letter}{i + 2}"{style} t="n"><v>{v!r}</v></c>')
+    shown = [v for v in values[:1000] if v == v and v not in (math.inf, -math.inf)]  # noqa: PLR0124
+    if shown:
+        text = [f"{v:.1%}" for v in shown] if fmt == "0.0%" else [f"{v:,.1f}" for v in shown]
+        width = max(width, min(max(len(t) for t in text), _MAX_WIDTH))
+    return width
+
+
+def _any_column(
+    series: pd.Series,
+    letter: str,
+    fmt: str | None,
+    mapping: dict[str, str],
+    yes_no: tuple[str, str],
+    bold_rows: set[int],
+    sheets: _Sheets,
+    cells: list[list[str]],
+    width: int,
+) -> int:
+    """Append a column of any values to ``cells``, typed cell by cell; its width."""
+    yes, no = yes_no
+    for i, raw in enumerate(series.tolist()):
+        value = _cell_value(raw)
+        if isinstance(value, bool):
+            value = yes if value else no
+        elif isinstance(value, str):
+            value = mapping.get(value, value)
+        xml, shown = _xml_cell(f"{letter}{i + 2}", value, fmt, i in bold_rows, sheets)
+        if xml:
+            cells[i].append(xml)
+        if i < 1000:  # noqa: PLR2004 (enough rows to size a column)
+            width = max(width, min(_display_width(shown), _MAX_WIDTH))
+    return width
+
+
 def _write_sheet(
     sheets: _Sheets,
     title: str,
@@ -211,7 +264,6 @@ def _write_sheet(
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     widths = [min(_display_width(h), _MAX_WIDTH) for h in headers]
     translate = ZH_VALUES if lang == "zh" else {}
-    yes, no = YES_NO[lang]
     bold_rows = bold_rows or set()
     n = len(frame)
     cells: list[list[str]] = [[] for _ in range(n)]
@@ -219,17 +271,13 @@ def _write_sheet(
         fmt = number_format(col)
         mapping = translate.get(col, {})
         letter = get_column_letter(j + 1)
-        for i, raw in enumerate(frame.iloc[:, j].tolist()):
-            value = _cell_value(raw)
-            if isinstance(value, bool):
-                value = yes if value else no
-            elif isinstance(value, str):
-                value = mapping.get(value, value)
-            xml, shown = _xml_cell(f"{letter}{i + 2}", value, fmt, i in bold_rows, sheets)
-            if xml:
-                cells[i].append(xml)
-            if i < 1000:  # noqa: PLR2004 (enough rows to size a column)
-                widths[j] = max(widths[j], min(_display_width(shown), _MAX_WIDTH))
+        series = frame.iloc[:, j]
+        if series.dtype.kind in "iuf":  # plain numbers: the same cells, without the checks
+            widths[j] = _numeric_column(series, letter, fmt, bold_rows, sheets, cells, widths[j])
+            continue
+        widths[j] = _any_column(
+            series, letter, fmt, mapping, YES_NO[lang], bold_rows, sheets, cells, widths[j]
+        )
     rows = "".join(f'<row r="{i + 2}">{"".join(c)}</row>' for i, c in enumerate(cells))
     for j, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = max(width, 6) + 2
