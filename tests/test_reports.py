@@ -159,6 +159,34 @@ def test_excel_communities_halls_proposals_sheets(grid: AuditResult, tmp_path: P
     assert about["出行方式"] == "步行"  # the mode in words, not `walk`
 
 
+def test_excel_cells_of_every_kind(grid: AuditResult, tmp_path: Path) -> None:
+    """Dates, text with spaces, missing and infinite numbers: typed cells, never 'nan'."""
+    import datetime as dt
+
+    com = grid.communities.assign(
+        surveyed=pd.to_datetime(["2024-05-01 09:30"] * 5),
+        note=["  leading", "trailing  ", "a & b < c", None, "中文"],
+        score=[1.5, np.nan, np.inf, 2.0, -3.0],
+    )
+    result = AuditResult(com, grid.halls, grid.districts, grid.config, grid.network)
+    wb = openpyxl.load_workbook(write_excel(tmp_path / "r.xlsx", result, lang="en"))
+    ws = wb["Communities"]
+    at = {c.value: c.column for c in ws[1]}
+
+    def column(name: str) -> list[Any]:
+        return [ws.cell(r, at[name]).value for r in range(2, ws.max_row + 1)]
+
+    naive = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC).replace(tzinfo=None)
+    assert column("Surveyed") == [naive] * 5
+    assert column("Note") == ["  leading", "trailing  ", "a & b < c", None, "中文"]
+    assert column("Score") == [1.5, None, None, 2.0, -3.0]
+    summary = {row[0]: row for row in wb["Summary"].iter_rows(values_only=True)}
+    share = summary["District"].index("Rural communities covered (%)")
+    # West has no rural community: its rural share is an empty cell, not 0 or "nan"
+    assert summary["West"][share] is None
+    assert summary["East"][share] == 1
+
+
 def test_excel_english_headers_read_as_words(grid: AuditResult, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(write_excel(tmp_path / "r.xlsx", grid, lang="en"))
     assert wb.sheetnames == ["Summary", "Communities", "Halls", "About"]
