@@ -44,7 +44,7 @@ def _shoot(chromium: str, run: Path) -> dict[str, bytes]:
     shots: dict[str, bytes] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS)
-        page = browser.new_page(viewport={"width": WIDTH, "height": 1250})
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1420})
         page.route(  # nothing from the internet: the pages are self-contained
             "**/*",
             lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort(),

@@ -391,6 +391,7 @@ def html_summary(
     if source:
         foot = f"{PurePath(str(source)).name} · {foot}"
     groups = _groups(table)
+    rows = per_district if len(per_district) == 1 else table  # one district: no total row
     district_head = _district_head(t, groups, cfg.urban_threshold_min, cfg.rural_threshold_min)
     nav = [(t["parent"], parent), (t["workbook"], workbook)]
     if maps:
@@ -421,7 +422,7 @@ def html_summary(
         f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
         drawn.bar,
         f"<div class=wide><table class=districts><thead>{district_head}</thead>",
-        f"<tbody>{_district_rows(table, groups, lang)}</tbody></table></div>",
+        f"<tbody>{_district_rows(rows, groups, lang)}</tbody></table></div>",
         f"</div><h2>{_esc(t['times'])}</h2><div class=charts>",
         f"{drawn.hist}</div>",
         f"<h2>{_esc(t['worst'].format(n=len(worst)))}</h2>",
