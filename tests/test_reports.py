@@ -25,6 +25,7 @@ from coverage.audit import ALL_DISTRICTS, AuditResult, audit, district_table
 from coverage.reports import (
     EN_HEADERS,
     ZH_HEADERS,
+    display_table,
     html_summary,
     write_district_reports,
     write_excel,
@@ -249,6 +250,21 @@ def test_excel_refuses_geometries_without_crs(grid: AuditResult, tmp_path: Path)
     assert not list(tmp_path.iterdir())
     with pytest.raises(InputDataError, match="lang"):
         write_excel(tmp_path / "r.xlsx", grid, lang="fr")  # type: ignore[arg-type]
+
+
+def test_display_table_reads_as_the_workbook(grid: AuditResult) -> None:
+    zh = display_table(grid.communities, "zh")
+    assert "geometry" not in zh.data.columns
+    assert zh.data["已覆盖"].tolist() == ["是", "否", "是", "是", "是"]  # B alone not covered
+    assert zh.data["状态"].tolist()[:2] == ["已覆盖", "未覆盖"]
+    assert zh.data["说明"].tolist() == grid.communities["reason_zh"].tolist()
+    districts = display_table(grid.districts, "zh").to_html()
+    assert "合计" in districts
+    assert "66.7%" in districts  # West: 2 of 3 covered
+    assert "80.0%" in districts  # all: 4 of 5
+    en = display_table(grid.districts, "en")
+    assert en.data.columns[:2].tolist() == ["District", "Communities"]
+    assert grid.districts["covered_share"].iloc[0] == 1.0  # the frame is not changed
 
 
 # -- GeoPackage ------------------------------------------------------------------------------

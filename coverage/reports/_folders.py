@@ -104,9 +104,10 @@ def write_district_reports(
 
     ``out_dir`` receives ``map.html``, ``communities.csv``, ``halls.csv``, ``summary.csv``,
     ``summary.json``, ``report.xlsx``, ``report.gpkg`` and ``summary.html`` (linking to every
-    district's map); each district's folder (named by :func:`safe_name`, made unique)
-    receives ``map.html``, ``communities.csv``, ``halls.csv``, ``summary.json``,
-    ``report.xlsx`` and ``summary.html``. Every file is written atomically.
+    district's map and to ``report.xlsx``); each district's folder (named by
+    :func:`safe_name`, made unique) receives ``map.html``, ``communities.csv``, ``halls.csv``,
+    ``summary.json``, ``report.xlsx`` and ``summary.html`` (linking to its workbook, its map
+    and back to the run's ``summary.html``). Every file is written atomically.
 
     Parameters
     ----------
