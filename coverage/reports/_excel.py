@@ -305,15 +305,25 @@ def _about_rows(result: AuditResult, lang: Lang) -> list[tuple[str, object]]:
         ("Attribution", ROAD_DATA_ATTRIBUTION),
     ]
     checks = [
-        ("坐标系核查" if lang == "zh" else "Coordinate check",
-         coord_check_text(c.label, c.declared, c.fits, c.points, lang))
+        (
+            "坐标系核查" if lang == "zh" else "Coordinate check",
+            coord_check_text(c.label, c.declared, c.fits, c.points, lang),
+        )
         for c in result.coordinate_checks
-    ]  # fmt: skip
+    ]
     if lang == "en":
         return rows_en + checks
-    labels = ["城市社区标准(分钟)", "农村社区标准(分钟)", "出行方式", "速度(千米/小时)",
-              "距道路最大距离(米)", "用房面积标准(㎡/百户)", "路网文件", "坐标系",
-              "数据来源"]  # fmt: skip
+    labels = [
+        "城市社区标准(分钟)",
+        "农村社区标准(分钟)",
+        "出行方式",
+        "速度(千米/小时)",
+        "距道路最大距离(米)",
+        "用房面积标准(㎡/百户)",
+        "路网文件",
+        "坐标系",
+        "数据来源",
+    ]
     return [(z, v) for z, (_, v) in zip(labels, rows_en, strict=True)] + checks
 
 

@@ -196,25 +196,38 @@ def write_district_reports(
         if catchments is not None:
             catch = catchments[catchments["hall_id"].isin(part.halls["hall_id"])]
         maps.save(
-            ddir / "map.html", part, districts=dpoly, title=page_title,
-            isochrones=_around(isochrones, part.communities, dpoly), catchments=catch,
-        )  # fmt: skip
+            ddir / "map.html",
+            part,
+            districts=dpoly,
+            title=page_title,
+            isochrones=_around(isochrones, part.communities, dpoly),
+            catchments=catch,
+        )
         write_csv(ddir / "communities.csv", part.communities)
         write_csv(ddir / "halls.csv", part.halls)
         write_excel(ddir / "report.xlsx", part, lang=lang)
         write_html_summary(
-            ddir / "summary.html", part, title=page_title, maps={district: "map.html"},
-            lang=lang, workbook="report.xlsx", parent="../summary.html",
-        )  # fmt: skip
+            ddir / "summary.html",
+            part,
+            title=page_title,
+            maps={district: "map.html"},
+            lang=lang,
+            workbook="report.xlsx",
+            parent="../summary.html",
+        )
         # written last: its presence (with this fingerprint) marks the folder complete
         write_json(
             ddir / "summary.json",
             district_summary(part) | {"district": district, "folder": folder, "fingerprint": stamp},
         )
     maps.save(
-        root / "map.html", result, districts=districts, title=title, isochrones=isochrones,
+        root / "map.html",
+        result,
+        districts=districts,
+        title=title,
+        isochrones=isochrones,
         catchments=catchments,
-    )  # fmt: skip
+    )
     write_csv(root / "communities.csv", result.communities)
     write_csv(root / "halls.csv", result.halls)
     write_csv(root / "summary.csv", result.districts)
@@ -222,9 +235,12 @@ def write_district_reports(
     write_json(root / "summary.json", district_summary(result) | extra)
     write_excel(root / "report.xlsx", result, lang=lang)
     write_geopackage(
-        root / "report.gpkg", result, districts=districts, isochrones=isochrones,
+        root / "report.gpkg",
+        result,
+        districts=districts,
+        isochrones=isochrones,
         catchments=catchments,
-    )  # fmt: skip
+    )
     everything = "全部" if lang == "zh" else "all districts"
     links = {everything: "map.html"} | {d: PurePath(p.name, "map.html") for d, p in folders.items()}
     write_html_summary(
@@ -312,17 +328,25 @@ def write_proposal_reports(
         how="inner",
     )
     for name, table in (
-        ("proposals", proposals), ("groups", groups), ("uncoverable", result.uncoverable),
-        ("data_problems", problems), ("scenario", result.scenario),
+        ("proposals", proposals),
+        ("groups", groups),
+        ("uncoverable", result.uncoverable),
+        ("data_problems", problems),
+        ("scenario", result.scenario),
         ("communities_after", after.communities),
-    ):  # fmt: skip
+    ):
         write_csv(out / f"{name}.csv", table)
     write_json(out / "solver.json", {"model": result.model, **result.solver})
     assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
     maps.save(
-        out / "map.html", after, districts=districts, title=title, proposals=result.proposals,
-        assignments=assigned, data_problems=problems,
-    )  # fmt: skip
+        out / "map.html",
+        after,
+        districts=districts,
+        title=title,
+        proposals=result.proposals,
+        assignments=assigned,
+        data_problems=problems,
+    )
     folders = {ALL_DISTRICTS: out}
     # one folder per district: the groups that serve its communities, and its map
     district_of = dict(
@@ -337,10 +361,12 @@ def write_proposal_reports(
         write_csv(ddir / "proposals.csv", part_props)
         write_csv(ddir / "groups.csv", part_groups)
         maps.save(
-            ddir / "map.html", after.district(name), districts=_district_polygon(districts, name),
+            ddir / "map.html",
+            after.district(name),
+            districts=_district_polygon(districts, name),
             title=f"{title}: {name}",
             proposals=result.proposals[result.proposals["site_id"].isin(part_props["site_id"])],
             assignments=assigned[assigned["district"].astype(str) == name],
             data_problems=problems[problems["district"].astype(str) == name],
-        )  # fmt: skip
+        )
     return folders

@@ -227,14 +227,26 @@ def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
     )
     cards = [
         ("", t["communities"], f"{h['communities']:,}", ""),
-        ("good" if h["covered_share"] >= 1 else "", t["covered_share"],
-         _num(h["covered_share"], "{:.1%}"), t["covered_of"].format(**h)),
-        ("", t["population_covered_share"], _num(h["population_covered_share"], "{:.1%}"),
-         t["population_of"].format(**h)),
-        ("bad" if h["unreachable"] else "", t["unreachable"], f"{h['unreachable']:,}",
-         t["unreachable_note"]),
+        (
+            "good" if h["covered_share"] >= 1 else "",
+            t["covered_share"],
+            _num(h["covered_share"], "{:.1%}"),
+            t["covered_of"].format(**h),
+        ),
+        (
+            "",
+            t["population_covered_share"],
+            _num(h["population_covered_share"], "{:.1%}"),
+            t["population_of"].format(**h),
+        ),
+        (
+            "bad" if h["unreachable"] else "",
+            t["unreachable"],
+            f"{h['unreachable']:,}",
+            t["unreachable_note"],
+        ),
         ("bad" if below else "", t["halls_below"], f"{below:,}" if known else "–", halls_sub),
-    ]  # fmt: skip
+    ]
     return "".join(
         f'<div class="card {cls}"><div class="label">{_esc(label)}</div>'
         f'<div class="value">{_esc(value)}</div><div class="sub">{_esc(sub)}</div></div>'
@@ -255,8 +267,11 @@ def _groups(table: pd.DataFrame) -> list[str]:
 
 def _district_head(t: dict[str, str], groups: list[str], urban_min: float, rural_min: float) -> str:
     """Two header rows: district, then communities, covered and shares per group."""
-    names = {"": t["all_kinds"], "urban_": t["urban_group"].format(t=urban_min),
-             "rural_": t["rural_group"].format(t=rural_min)}  # fmt: skip
+    names = {
+        "": t["all_kinds"],
+        "urban_": t["urban_group"].format(t=urban_min),
+        "rural_": t["rural_group"].format(t=rural_min),
+    }
     top = (
         f"<th rowspan=2>#</th><th rowspan=2>{_esc(t['district'])}</th>"
         + "".join(f"<th colspan=4 class=group>{_esc(names[g])}</th>" for g in groups)
@@ -401,9 +416,21 @@ def html_summary(
     )
     worst_head = "".join(
         f"<th>{_esc(t[k])}</th>"
-        for k in ("rank", "name", "id", "district", "kind", "population", "minutes",
-                  "threshold", "over", "nearest", "status", "reason")
-    )  # fmt: skip
+        for k in (
+            "rank",
+            "name",
+            "id",
+            "district",
+            "kind",
+            "population",
+            "minutes",
+            "threshold",
+            "over",
+            "nearest",
+            "status",
+            "reason",
+        )
+    )
     doubts = "".join(
         f"<p class=doubt>{_esc(coord_check_text(c.label, c.declared, c.fits, c.points, lang))}</p>"
         for c in result.coordinate_checks
