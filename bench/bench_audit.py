@@ -140,8 +140,11 @@ def points_along_edges(
 def make_communities(net: Network) -> tuple[gpd.GeoDataFrame, str]:
     if COMMUNITIES_GPKG.exists():
         src = gpd.read_file(COMMUNITIES_GPKG).to_crs(4326)
-        keep = [c for c in ("community_id", "name", "district", "street", "population",
-                            "households") if c in src.columns]  # fmt: skip
+        keep = [
+            c
+            for c in ("community_id", "name", "district", "street", "population", "households")
+            if c in src.columns
+        ]
         com = gpd.GeoDataFrame(
             src[keep].copy(), geometry=src.geometry.representative_point(), crs=4326
         )

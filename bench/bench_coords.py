@@ -322,8 +322,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     outside = [r for r in rows if r["sample"] == OUTSIDE]
     # how large the score of a reading that is not the truth gets (the null), and the truth's
     wrong_scores = [abs(v) for r in in_china for k, v in r["scores"].items() if k != r["truth"]]
-    true_at_50 = [abs(r["scores"].get(r["truth"], 0.0)) for r in in_china
-                  if r["size"] == BIG and r["scores"]]  # fmt: skip
+    true_at_50 = [
+        abs(r["scores"].get(r["truth"], 0.0)) for r in in_china if r["size"] == BIG and r["scores"]
+    ]
     times = np.array([r["seconds"] for r in rows if r["points_used"]])
     full = np.array([r["seconds"] for r in in_china if r["size"] >= MAX_POINTS])
     return {

@@ -169,8 +169,12 @@ def run_before(commit: str, sizes: list[int], repeats: int, work: Path) -> dict[
     (work / "before.py").write_text(BEFORE_SCRIPT, encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, str(work / "before.py"), json.dumps([sizes, repeats, str(work), SEED])],
-        env=env, cwd=str(work), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env=env,
+        cwd=str(work),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode:
         msg = f"the baseline run failed:\n{proc.stderr}"
         raise SystemExit(msg)
@@ -199,9 +203,11 @@ def main() -> None:
         cold, cold_runs, _ = timed(lambda h=halls: ours(net, h, communities, cold=True), repeats)
         warm, warm_runs, _ = timed(lambda h=halls: ours(net, h, communities, cold=False), repeats)
         rows[str(n)] = {
-            "ours_cold_s": cold, "ours_cold_runs_s": cold_runs,
-            "ours_warm_s": warm, "ours_warm_runs_s": warm_runs,
-        }  # fmt: skip
+            "ours_cold_s": cold,
+            "ours_cold_runs_s": cold_runs,
+            "ours_warm_s": warm,
+            "ours_warm_runs_s": warm_runs,
+        }
     with tempfile.TemporaryDirectory() as tmp:
         log(f"before ({args.baseline}), in a subprocess")
         before = run_before(args.baseline, sizes, repeats, Path(tmp))
@@ -212,10 +218,11 @@ def main() -> None:
         hall_s = before[f"{n}:hall"]["median_s"]
         all_s = before[f"{n}:all"]["median_s"]
         rows[str(n)] |= {
-            "before_per_hall_s": hall_s, "before_all_s": all_s,
+            "before_per_hall_s": hall_s,
+            "before_all_s": all_s,
             "before_both_s": hall_s + all_s,
             "before_both_over_ours_cold": (hall_s + all_s) / rows[str(n)]["ours_cold_s"],
-        }  # fmt: skip
+        }
     out = {
         "benchmark": "isochrones",
         "machine": {"cores": os.cpu_count(), "python": platform.python_version()},

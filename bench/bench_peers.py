@@ -75,8 +75,11 @@ def osrm_side(pbf: Path, points: Path, out: Path, work: Path, weight: str) -> No
         data.write_bytes(pbf.read_bytes())
     base = work / pbf.name.replace(".osm.pbf", ".osrm")
     t0 = time.perf_counter()
-    for step in (["extract", "-p", str(profile), str(data)], ["partition", str(base)],
-                 ["customize", str(base)]):  # fmt: skip
+    for step in (
+        ["extract", "-p", str(profile), str(data)],
+        ["partition", str(base)],
+        ["customize", str(base)],
+    ):
         subprocess.run(
             [sys.executable, "-m", "osrm", *step], check=True, capture_output=True, cwd=work
         )
@@ -84,9 +87,11 @@ def osrm_side(pbf: Path, points: Path, out: Path, work: Path, weight: str) -> No
     pts = json.loads(points.read_text(encoding="utf-8"))
     com, hal = pts["communities"], pts["halls"]
     engine = osrm.OSRM(
-        storage_config=str(base), algorithm="MLD", use_shared_memory=False,
+        storage_config=str(base),
+        algorithm="MLD",
+        use_shared_memory=False,
         max_locations_distance_table=len(com) + len(hal) + 1,
-    )  # fmt: skip
+    )
     params = osrm.TableParameters(
         coordinates=[tuple(p) for p in com + hal],
         sources=list(range(len(com))),
@@ -109,11 +114,12 @@ def osrm_side(pbf: Path, points: Path, out: Path, work: Path, weight: str) -> No
         )
         res2 = engine.Table(params)
         again = {
-            "distances": [[None if d is None else float(d) for d in row]
-                          for row in res2["distances"]],
+            "distances": [
+                [None if d is None else float(d) for d in row] for row in res2["distances"]
+            ],
             "source_snap_m": [float(w["distance"]) for w in res2["sources"]],
             "destination_snap_m": [float(w["distance"]) for w in res2["destinations"]],
-        }  # fmt: skip
+        }
     answer = {
         "from_our_snaps": again,
         "osrm_bindings": _version("osrm-bindings"),
@@ -224,11 +230,19 @@ def compare(mine: dict[str, Any], o: dict[str, Any]) -> dict[str, Any]:
         # OSRM from our snapped points, plus our off-road walks (community and hall)
         g = o["from_our_snaps"]
         hall_snap = mine["hall_snap_m"]
-        again = np.array([
-            min((d + mine["snap_m"][i] + hall_snap[j] for j, d in enumerate(row)
-                 if d is not None), default=np.inf)
-            for i, row in enumerate(g["distances"])
-        ])  # fmt: skip
+        again = np.array(
+            [
+                min(
+                    (
+                        d + mine["snap_m"][i] + hall_snap[j]
+                        for j, d in enumerate(row)
+                        if d is not None
+                    ),
+                    default=np.inf,
+                )
+                for i, row in enumerate(g["distances"])
+            ]
+        )
     explained_by_snap = (
         ~agree & (np.abs(a - again) <= AGREE_M) if again is not None else np.zeros_like(agree)
     )
@@ -306,11 +320,23 @@ def run(args: argparse.Namespace) -> None:
             out = Path(tmp) / f"{sample}.osrm.json"
             log(f"{label}: {sample}: OSRM ({args.osrm_python})")
             subprocess.run(
-                [args.osrm_python, __file__, "--osrm-side", "--pbf", str(pbf),
-                 "--points", str(pts), "--out", str(out), "--work", str(Path(tmp) / sample),
-                 "--osrm-weight", args.osrm_weight],
+                [
+                    args.osrm_python,
+                    __file__,
+                    "--osrm-side",
+                    "--pbf",
+                    str(pbf),
+                    "--points",
+                    str(pts),
+                    "--out",
+                    str(out),
+                    "--work",
+                    str(Path(tmp) / sample),
+                    "--osrm-weight",
+                    args.osrm_weight,
+                ],
                 check=True,
-            )  # fmt: skip
+            )
             o = json.loads(out.read_text(encoding="utf-8"))
             cmp_ = compare(mine, o)
             cmp_["osrm"] = {

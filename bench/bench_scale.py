@@ -680,9 +680,7 @@ def render(res: dict[str, Any]) -> str:  # noqa: C901
     for name, r in res["sizes"].items():
         f, x = r["full"], r.get("nx")
         st = f["stages"]
-        nx_cols = (
-            [fmt_s(x["nx_s"]), fmt_x(x["nx_over_bare"])] if x else ["not run", "–"]
-        )  # fmt: skip
+        nx_cols = [fmt_s(x["nx_s"]), fmt_x(x["nx_over_bare"])] if x else ["not run", "–"]
         L.append(
             f"| {name} | **{fmt_s(f['full_s'])}** | {fmt_s(f['load_npz_s'])} | "
             f"{fmt_s(f['audit_s'])} | "
@@ -928,12 +926,16 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915, C901, PLR0912
             folder = work / size
             log(f"{size}: building the {LABEL} ...")
             info = build_inputs(size, base, net, folder)
-            log(f"{size}: {info['nodes']:,} nodes, {info['directed_edges']:,} edges, "
-                f"{info['connector_edges']} connectors ({info['build_s']:.1f} s)")  # fmt: skip
+            log(
+                f"{size}: {info['nodes']:,} nodes, {info['directed_edges']:,} edges, "
+                f"{info['connector_edges']} connectors ({info['build_s']:.1f} s)"
+            )
             # the planner's first run of this network stores the routing view ...
             info["first_run"] = run_child(["--child", "prime", "--dir", str(folder)])
-            log(f"{size}: first run (table + build_routing + store the routing view) "
-                f"{info['first_run']['first_run_s']:.2f} s")  # fmt: skip
+            log(
+                f"{size}: first run (table + build_routing + store the routing view) "
+                f"{info['first_run']['first_run_s']:.2f} s"
+            )
             # ... which the second run (the measured full audit) reads
             runs = []
             for i in range(full_reps):
@@ -944,15 +946,23 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915, C901, PLR0912
             for _ in range(1 if size == "1M" else full_reps):
                 log(f"{size}: full audit without the stored routing view, fresh process ...")
                 plain_runs.append(run_child(["--child", "plain", "--dir", str(folder)]))
-                log(f"  {plain_runs[-1]['full_s']:.2f} s, "
-                    f"peak {plain_runs[-1]['peak_rss_mb']:,.0f} MB")  # fmt: skip
+                log(
+                    f"  {plain_runs[-1]['full_s']:.2f} s, "
+                    f"peak {plain_runs[-1]['peak_rss_mb']:,.0f} MB"
+                )
             plain = dict(plain_runs[0])
             for key in ("full_s", "load_npz_s", "build_routing_s", "audit_s", "peak_rss_mb"):
                 plain[key] = median([r[key] for r in plain_runs])
             plain["full_times_s"] = [r["full_s"] for r in plain_runs]
             full = dict(runs[0])
-            for key in ("full_s", "load_npz_s", "build_routing_s", "audit_s", "peak_rss_mb",
-                        "nearest_over_bare"):  # fmt: skip
+            for key in (
+                "full_s",
+                "load_npz_s",
+                "build_routing_s",
+                "audit_s",
+                "peak_rss_mb",
+                "nearest_over_bare",
+            ):
                 full[key] = median([r[key] for r in runs])
             full["warm"] = {k: median([r["warm"][k] for r in runs]) for k in runs[0]["warm"]}
             full["stages"] = {k: median([r["stages"][k] for r in runs]) for k in runs[0]["stages"]}

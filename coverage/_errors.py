@@ -8,9 +8,84 @@ exported from the package (``coverage.CoverageError``, ...).
 
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 class CoverageError(Exception):
-    """Base class of every error raised on purpose by the planner."""
+    """Base class of every error raised on purpose by the planner.
+
+    An error whose message tells the caller to set a parameter is made with
+    :meth:`naming`: it keeps the parameters apart from the text, so that a front end with
+    other spellings (the command line's ``--max-floor-area-m2``) can say the same thing in
+    its own words with :meth:`spelled`.
+
+    Attributes
+    ----------
+    template
+        The message with ``{name}`` where a parameter is named (``None`` for a plain
+        message).
+    arguments
+        The parameters named, as ``{name: example value}`` (Python literals).
+    """
+
+    template: str | None = None
+    arguments: dict[str, str] | None = None
+
+    @classmethod
+    def naming(cls, template: str, **arguments: str) -> Self:
+        """An error whose message names parameters the caller can set.
+
+        Parameters
+        ----------
+        template
+            The message; ``{name}`` stands for ``name=<example>``.
+        **arguments
+            For each parameter named, an example value as a Python literal.
+
+        Returns
+        -------
+        CoverageError
+            An error of this class; ``str(error)`` speaks Python.
+
+        Examples
+        --------
+        >>> e = InputDataError.naming("give {max_floor_area_m2}", max_floor_area_m2="700")
+        >>> str(e), e.spelled(lambda name, value: f"--area {value}")
+        ('give max_floor_area_m2=700', 'give --area 700')
+        """
+        error = cls(_fill(template, arguments, lambda k, v: f"{k}={v}"))
+        error.template, error.arguments = template, dict(arguments)
+        return error
+
+    def spelled(self, spell: Callable[[str, str], str]) -> str:
+        """The message with each parameter named by ``spell(name, example)``.
+
+        Parameters
+        ----------
+        spell
+            How the front end names a parameter with its example value.
+
+        Returns
+        -------
+        str
+            The message; ``str(self)`` when it names no parameter.
+        """
+        if self.template is None or not self.arguments:
+            return str(self)
+        return _fill(self.template, self.arguments, spell)
+
+
+def _fill(template: str, arguments: dict[str, str], spell: Callable[[str, str], str]) -> str:
+    """Put ``spell(name, example)`` for each ``{name}`` of ``arguments`` (other text stays)."""
+    return re.sub(
+        r"\{(\w+)\}",
+        lambda m: spell(m[1], arguments[m[1]]) if m[1] in arguments else m[0],
+        template,
+    )
 
 
 class InputDataError(CoverageError, ValueError):
@@ -46,7 +121,26 @@ class OfflineExportError(CoverageError):
 
 
 class CoverageWarning(UserWarning):
-    """A recoverable problem in the input (e.g. a hall far from every road, repeated rows)."""
+    """A recoverable problem in the input (e.g. a hall far from every road, repeated rows).
+
+    ``str(warning)`` is English; a warning may also carry its message in other languages
+    (``texts``, by language code), which :meth:`text` picks.
+    """
+
+    def __init__(self, *args: object, texts: dict[str, str] | None = None) -> None:
+        super().__init__(*args)
+        self.texts = dict(texts or {})
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``"zh"``, ``"en"``), or in English where it has none.
+
+        Examples
+        --------
+        >>> w = CoverageWarning("no kind column", texts={"zh": "没有类型列"})
+        >>> w.text("zh"), w.text("en")
+        ('没有类型列', 'no kind column')
+        """
+        return self.texts.get(lang, str(self))
 
 
 class CoordinateSystemWarning(CoverageWarning):

@@ -26,14 +26,20 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
-    "atomic_write", "inside", "safe_name", "write_csv", "write_json", "write_layer",
+    "atomic_write",
+    "inside",
+    "safe_name",
+    "write_csv",
+    "write_json",
+    "write_layer",
     "write_text_atomic",
-]  # fmt: skip
+]
 
 #: GDAL drivers of the layer files :func:`write_layer` writes, by extension.
 LAYER_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON"}
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+#: What a folder name may not hold: anything but letters, digits (any script), ``_ - .``.
+_UNSAFE = re.compile(r"[^\w.-]+")
 
 
 @functools.cache
@@ -45,7 +51,14 @@ def _umask() -> int:
 
 
 def safe_name(name: object, *, fallback: str = "unnamed") -> str:
-    """A folder name made from any text: no path separators, no leading dots, not empty.
+    """A folder name made from any text, safe in a shell loop, keeping the text's words.
+
+    The rule: letters and digits of any script (Chinese characters included), ``-``, ``.``
+    and ``_`` are kept; every other run of characters (spaces, brackets, slashes, quotes and
+    the shell's metacharacters ``$ & ; | < > * ? ! ~ ` ' "``) becomes one ``_``; leading
+    and trailing ``_ . -`` are dropped (no hidden ``.`` folders, no ``..``, no name that
+    reads as a ``-option``); at most 120 characters; Windows device names get a leading
+    ``_``. So ``for d in maps/run/*/; do ...; done`` needs no quoting.
 
     Parameters
     ----------
@@ -57,21 +70,21 @@ def safe_name(name: object, *, fallback: str = "unnamed") -> str:
     Returns
     -------
     str
-        A single path component; Chinese characters are kept.
+        A single path component.
 
     Examples
     --------
-    >>> safe_name("../../etc")
-    'etc'
-    >>> safe_name("西湖区/北山")
-    '西湖区_北山'
+    >>> safe_name("示意片区A (illustrative zone A)")
+    '示意片区A_illustrative_zone_A'
+    >>> safe_name("../../etc"), safe_name("西湖区/北山"), safe_name("-rf *")
+    ('etc', '西湖区_北山', 'rf')
     """
     text = unicodedata.normalize("NFC", str(name))
-    parts = [p.strip(" .") for p in _UNSAFE.split(text)]
-    text = "_".join(p for p in parts if p)
+    parts = (p.strip("._-") for p in _UNSAFE.split(text))
+    text = "_".join(p for p in parts if p)[:120].rstrip("._-")
     if text.upper() in {"CON", "PRN", "AUX", "NUL"}:
         text = f"_{text}"
-    return text[:120] or fallback
+    return text or fallback
 
 
 def inside(root: Path, path: Path) -> Path:

@@ -172,10 +172,16 @@ def draw(
             return  # no group of the batch reaches anything
         take = slice(bounds[lo], bounds[hi])
         rings = _draw_batch(
-            group[take] - lo, row[take], col[take], band[take],
-            rmin[lo:hi] - pad, cmin[lo:hi] - pad,
-            int(height[lo:hi].max()), int(width[lo:hi].max()), n_bands,
-        )  # fmt: skip
+            group[take] - lo,
+            row[take],
+            col[take],
+            band[take],
+            rmin[lo:hi] - pad,
+            cmin[lo:hi] - pad,
+            int(height[lo:hi].max()),
+            int(width[lo:hi].max()),
+            n_bands,
+        )
         part = slice(lo * n_bands, hi * n_bands)
         geoms[part], area[part] = polygons(rings, (hi - lo) * n_bands, cell, lattice)
 

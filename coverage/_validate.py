@@ -490,8 +490,11 @@ class Problems:
         raise error(msg)
 
 
-def warn(message: str, category: type[Warning] = UserWarning) -> None:
-    """Warn with the stack level of the first caller outside this package."""
+def warn(message: str | Warning, category: type[Warning] = UserWarning) -> None:
+    """Warn with the stack level of the first caller outside this package.
+
+    ``message`` may be a warning instance (its class is then the category).
+    """
     package_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep  # noqa: PTH100, PTH120
     frame = inspect.currentframe()
     level = 1
@@ -501,3 +504,69 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def _fold(text: str) -> str:
+    """Text for comparing names: NFC, trimmed, case-folded (Latin letters ignore case)."""
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+def match_names(wanted: Sequence[object], known: Sequence[object], *, what: str) -> list[str]:
+    """The full names meant by names given in full or by their beginning.
+
+    A name matches a known one that equals it, else, ignoring case (for Latin letters), the
+    known name it is an unambiguous prefix of: ``示意片区A`` means
+    ``示意片区A (illustrative zone A)``, ``tries`` means ``Triesen`` (``Triesen`` itself is
+    not ambiguous with ``Triesenberg``: an exact match wins).
+
+    Parameters
+    ----------
+    wanted
+        The names given, in the caller's order.
+    known
+        The names that exist.
+    what
+        What the names are, for the message (``"district"``).
+
+    Returns
+    -------
+    list[str]
+        The full names, in the order given, each once.
+
+    Raises
+    ------
+    InputDataError
+        If a name matches nothing (the known names are listed) or begins several names
+        (those are listed); every such name is reported at once.
+
+    Examples
+    --------
+    >>> match_names(["tries", "Triesen"], ["Triesen", "Triesenberg", "Vaduz"], what="district")
+    Traceback (most recent call last):
+    ...
+    coverage._errors.InputDataError: district 'tries' is ambiguous: 'Triesen', 'Triesenberg'
+    >>> match_names(["vad", "Triesen"], ["Triesen", "Triesenberg", "Vaduz"], what="district")
+    ['Vaduz', 'Triesen']
+    """
+    names = list(dict.fromkeys(str(k) for k in known))
+    folded = [_fold(n) for n in names]
+    out: list[str] = []
+    unknown: list[str] = []
+    problems: list[str] = []
+    for given in (str(w) for w in wanted):
+        key = _fold(given)
+        hits = [n for n in names if n == given] or [
+            n for n, f in zip(names, folded, strict=True) if f == key
+        ]
+        hits = hits or [n for n, f in zip(names, folded, strict=True) if key and f.startswith(key)]
+        if len(hits) == 1:
+            out.append(hits[0])
+        elif hits:
+            problems.append(f"{what} {given!r} is ambiguous: {list_ids(hits)}")
+        else:
+            unknown.append(given)
+    if unknown:
+        problems.insert(0, f"unknown {what} {list_ids(unknown)}; known: {list_ids(names, 30)}")
+    if problems:
+        raise InputDataError("; ".join(problems))
+    return list(dict.fromkeys(out))

@@ -37,6 +37,7 @@ from coverage._errors import (
     counted,
     list_ids,
 )
+from coverage._validate import match_names
 from coverage.checks import CoordCheck, check_coord_systems, declared_coord_system
 from coverage.engine import Snapped, nearest_facility, snap_many
 from coverage.i18n import REASONS, reason_text
@@ -108,7 +109,8 @@ class AuditResult:
         Parameters
         ----------
         name
-            District name as in the ``district`` column.
+            District name as in the ``district`` column, or its unambiguous beginning
+            (``"示意片区A"`` for ``"示意片区A (illustrative zone A)"``).
 
         Returns
         -------
@@ -116,10 +118,8 @@ class AuditResult:
             Communities of that district, the halls that serve them or lie in it, and the
             district's row of the table.
         """
-        if not (self.communities["district"] == name).any():
-            known = sorted(self.communities["district"].unique())
-            msg = f"no district {name!r}; known districts: {', '.join(map(str, known))}"
-            raise InputDataError(msg)
+        known = sorted(self.communities["district"].astype(str).unique())
+        name = match_names([name], known, what="district")[0]
         part = self.subset([name])
         part.districts = self.districts[self.districts["district"] == name]
         return part
@@ -159,13 +159,20 @@ class AuditResult:
             ("covered", f"{h['covered']:,} ({h['covered_share']:.1%})"),
             ("not covered", f"{h['not_covered']:,}"),
             ("unreachable", f"{h['unreachable']:,}"),
-            ("population covered",
-             f"{h['population_covered']:,.0f} ({h['population_covered_share']:.1%})"),
+            (
+                "population covered",
+                f"{h['population_covered']:,.0f} ({h['population_covered_share']:.1%})",
+            ),
             ("halls", f"{len(self.halls):,}"),
             ("mode", f"{self.network.get('mode', '')} at {self.network.get('speed_kph', '')} km/h"),
-            ("thresholds", (f"urban {self.config.urban_threshold_min:g} min, "
-                            f"rural {self.config.rural_threshold_min:g} min")),
-        ]  # fmt: skip
+            (
+                "thresholds",
+                (
+                    f"urban {self.config.urban_threshold_min:g} min, "
+                    f"rural {self.config.rural_threshold_min:g} min"
+                ),
+            ),
+        ]
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
             for k, v in rows
@@ -311,10 +318,12 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     checks: list[CoordCheck] = []
     if cfg.check_coordinates:
         checks = check_coord_systems(
-            [(com_geom, declared_coord_system(communities), com_source),
-             (hal_geom, declared_coord_system(halls), hall_source)],
+            [
+                (com_geom, declared_coord_system(communities), com_source),
+                (hal_geom, declared_coord_system(halls), hall_source),
+            ],
             network,
-        )  # fmt: skip
+        )
         for message in filter(None, (check.message() for check in checks)):
             warnings.warn(message, CoordinateSystemWarning, stacklevel=2)
     nearest = nearest_facility(network, c_snap, h_snap)
@@ -329,9 +338,10 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     # a trailing None stands for "no hall", so index -1 needs no special case
     hall_id_list = hal_in["hall_id"].tolist()
     hall_name_list = (
-        hal_in["name"].astype(str).tolist() if "name" in hal_in.columns
+        hal_in["name"].astype(str).tolist()
+        if "name" in hal_in.columns
         else hal_in["hall_id"].astype(str).tolist()
-    )  # fmt: skip
+    )
     hall_ids = np.array([*hall_id_list, None], dtype=object)
     hall_names = np.array([*hall_name_list, None], dtype=object)
     nid = hall_ids[nearest.facility]
@@ -341,8 +351,19 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     status = np.where(
         covered, STATUS_COVERED, np.where(reached, STATUS_NOT_COVERED, STATUS_UNREACHABLE)
     )
-    reasons = _reasons(network, c_snap, minutes, threshold, nearest.facility, covered, reached,
-                       h_snap, hall_id_list, hall_name_list, cfg)  # fmt: skip
+    reasons = _reasons(
+        network,
+        c_snap,
+        minutes,
+        threshold,
+        nearest.facility,
+        covered,
+        reached,
+        h_snap,
+        hall_id_list,
+        hall_name_list,
+        cfg,
+    )
 
     # the output frame, built once from its columns (input columns keep their dtypes)
     index = communities.index
@@ -378,11 +399,20 @@ def audit(  # noqa: PLR0915 (one straight pipeline, kept in one place)
     population = com_in["population"].to_numpy(float)
     districts_of = _sorted_codes(cols["district"].to_numpy(dtype=object))
     hall_out = _hall_table(
-        hal_in, hal_geom, hal_points.name, h_snap, nearest.facility, cfg,
-        population, households.to_numpy(float), covered, districts_of,
-    )  # fmt: skip
-    districts = _district_table(kind, covered, status, population,
-                                cols["travel_time_min"], districts_of)  # fmt: skip
+        hal_in,
+        hal_geom,
+        hal_points.name,
+        h_snap,
+        nearest.facility,
+        cfg,
+        population,
+        households.to_numpy(float),
+        covered,
+        districts_of,
+    )
+    districts = _district_table(
+        kind, covered, status, population, cols["travel_time_min"], districts_of
+    )
     return AuditResult(out, hall_out, districts, cfg, network.summary(), checks)
 
 
@@ -402,8 +432,9 @@ def _reasons(
     """A plain-language reason for each community's status, in English and in Chinese."""
     # The texts are joined from parts made once: each distinct tenth of a minute is written
     # once, each hall's name once (thousands of rows, a few hundred parts).
-    halls = np.array([f"{name} ({hid})" for hid, name in zip(hall_ids, hall_names, strict=True)],
-                     dtype=object)  # fmt: skip
+    halls = np.array(
+        [f"{name} ({hid})" for hid, name in zip(hall_ids, hall_names, strict=True)], dtype=object
+    )
     text = np.empty(len(minutes), dtype=object)
     text[reached] = _one_decimal(minutes[reached])
     over = reached & ~covered
@@ -416,8 +447,9 @@ def _reasons(
             which = np.flatnonzero(rows)
             per_row = {"minutes": text[which], "over": over_text[which]}
             for lang, target in out.items():
-                target[which] = _fill(REASONS[lang][code], per_row, halls, facility[which],
-                                      limit=f"{limit:g}")  # fmt: skip
+                target[which] = _fill(
+                    REASONS[lang][code], per_row, halls, facility[which], limit=f"{limit:g}"
+                )
     unreached = np.flatnonzero(~reached).tolist()
     hall_pieces = (
         set(net.component[net.seg_u[h_snap.seg[h_snap.ok]]].tolist()) if unreached else set()

@@ -39,6 +39,7 @@ import shapely
 
 from coverage._errors import InputDataError, MissingColumnError, list_ids
 from coverage._files import inside, safe_name, write_csv, write_json
+from coverage._validate import match_names
 from coverage.audit import (
     AuditResult,
     add_floor_area_adequacy,
@@ -348,9 +349,15 @@ def _run_job(
         warnings.simplefilter("always")
         try:
             result = _audit_district(
-                job.district, job.polygon, job.communities, halls, network, buffer_m, config,
+                job.district,
+                job.polygon,
+                job.communities,
+                halls,
+                network,
+                buffer_m,
+                config,
                 job.source,
-            )  # fmt: skip
+            )
         except Exception as exc:  # noqa: BLE001 (one district's failure must not stop the batch)
             out.failures.append(_failure(job.district, exc, "audit"))
         else:
@@ -397,24 +404,16 @@ def write_district(district: str, result: AuditResult, folder: Path) -> None:
 def _select(
     names_in_data: list[str], polygons: dict[str, shapely.Geometry], names: object
 ) -> list[str]:
-    """The districts to run, checked against the communities and the polygons."""
+    """The districts to run (full names or their beginnings), with a community and a polygon."""
     if isinstance(names, str) and names == "all":
         wanted = names_in_data
-    elif isinstance(names, str):
-        wanted = [names]
     else:
         try:
-            wanted = [str(d) for d in names]  # type: ignore[attr-defined]
+            given = [names] if isinstance(names, str) else [str(d) for d in names]  # type: ignore[attr-defined]
         except TypeError:
             msg = f"names must be 'all' or a list of district names, got {names!r}"
             raise InputDataError(msg) from None
-        unknown = [d for d in wanted if d not in names_in_data]
-        if unknown:
-            msg = (
-                f"no community in district(s) {list_ids(unknown)}; districts of the "
-                f"communities: {list_ids(names_in_data)}"
-            )
-            raise InputDataError(msg)
+        wanted = match_names(given, names_in_data, what="district")
     no_polygon = [d for d in wanted if d not in polygons]
     if no_polygon:
         msg = (
@@ -422,7 +421,7 @@ def _select(
             f"communities; polygons are given for: {list_ids(sorted(polygons))}"
         )
         raise InputDataError(msg)
-    return list(dict.fromkeys(wanted))
+    return wanted
 
 
 def _polygons(districts: gpd.GeoDataFrame) -> dict[str, shapely.Geometry]:
@@ -662,14 +661,22 @@ def _run_dask(
         halls_f = client.scatter(halls, broadcast=True)
         futures = {
             client.submit(
-                _run_job, job, table_f, halls_f, buffer_m, config, write,
-                key=f"coverage-district-{i}-{job.district}", pure=False,
+                _run_job,
+                job,
+                table_f,
+                halls_f,
+                buffer_m,
+                config,
+                write,
+                key=f"coverage-district-{i}-{job.district}",
+                pure=False,
             ): job.district
             for i, job in enumerate(jobs)
-        }  # fmt: skip
+        }
         done: dict[str, _Outcome] = {}
-        bar = tqdm(total=len(jobs), desc="districts", unit="district",
-                   disable=not config.verbose or None)  # fmt: skip
+        bar = tqdm(
+            total=len(jobs), desc="districts", unit="district", disable=not config.verbose or None
+        )
         for fut in dd.as_completed(futures):
             district = futures[fut]
             try:
@@ -714,10 +721,17 @@ def _combine(
     hall_out = _combine_halls(ok, halls, com_out, cfg)
     seconds = {o.district: o.seconds for o in outcomes}
     return BatchResult(
-        communities=com_out, halls=hall_out, districts=table, results=results,
-        failures=failures, not_audited=not_audited, config=cfg, network={},
-        buffer_m=float(buffer_m), seconds=seconds,
-    )  # fmt: skip
+        communities=com_out,
+        halls=hall_out,
+        districts=table,
+        results=results,
+        failures=failures,
+        not_audited=not_audited,
+        config=cfg,
+        network={},
+        buffer_m=float(buffer_m),
+        seconds=seconds,
+    )
 
 
 _SUMMED = ["communities_served", "communities_covered", "population_served", "households_served"]
@@ -729,8 +743,11 @@ def _combine_halls(
     """One row per input hall, with the served counts summed over the jobs."""
     out = halls.to_crs(4326)
     n = len(out)
-    parts = [o.result.halls.assign(**{_ROW: o.hall_rows}) for o in ok
-             if o.result is not None and o.hall_rows is not None]  # fmt: skip
+    parts = [
+        o.result.halls.assign(**{_ROW: o.hall_rows})
+        for o in ok
+        if o.result is not None and o.hall_rows is not None
+    ]
     if not parts:
         return out
     joined = pd.concat([pd.DataFrame(p.drop(columns=p.geometry.name)) for p in parts])

@@ -1,6 +1,10 @@
-"""Command line: ``coverage-planner audit | samples``.
+"""Command line: ``coverage-planner audit | isochrones | propose | samples``.
 
-The command is ``coverage-planner`` (not ``coverage``, which belongs to coverage.py).
+The command is ``coverage-planner`` (not ``coverage``, which belongs to coverage.py). It only
+reads options and calls the package's public functions. Its messages speak in options: an
+error raised with :meth:`coverage.CoverageError.naming` names Python parameters, which
+:data:`_FLAGS` spells as the options that set them (``max_floor_area_m2=700`` →
+``--max-floor-area-m2 700``); rules joining several options are usage errors (exit 2).
 
 Exit codes
 ----------
@@ -29,8 +33,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
-import time
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +46,10 @@ import geopandas as gpd
 from coverage._errors import (
     CoordinateSystemWarning,
     CoverageError,
+    CoverageWarning,
     InfeasibleAllocationError,
     InputDataError,
     OfflineExportError,
-    list_ids,
 )
 from coverage.config import DEFAULT_CONFIG, MODES, Config
 
@@ -69,7 +74,61 @@ class _StopError(InputDataError):
         self.code = code
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, unless the help already states it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default is argparse.SUPPRESS:
+            return text
+        if action.nargs == 0 and action.default is False:  # a switch
+            return f"{text} (default: off)"
+        if action.default is None:
+            return text  # the help must say what happens without it (tested)
+        return f"{text} (default: %(default)s)"
+
+
+def _number(
+    kind: Callable[[str], float], minimum: float, *, above: bool = False
+) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` at least (or, with ``above``, over) ``minimum``."""
+
+    def parse(text: str) -> float:
+        value = kind(text)  # ValueError: argparse says "invalid <kind> value"
+        if not math.isfinite(value) or value < minimum or (above and value == minimum):
+            msg = f"must be {'>' if above else '>='} {minimum:g}, got {text}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    parse.__name__ = getattr(kind, "__name__", "number")
+    return parse
+
+
+_POSITIVE = _number(float, 0, above=True)
+
+
+def _measure(
+    a: argparse.ArgumentParser,
+    flag: str,
+    old: str,
+    *,
+    help: str,  # noqa: A002 (argparse's name)
+    default: float | None = None,
+    kind: Callable[[str], Any] = _POSITIVE,
+) -> None:
+    """An option whose name ends in its unit (``--spacing-m``) and its older spelling.
+
+    The older spelling (``--spacing``) is still accepted, so scripts keep working, but is not
+    shown in the help.
+    """
+    dest = flag.removeprefix("--").replace("-", "_")
+    unit = flag.rsplit("-", 1)[1].upper()
+    a.add_argument(flag, metavar=unit, type=kind, default=default, help=help)
+    a.add_argument(old, dest=dest, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def _parser() -> argparse.ArgumentParser:
+    from coverage import __version__  # noqa: PLC0415
     from coverage.samples import DEFAULT_SAMPLE  # noqa: PLC0415
 
     p = argparse.ArgumentParser(
@@ -78,12 +137,25 @@ def _parser() -> argparse.ArgumentParser:
             "Service-coverage planning for community service halls: network travel times, "
             "15/20-minute audits, maps and tables."
         ),
-        epilog="Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 cannot write output.",
+        epilog=(
+            "Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 cannot write output, "
+            "5 some districts failed, 6 no plan meets the constraints, 130 interrupted."
+        ),
+        formatter_class=_HelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="show informative log lines (also dask's)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    a = sub.add_parser(
+    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:  # noqa: A002
+        a = sub.add_parser(name, formatter_class=_HelpFormatter, help=help, description=description)
+        a.set_defaults(usage_error=a.error)
+        return a
+
+    a = command(
         "audit",
         help="audit communities against their 15/20-minute service circle",
         description=(
@@ -93,23 +165,36 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     _input_options(a)
-    a.add_argument("--workers", type=int, help="batch: audit districts in N local processes")
-    a.add_argument("--scheduler", help="batch: address of an existing dask cluster (tcp://...)")
+    _report_options(a)
     a.add_argument(
-        "--buffer-m",
-        type=float,
-        default=2000.0,
-        help="batch: each district's network reaches this far beyond it, metres (default 2000)",
+        "--workers",
+        metavar="N",
+        type=_number(int, 1),
+        help="batch: audit district by district on clipped networks, in N local processes "
+        "(default: one audit of the whole network in this process)",
     )
-
+    a.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="batch: address of an existing dask cluster, tcp://host:8786 (default: none)",
+    )
+    _measure(
+        a,
+        "--buffer-m",
+        "--buffer",
+        help="batch: each district's network reaches this far beyond it, metres",
+        default=2000.0,
+        kind=_number(float, 0),
+    )
     a.add_argument(
         "--no-isochrones",
         action="store_true",
         help="leave the service areas (bands and catchments) off the maps",
     )
-    a.add_argument(
+    _measure(
+        a,
+        "--cell-m",
         "--cell",
-        type=float,
         help="grid cell of the service areas, metres (default: area_cell_m of the "
         f"configuration, {DEFAULT_CONFIG.area_cell_m:g})",
     )
@@ -119,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
         help="keep district folders an interrupted run already finished (same results)",
     )
 
-    iso = sub.add_parser(
+    iso = command(
         "isochrones",
         help="write service areas (where a community would be covered) as GeoPackage or GeoJSON",
         description=(
@@ -133,43 +218,83 @@ def _parser() -> argparse.ArgumentParser:
     )
     _input_options(iso)
     iso.add_argument(
-        "--minutes", type=float, nargs="+", help="bands, minutes (default: the thresholds)"
+        "--minutes",
+        type=_POSITIVE,
+        nargs="+",
+        help="bands, minutes (default: the thresholds of the configuration)",
     )
     iso.add_argument(
         "--per",
         choices=["all", "hall", "district"],
         default="all",
-        help="all: one area per band (default); hall: each hall's catchment; district: the "
-        "catchments of each district's halls",
+        help="all: one area per band; hall: each hall's catchment; district: the catchments "
+        "of each district's halls",
     )
-    iso.add_argument(
+    _measure(
+        iso,
+        "--cell-m",
         "--cell",
-        type=float,
         help=f"grid cell, metres (default: area_cell_m, {DEFAULT_CONFIG.area_cell_m:g})",
     )
-    iso.add_argument("--format", choices=["gpkg", "geojson"], default="gpkg")
+    iso.add_argument(
+        "--format", choices=["gpkg", "geojson"], default="gpkg", help="file format of the areas"
+    )
 
-    pr = sub.add_parser(
+    pr = command(
         "propose",
         help="propose new shared halls (一站多居) that close the coverage gap",
         description=(
-            "Propose new halls from candidate sites: the fewest halls that cover every "
-            "reachable community (lscp), the best --p halls for population (mclp), or halls "
-            "whose floor area serves their group (capacitated). Writes OUT/<run>/proposals/."
+            "Propose new halls from candidate sites. By default (capacitated) the fewest "
+            "halls such that every reachable community is served within its threshold by a "
+            "hall no larger than --max-hall-m2; a community that alone needs more gets a hall "
+            "of its own, and the proposal says so. --model lscp: the fewest halls covering "
+            "every reachable community, of any size; --model mclp: the best --p halls for "
+            "population. Writes OUT/<run>/proposals/ (summary.html, report.xlsx, map.html, "
+            "CSV tables)."
         ),
     )
     _input_options(pr)
-    pr.add_argument("--model", choices=["lscp", "mclp", "capacitated"], default="lscp")
-    pr.add_argument("--p", type=int, help="number of new halls (mclp)")
-    pr.add_argument("--candidates", type=Path, help="candidate sites file (points, any format)")
+    _report_options(pr)
     pr.add_argument(
-        "--spacing",
-        type=float,
-        default=400.0,
-        help="without --candidates: network nodes thinned to this spacing, metres",
+        "--model",
+        choices=["capacitated", "lscp", "mclp"],
+        default="capacitated",
+        help="capacitated: fewest halls within the size cap (see --max-hall-m2); lscp: fewest "
+        "halls, any size; mclp: the best --p halls by population covered",
     )
-    pr.add_argument("--max-floor-area", type=float, help="capacitated: floor area per site, m²")
-    pr.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
+    pr.add_argument(
+        "--p",
+        metavar="N",
+        type=_number(int, 0),
+        help="number of new halls, needed by --model mclp (default: none)",
+    )
+    pr.add_argument(
+        "--candidates",
+        metavar="FILE",
+        type=Path,
+        help="candidate sites file, points in any format (default: road-network nodes, see "
+        "--spacing-m)",
+    )
+    _measure(
+        pr,
+        "--spacing-m",
+        "--spacing",
+        help="without --candidates: network nodes thinned to this spacing, metres",
+        default=400.0,
+    )
+    _measure(
+        pr,
+        "--max-hall-m2",
+        "--max-floor-area",
+        help="capacitated: the largest floor area of a new hall, m² (default: max_new_hall_m2 "
+        f"of the configuration, {DEFAULT_CONFIG.max_new_hall_m2:g}, after the 2024 "
+        "embedded-facility guideline's complexes of about 600-800 m²); candidate sites "
+        "with their own floor_area_m2 keep it",
+    )
+    pr.add_argument(  # (the spelling of an earlier version)
+        "--max-floor-area-m2", dest="max_hall_m2", type=_POSITIVE, help=argparse.SUPPRESS
+    )
+    _measure(pr, "--time-limit-s", "--time-limit", help="solver time limit, seconds", default=60.0)
     pr.add_argument(
         "--include-islands",
         action="store_true",
@@ -177,7 +302,7 @@ def _parser() -> argparse.ArgumentParser:
         "data_problems.csv and left out: their only road is a fragment cut off from the network)",
     )
 
-    sub.add_parser("samples", help="list the bundled sample regions")
+    command("samples", help="list the bundled sample regions")
     return p
 
 
@@ -186,48 +311,135 @@ def _input_options(a: argparse.ArgumentParser) -> None:
     from coverage.samples import DEFAULT_SAMPLE, SAMPLES  # noqa: PLC0415
 
     a.add_argument(
-        "--sample", choices=sorted(SAMPLES), help=f"bundled sample (default {DEFAULT_SAMPLE})"
+        "--sample",
+        choices=sorted(SAMPLES),
+        help=f"bundled sample (default: {DEFAULT_SAMPLE}, unless your own files are given)",
     )
     a.add_argument(
         "--communities",
+        metavar="FILE",
         type=Path,
-        help="communities file (CSV, Excel, GeoJSON, GeoPackage, Shapefile)",
+        help="communities file: CSV, Excel, GeoJSON, GeoPackage, Shapefile (default: the sample)",
     )
-    a.add_argument("--halls", type=Path, help="halls file (same formats)")
+    a.add_argument(
+        "--halls", metavar="FILE", type=Path, help="halls file, same formats (default: the sample)"
+    )
     a.add_argument(
         "--network",
+        metavar="FILE",
         type=Path,
-        help="network file (.osm, .osm.bz2, .osm.pbf, .graphml(.gz), road lines)",
+        help="network file: .osm, .osm.bz2, .osm.pbf, .graphml(.gz), road lines "
+        "(default: the sample)",
+    )
+    a.add_argument(
+        "--coord-system",
+        choices=["wgs84", "gcj02", "bd09"],
+        help="coordinate system of the input files: wgs84 (GPS, OSM), gcj02 (Amap, Tencent) or "
+        "bd09 (Baidu) (default: wgs84; a run whose points fit another system far better stops "
+        "and names it)",
+    )
+    a.add_argument(
+        "--config",
+        metavar="TOML",
+        type=Path,
+        help="TOML file with thresholds, mode and speeds (default: built-in settings)",
+    )
+    a.add_argument(
+        "--mode", choices=MODES, help="travel mode (default: the config file's, else walk)"
+    )
+    a.add_argument(
+        "--district",
+        action="append",
+        metavar="NAME",
+        help="only this district, by its full name or its beginning, e.g. 示意片区A "
+        "(repeatable; default: all)",
+    )
+    a.add_argument("--out", metavar="FOLDER", type=Path, default=Path("maps"), help="output folder")
+    a.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the outputs")
+    a.add_argument("--no-progress", action="store_true", help="no step lines and no progress bars")
+
+
+def _report_options(a: argparse.ArgumentParser) -> None:
+    """Options of the commands that write maps and reports."""
+    a.add_argument(
+        "--title",
+        help="title of the maps and reports (default: the sample's title, or the name of "
+        "your communities file)",
     )
     a.add_argument(
         "--districts-file",
+        metavar="FILE",
         type=Path,
-        help="district polygons (GeoPackage/GeoJSON/Shapefile) for the map",
+        help="district polygons (GeoPackage/GeoJSON/Shapefile) for the maps (default: the "
+        "sample's, none for your own files)",
     )
-    a.add_argument("--district-column", default="district", help="name column of --districts-file")
-    a.add_argument("--coord-system", choices=["wgs84", "gcj02", "bd09"],
-                   help="coordinate system of the input files: wgs84 (GPS, OSM; the default), "
-                   "gcj02 (Amap, Tencent) or bd09 (Baidu); without it, a run whose points fit "
-                   "another system far better stops and names it")  # fmt: skip
-    a.add_argument("--config", type=Path, help="TOML file with thresholds, mode and speeds")
-    a.add_argument("--mode", choices=MODES, help="travel mode (overrides the config file)")
-    a.add_argument("--district", action="append", metavar="NAME",
-                   help="only these districts (repeatable); default: all")  # fmt: skip
-    a.add_argument("--out", type=Path, default=Path("maps"), help="output folder (default maps/)")
-    a.add_argument("--lang", choices=["zh", "en"], default="zh", help="map labels (default zh)")
+    a.add_argument(
+        "--district-column",
+        metavar="COLUMN",
+        default="district",
+        help="name column of --districts-file",
+    )
     a.add_argument(
         "--basemap",
         choices=["osm", "amap", "amap-satellite", "tianditu", "blank"],
         default="osm",
         help="map background (amap: overlays shifted to GCJ-02; blank: no tiles, fully offline)",
     )
-    a.add_argument("--tianditu-key", help="Tianditu API key (for --basemap tianditu)")
+    a.add_argument(
+        "--tianditu-key",
+        metavar="KEY",
+        help="Tianditu API key, needed by --basemap tianditu (default: none)",
+    )
     a.add_argument(
         "--online-assets",
         action="store_true",
         help="link Leaflet from the web instead of embedding it (smaller files, needs internet)",
     )
-    a.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+#: The command line's spelling of the Python parameters that error messages name.
+_FLAGS = {
+    "tianditu_key": "--tianditu-key",
+    "max_floor_area_m2": "--max-hall-m2",
+    "model": "--model",
+    "p": "--p",
+    "buffer_m": "--buffer-m",
+    "cell_m": "--cell-m",
+    "spacing_m": "--spacing-m",
+    "time_limit_s": "--time-limit-s",
+    "include_islands": "--include-islands",
+}
+
+
+def _flag(name: str, example: str) -> str:
+    """How the command line names a parameter: ``max_floor_area_m2=700`` → ``--max-...-m2 700``."""
+    if name not in _FLAGS:
+        return f"{name}={example}"
+    value = example.strip("'\"")
+    return _FLAGS[name] if value in {"True", ""} else f"{_FLAGS[name]} {value}"
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    """Rules that join several options (argparse checks each option alone): exit 2."""
+    model = getattr(args, "model", None)
+    if model == "mclp" and args.p is None:
+        args.usage_error("--model mclp needs --p, the number of new halls")
+    if model is not None and model != "mclp" and args.p is not None:
+        args.usage_error(f"--p is only used by --model mclp (got --model {model})")
+    if getattr(args, "basemap", None) == "tianditu" and not args.tianditu_key:
+        args.usage_error("--basemap tianditu needs --tianditu-key KEY (from lbs.tianditu.gov.cn)")
+    if getattr(args, "scheduler", None) and getattr(args, "workers", None):
+        args.usage_error("give --workers or --scheduler, not both")
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    """Warnings only, unless -v (info, dask's too) or --debug; dask's INFO lines stay hidden."""
+    level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING
+    handler = logging.StreamHandler()
+    # the level sits on the handler: libraries that set their own loggers' levels (dask's
+    # distributed logs at INFO) are filtered too
+    handler.setLevel(level)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", handlers=[handler])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -243,15 +455,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit code (see the module docstring).
     """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s: %(message)s",
-    )
+    args = _parser().parse_args(argv)
+    _check_usage(args)
+    _setup_logging(args)
     try:
-        commands = {"samples": lambda _a: _samples(), "propose": _propose,
-                    "isochrones": _isochrones, "audit": _audit}  # fmt: skip
+        commands = {
+            "samples": lambda _a: _samples(),
+            "propose": _propose,
+            "isochrones": _isochrones,
+            "audit": _audit,
+        }
         return _plain_warnings(commands[args.command], args)
     except _StopError as exc:
         print(exc.line, file=sys.stderr)  # noqa: T201
@@ -259,27 +472,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CoverageError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"error: {exc.spelled(_flag)}", file=sys.stderr)  # noqa: T201
         return _exit_code(exc)
-    except OSError as exc:
-        if args.debug:
-            raise
-        print(  # noqa: T201
-            f"error: cannot write or read {exc.filename or ''}: {exc.strerror or exc}",
-            file=sys.stderr,
-        )
-        return EXIT_OUTPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)  # noqa: T201
         return EXIT_INTERRUPTED
     except Exception as exc:
         if args.debug:
             raise
-        print(  # noqa: T201
-            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+        if isinstance(exc, OSError):
+            line = f"error: cannot write or read {exc.filename or ''}: {exc.strerror or exc}"
+        else:
+            line = (
+                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            )
+        print(line, file=sys.stderr)  # noqa: T201
+        return EXIT_OUTPUT if isinstance(exc, OSError) else EXIT_INTERNAL
 
 
 def _exit_code(exc: CoverageError) -> int:
@@ -295,9 +503,14 @@ def _exit_code(exc: CoverageError) -> int:
 
 def _plain_warnings(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command showing each warning as one plain line (no source path) unless --debug."""
+    from coverage.i18n import cli_line  # noqa: PLC0415
+
+    lang = args.lang if "lang" in args else "en"
 
     def show(message: Warning | str, *_: object, **__: object) -> None:
-        print(f"warning: {message}", file=sys.stderr)  # noqa: T201
+        text = message.text(lang) if isinstance(message, CoverageWarning) else str(message)
+        line = cli_line("warning", lang, text=" ".join(text.split()))  # one line
+        print(line, file=sys.stderr)  # noqa: T201
 
     with warnings.catch_warnings():
         if not args.debug:
@@ -314,10 +527,15 @@ def _samples() -> int:
     return EXIT_OK
 
 
-def _step(label: str, progress: bool) -> float:
-    if progress:
+def _step(label: str, args: argparse.Namespace) -> None:
+    """One line on stderr saying what the run does now (not with --no-progress)."""
+    if not args.no_progress:
         print(f"• {label} …", file=sys.stderr, flush=True)  # noqa: T201
-    return time.perf_counter()
+
+
+def _bars(args: argparse.Namespace) -> bool:
+    """Progress bars: only on a terminal (a log file would fill with carriage returns)."""
+    return not args.no_progress and sys.stderr.isatty()
 
 
 @dataclass
@@ -331,17 +549,20 @@ class _Inputs:
     districts: gpd.GeoDataFrame | None
     run_name: str
     title: str
+    chosen: list[str] | None = None
     coordinate_checks: list[Any] = field(default_factory=list)
 
 
-def _inputs(args: argparse.Namespace) -> _Inputs:
-    """Read the sample or the user's files named on the command line."""
-    from coverage._files import safe_name  # noqa: PLC0415
+def _inputs(args: argparse.Namespace, *, districts_of: str = "communities") -> _Inputs:
+    """Read the sample or the user's files named on the command line.
+
+    The ``--district`` names are matched (full names or their beginnings) against the
+    district column of ``districts_of`` before the network of the user's files is read.
+    """
     from coverage.io import read_communities, read_halls  # noqa: PLC0415
     from coverage.network import load_network  # noqa: PLC0415
     from coverage.samples import DEFAULT_SAMPLE, SAMPLES, load_sample  # noqa: PLC0415
 
-    progress = not args.no_progress
     cfg = Config.from_toml(args.config) if args.config else DEFAULT_CONFIG
     if args.mode:
         cfg = cfg.replace(mode=args.mode)
@@ -356,30 +577,48 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
         if missing:
             msg = f"your own data needs {', '.join(missing)} as well"
             raise InputDataError(msg)
-        _step(f"reading network {args.network}", progress)
-        net = load_network(args.network, config=cfg)
         coord: CoordSystem = args.coord_system or "wgs84"
         communities = read_communities(args.communities, coord_system=coord, config=cfg)
         halls = read_halls(args.halls, coord_system=coord)
-        run_name = safe_name(Path(args.communities).stem)
-        title = Path(args.communities).name
+        chosen = _chosen(args, communities if districts_of == "communities" else halls)
+        _step(f"reading network {args.network}", args)
+        net = load_network(args.network, config=cfg)
+        run_name = Path(args.communities).stem
+        title = Path(args.communities).stem
     else:
         name = args.sample or DEFAULT_SAMPLE
-        _step(f"loading sample {name}", progress)
+        _step(f"loading sample {name}", args)
         sample = load_sample(name, config=cfg)
         net, communities, halls = sample.network, sample.communities, sample.halls
+        chosen = _chosen(args, communities if districts_of == "communities" else halls)
         districts = sample.districts
         run_name = name
         title = SAMPLES[name].title
-    if args.districts_file:
+    if getattr(args, "districts_file", None):
         districts = gpd.read_file(args.districts_file, engine="pyogrio")
         if args.district_column not in districts.columns:
-            msg = (f"{args.districts_file}: no column {args.district_column!r}; columns: "
-                   f"{', '.join(map(str, districts.columns))}")  # fmt: skip
+            msg = (
+                f"{args.districts_file}: no column {args.district_column!r}; columns: "
+                f"{', '.join(map(str, districts.columns))}"
+            )
             raise InputDataError(msg)
         districts = districts.rename(columns={args.district_column: "district"})
     checks = _check_coordinates(args, cfg, net, communities, halls, own=any(own))
-    return _Inputs(cfg, net, communities, halls, districts, run_name, title, checks)
+    title = getattr(args, "title", None) or title
+    return _Inputs(cfg, net, communities, halls, districts, run_name, title, chosen, checks)
+
+
+def _chosen(args: argparse.Namespace, frame: gpd.GeoDataFrame) -> list[str] | None:
+    """The full names of the ``--district`` districts (``None``: all)."""
+    from coverage._validate import match_names  # noqa: PLC0415
+
+    if not args.district:
+        return None
+    if "district" not in frame.columns:
+        msg = "--district needs a 'district' column in the halls file"
+        raise InputDataError(msg)
+    known = sorted(frame["district"].fillna("(none)").astype(str).unique())
+    return match_names(args.district, known, what="district")
 
 
 def _check_coordinates(
@@ -405,10 +644,12 @@ def _check_coordinates(
     # this function speaks for the check: audit()'s warning (Python wording) is not shown
     warnings.filterwarnings("ignore", category=CoordinateSystemWarning)
     checks = check_coord_systems(
-        [(f.geometry, declared_coord_system(f), str(f.attrs.get("source", what)))
-         for f, what in ((communities, "communities"), (halls, "halls"))],
+        [
+            (f.geometry, declared_coord_system(f), str(f.attrs.get("source", what)))
+            for f, what in ((communities, "communities"), (halls, "halls"))
+        ],
         net,
-    )  # fmt: skip
+    )
     groups: dict[tuple[str, str], list[str]] = {}
     for check in checks:
         if check.doubt and check.fits is not None:
@@ -423,18 +664,6 @@ def _check_coordinates(
     return checks
 
 
-def _district_names(communities: gpd.GeoDataFrame, wanted: list[str] | None) -> list[str]:
-    """The districts to write: all, or the ones asked for (unknown names are an error)."""
-    names = sorted(communities["district"].astype(str).unique())
-    if wanted:
-        unknown = [d for d in wanted if d not in names]
-        if unknown:
-            msg = f"unknown district(s) {list_ids(unknown)}; known: {', '.join(names)}"
-            raise InputDataError(msg)
-        names = [d for d in names if d in wanted]
-    return names
-
-
 def _map_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"lang": args.lang, "basemap": args.basemap, "tianditu_key": args.tianditu_key}
 
@@ -444,12 +673,11 @@ def _audit(args: argparse.Namespace) -> int:
     from coverage.audit import audit  # noqa: PLC0415
     from coverage.reports import write_district_reports  # noqa: PLC0415
 
-    progress = not args.no_progress
     inp = _inputs(args)
     net = inp.network
     _step(
         f"routing {len(inp.communities):,} communities to {len(inp.halls):,} halls ({net.mode})",
-        progress,
+        args,
     )
     failures: list[Any] = []
     if args.workers or args.scheduler:
@@ -457,26 +685,34 @@ def _audit(args: argparse.Namespace) -> int:
         result.coordinate_checks = inp.coordinate_checks
     else:
         result = audit(inp.communities, inp.halls, net, config=inp.config)
-    names = _district_names(result.communities, args.district)
     root = Path(args.out)
     run_dir = inside(root, root / safe_name(inp.run_name))
-    subset = result if not args.district else result.subset(names)
+    subset = result if inp.chosen is None else result.subset(inp.chosen)
     bands = catchments = None
     if not args.no_isochrones:
         from coverage.isochrones import travel_time_surface  # noqa: PLC0415
 
-        _step("service areas and catchments for the maps", progress)
+        _step("service areas and catchments for the maps", args)
         surface = travel_time_surface(
-            net, inp.halls, communities=inp.communities, cell_m=args.cell, config=inp.config
+            net, inp.halls, communities=inp.communities, cell_m=args.cell_m, config=inp.config
         )
-        bands = surface.polygons(_bands(inp.config))
-        catchments = surface.polygons(_bands(inp.config), per="hall")
+        bands = surface.polygons(inp.config.bands_min)
+        catchments = surface.polygons(inp.config.bands_min, per="hall")
     write_district_reports(
-        run_dir, subset, districts=inp.districts, title=inp.title, run=inp.run_name,
-        progress=progress, offline=not args.online_assets, isochrones=bands,
-        catchments=catchments, resume=args.resume, **_map_options(args),
-    )  # fmt: skip
-    _print_table(subset.districts, run_dir)
+        run_dir,
+        subset,
+        districts=inp.districts,
+        title=inp.title,
+        run=inp.run_name,
+        progress=_bars(args),
+        offline=not args.online_assets,
+        isochrones=bands,
+        catchments=catchments,
+        resume=args.resume,
+        **_map_options(args),
+    )
+    _print_table(subset.districts, args.lang)
+    _print_where(run_dir, args.lang)
     if failures:
         write_json(run_dir / "failures.json", {"failures": [f.__dict__ for f in failures]})
         for f in failures:
@@ -493,43 +729,36 @@ def _batch(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, list[Any]]:
         msg = "batch mode (--workers/--scheduler) needs district polygons: give --districts-file"
         raise InputDataError(msg)
     batch = run_batch(
-        inp.communities, inp.halls, inp.network, inp.districts,
-        names=args.district or "all", buffer_m=args.buffer_m, workers=args.workers or 1,
+        inp.communities,
+        inp.halls,
+        inp.network,
+        inp.districts,
+        names=inp.chosen or "all",
+        buffer_m=args.buffer_m,
+        workers=args.workers or 1,
         scheduler=args.scheduler,
         config=inp.config.replace(check_coordinates=False),  # checked once, on the whole input
-    )  # fmt: skip
+    )
     return batch.to_audit_result(), list(batch.failures)
 
 
-def _bands(cfg: Config) -> list[float]:
-    """The isochrone bands a map shows: the configured thresholds."""
-    return sorted({cfg.urban_threshold_min, cfg.rural_threshold_min})
-
-
 def _isochrones(args: argparse.Namespace) -> int:
-    from coverage._files import (  # noqa: PLC0415
-        inside,
-        safe_name,
-        write_layer,
-    )
+    from coverage._files import inside, safe_name, write_layer  # noqa: PLC0415
     from coverage.isochrones import travel_time_surface  # noqa: PLC0415
 
-    inp = _inputs(args)
+    inp = _inputs(args, districts_of="halls")
     halls = inp.halls
     per = args.per
-    if args.district:
-        if "district" not in halls.columns:
-            msg = "--district needs a 'district' column in the halls file"
-            raise InputDataError(msg)
+    if inp.chosen is not None:
         per = "district" if per == "all" else per  # the area the district's halls serve
-    minutes = args.minutes or _bands(inp.config)
-    _step(f"service areas of {len(halls):,} halls, bands {minutes} min", not args.no_progress)
+    minutes = args.minutes or inp.config.bands_min
+    _step(f"service areas of {len(halls):,} halls, bands {minutes} min", args)
     surface = travel_time_surface(
-        inp.network, halls, communities=inp.communities, cell_m=args.cell, config=inp.config
+        inp.network, halls, communities=inp.communities, cell_m=args.cell_m, config=inp.config
     )
     iso = surface.polygons(minutes, per=per)
-    if args.district:
-        iso = iso[iso["district"].astype(str).isin(args.district)].reset_index(drop=True)
+    if inp.chosen is not None:
+        iso = iso[iso["district"].astype(str).isin(inp.chosen)].reset_index(drop=True)
     root = Path(args.out)
     name = {"all": "isochrones", "hall": "catchments", "district": "district_areas"}[per]
     out = inside(root, root / safe_name(inp.run_name) / f"{name}.{args.format}")
@@ -541,52 +770,123 @@ def _isochrones(args: argparse.Namespace) -> int:
 def _propose(args: argparse.Namespace) -> int:
     from coverage._files import inside, safe_name  # noqa: PLC0415
     from coverage.io import read_halls  # noqa: PLC0415
-    from coverage.reports import write_proposal_reports  # noqa: PLC0415
+    from coverage.reports import (  # noqa: PLC0415
+        proposal_text,
+        proposal_title,
+        write_proposal_reports,
+    )
     from coverage.siting import candidate_sites, propose_halls, verify_proposal  # noqa: PLC0415
 
-    progress = not args.no_progress
     inp = _inputs(args)
     communities = inp.communities
-    if args.district:
-        names = _district_names(communities, args.district)
-        communities = communities[communities["district"].astype(str).isin(names)]
+    if inp.chosen is not None:
+        communities = communities[communities["district"].astype(str).isin(inp.chosen)]
     if args.candidates:
         sites = read_halls(args.candidates, coord_system=args.coord_system or "wgs84")
         candidates = candidate_sites(
             inp.network, include=sites.rename(columns={"hall_id": "site_id"})
         )
     else:
-        candidates = candidate_sites(inp.network, spacing_m=args.spacing)
+        candidates = candidate_sites(inp.network, spacing_m=args.spacing_m)
     _step(
-        f"{args.model}: {len(communities):,} communities, {len(candidates):,} candidate sites",
-        progress,
+        f"{args.model}: {len(communities):,} communities, {len(candidates):,} candidate sites", args
     )
     result = propose_halls(
-        communities, inp.halls, candidates, inp.network, model=args.model, p=args.p,
-        config=inp.config, time_limit_s=args.time_limit, max_floor_area_m2=args.max_floor_area,
+        communities,
+        inp.halls,
+        candidates,
+        inp.network,
+        model=args.model,
+        p=args.p,
+        config=inp.config,
+        time_limit_s=args.time_limit_s,
+        max_floor_area_m2=args.max_hall_m2,
         include_islands=args.include_islands,
-    )  # fmt: skip
+    )
     after = verify_proposal(result, communities, inp.halls, inp.network, config=inp.config)
     root = Path(args.out)
     out = inside(root, root / safe_name(inp.run_name) / "proposals")
+    title = args.title or f"{inp.title}: {proposal_title(args.lang)}"
     write_proposal_reports(
-        out, result, after, districts=inp.districts, title=f"{inp.title}: {args.model}",
-        offline=not args.online_assets, **_map_options(args),
-    )  # fmt: skip
-    print(result.scenario.to_string(index=False))  # noqa: T201
-    print(f"{len(result.proposals)} new hall(s); written to {out}")  # noqa: T201
+        out,
+        result,
+        after,
+        districts=inp.districts,
+        title=title,
+        offline=not args.online_assets,
+        **_map_options(args),
+    )
+    print(proposal_text(result, out, lang=args.lang))  # noqa: T201
     return EXIT_OK
 
 
-def _print_table(table: Any, run_dir: Path) -> None:  # noqa: ANN401
-    lines = [f"{'district':<34} {'communities':>11} {'covered':>8} {'share':>7} {'pop. share':>10}"]
-    lines += [
-        f"{str(row.district)[:34]:<34} {row.communities:>11,} {row.covered:>8,} "
-        f"{row.covered_share:>7.1%} {row.population_covered_share:>10.1%}"
-        for row in table.itertuples(index=False)
+def _print_where(folder: Path, lang: str) -> None:
+    """The run's last lines: the page to open first (when there is one) and the folder."""
+    from coverage.i18n import cli_line  # noqa: PLC0415
+
+    page = folder / "summary.html"
+    if page.exists():
+        print(cli_line("open_first", lang, path=page))  # noqa: T201
+    print(cli_line("folder", lang, path=folder))  # noqa: T201
+
+
+def _print_table(table: Any, lang: str) -> None:  # noqa: ANN401
+    """The district table on the terminal, names aligned by display width (CJK: 2 columns)."""
+    from coverage.audit import ALL_DISTRICTS  # noqa: PLC0415
+    from coverage.i18n import cli_line  # noqa: PLC0415
+    from coverage.reports import TOTAL_LABEL  # noqa: PLC0415
+
+    heads = cli_line("table_head", lang).split("|")
+    total = TOTAL_LABEL.get(lang, ALL_DISTRICTS)
+    names = [total if d == ALL_DISTRICTS else str(d) for d in table["district"]]
+    width = min(max([_width(heads[0]), *map(_width, names)]), _NAME_WIDTH)
+    rows = [[_pad(heads[0], width), *heads[1:]]]
+    rows += [
+        [
+            _pad(_fit(name, width), width),
+            f"{row.communities:,}",
+            f"{row.covered:,}",
+            f"{row.covered_share:.1%}",
+            f"{row.population_covered_share:.1%}",
+        ]
+        for name, row in zip(names, table.itertuples(index=False), strict=True)
     ]
-    lines.append(f"written to {run_dir}")
-    print("\n".join(lines))  # noqa: T201
+    sizes = [max(_width(r[i]) for r in rows) for i in range(1, len(heads))]
+    for r in rows:
+        cells = [" " * (w - _width(c)) + c for c, w in zip(r[1:], sizes, strict=True)]
+        print("  ".join([r[0], *cells]))  # noqa: T201
+
+
+#: The widest a name column gets on the terminal, in display columns.
+_NAME_WIDTH = 40
+
+
+def _width(text: str) -> int:
+    """Display width on a terminal: wide and full-width characters (CJK) take two columns."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` shortened to ``width`` display columns with ``…``, cut between words.
+
+    Latin words are not cut: the text ends at the last space that fits; Chinese text (no
+    spaces) is cut between characters.
+    """
+    if _width(text) <= width:
+        return text
+    out = ""
+    for c in text:
+        if _width(out + c) > width - 1:
+            break
+        out += c
+    cut = text[len(out)]
+    if out and " " in out and not cut.isspace() and (out[-1].isascii() and out[-1].isalnum()):
+        out = out[: out.rindex(" ")]  # do not cut a Latin word
+    return out.rstrip(" (,;-") + "…"
 
 
 if __name__ == "__main__":

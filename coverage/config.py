@@ -61,6 +61,13 @@ class Config:
         the drawn areas agree with the audit's verdicts to within about a cell.
     floor_area_m2_per_100_households
         Floor-area standard of a hall, m² per 100 households served (导则 2024: at least 30).
+    max_new_hall_m2
+        Largest floor area of a proposed new hall, m²: the capacity of a candidate site
+        without its own floor area in the capacitated siting model (the default of
+        ``coverage-planner propose``), at ``floor_area_m2_per_100_households``: 800 m² serve
+        2,666 households. 城市社区嵌入式服务设施建设导则(试行), 2024, speaks of service
+        complexes of about 600-800 m²; a larger need is a sub-district centre, not a
+        community hall.
     persons_per_household
         Used to estimate households where only population is known.
     metric_crs
@@ -87,6 +94,7 @@ class Config:
     max_snap_m: float = 500.0
     area_cell_m: float = 20.0
     floor_area_m2_per_100_households: float = 30.0
+    max_new_hall_m2: float = 800.0
     persons_per_household: float = 2.5
     metric_crs: str | None = None
     check_coordinates: bool = True
@@ -104,6 +112,7 @@ class Config:
             "max_snap_m",
             "area_cell_m",
             "floor_area_m2_per_100_households",
+            "max_new_hall_m2",
             "persons_per_household",
         ):
             value = getattr(self, name)
@@ -131,6 +140,17 @@ class Config:
     def speed_kph(self) -> float:
         """Speed of the configured mode, km/h."""
         return float(self.speeds_kph[self.mode])
+
+    @property
+    def bands_min(self) -> list[float]:
+        """The service-area bands a map draws: the distinct thresholds, ascending, minutes.
+
+        Examples
+        --------
+        >>> Config().bands_min, Config(rural_threshold_min=15).bands_min
+        ([15.0, 20.0], [15.0])
+        """
+        return sorted({float(self.urban_threshold_min), float(self.rural_threshold_min)})
 
     def thresholds_min(self, kinds: ArrayLike) -> NDArray[np.float64]:
         """Service-circle threshold of each community, by its kind, minutes.

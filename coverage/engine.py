@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from pykdtree.kdtree import KDTree
 from scipy.sparse.csgraph import dijkstra
 
+from coverage._threads import query_threads
 from coverage.config import DEFAULT_CONFIG, Config
 
 if TYPE_CHECKING:
@@ -355,9 +356,10 @@ class _PieceIndex:
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
         """Best of the ``k`` nearest pieces, and whether that is proven to be the nearest."""
         n_pieces = self.n_pieces
-        kd, found = self.tree.query(
-            xy, k=k, distance_upper_bound=bound if np.isfinite(bound) else None, mask=mask
-        )
+        with query_threads(len(xy)):  # one thread for small queries (a busy core would stall)
+            kd, found = self.tree.query(
+                xy, k=k, distance_upper_bound=bound if np.isfinite(bound) else None, mask=mask
+            )
         kd = kd.reshape(len(xy), k)
         cand = found.reshape(len(xy), k).astype(np.int64)
         missing = cand >= n_pieces  # beyond the bound, or fewer than k allowed pieces

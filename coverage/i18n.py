@@ -30,6 +30,11 @@ REASONS: dict[str, dict[str, str]] = {
             "the rest of the network (a map-data island); no hall is proposed for it: fix the "
             "map data, or plan for it with include_islands=True (--include-islands)"
         ),
+        "over_cap": (
+            "needs more than the cap alone: community {community} has {households} households "
+            "needing {need} m², more than the {cap} m² cap of a new hall; it gets a hall of "
+            "its own"
+        ),
     },
     "zh": {
         "within": "{minutes} 分钟可达{hall}，在 {limit} 分钟标准内",
@@ -43,6 +48,10 @@ REASONS: dict[str, dict[str, str]] = {
             "（地图数据孤岛），不为其建议新服务中心：请修正地图数据，或用 --include-islands "
             "仍为其规划"
         ),
+        "over_cap": (
+            "单个社区需求已超过上限：社区 {community} 有 {households} 户，需用房 {need} ㎡，"
+            "超过新建服务中心 {cap} ㎡ 的上限，单独设一处"
+        ),
     },
 }
 
@@ -53,8 +62,8 @@ def reason_text(code: str, lang: str = "en", **params: Any) -> str:  # noqa: ANN
     Parameters
     ----------
     code
-        ``"within"``, ``"over"``, ``"too_far"``, ``"no_hall"``, ``"cut_off"``, ``"one_way"``
-        or ``"data_problem"`` (keys of :data:`REASONS`).
+        ``"within"``, ``"over"``, ``"too_far"``, ``"no_hall"``, ``"cut_off"``, ``"one_way"``,
+        ``"data_problem"`` or ``"over_cap"`` (keys of :data:`REASONS`).
     lang
         ``"en"`` or ``"zh"``.
     **params
@@ -75,6 +84,35 @@ def reason_text(code: str, lang: str = "en", **params: Any) -> str:  # noqa: ANN
     if lang == "zh" and "mode" in params:
         params["mode"] = MODE_ZH.get(str(params["mode"]), params["mode"])
     return REASONS[lang][code].format(**params)
+
+
+def site_description(road: str, community: str, lang: str) -> str:
+    """A proposed site in words: the road it lies by and the community it is near.
+
+    Parameters
+    ----------
+    road
+        Name of the nearest named road ("" if none is near).
+    community
+        Name of the nearest community ("" if none).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        E.g. ``"文三路旁，近留石社区"`` or ``"by 文三路, near 留石社区"``.
+
+    Examples
+    --------
+    >>> site_description("文三路", "留石社区", "zh"), site_description("", "留石社区", "en")
+    ('文三路旁，近留石社区', 'near 留石社区')
+    """
+    if lang == "zh":
+        parts = [f"{road}旁" if road else "", f"近{community}" if community else ""]
+        return "，".join(p for p in parts if p)
+    parts = [f"by {road}" if road else "", f"near {community}" if community else ""]
+    return ", ".join(p for p in parts if p)
 
 
 def reason_column(frame: Any, lang: str) -> str:  # noqa: ANN401 (any frame with columns)
@@ -266,3 +304,45 @@ def coord_check_text(label: str, declared: str, fits: str | None, points: int, l
         f"the roads far better read as {names[fits]} ({points} points checked). If they are "
         f"{names[fits]} coordinates, the coverage results differ markedly."
     )
+
+
+#: The command line's own lines, per language (one home; formatted by :func:`cli_line`).
+CLI_LINES: dict[str, dict[str, str]] = {
+    "en": {
+        "warning": "warning: {text}",
+        "open_first": "open first: {path}",
+        "folder": "all files: {path}",
+        "table_head": "district|communities|covered|share|pop. share",
+    },
+    "zh": {
+        "warning": "注意：{text}",
+        "open_first": "请先打开：{path}",
+        "folder": "全部文件：{path}",
+        "table_head": "片区|社区数|达标|达标比例|人口达标比例",
+    },
+}
+
+
+def cli_line(key: str, lang: str, **params: Any) -> str:  # noqa: ANN401
+    """One line of the command line's own wording, in ``lang`` (``"zh"`` or ``"en"``).
+
+    Parameters
+    ----------
+    key
+        A key of :data:`CLI_LINES`.
+    lang
+        ``"zh"`` or ``"en"`` (anything else: English).
+    **params
+        Values for the line's ``{placeholders}``.
+
+    Returns
+    -------
+    str
+        The line.
+
+    Examples
+    --------
+    >>> cli_line("open_first", "zh", path="maps/run/summary.html")
+    '请先打开：maps/run/summary.html'
+    """
+    return CLI_LINES.get(lang, CLI_LINES["en"])[key].format(**params)

@@ -57,6 +57,7 @@ from coverage._errors import (
 )
 from coverage._isogrid import Marks, draw
 from coverage.engine import Snapped, nearest_facility, snap, snap_xy
+from coverage.network import memo_arrays
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -298,21 +299,37 @@ def travel_time_surface(
         geom = communities.geometry if isinstance(communities, gpd.GeoDataFrame) else communities
         xy = network.points_xy(geom)
         p_snap = snap_xy(network, xy, config=cfg, measure_far=False)
-        c_snap = Snapped(*(np.concatenate([getattr(c_snap, f), getattr(p_snap, f)])
-                           for f in ("seg", "frac", "dist_m", "access_s")))  # fmt: skip
+        c_snap = Snapped(
+            *(
+                np.concatenate([getattr(c_snap, f), getattr(p_snap, f)])
+                for f in ("seg", "frac", "dist_m", "access_s")
+            )
+        )
         points = xy
     nearest = nearest_facility(network, c_snap, h_snap)
     time_s, hall = nearest.time_s[:n_cells], nearest.facility[:n_cells]
     pinned = np.zeros(n_cells, dtype=bool)
     if points is not None:
         row, col, time_s, hall, pinned = _pin(
-            row, col, time_s, hall, points, nearest.time_s[n_cells:],
-            nearest.facility[n_cells:], float(cell_m),
-        )  # fmt: skip
+            row,
+            col,
+            time_s,
+            hall,
+            points,
+            nearest.time_s[n_cells:],
+            nearest.facility[n_cells:],
+            float(cell_m),
+        )
     return TravelTimeSurface(
-        row=row, col=col, time_s=time_s, hall=hall, cell_m=float(cell_m), crs=network.crs,
-        halls=halls, pinned=pinned,
-    )  # fmt: skip
+        row=row,
+        col=col,
+        time_s=time_s,
+        hall=hall,
+        cell_m=float(cell_m),
+        crs=network.crs,
+        halls=halls,
+        pinned=pinned,
+    )
 
 
 def _pin(
@@ -528,6 +545,9 @@ def _key(row: IntArray, col: IntArray) -> IntArray:
     return (row.astype(np.int64) << 32) + (col.astype(np.int64) & 0xFFFFFFFF)
 
 
+#: Bumped when the cells a grid holds, or their snapping, would change (stored grids go stale).
+CELLS_VERSION = 1
+
 #: Grids kept on a network (one per cell size and snapping rule), at most.
 KEEP_GRIDS = 2
 
@@ -536,13 +556,17 @@ def _cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray, IntA
     """Cells whose centre is within the snap limit of a usable road, and their snapping.
 
     Kept on the network per cell size, snap limit and access speed (the last
-    :data:`KEEP_GRIDS` of them).
+    :data:`KEEP_GRIDS` of them), and on disk beside a cached network, so the next run of the
+    same network reads them.
     """
-    key = ("cells", cell_m, float(cfg.max_snap_m), float(cfg.access_speed_kph))
-    return network.memo(__name__, key, lambda: _grid_cells(network, cell_m, cfg), keep=KEEP_GRIDS)
+    key = ("cells", CELLS_VERSION, cell_m, float(cfg.max_snap_m), float(cfg.access_speed_kph))
+    a = memo_arrays(
+        network, __name__, key, lambda: _grid_cells(network, cell_m, cfg), keep=KEEP_GRIDS
+    )
+    return a["row"], a["col"], Snapped(a["seg"], a["frac"], a["dist_m"], a["access_s"])
 
 
-def _grid_cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray, IntArray, Snapped]:
+def _grid_cells(network: Network, cell_m: float, cfg: Config) -> dict[str, NDArray[Any]]:
     reach = float(cfg.max_snap_m)
     # coarse blocks of _BLOCK x _BLOCK cells with a road vertex or piece within reach
     block = cell_m * _BLOCK
@@ -554,8 +578,13 @@ def _grid_cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray,
         a, b = a[same], b[same]
         n = np.maximum(1, np.ceil(np.hypot(*(b - a).T) / (block / 2))).astype(np.int64)
         t = (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n, n)
-        pts = np.vstack([a[np.repeat(np.arange(len(a)), n)]
-                         + (b - a)[np.repeat(np.arange(len(a)), n)] * t[:, None], xy])  # fmt: skip
+        pts = np.vstack(
+            [
+                a[np.repeat(np.arange(len(a)), n)]
+                + (b - a)[np.repeat(np.arange(len(a)), n)] * t[:, None],
+                xy,
+            ]
+        )
     else:
         pts = xy
     brow = np.floor(pts[:, 1] / block).astype(np.int64)
@@ -574,9 +603,16 @@ def _grid_cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray,
     centre = np.column_stack([(col + 0.5) * cell_m, (row + 0.5) * cell_m])
     snapped = snap_xy(network, centre, config=cfg, measure_far=False)
     ok = np.flatnonzero(snapped.ok)
-    result = (row[ok], col[ok], snapped.take(ok))
+    kept = snapped.take(ok)
     logger.info("travel-time surface: %d cells of %g m within reach of a road", len(ok), cell_m)
-    return result
+    return {
+        "row": row[ok],
+        "col": col[ok],
+        "seg": kept.seg,
+        "frac": kept.frac,
+        "dist_m": kept.dist_m,
+        "access_s": kept.access_s,
+    }
 
 
 def _dilate(mask: NDArray[np.bool_], r: int) -> NDArray[np.bool_]:

@@ -136,8 +136,10 @@ def test_district_subset(grid_net):
     east = r.district("East")
     assert east.communities["community_id"].tolist() == ["C", "E"]
     assert east.halls["hall_id"].tolist() == ["H2"]
-    with pytest.raises(InputDataError, match="known districts: East, West"):
+    with pytest.raises(InputDataError, match="unknown district 'North'; known: 'East', 'West'"):
         r.district("North")
+    # a district may be named by its beginning, ignoring case
+    assert r.district("ea").communities["community_id"].tolist() == ["C", "E"]
 
 
 @pytest.mark.parametrize("crs", [4326, 32650])

@@ -94,13 +94,33 @@ def test_corpus_files_readme_and_cases_agree():
 def test_corpus_covers_the_issue():
     files = " ".join(c.file for c in CASES)
     for topic in (
-        "misspelt", "empty", "header_only", "gbk", "gb18030", "several_sheets", "merged_header",
-        "swapped", "far_from_network", "gcj02", "duplicate_ids", "null_population",
-        "negative_population", "nonnumeric_population", "kind_variants", "kind_suburban",
-        "invalid_polygon", "empty_geometries", "no_prj", "mixed_crs", "polygons", "multipoint",
-        "halls_off_network", "network_truncated.osm.pbf", "network_csv_named.graphml",
+        "misspelt",
+        "empty",
+        "header_only",
+        "gbk",
+        "gb18030",
+        "several_sheets",
+        "merged_header",
+        "swapped",
+        "far_from_network",
+        "gcj02",
+        "duplicate_ids",
+        "null_population",
+        "negative_population",
+        "nonnumeric_population",
+        "kind_variants",
+        "kind_suburban",
+        "invalid_polygon",
+        "empty_geometries",
+        "no_prj",
+        "mixed_crs",
+        "polygons",
+        "multipoint",
+        "halls_off_network",
+        "network_truncated.osm.pbf",
+        "network_csv_named.graphml",
         "network_empty.osm",
-    ):  # fmt: skip
+    ):
         assert topic in files, topic
 
 
@@ -201,15 +221,33 @@ def test_longitude_typo_is_called_a_typo_exactly():
 @pytest.mark.parametrize(
     ("lon", "lat", "expected"),
     [
-        ((1120.17,), (), ("1 longitude outside -180..180 among otherwise valid degrees (row 2; "
-         "community_id: 'K1'): lon=1120.17 looks like a typo; correct it in the file")),
-        ((1120.17, 1200.5, 1201.1), (), ("3 longitudes outside -180..180 among otherwise valid "
-         "degrees (rows 2, 3, 4; community_id: 'K1', 'K2', 'K3'): lon=1120.17, lon=1200.5, "
-         "lon=1201.1 look like typos; correct them in the file")),
-        ((), (302.5,), ("1 latitude outside -90..90 among otherwise valid degrees (row 2; "
-         "community_id: 'K1'): lat=302.5 looks like a typo")),
+        (
+            (1120.17,),
+            (),
+            (
+                "1 longitude outside -180..180 among otherwise valid degrees (row 2; "
+                "community_id: 'K1'): lon=1120.17 looks like a typo; correct it in the file"
+            ),
+        ),
+        (
+            (1120.17, 1200.5, 1201.1),
+            (),
+            (
+                "3 longitudes outside -180..180 among otherwise valid "
+                "degrees (rows 2, 3, 4; community_id: 'K1', 'K2', 'K3'): lon=1120.17, lon=1200.5, "
+                "lon=1201.1 look like typos; correct them in the file"
+            ),
+        ),
+        (
+            (),
+            (302.5,),
+            (
+                "1 latitude outside -90..90 among otherwise valid degrees (row 2; "
+                "community_id: 'K1'): lat=302.5 looks like a typo"
+            ),
+        ),
     ],
-)  # fmt: skip
+)
 def test_typos_are_counted_in_the_right_number(lon, lat, expected, tmp_path):
     n = 8
     path = tmp_path / "typos.csv"
@@ -300,6 +338,7 @@ def _grid_files(tmp_path: Path) -> tuple[Path, Path]:
         {
             "编号": communities["community_id"],
             "人口": communities["population"],
+            "类型": communities["kind"].map({"urban": "城市", "rural": "农村"}),
             "经度": communities.geometry.x,
             "纬度": communities.geometry.y,
         }
@@ -313,10 +352,20 @@ def _grid_files(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.mark.parametrize("case", NETWORK_CASES, ids=[c.file for c in NETWORK_CASES])
 def test_bad_network_file_exits_3_with_one_line(case, tmp_path, capsys):
     com, hall = _grid_files(tmp_path)
-    code = main([
-        "audit", "--communities", str(com), "--halls", str(hall), "--network",
-        str(BAD / case.file), "--out", str(tmp_path / "out"), "--no-progress",
-    ])  # fmt: skip
+    code = main(
+        [
+            "audit",
+            "--communities",
+            str(com),
+            "--halls",
+            str(hall),
+            "--network",
+            str(BAD / case.file),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-progress",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == EXIT_INPUT, err
     assert err.endswith("\n")

@@ -270,7 +270,7 @@ def test_write_files_and_a_failing_writer(grid_net, grid_zones, tmp_path):
 
 def test_input_errors_are_raised_up_front(grid_net, grid_zones):
     com, halls = grid_communities(), grid_halls()
-    with pytest.raises(InputDataError, match="no community in district"):
+    with pytest.raises(InputDataError, match="unknown district 'North'; known: 'East', 'West'"):
         run_batch(com, halls, grid_net, grid_zones, names=["West", "North"])
     with pytest.raises(InputDataError, match="no polygon for district"):
         run_batch(com, halls, grid_net, grid_zones[grid_zones["district"] == "West"])
@@ -290,6 +290,9 @@ def test_one_district_by_name(grid_net, grid_zones):
     b = run_batch(grid_communities(), grid_halls(), grid_net, grid_zones, names=["East"])
     assert b.communities["community_id"].tolist() == ["C", "E"]
     assert list(b.results) == ["East"]
+    # by its beginning, ignoring case (a single name as a string)
+    assert list(run_batch(grid_communities(), grid_halls(), grid_net, grid_zones,
+                          names="we").results) == ["West"]  # fmt: skip
 
 
 # --- (b) dask ------------------------------------------------------------------------------
@@ -357,3 +360,108 @@ def test_existing_cluster_by_address_reports_failures(grid_net, grid_zones, tmp_
     assert b.communities["community_id"].tolist() == ["A", "B", "D"]
     assert (tmp_path / "West" / "summary.json").exists()  # written on the worker
     assert not (tmp_path / "East").exists()
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A scheduler and two single-threaded worker processes started with dask's own
+    commands on 127.0.0.1 (as a planner's IT would start them on several machines)."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    distributed = pytest.importorskip("distributed")
+    dask = shutil.which("dask") or str(__import__("pathlib").Path(sys.executable).parent / "dask")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "error"}
+    log = (tmp_path / "dask.log").open("w")
+    procs = [
+        subprocess.Popen(  # noqa: S603 (our own command line)
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dashboard-address",
+                ":0",
+            ],
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
+    ]
+    procs += [
+        subprocess.Popen(  # noqa: S603
+            [dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"],
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
+        for i in range(2)
+    ]
+    try:
+        with distributed.Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address
+    finally:
+        for p in reversed(procs):  # workers first, then the scheduler
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=15)
+        log.close()
+
+
+def test_cli_on_a_scheduler_started_by_dask_equals_serial_and_a_killed_worker_loses_nothing(
+    dask_cluster, tmp_path
+):
+    from coverage.cli import main
+
+    base = ["audit", "--sample", "liechtenstein", "--no-isochrones", "--basemap", "blank",
+            "--no-progress", "--lang", "en"]  # fmt: skip
+    assert (
+        main([*base, "--out", str(tmp_path / "serial"), "--workers", "1"]) == 0
+    )  # district by district
+    assert main([*base, "--out", str(tmp_path / "dask"), "--scheduler", dask_cluster]) == 0
+    serial = pd.read_csv(tmp_path / "serial" / "liechtenstein" / "communities.csv")
+    on_dask = pd.read_csv(tmp_path / "dask" / "liechtenstein" / "communities.csv")
+    pd.testing.assert_frame_equal(on_dask, serial, check_exact=True)
+
+    # a worker dies in the middle of a district's job: the scheduler gives the job to the
+    # other worker (the nanny restarts the dead one), and no district is lost
+    from coverage.samples import load_sample
+
+    sample = load_sample("liechtenstein")
+    killed = tmp_path / "killed"
+
+    def write(district, result, folder):
+        import os
+
+        from coverage.batch import write_district
+
+        if district == "Vaduz" and not killed.exists():
+            killed.touch()
+            os._exit(1)  # the worker process dies, mid-job
+        write_district(district, result, folder)
+
+    b = run_batch(sample.communities, sample.halls, sample.network, sample.districts,
+                  scheduler=dask_cluster, out_dir=tmp_path / "kill", write=write)  # fmt: skip
+    assert killed.exists()
+    assert b.ok, b.failures
+    assert sorted(b.results) == sorted(sample.communities["district"].unique())
+    assert (tmp_path / "kill" / "Vaduz" / "summary.json").exists()
+    pd.testing.assert_series_equal(
+        b.communities["travel_time_min"].reset_index(drop=True),
+        serial["travel_time_min"],
+        check_names=False,
+    )

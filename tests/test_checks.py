@@ -216,7 +216,10 @@ def test_check_as_plain_data(xihu):
     check = check_coord_system(encoded(xihu.communities, "gcj02").geometry, xihu.network)
     data = check.to_dict()
     assert {k: data[k] for k in ("declared", "verdict", "fits", "points_checked")} == {
-        "declared": "wgs84", "verdict": "doubt", "fits": "gcj02", "points_checked": 80,
-    }  # fmt: skip
+        "declared": "wgs84",
+        "verdict": "doubt",
+        "fits": "gcj02",
+        "points_checked": 80,
+    }
     assert set(data["fit_scores"]) == {"wgs84", "gcj02", "bd09"}
     assert 'coord_system="gcj02"' in data["message"]

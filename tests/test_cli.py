@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import pickle
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
 
 import openpyxl
 import osmnx as ox
 import pandas as pd
 import pytest
 
-from coverage.cli import EXIT_INPUT, EXIT_OK, main
+import coverage
+from coverage import InputDataError
+from coverage.cli import EXIT_INPUT, EXIT_OK, EXIT_USAGE, _fit, _flag, _print_table, main
 from coverage.coords import wgs84_to_bd09
 from coverage.samples import data_dir, load_sample, sample_path
-from coverage.testing import grid_communities, grid_graph, grid_halls
+from coverage.testing import grid_communities, grid_graph, grid_halls, grid_points
 
 
 def test_audit_liechtenstein_writes_every_district(tmp_path, capsys):
@@ -47,7 +57,9 @@ def test_audit_liechtenstein_writes_every_district(tmp_path, capsys):
     )
     assert per_district == len(communities)
     assert set(communities["status"]) <= {"covered", "not covered", "unreachable"}
-    assert "written to" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    # the run ends by saying what to open first, and where everything is
+    assert out[-2:] == [f"open first: {run / 'summary.html'}", f"all files: {run}"]
 
 
 def _user_files(tmp_path):
@@ -156,7 +168,7 @@ def test_unknown_district_and_missing_parts(tmp_path, capsys):
         )
         == EXIT_INPUT
     )
-    assert "unknown district(s) 'Nowhere'; known: East, West" in capsys.readouterr().err
+    assert "unknown district 'Nowhere'; known: 'East', 'West'" in capsys.readouterr().err
     assert main(["audit", "--communities", str(com), "--out", str(tmp_path)]) == EXIT_INPUT
     assert "--halls, --network" in capsys.readouterr().err
 
@@ -234,19 +246,30 @@ def test_basemap_options(tmp_path, capsys):
     html = (tmp_path / "a" / "社区" / "map.html").read_text(encoding="utf-8")
     assert "tile.openstreetmap.org" not in html
     assert 'src="http' not in html  # self-contained by default
-    assert main([*base, "--out", str(tmp_path / "b"), "--basemap", "tianditu"]) == EXIT_INPUT
-    assert "needs a key" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # a usage error, found before any file is read
+        main([*base, "--out", str(tmp_path / "b"), "--basemap", "tianditu"])
+    assert exc.value.code == EXIT_USAGE
+    assert "--basemap tianditu needs --tianditu-key KEY" in capsys.readouterr().err
 
 
-def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path):
+def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path, capsys):
     com, halls, net = _user_files(tmp_path)
     out = tmp_path / "out"
     code = main([
         "propose", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-        "--out", str(out), "--no-progress", "--spacing", "300", "--basemap", "blank",
+        "--out", str(out), "--no-progress", "--spacing-m", "300", "--basemap", "blank",
     ])  # fmt: skip
     assert code == EXIT_OK
     folder = out / "社区" / "proposals"
+    # meeting-ready: a summary page and a workbook; the terminal speaks in words and numbers
+    printed = capsys.readouterr().out
+    assert "社区覆盖率            80.0%      100.0%" in printed
+    assert f"请先打开 {folder / 'summary.html'}" in printed
+    assert "lscp" not in printed
+    assert "capacitated" not in printed
+    page = (folder / "summary.html").read_text(encoding="utf-8")
+    assert "共享服务中心选址建议（一站多居）" in page
+    assert (folder / "report.xlsx").exists()
     scenario = pd.read_csv(folder / "scenario.csv", encoding="utf-8-sig").set_index("scenario")
     # B is the only community outside its circle (16 min > 15): one new hall covers it
     assert scenario.loc["before", "covered"] == 4
@@ -354,7 +377,8 @@ def test_killed_run_resumes_without_redoing_finished_districts(tmp_path):
 
 def test_propose_lists_map_data_islands_and_draws_them(tmp_path):
     out = tmp_path / "out"
-    assert main(["propose", "--out", str(out), "--no-progress", "--basemap", "blank"]) == EXIT_OK
+    args = ["propose", "--out", str(out), "--no-progress", "--basemap", "blank", "--model", "lscp"]
+    assert main(args) == EXIT_OK
     folder = out / "hangzhou-central" / "proposals"
     problems = pd.read_csv(folder / "data_problems.csv", encoding="utf-8-sig")
     assert problems["community_id"].tolist() == ["HZ2158"]
@@ -366,7 +390,10 @@ def test_propose_lists_map_data_islands_and_draws_them(tmp_path):
     assert layer in html
     assert json.dumps("数据问题：500 米内唯一的道路")[1:-1] in html  # the reason, in Chinese
     district = problems["district"].iloc[0]
-    (sub,) = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(district[:6])]
+    (sub,) = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(district[:5])]
+    assert (
+        sub.name == "示意片区A_illustrative_zone_A"
+    )  # 示意片区A (illustrative zone A), shell-safe
     assert layer in (sub / "map.html").read_text(encoding="utf-8")
 
 
@@ -460,16 +487,24 @@ def test_an_infeasible_plan_has_its_own_exit_code(tmp_path, capsys):
     from coverage.cli import EXIT_NO_SOLUTION
 
     com, halls, net = _user_files(tmp_path)
+    # only H2 (4, 4) stays: A (400 households), B (800) and D (600) are outside their circle;
+    # the one candidate, at B (2, 2), reaches all three but holds 300 m² / 30 × 100 = 1,000
+    pd.read_csv(halls).iloc[[1]].to_csv(halls, index=False)
+    site = grid_points([(2, 2)])
+    cand = tmp_path / "sites.csv"
+    pd.DataFrame(
+        {"hall_id": ["S1"], "lon": site.x, "lat": site.y, "floor_area_m2": [300.0]}
+    ).to_csv(cand, index=False)
     code = main([
         "propose", "--communities", str(com), "--halls", str(halls), "--network", str(net),
-        "--out", str(tmp_path / "out"), "--no-progress", "--model", "capacitated",
-        "--max-floor-area", "10", "--basemap", "blank",
+        "--out", str(tmp_path / "out"), "--no-progress", "--candidates", str(cand),
+        "--basemap", "blank",
     ])  # fmt: skip
     assert code == EXIT_NO_SOLUTION
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert err.count("\n") == 1
-    assert "households" in err  # the numbers that do not add up
+    assert "demand 1,800 households > total capacity 1,000" in err  # the numbers that do not add up
 
 
 @pytest.mark.parametrize(
@@ -482,3 +517,237 @@ def test_each_error_class_maps_to_its_exit_code(error, code):
     from coverage.cli import _exit_code
 
     assert _exit_code(getattr(coverage, error)("x")) == code
+
+
+# --- what a planner sees (issue 14, items 7-11) ---------------------------------------------
+
+
+def _commands():
+    from coverage.cli import _parser
+
+    parser = _parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return parser, sub.choices
+
+
+def test_version_is_the_installed_distributions(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"coverage-planner {metadata.version('coverage-planner')}\n"
+
+
+def test_every_option_of_every_command_has_help_stating_its_default():
+    from coverage.cli import _HelpFormatter
+
+    parser, commands = _commands()
+    shown = 0
+    for name, command in {"": parser, **commands}.items():
+        formatter = _HelpFormatter(name)
+        for action in command._actions:
+            if action.help == argparse.SUPPRESS or isinstance(
+                action, (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)
+            ):
+                continue
+            text = formatter._get_help_string(action) % {"default": action.default}
+            assert text.strip(), f"{name} {action.option_strings}: no help"
+            assert "default" in text, f"{name} {action.option_strings}: no default in {text!r}"
+            if action.default not in {None, False}:  # a stated value is the real one
+                assert str(action.default) in text, (name, action.option_strings, text)
+            shown += 1
+    assert shown > 50  # audit, isochrones and propose each have about 20 options
+
+
+def test_unit_flags_are_named_alike_and_old_spellings_still_work():
+    parser, commands = _commands()
+    unit_flags = {"--buffer-m", "--cell-m", "--spacing-m", "--max-hall-m2", "--time-limit-s"}
+    listed = {o for c in commands.values() for a in c._actions for o in a.option_strings
+              if a.help != argparse.SUPPRESS}  # fmt: skip
+    assert unit_flags <= listed
+    old_names = {"--buffer", "--cell", "--spacing", "--max-floor-area", "--max-floor-area-m2"}
+    assert not (old_names | {"--time-limit"}) & listed
+    old = parser.parse_args(
+        ["propose", "--spacing", "300", "--time-limit", "5", "--max-floor-area", "700"]
+    )
+    assert (old.spacing_m, old.time_limit_s, old.max_hall_m2) == (300, 5, 700)
+    assert parser.parse_args(["propose", "--max-floor-area-m2", "650"]).max_hall_m2 == 650
+    old = parser.parse_args(["audit", "--buffer", "100", "--cell", "10"])
+    assert (old.buffer_m, old.cell_m) == (100, 10)
+    new = parser.parse_args(["propose"])  # defaults under the new names
+    assert (new.spacing_m, new.time_limit_s, new.max_hall_m2) == (400, 60, None)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["isochrones", "--basemap", "blank"], "unrecognized arguments: --basemap blank"),
+        (["propose", "--model", "mclp"], "--model mclp needs --p, the number of new halls"),
+        (["propose", "--p", "3"], "--p is only used by --model mclp (got --model capacitated)"),
+        (["audit", "--basemap", "tianditu"], "--basemap tianditu needs --tianditu-key KEY"),
+        (["audit", "--buffer-m", "-1"], "argument --buffer-m: must be >= 0, got -1"),
+        (["audit", "--workers", "0"], "argument --workers: must be >= 1, got 0"),
+        (["propose", "--spacing-m", "0"], "argument --spacing-m: must be > 0, got 0"),
+    ],
+)
+def test_usage_errors_name_the_flags_and_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err
+    assert not re.search(r"\w=", err.splitlines()[-1])  # no Python keyword (p=, tianditu_key=)
+
+
+def test_a_cap_smaller_than_any_community_gives_each_its_own_hall_and_says_so(tmp_path):
+    com, halls, net = _user_files(tmp_path)
+    code = main(["propose", "--communities", str(com), "--halls", str(halls), "--network",
+                 str(net), "--max-hall-m2", "1", "--out", str(tmp_path / "out"),
+                 "--no-progress", "--basemap", "blank", "--lang", "en"])  # fmt: skip
+    assert code == EXIT_OK
+    proposals = pd.read_csv(next((tmp_path / "out").rglob("proposals.csv")))
+    assert len(proposals) > 0
+    assert proposals["reason"].str.contains("needs more than the cap alone").all()
+
+
+def test_errors_keep_the_parameters_they_name_through_pickling():
+    # (dask sends a worker's error back pickled)
+    error = InputDataError.naming("{model}: give {max_floor_area_m2} {x}", model="'capacitated'",
+                                  max_floor_area_m2="700")  # fmt: skip
+    assert str(error) == "model='capacitated': give max_floor_area_m2=700 {x}"
+    back = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
+    assert back.spelled(_flag) == "--model capacitated: give --max-hall-m2 700 {x}"
+    assert InputDataError("plain {x}").spelled(_flag) == "plain {x}"
+
+
+def test_piped_run_has_no_carriage_returns_and_no_dask_chatter(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(coverage.__file__).parents[1])}
+    run = subprocess.run(  # noqa: S603 (our own command)
+        [sys.executable, "-m", "coverage.cli", "audit", "--sample", "liechtenstein", "--workers",
+         "2", "--no-isochrones", "--basemap", "blank", "--lang", "en", "--out", str(tmp_path)],
+        capture_output=True, text=True, env=env, check=False, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == EXIT_OK, run.stderr
+    assert "\r" not in run.stderr  # no progress bar into a log
+    assert "INFO" not in run.stderr  # dask's scheduler and worker lines stay quiet
+    assert run.stderr.splitlines() == ["• loading sample liechtenstein …",
+                                       "• routing 23 communities to 3 halls (walk) …"]  # fmt: skip
+    assert run.stdout.splitlines()[-1] == f"all files: {tmp_path / 'liechtenstein'}"
+
+
+def test_progress_bars_on_a_terminal(tmp_path, capsys, monkeypatch):
+    com, halls, net = _user_files(tmp_path)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    argv = ["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+            "--out", str(tmp_path / "out"), "--no-isochrones", "--basemap", "blank"]  # fmt: skip
+    assert main(argv) == EXIT_OK
+    assert "writing districts: 100%" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("default")
+@pytest.mark.parametrize(
+    ("lang", "start"),
+    [
+        ("zh", "注意：社区.csv：没有“类型”列 (kind)，5 个社区全部按城市社区（15 分钟标准）评估。"),
+        ("en", "warning: 社区.csv: no 'kind' column (类型); all 5 communities are taken as urban"),
+    ],
+)
+def test_a_warning_is_one_plain_line_in_the_runs_language(tmp_path, capsys, lang, start):
+    com, halls, net = _user_files(tmp_path)
+    frame = pd.read_csv(com, encoding="utf-8-sig").drop(columns="类型")
+    frame.to_csv(com, index=False, encoding="utf-8-sig")
+    argv = ["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+            "--out", str(tmp_path / "out"), "--no-isochrones", "--basemap", "blank",
+            "--no-progress", "--lang", lang]  # fmt: skip
+    assert main(argv) == EXIT_OK
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(start)
+    assert "UserWarning" not in line
+    assert ".py:" not in line
+
+
+def test_terminal_table_aligns_chinese_names_by_display_width(capsys):
+    table = pd.DataFrame({
+        "district": ["示意片区A (illustrative zone A)", "Vaduz", "(all)"],
+        "communities": [449, 12, 461], "covered": [228, 12, 240],
+        "covered_share": [0.508, 1.0, 0.5206], "population_covered_share": [0.459, 1.0, 0.47],
+    })  # fmt: skip
+    _print_table(table, "en")
+    assert capsys.readouterr().out.splitlines() == [
+        "district                         communities  covered   share  pop. share",
+        "示意片区A (illustrative zone A)          449      228   50.8%       45.9%",
+        "Vaduz                                     12       12  100.0%      100.0%",
+        "(all)                                    461      240   52.1%       47.0%",
+    ]
+
+
+def test_terminal_table_in_chinese(capsys):
+    table = pd.DataFrame({
+        "district": ["Vaduz", "(all)"], "communities": [12, 12], "covered": [6, 6],
+        "covered_share": [0.5, 0.5], "population_covered_share": [0.25, 0.25],
+    })  # fmt: skip
+    _print_table(table, "zh")
+    assert capsys.readouterr().out.splitlines() == [
+        # name column 5 wide (片区 and 合计 take 4), numbers right-aligned under their heads
+        "片区 " + "  社区数" + "  达标" + "  达标比例" + "  人口达标比例",
+        "Vaduz" + "      12" + "     6" + "     50.0%" + "         25.0%",
+        "合计 " + "      12" + "     6" + "     50.0%" + "         25.0%",
+    ]
+
+
+def test_long_names_are_shortened_between_words():
+    assert _fit("示意片区A (illustrative zone A)", 20) == "示意片区A…"
+    assert _fit("示意片区A (illustrative zone A)", 27) == "示意片区A (illustrative…"
+    assert _fit("留下街道社区服务中心很长的名字", 10) == "留下街道…"  # 4 × 2 columns + …
+    assert _fit("Vaduz", 5) == "Vaduz"
+
+
+def test_district_by_its_beginning_before_the_network_is_read(tmp_path, capsys):
+    com, halls, net = _user_files(tmp_path)
+    base = ["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+            "--out", str(tmp_path / "out"), "--no-isochrones", "--basemap", "blank"]  # fmt: skip
+    assert main([*base, "--district", "ea"]) == EXIT_OK  # East, ignoring case
+    assert sorted(p.name for p in (tmp_path / "out" / "社区").iterdir() if p.is_dir()) == ["East"]
+    capsys.readouterr()
+    net.unlink()  # a wrong name is reported before the network is needed
+    assert main([*base, "--district", "North"]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert err == "error: unknown district 'North'; known: 'East', 'West'\n"
+
+
+def test_ambiguous_district_lists_the_candidates_before_routing(tmp_path, capsys):
+    argv = ["audit", "--sample", "liechtenstein", "--district", "tries", "--out", str(tmp_path)]
+    assert main(argv) == EXIT_INPUT
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "error: district 'tries' is ambiguous: 'Triesen', 'Triesenberg'"
+    assert not any(line.startswith("• routing") for line in err)
+    assert main([*argv[:-3], "Triesen", "--out", str(tmp_path), "--no-isochrones",
+                 "--basemap", "blank"]) == EXIT_OK  # fmt: skip
+    folders = sorted(p.name for p in (tmp_path / "liechtenstein").iterdir() if p.is_dir())
+    assert folders == ["Triesen"]  # the exact name wins over the longer Triesenberg
+
+
+def test_title_sets_the_map_and_report_title(tmp_path):
+    com, halls, net = _user_files(tmp_path)
+    base = ["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
+            "--no-isochrones", "--basemap", "blank", "--no-progress"]  # fmt: skip
+    assert main([*base, "--out", str(tmp_path / "a"), "--title", "拱墅区 2026 年评估"]) == EXIT_OK
+    run = tmp_path / "a" / "社区"
+    for page in (run / "summary.html", run / "map.html", run / "West" / "summary.html"):
+        assert "拱墅区 2026 年评估" in page.read_text(encoding="utf-8"), page
+    assert main([*base, "--out", str(tmp_path / "b")]) == EXIT_OK
+    html = (tmp_path / "b" / "社区" / "summary.html").read_text(encoding="utf-8")
+    assert "<title>社区" in html
+    assert "社区.csv" not in html  # the default title is the file's name without its suffix
+
+
+def test_propose_caps_a_new_hall_by_default_and_says_so():
+    from coverage.cli import _parser
+
+    parser = _parser()
+    args = parser.parse_args(["propose"])
+    assert args.model == "capacitated"
+    assert args.max_hall_m2 is None  # falls back to Config.max_new_hall_m2
+    assert parser.parse_args(["propose", "--max-floor-area", "600"]).max_hall_m2 == 600
+    sub = parser._subparsers._group_actions[0].choices["propose"]
+    (cap,) = [a for a in sub._actions if a.dest == "max_hall_m2" and a.help != "==SUPPRESS=="]
+    assert "800" in cap.help

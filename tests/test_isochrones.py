@@ -288,9 +288,11 @@ def test_the_map_draws_each_halls_own_catchment(grid_net):
     catch = isochrones(grid_net, halls, minutes=[4, 8], per="hall")
     catch = catch.iloc[::-1]  # any order and index
     m = coverage_map(
-        audit(_halls_as_communities(), halls, grid_net), catchments=catch, lang="en",
+        audit(_halls_as_communities(), halls, grid_net),
+        catchments=catch,
+        lang="en",
         basemap="blank",
-    )  # fmt: skip
+    )
     (layer,) = [
         c for c in m._children.values() if getattr(c, "layer_name", "") == "Catchment of each hall"
     ]
@@ -311,3 +313,38 @@ def _halls_as_communities():
         {"community_id": ["A"], "kind": ["urban"], "population": [100]},
         geometry=_metric((150, 10)).to_crs(4326),
     )
+
+
+# --- the stored grid ---------------------------------------------------------------------------
+
+
+def test_grid_is_stored_beside_a_cached_network_and_read_back(tmp_path, monkeypatch):
+    """The second run of a cached network reads the grid of snapped cells from disk and draws
+    the same surface; a network built in memory stores nothing."""
+    import osmnx as ox
+
+    import coverage.isochrones as iso
+
+    graph_file = tmp_path / "grid.graphml"
+    ox.save_graphml(grid_graph(), graph_file)
+    cfg = Config(cache_dir=str(tmp_path / "cache"))
+    first = travel_time_surface(load_network(graph_file, config=cfg), grid_halls(), config=cfg)
+    stored = list((tmp_path / "cache").glob("*.isochrones.*.npz"))
+    assert len(stored) == 1
+
+    def no_build(*_a, **_k):
+        msg = "the grid was built again"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(iso, "_grid_cells", no_build)
+    again = travel_time_surface(load_network(graph_file, config=cfg), grid_halls(), config=cfg)
+    np.testing.assert_array_equal(again.time_s, first.time_s)
+    np.testing.assert_array_equal(again.hall, first.hall)
+    # another cell size is another grid (built, so it fails here); in memory nothing is stored
+    with pytest.raises(AssertionError, match="built again"):
+        travel_time_surface(
+            load_network(graph_file, config=cfg), grid_halls(), cell_m=25, config=cfg
+        )
+    monkeypatch.undo()
+    travel_time_surface(grid_graph_network := load_network(grid_graph()), grid_halls())
+    assert grid_graph_network.table_path is None

@@ -43,10 +43,12 @@ def test_grid_drawing_matches_the_cells():
                     np.arange(-size - 3, size + 3) - 70 * trial,
                     indexing="ij",
                 )
-                far = np.array([
-                    not any((r + dr, c + dc) in taken for dr in (-1, 0, 1) for dc in (-1, 0, 1))
-                    for r, c in zip(r_all.ravel().tolist(), c_all.ravel().tolist(), strict=True)
-                ])  # fmt: skip
+                far = np.array(
+                    [
+                        not any((r + dr, c + dc) in taken for dr in (-1, 0, 1) for dc in (-1, 0, 1))
+                        for r, c in zip(r_all.ravel().tolist(), c_all.ravel().tolist(), strict=True)
+                    ]
+                )
                 fx = (c_all.ravel()[far] + 0.5) * cell
                 fy = (r_all.ravel()[far] + 0.5) * cell
                 assert not shapely.contains_xy(geoms[g * n_bands + k], fx, fy).any()
@@ -56,8 +58,12 @@ def test_grid_holes_go_to_the_right_shell():
     """One group: a square ring with an island in its hole, and a second square ring."""
 
     def square_ring(r0, c0, size):
-        return [(r0 + i, c0 + j) for i in range(size) for j in range(size)
-                if i in (0, size - 1) or j in (0, size - 1)]  # fmt: skip
+        return [
+            (r0 + i, c0 + j)
+            for i in range(size)
+            for j in range(size)
+            if i in (0, size - 1) or j in (0, size - 1)
+        ]
 
     cells = [*square_ring(0, 0, 7), (3, 3), *square_ring(0, 20, 5)]
     row, col = (np.array(x) for x in zip(*cells, strict=True))

@@ -65,8 +65,9 @@ def test_road_centreline_file(tmp_path):
     G = grid_graph()
     lines = [
         shapely.LineString([(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])])
-        for u, v in G.edges() if u < v
-    ]  # fmt: skip
+        for u, v in G.edges()
+        if u < v
+    ]
     gdf = gpd.GeoDataFrame({"name": [f"r{i}" for i in range(len(lines))]}, geometry=lines, crs=4326)
     path = tmp_path / "roads.gpkg"
     gdf.to_crs(32651).to_file(path, engine="pyogrio")  # a projected file: converted on load
@@ -277,8 +278,12 @@ def test_liechtenstein_forestry_tracks_are_not_walked():
 
     G = read_graph(sample_path("liechtenstein", "network"))
     assert G.graph["cp_access_country"] == "LI"
-    walked = {o for _, _, d in G.edges(data=True) if "w" in d["cp_modes"]
-              for o in (d["osmid"] if isinstance(d["osmid"], list) else [d["osmid"]])}  # fmt: skip
+    walked = {
+        o
+        for _, _, d in G.edges(data=True)
+        if "w" in d["cp_modes"]
+        for o in (d["osmid"] if isinstance(d["osmid"], list) else [d["osmid"]])
+    }
     import osmium
 
     closed, open_ = [], []
@@ -392,8 +397,19 @@ def test_cache_off(tmp_path):
 
 def _same_routing(a, b):
     assert (a.csr != b.csr).nnz == 0
-    for k in ("node_ids", "node_xy", "seg_u", "seg_v", "seg_length_m", "seg_fwd_s", "seg_bwd_s",
-              "seg_edge", "seg_xy", "seg_xy_start", "component"):  # fmt: skip
+    for k in (
+        "node_ids",
+        "node_xy",
+        "seg_u",
+        "seg_v",
+        "seg_length_m",
+        "seg_fwd_s",
+        "seg_bwd_s",
+        "seg_edge",
+        "seg_xy",
+        "seg_xy_start",
+        "component",
+    ):
         np.testing.assert_array_equal(getattr(a, k), getattr(b, k), err_msg=k)
     assert (a.mode, a.speed_kph, a.crs) == (b.mode, b.speed_kph, b.crs)
 
@@ -543,10 +559,12 @@ def test_loop_road_from_every_input_format(tmp_path):
     graphml = tmp_path / "loop.graphml"
     ox.save_graphml(G, graphml)
     lines = gpd.GeoDataFrame(
-        geometry=[shapely.LineString([_ll(0, 0), _ll(300, 0)]),
-                  shapely.LineString([_ll(*p) for p in _RING])],
+        geometry=[
+            shapely.LineString([_ll(0, 0), _ll(300, 0)]),
+            shapely.LineString([_ll(*p) for p in _RING]),
+        ],
         crs=4326,
-    )  # fmt: skip
+    )
     gpkg = tmp_path / "loop.gpkg"
     lines.to_file(gpkg, engine="pyogrio")
     osm = tmp_path / "loop.osm"
@@ -556,13 +574,14 @@ def test_loop_road_from_every_input_format(tmp_path):
         for i, p in enumerate(pts)
     )
     osm.write_text(
-        '<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">' + nodes
+        '<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">'
+        + nodes
         + '<way id="1" version="1"><nd ref="1"/><nd ref="2"/>'
         '<tag k="highway" v="residential"/></way>'
         '<way id="2" version="1"><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="5"/>'
         '<nd ref="6"/><nd ref="2"/><tag k="highway" v="service"/></way></osm>',
         encoding="utf-8",
-    )  # fmt: skip
+    )
     for path in (graphml, gpkg, osm):
         net = load_network(path)
         assert net.loop_roads == 1, path.name

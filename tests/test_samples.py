@@ -44,8 +44,10 @@ def _distance_m(a: Any, b: Any) -> np.ndarray:
 
 def test_excel_lists_carry_the_sample_points(xihu, excel_lists):
     communities, halls = excel_lists
-    for ours, sample, key in ((communities, xihu.communities, "community_id"),
-                              (halls, xihu.halls, "hall_id")):  # fmt: skip
+    for ours, sample, key in (
+        (communities, xihu.communities, "community_id"),
+        (halls, xihu.halls, "hall_id"),
+    ):
         assert ours[key].tolist() == sample[key].tolist()
         # 9 decimals of GCJ-02 and the exact inverse: well under a millimetre (the brief: < 1 m)
         assert _distance_m(ours, sample).max() < 0.001, key

@@ -7,6 +7,7 @@ not installed.
 
 from __future__ import annotations
 
+import json
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,12 @@ import scipy.sparse as sp
 import shapely
 
 from coverage import siting
-from coverage._errors import DuplicateIdError, InfeasibleAllocationError, InputDataError
+from coverage._errors import (
+    ConfigError,
+    DuplicateIdError,
+    InfeasibleAllocationError,
+    InputDataError,
+)
 from coverage.config import Config
 from coverage.engine import snap, travel_time_matrix
 from coverage.siting import (
@@ -34,6 +40,8 @@ from coverage.siting import (
 from coverage.testing import grid_communities, grid_halls, grid_points
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from coverage.network import Network
     from coverage.samples import Sample
 
@@ -289,17 +297,71 @@ def test_capacitated_total_infeasible_message() -> None:
         )
 
 
-def test_capacitated_single_community_too_big() -> None:
-    with pytest.raises(InfeasibleAllocationError, match=r"'c': 600 households > 500"):
-        propose_halls_from_cost_matrix(
-            CAP_COST,
-            CAP_HH * 2.5,
-            15,
-            households=[100, 100, 600],
-            model="capacitated",
-            capacity=[500, 500],
-            community_ids=list("abc"),
-        )
+def test_a_community_above_every_capacity_gets_a_hall_of_its_own() -> None:
+    # c (600 households) exceeds both sites (500 each): it takes its nearest site, S2 (4 min),
+    # alone; a and b (200) then share S1. Nothing is lost, and the proposal says why.
+    r = propose_halls_from_cost_matrix(
+        CAP_COST,
+        CAP_HH * 2.5,
+        15,
+        households=[100, 100, 600],
+        model="capacitated",
+        capacity=[500, 500],
+        community_ids=list("abc"),
+        site_ids=["S1", "S2"],
+    )
+    assert r.communities["covered_after"].all()
+    groups = r.groups.set_index("hall_id")
+    assert groups.loc["S2", "members"] == ["c"]
+    assert groups.loc["S1", "members"] == ["a", "b"]
+    prop = r.proposals.set_index("site_id")
+    assert prop.loc["S2", "floor_area_needed_m2"] == pytest.approx(180.0)  # 600 / 100 * 30
+    assert prop.loc["S2", "reason"] == (
+        "needs more than the cap alone: community c has 600 households needing 180 m², more "
+        "than the 150 m² cap of a new hall; it gets a hall of its own"
+    )
+    assert prop.loc["S2", "reason_zh"].startswith("单个社区需求已超过上限：社区 c 有 600 户")
+    assert prop.loc["S1", "reason"] == ""
+    assert r.solver["own_halls"] == 1
+
+
+def test_a_community_reaching_only_an_own_hall_joins_it() -> None:
+    # x (600) alone exceeds S1 (500) and takes it; y reaches only S1, so it joins x's hall
+    cost = np.array([[5.0, np.inf], [6.0, np.inf], [np.inf, 3.0]])
+    r = propose_halls_from_cost_matrix(
+        cost,
+        [1500, 250, 250],
+        15,
+        households=[600, 100, 100],
+        model="capacitated",
+        capacity=[500, 500],
+        community_ids=["x", "y", "z"],
+        site_ids=["S1", "S2"],
+    )
+    assert r.communities["covered_after"].all()
+    groups = r.groups.set_index("hall_id")
+    assert groups.loc["S1", "members"] == ["x", "y"]
+    assert groups.loc["S2", "members"] == ["z"]
+
+
+def test_size_distribution_counts_halls_per_band() -> None:
+    # three communities, each reached only by its own site: 500, 2,000 and 8,000 households
+    # need 150, 600 and 2,400 m² (30 m² per 100 households)
+    cost = np.where(np.eye(3) > 0, 5.0, np.inf)
+    r = propose_halls_from_cost_matrix(cost, [1250, 5000, 20000], 15)
+    assert sorted(r.proposals["floor_area_needed_m2"]) == [150.0, 600.0, 2400.0]
+    sizes = r.size_distribution().set_index("high_m2")
+    assert sizes["halls"].sum() == 3
+    assert sizes.loc[200.0, "halls"] == 1
+    assert sizes.loc[600.0, "halls"] == 1  # 600 is in the 400-600 band (upper edge inclusive)
+    assert sizes.loc[np.inf, "halls"] == 1
+    assert sizes.loc[np.inf, "above_cap"]
+    assert not sizes.loc[800.0, "above_cap"]  # the default cap, 800 m², is an edge
+
+
+def test_max_new_hall_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="max_new_hall_m2"):
+        Config(max_new_hall_m2=0)
 
 
 def test_capacitated_cluster_infeasible() -> None:
@@ -591,8 +653,59 @@ def test_grid_capacitated_network(grid_net: Network) -> None:
             model="capacitated",
             max_floor_area_m2=300,
         )
-    with pytest.raises(InputDataError, match="no floor area"):
-        propose_halls(grid_communities(), None, sites, grid_net, model="capacitated")
+    # without floor areas, a new hall's size is capped by config.max_new_hall_m2
+    capped = propose_halls(
+        grid_communities(),
+        None,
+        sites,
+        grid_net,
+        model="capacitated",
+        config=Config(max_new_hall_m2=300),
+    )
+    assert len(capped.proposals) == 3
+    assert (capped.proposals["floor_area_needed_m2"] <= 300).all()
+
+
+def test_grid_own_hall_when_one_community_needs_more_than_the_cap(grid_net: Network) -> None:
+    # a cap of 200 m² holds 666 households: B (800 households, 240 m²) gets a hall of its own
+    sites = candidate_sites(grid_net, spacing_m=300)
+    r = propose_halls(
+        grid_communities(),
+        None,
+        sites,
+        grid_net,
+        model="capacitated",
+        config=Config(max_new_hall_m2=200),
+    )
+    assert r.communities["covered_after"].all()
+    prop = r.proposals
+    own = prop[prop["reason"] != ""]
+    assert own["members"].tolist() == [["B"]]
+    assert own["floor_area_needed_m2"].tolist() == [240.0]
+    assert own["reason"].iloc[0].startswith("needs more than the cap alone: community B")
+    assert (prop.loc[prop["reason"] == "", "floor_area_needed_m2"] <= 200).all()
+
+
+def test_describe_sites_by_road_and_community(grid_net: Network) -> None:
+    # (2, 2.5): on "row 2" at community C; (2.2, 0.5): 60 m from "row 2" (150 m from the
+    # columns), nearest community D at (3, 0) (283 m); (-2, -2): 849 m from the nearest road
+    # (beyond 200 m, so no road named), nearest community A (1,082 m)
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["on", "off", "far"]},
+        geometry=grid_points([(2, 2.5), (2.2, 0.5), (-2, -2)]),
+        crs=4326,
+    )
+    where = siting.describe_sites(sites, grid_net, grid_communities())
+    assert where["road_name"].tolist() == ["row 2", "row 2", ""]
+    assert where["road_m"].iloc[:2].tolist() == pytest.approx([0.0, 60.0], abs=0.1)
+    assert where["near_community"].tolist() == ["村C", "社区D", "社区A"]
+    assert where["near_community_m"].iloc[1] == pytest.approx(283.0, abs=0.5)
+    assert where["description_zh"].tolist() == ["row 2旁，近村C", "row 2旁，近社区D", "近社区A"]
+    assert where["description"].tolist()[0] == "by row 2, near 村C"
+    r = propose_halls(
+        grid_communities(), grid_halls(), candidate_sites(grid_net, spacing_m=600), grid_net
+    )
+    assert r.proposals["description_zh"].str.contains("近").all()
 
 
 def test_grid_verify_proposal(grid_net: Network) -> None:
@@ -782,10 +895,18 @@ def _grid_with_island() -> Network:
 def _with_islander() -> gpd.GeoDataFrame:
     com = grid_communities()
     extra = gpd.GeoDataFrame(
-        {"community_id": ["I"], "name": ["岛"], "district": ["East"], "street": ["e1"],
-         "kind": ["urban"], "population": [300], "households": [120]},
-        geometry=grid_points([(2, 8.5)], offset_m=50), crs=4326,
-    )  # fmt: skip
+        {
+            "community_id": ["I"],
+            "name": ["岛"],
+            "district": ["East"],
+            "street": ["e1"],
+            "kind": ["urban"],
+            "population": [300],
+            "households": [120],
+        },
+        geometry=grid_points([(2, 8.5)], offset_m=50),
+        crs=4326,
+    )
     return gpd.GeoDataFrame(pd.concat([com, extra], ignore_index=True), crs=4326)
 
 
@@ -823,3 +944,45 @@ def test_default_sample_proposes_no_hall_for_a_map_data_island(hangzhou: Sample)
     assert "HZ2158" not in members
     islanders = set(r.data_problems["community_id"])
     assert all(set(ms) - islanders for ms in r.groups["members"])
+
+
+def test_proposal_folder_is_meeting_ready(grid_net: Network, tmp_path: Path) -> None:
+    import openpyxl
+
+    from coverage.reports import proposal_text, proposal_title, write_proposal_reports
+
+    sites = candidate_sites(grid_net, spacing_m=600)
+    r = propose_halls(grid_communities(), grid_halls(), sites, grid_net, model="capacitated")
+    after = verify_proposal(r, grid_communities(), grid_halls(), grid_net)
+    title = f"网格: {proposal_title('zh')}"
+    write_proposal_reports(tmp_path, r, after, title=title, basemap="blank")
+    assert {"summary.html", "report.xlsx", "map.html", "proposals.csv"} <= {
+        p.name for p in tmp_path.iterdir()
+    }
+    page = (tmp_path / "summary.html").read_text(encoding="utf-8")
+    assert "<h1>网格: 共享服务中心选址建议（一站多居）</h1>" in page
+    assert "capacitated" not in page  # words, not model codes
+    assert "lscp" not in page
+    assert "80.0% → 100.0%" in page  # communities covered: 4 of 5 before, 5 after
+    assert r.proposals["description_zh"].iloc[0] in page
+    assert 'href="report.xlsx"' in page
+    where = r.proposals["description_zh"].iloc[0]
+    assert where == "col 3旁，近村C"  # node (3, 3); C at (2, 2.5) is the nearest community
+    assert json.dumps(where)[1:-1] in (tmp_path / "map.html").read_text(encoding="utf-8")
+    # the plan's group of the new hall at (3, 3) is B alone (240 m²); counted by nearest hall,
+    # C (6 min from it, 14 min from H2) joins it: 1,000 households > its group's 800
+    assert r.proposals["site_id"].tolist() == ["N:18"]
+    assert "按就近统计，1 个新建服务中心中有 1 个所服务的户数超出其分组" in page
+    wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    assert "建议选址" in wb.sheetnames
+    assert "新建规模分布" in wb.sheetnames
+    heads = [c.value for c in wb["建议选址"][1]]
+    assert heads[:3] == ["优先顺序", "位置", "选址编号"]
+    assert wb["建议选址"]["B2"].value == r.proposals["description_zh"].iloc[0]
+    text = proposal_text(r, tmp_path, lang="en")
+    lines = text.splitlines()
+    assert lines[0] == "                     before   after"
+    assert "share covered         80.0%  100.0%" in lines  # B (2,000 of 5,800) newly covered
+    assert "population covered    3,800   5,800" in lines
+    assert "largest 240 m², median 240 m²" in lines  # B: 800 households / 100 * 30 m²
+    assert f"open first: {tmp_path / 'summary.html'}" in text

@@ -65,7 +65,7 @@ class Context:
     problems: Problems
     header_of: dict[str, str]
     rows: Rows
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str | CoverageWarning] = field(default_factory=list)
     near_misses: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def column(self, canonical: str) -> str:
@@ -468,15 +468,24 @@ def _kinds(ctx: Context, n: int) -> list[str]:
         )
     if missing == n and "kind" not in ctx.header_of:
         hint = "Add a column with 城市/农村 (urban/rural)."
+        hint_zh = "请加一列“类型”，填 城市 或 农村。"
         miss = ctx.near_misses.pop("kind", None)
         if miss is not None:
             hint = (
                 f"Header {miss[0]!r} looks like {miss[1]!r}: if it holds the kind, fix the "
                 f"header or pass columns={{{miss[0]!r}: 'kind'}}."
             )
+            hint_zh = f"表头“{miss[0]}”像是“{miss[1]}”：如该列就是类型，请把表头改为“类型”。"
+        zh = (
+            f"{ctx.table.label}：没有“类型”列 (kind)，{n} 个社区全部按城市社区"
+            f"（15 分钟标准）评估。{hint_zh}"
+        )
         ctx.warnings.append(
-            f"{ctx.table.label}: no 'kind' column (类型); all {n} communities are taken as "
-            f"urban (15-minute threshold). {hint}"
+            CoverageWarning(
+                f"{ctx.table.label}: no 'kind' column (类型); all {n} communities are taken "
+                f"as urban (15-minute threshold). {hint}",
+                texts={"zh": zh},
+            )
         )
     elif missing:
         ctx.warnings.append(

@@ -233,8 +233,8 @@ def _add_basemap(m: folium.Map, basemap: Basemap, tianditu_key: str | None) -> N
                          max_zoom=tp.get("max_zoom", 18)).add_to(m)  # fmt: skip
     elif basemap == "tianditu":
         if not tianditu_key:
-            msg = "the Tianditu basemap needs a key: tianditu_key='...' (lbs.tianditu.gov.cn)"
-            raise InputDataError(msg)
+            msg = "the Tianditu basemap needs a key: {tianditu_key} (lbs.tianditu.gov.cn)"
+            raise InputDataError.naming(msg, tianditu_key="'...'")
         for layer, label in (("vec", "天地图"), ("cva", "天地图注记")):
             folium.TileLayer(
                 _TIANDITU.format(layer=layer, key=tianditu_key, s="{s}", x="{x}", y="{y}", z="{z}"),

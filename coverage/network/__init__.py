@@ -9,10 +9,13 @@ piece, with the travel time in each direction it may be travelled), and a
 
 Accepted sources
 ----------------
-- OpenStreetMap files: ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf`` (read with pyosmium;
-  highway ways are kept, and per way the modes that may use it are worked out from its tags,
-  then the graph is built by :func:`osmnx.graph_from_xml`). osmnx GraphML files and graphs
-  whose edges carry OSM tags get their modes the same way.
+- OpenStreetMap files: ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``, read in one
+  streaming pass with pyosmium straight into arrays (:func:`read_osm_table`: highway ways
+  kept, per way the modes that may use it worked out from its tags, shape-only nodes joined
+  as osmnx's ``simplify_graph`` joins them; no XML and no graph on the way).
+  :func:`read_graph` still builds the osmnx graph of such a file for those who want one
+  (``osmnx.graph_from_xml``); both give the same network (tested). osmnx GraphML files and
+  graphs whose edges carry OSM tags get their modes the same way.
 - osmnx GraphML: ``.graphml`` or ``.graphml.gz``.
 - Road centre lines: a GeoPackage, Shapefile or GeoJSON of (multi)line strings; lines meeting
   at an end point are joined there (bridges and tunnels that cross without sharing an end point
@@ -58,12 +61,18 @@ Disconnected pieces are kept; points on a piece without a hall are reported as u
 the audit, with the size of their piece.
 
 Package layout: ``_load`` (:func:`load_network`, :func:`download_network`), ``_readers``
-(file formats), ``_modes`` (which modes may use a road), ``_table`` (:class:`EdgeTable`),
-``_routing`` (:class:`Network`, :func:`build_routing`), ``_cache`` (the on-disk caches),
-``_clip`` (a district's part of a network).
+(file formats), ``_osm`` (OSM files straight into arrays), ``_modes`` (which modes may use
+a road), ``_table`` (:class:`EdgeTable`), ``_routing`` (:class:`Network`,
+:func:`build_routing`), ``_cache`` (the on-disk caches), ``_clip`` (a district's part of a
+network).
 """
 
-from coverage.network._cache import cache_path, load_cached_network, routing_cache_path
+from coverage.network._cache import (
+    cache_path,
+    load_cached_network,
+    memo_arrays,
+    routing_cache_path,
+)
 from coverage.network._clip import (
     DEFAULT_BUFFER_M,
     clip_config,
@@ -81,7 +90,8 @@ from coverage.network._modes import (
     country_at,
     way_modes,
 )
-from coverage.network._readers import read_graph
+from coverage.network._osm import read_osm_table
+from coverage.network._readers import read_graph, read_table
 from coverage.network._routing import Network, build_routing, utm_crs
 from coverage.network._table import CACHE_VERSION, EdgeTable
 
@@ -103,9 +113,12 @@ __all__ = [
     "download_network",
     "load_cached_network",
     "load_network",
+    "memo_arrays",
     "metric_area",
     "network_source",
     "read_graph",
+    "read_osm_table",
+    "read_table",
     "routing_cache_path",
     "utm_crs",
     "way_modes",

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,11 +17,20 @@ from coverage.config import DEFAULT_CONFIG, Config
 from coverage.network._routing import Network, build_routing
 from coverage.network._table import CACHE_VERSION, EdgeTable, savez
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Hashable
+
+    from numpy.typing import NDArray
+
 logger = logging.getLogger(__name__)
 
 
 def cache_path(
-    path: Path, config: Config | None = None, *, country: str | None = None
+    path: Path,
+    config: Config | None = None,
+    *,
+    country: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> Path | None:
     """Where the cached arrays of a network file live (``None`` if caching is off).
 
@@ -37,6 +46,8 @@ def cache_path(
         ``use_cache`` and ``cache_dir`` are used.
     country
         The ``country`` given to :func:`load_network` (``None``: chosen by location).
+    bbox
+        The part of the file read (``None``: all of it).
 
     Returns
     -------
@@ -51,6 +62,8 @@ def cache_path(
     key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{CACHE_VERSION}"
     if country is not None:
         key += f"|country={country.upper()}"
+    if bbox is not None:
+        key += "|bbox=" + ",".join(f"{v:.7f}" for v in bbox)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     return folder / f"{path.name}.{digest}.npz"
 
@@ -76,9 +89,18 @@ ROUTING_VERSION = 2
 
 
 _ROUTING_ARRAYS = (
-    "node_ids", "node_xy", "seg_u", "seg_v", "seg_length_m", "seg_fwd_s", "seg_bwd_s",
-    "seg_edge", "seg_xy", "seg_xy_start", "component",
-)  # fmt: skip
+    "node_ids",
+    "node_xy",
+    "seg_u",
+    "seg_v",
+    "seg_length_m",
+    "seg_fwd_s",
+    "seg_bwd_s",
+    "seg_edge",
+    "seg_xy",
+    "seg_xy_start",
+    "component",
+)
 
 
 def routing_cache_path(table_path: Path, config: Config | None = None) -> Path:
@@ -108,11 +130,16 @@ def routing_cache_path(table_path: Path, config: Config | None = None) -> Path:
 
 def _routing_key(table_path: Path, cfg: Config) -> str:
     st = table_path.stat()
-    return json.dumps({
-        "table": [table_path.name, st.st_size, st.st_mtime_ns, CACHE_VERSION],
-        "mode": cfg.mode, "speed_kph": float(cfg.speed_kph), "metric_crs": cfg.metric_crs,
-        "version": ROUTING_VERSION,
-    }, sort_keys=True)  # fmt: skip
+    return json.dumps(
+        {
+            "table": [table_path.name, st.st_size, st.st_mtime_ns, CACHE_VERSION],
+            "mode": cfg.mode,
+            "speed_kph": float(cfg.speed_kph),
+            "metric_crs": cfg.metric_crs,
+            "version": ROUTING_VERSION,
+        },
+        sort_keys=True,
+    )
 
 
 def _save_routing(net: Network, path: Path, key: str) -> None:
@@ -120,10 +147,17 @@ def _save_routing(net: Network, path: Path, key: str) -> None:
     arrays: dict[str, Any] = {k: getattr(net, k) for k in _ROUTING_ARRAYS}
     csr = net.csr
     arrays |= {"csr_data": csr.data, "csr_indices": csr.indices, "csr_indptr": csr.indptr}
-    arrays["meta"] = np.asarray(json.dumps(
-        {"key": key, "mode": net.mode, "speed_kph": net.speed_kph, "crs": net.crs,
-         "loop_roads": net.loop_roads}
-    ))  # fmt: skip
+    arrays["meta"] = np.asarray(
+        json.dumps(
+            {
+                "key": key,
+                "mode": net.mode,
+                "speed_kph": net.speed_kph,
+                "crs": net.crs,
+                "loop_roads": net.loop_roads,
+            }
+        )
+    )
     atomic_write(path, lambda tmp: savez(tmp, arrays))
     for old in path.parent.glob(path.name.rsplit(".", 3)[0] + ".*.routing.npz"):
         if old != path:
@@ -140,9 +174,15 @@ def _load_routing(path: Path, key: str, table_path: Path, source: str) -> Networ
         n = len(kw["node_ids"])
         csr = sp.csr_matrix((z["csr_data"], z["csr_indices"], z["csr_indptr"]), shape=(n, n))
     return Network(
-        mode=str(meta["mode"]), speed_kph=float(meta["speed_kph"]), crs=str(meta["crs"]),
-        loop_roads=int(meta["loop_roads"]), csr=csr, source=source, _table_path=table_path, **kw,
-    )  # fmt: skip
+        mode=str(meta["mode"]),
+        speed_kph=float(meta["speed_kph"]),
+        crs=str(meta["crs"]),
+        loop_roads=int(meta["loop_roads"]),
+        csr=csr,
+        source=source,
+        table_path=table_path,
+        **kw,
+    )
 
 
 def load_cached_network(
@@ -193,3 +233,88 @@ def try_save_routing(net: Network, table_path: Path, cfg: Config) -> None:
         _save_routing(net, routing_cache_path(table_path, cfg), _routing_key(table_path, cfg))
     except OSError as exc:
         logger.warning("cannot write the routing cache next to %s (%s)", table_path, exc)
+
+
+def memo_arrays(
+    network: Network,
+    owner: str,
+    key: Hashable,
+    build: Callable[[], dict[str, NDArray[Any]]],
+    *,
+    keep: int | None = None,
+) -> dict[str, NDArray[Any]]:
+    """Arrays derived from a network, kept on it and, for a cached network, on disk.
+
+    Like :meth:`Network.memo`; in addition, when the network was read from the on-disk
+    cache (:func:`load_cached_network`), the arrays are stored next to its table in one
+    ``.npz`` file named by a hash of the table file, the mode, speed and CRS, the owner and the
+    key, so the next run reads them instead of building them. ``keep`` also bounds the files
+    one owner keeps per table (the oldest go first). A network built in memory (a clipped
+    district, a graph) keeps them in memory only.
+
+    Parameters
+    ----------
+    network
+        The network.
+    owner
+        The owning module's name.
+    key
+        What the arrays are; its ``repr`` must say everything they depend on besides the
+        network (e.g. cell size, snap limit, a version number of the method).
+    build
+        Builds the arrays when they are neither kept nor stored.
+    keep
+        At most this many keys in memory and files on disk per owner and table.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The arrays.
+    """
+    table = network.table_path
+    if table is None:
+        return network.memo(owner, key, build, keep=keep)
+    path = _arrays_path(network, table, owner, key)
+    return network.memo(owner, key, lambda: _load_or_build(path, build, keep), keep=keep)
+
+
+def _arrays_path(network: Network, table: Path, owner: str, key: Hashable) -> Path:
+    st = table.stat()
+    ident = json.dumps(
+        [
+            table.name,
+            st.st_size,
+            st.st_mtime_ns,
+            CACHE_VERSION,
+            network.mode,
+            network.speed_kph,
+            network.crs,
+            owner,
+            repr(key),
+        ]
+    )
+    digest = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:16]
+    return table.with_name(f"{table.name}.{owner.rsplit('.', 1)[-1]}.{digest}.npz")
+
+
+def _load_or_build(
+    path: Path, build: Callable[[], dict[str, NDArray[Any]]], keep: int | None
+) -> dict[str, NDArray[Any]]:
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError) as exc:
+            logger.warning("ignoring unreadable cache file %s (%s)", path, exc)
+    arrays = build()
+    try:
+        atomic_write(path, lambda tmp: savez(tmp, arrays))
+    except OSError as exc:
+        logger.warning("cannot write the cache file %s (%s)", path, exc)
+        return arrays
+    if keep is not None:  # the owner's files for this table, newest first
+        stem = path.name.rsplit(".", 2)[0]
+        files = sorted(path.parent.glob(f"{stem}.*.npz"), key=lambda p: -p.stat().st_mtime_ns)
+        for old in files[keep:]:
+            old.unlink(missing_ok=True)
+    return arrays

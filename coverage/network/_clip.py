@@ -131,9 +131,11 @@ def _nodes_inside(
         pad = 0.01
         lon, lat = network.lon, network.lat
         cand = np.flatnonzero(
-            (lon >= np.min(lon_b) - pad) & (lon <= np.max(lon_b) + pad)
-            & (lat >= np.min(lat_b) - pad) & (lat <= np.max(lat_b) + pad)
-        )  # fmt: skip
+            (lon >= np.min(lon_b) - pad)
+            & (lon <= np.max(lon_b) + pad)
+            & (lat >= np.min(lat_b) - pad)
+            & (lat <= np.max(lat_b) + pad)
+        )
         to_m = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
         x, y = to_m.transform(lon[cand], lat[cand])
         n = len(lon)

@@ -14,7 +14,7 @@ from coverage.network._readers import (
     add_way_modes,
     needs_modes,
     osmnx_way_tags,
-    read_graph,
+    read_table,
     to_lonlat,
 )
 from coverage.network._routing import Network, build_routing
@@ -29,6 +29,7 @@ def load_network(
     mode: Mode | None = None,
     config: Config | None = None,
     country: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> Network:
     """Load a road network and build its routing view for one travel mode.
 
@@ -48,6 +49,12 @@ def load_network(
         (see :func:`way_modes`). By default the country at the network's centre
         (:func:`country_at`; China, Switzerland and Liechtenstein are known, elsewhere the
         worldwide defaults apply).
+    bbox
+        OpenStreetMap files only: read just this part of the file, ``(min lon, min lat,
+        max lon, max lat)``, degrees (EPSG:4326), e.g. a district's outline plus the batch
+        buffer, so a province extract needs the memory of the part only. Clipping the part
+        to an area inside the box gives what clipping the whole network gives (see
+        :func:`read_osm_table`). Cached apart from the whole file.
 
     Returns
     -------
@@ -75,7 +82,7 @@ def load_network(
     if not path.exists():
         msg = f"{path}: network file not found"
         raise NetworkError(msg)
-    cached = cache_path(path, cfg, country=country)
+    cached = cache_path(path, cfg, country=country, bbox=bbox)
     if cached is not None and cached.exists():
         try:
             net = load_cached_network(cached, config=cfg, source=str(path))
@@ -84,21 +91,25 @@ def load_network(
         else:
             logger.info("network read from cache %s", cached)
             return net
-    G = read_graph(path, country=country)
-    table = EdgeTable.from_graph(G, source=str(path))
-    saved = False
-    if cached is not None:
-        try:
-            drop_stale(cached)
-            table.save(cached)
-            saved = True
-        except OSError as exc:
-            logger.warning("cannot write the network cache %s (%s)", cached, exc)
+    table, G = read_table(path, country=country, bbox=bbox)
     net = build_routing(table, config=cfg, source=str(path))
-    if saved and cached is not None:
+    if cached is not None and _save_table(table, cached):
+        net.table_path = cached
         try_save_routing(net, cached, cfg)
-    net._G = G  # noqa: SLF001
+    if G is not None:
+        net._G = G  # noqa: SLF001
     return net
+
+
+def _save_table(table: EdgeTable, cached: Path) -> bool:
+    """Write a freshly read table to the cache (after any stale entry is gone); whether it was."""
+    try:
+        drop_stale(cached)
+        table.save(cached)
+    except OSError as exc:
+        logger.warning("cannot write the network cache %s (%s)", cached, exc)
+        return False
+    return True
 
 
 def _load_graph(source: nx.MultiDiGraph, cfg: Config, country: str | None) -> Network:
@@ -140,10 +151,18 @@ def download_network(
     cfg = config or DEFAULT_CONFIG
     if mode is not None:
         cfg = cfg.replace(mode=mode)
-    with osmnx_way_tags([
-        "foot", "bicycle", "vehicle", "motor_vehicle", "motorcar", "motorroad", "layer",
-        "sidewalk",
-    ]):  # fmt: skip
+    with osmnx_way_tags(
+        [
+            "foot",
+            "bicycle",
+            "vehicle",
+            "motor_vehicle",
+            "motorcar",
+            "motorroad",
+            "layer",
+            "sidewalk",
+        ]
+    ):
         try:
             if isinstance(query, str):
                 G = ox.graph_from_place(query, network_type="all", retain_all=True)

@@ -23,6 +23,8 @@ import shapely
 from coverage._errors import NetworkError
 from coverage._licence import OSM_LICENCE
 from coverage.network._modes import country_at, is_road, modes_of_edge, way_modes
+from coverage.network._osm import read_osm_table
+from coverage.network._table import EdgeTable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,7 +55,7 @@ def read_graph(path: Path, *, country: str | None = None) -> nx.MultiDiGraph:
     name = path.name.lower()
     readers = (
         ((".graphml", ".graphml.gz"), _read_graphml),
-        ((".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml"), _read_osm),
+        (OSM_ENDINGS, _read_osm),
         ((".gpkg", ".shp", ".geojson", ".json", ".zip"), _read_centrelines),
     )
     reader = next((r for ends, r in readers if name.endswith(ends)), None)
@@ -63,22 +65,99 @@ def read_graph(path: Path, *, country: str | None = None) -> nx.MultiDiGraph:
             ".graphml(.gz), or a road-centre-line .gpkg/.shp/.geojson"
         )
         raise NetworkError(msg)
-    try:
+    with unreadable(path):
         G = _read_osm(path, country=country) if reader is _read_osm else reader(path)
-    except NetworkError:
-        raise
-    except (
-        OSError, ValueError, KeyError, RuntimeError, EOFError, TypeError, ParseError,
-        nx.NetworkXError, zlib.error,
-    ) as exc:  # fmt: skip
-        msg = f"{path}: cannot read this network file{_why_unreadable(path, exc)}"
-        raise NetworkError(msg) from None
     if G.number_of_edges() == 0:
         msg = f"{path}: the file holds no road or path (0 usable edges)"
         raise NetworkError(msg)
     if needs_modes(G):
         add_way_modes(G, country)
     return G
+
+
+#: File name endings of OpenStreetMap files (XML, compressed XML, PBF).
+OSM_ENDINGS = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
+
+
+def read_table(
+    path: Path,
+    *,
+    country: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> tuple[EdgeTable, nx.MultiDiGraph | None]:
+    """Read a network file into a flat network (and the graph, where one was built).
+
+    OpenStreetMap files are read in one streaming pass straight into arrays
+    (:func:`read_osm_table`, no graph); GraphML and road centre lines go through
+    :func:`read_graph`.
+
+    Parameters
+    ----------
+    path
+        The network file (formats as in :func:`read_graph`).
+    country
+        Whose access defaults decide the modes of OSM ways (see :func:`read_graph`).
+    bbox
+        OSM files only: read just this part, ``(min lon, min lat, max lon, max lat)``,
+        degrees (see :func:`read_osm_table`).
+
+    Returns
+    -------
+    tuple
+        The :class:`EdgeTable` and the graph it was made from (``None`` for OSM files).
+    """
+    if bbox is not None and not path.name.lower().endswith(OSM_ENDINGS):
+        msg = f"{path}: reading a part (bbox) works for OpenStreetMap files only"
+        raise NetworkError(msg)
+    if not path.name.lower().endswith(OSM_ENDINGS):
+        G = read_graph(path, country=country)
+        return EdgeTable.from_graph(G, source=str(path)), G
+    with unreadable(path), plain_osm(path) as src:
+        table = read_osm_table(src, country=country, source=str(path), bbox=bbox)
+    if len(table.u) == 0:
+        msg = f"{path}: the file holds no road or path (0 usable edges)"
+        raise NetworkError(msg)
+    return table, None
+
+
+@contextlib.contextmanager
+def unreadable(path: Path) -> Iterator[None]:
+    """Turn a reader's failure into one :class:`NetworkError` line naming the file."""
+    try:
+        yield
+    except NetworkError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+        EOFError,
+        TypeError,
+        ParseError,
+        nx.NetworkXError,
+        zlib.error,
+    ) as exc:
+        msg = f"{path}: cannot read this network file{_why_unreadable(path, exc)}"
+        raise NetworkError(msg) from None
+
+
+@contextlib.contextmanager
+def plain_osm(path: Path) -> Iterator[Path]:
+    """The OSM file itself, or its XML decompressed into a temporary file (``.bz2``/``.gz``).
+
+    pyosmium reads compressed XML too, but decompressing first keeps errors clear.
+    """
+    name = path.name.lower()
+    if not name.endswith((".osm.bz2", ".osm.gz")):
+        yield path
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "input.osm"
+        opener = bz2.open if name.endswith(".bz2") else gzip.open
+        with opener(path, "rb") as fin, src.open("wb") as fout:
+            shutil.copyfileobj(fin, fout)
+        yield src
 
 
 _CENTRELINE_KINDS = {
@@ -196,15 +275,7 @@ def _read_osm(path: Path, *, country: str | None = None) -> nx.MultiDiGraph:
     """
     import osmnx as ox  # noqa: PLC0415
 
-    name = path.name.lower()
-    with tempfile.TemporaryDirectory() as tmp:
-        src = path
-        if name.endswith((".osm.bz2", ".osm.gz")):
-            # pyosmium reads compressed XML too, but decompressing first keeps errors clear.
-            src = Path(tmp) / "input.osm"
-            opener = bz2.open if name.endswith(".bz2") else gzip.open
-            with opener(path, "rb") as fin, src.open("wb") as fout:
-                shutil.copyfileobj(fin, fout)
+    with tempfile.TemporaryDirectory() as tmp, plain_osm(path) as src:
         ways, found = _osm_roads(src)
         if not ways:
             msg = f"{path}: no highway ways found (is this an OSM road network?)"

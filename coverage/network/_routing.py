@@ -74,6 +74,10 @@ class Network:
     cache
         Things derived from the network and kept on it, one slot per owning module; go
         through :meth:`memo`.
+    table_path
+        The on-disk cache of the network's edge table (``.npz``), or ``None`` for a network
+        built in memory (a clipped district, a graph): things derived from the network may be
+        stored beside it (:func:`coverage.network.memo_arrays`).
 
     Notes
     -----
@@ -100,7 +104,7 @@ class Network:
     loop_roads: int = 0
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _table: EdgeTable | None = field(default=None, repr=False)
-    _table_path: Path | None = field(default=None, repr=False)
+    table_path: Path | None = field(default=None, repr=False)
     _G: nx.MultiDiGraph | None = field(default=None, repr=False)
     _csr_t: sp.csr_matrix | None = field(default=None, repr=False)
     _seg_geom: NDArray[np.object_] | None = field(default=None, repr=False)
@@ -113,10 +117,10 @@ class Network:
         Read from the network cache on first use after a cached load.
         """
         if self._table is None:
-            if self._table_path is None:  # pragma: no cover (always set by the loaders)
+            if self.table_path is None:  # pragma: no cover (always set by the loaders)
                 msg = f"{self.source}: the network's edge table is not available"
                 raise NetworkError(msg)
-            self._table = EdgeTable.load(self._table_path)
+            self._table = EdgeTable.load(self.table_path)
         return self._table
 
     @property
@@ -220,9 +224,7 @@ class Network:
                 lon, lat = self._table.lon, self._table.lat
             else:
                 lon, lat = to_ll.transform(self.node_xy[:, 0], self.node_xy[:, 1])
-            return (
-                float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))
-            )  # fmt: skip
+            return (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
 
         return self.memo(__name__, "bounds_lonlat", build)
 
@@ -269,9 +271,11 @@ class Network:
         crs = geoms.crs
         key = crs.srs or crs.to_wkt()  # (the text the CRS was made from; hashing writes WKT)
         transformer = self.memo(
-            __name__, ("to_metric", key),
-            lambda: pyproj.Transformer.from_crs(crs, self.crs, always_xy=True), keep=8,
-        )  # fmt: skip
+            __name__,
+            ("to_metric", key),
+            lambda: pyproj.Transformer.from_crs(crs, self.crs, always_xy=True),
+            keep=8,
+        )
         x, y = transformer.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 #: Version of the cache file layout; bump when EdgeTable changes or when the mode rules
 #: (:func:`way_modes`, :func:`edge_allows`) change the stored per-edge mode bits.
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 
 @dataclass
@@ -184,9 +184,9 @@ class EdgeTable:
                 v.append(ib)
                 ln = data.get("length")
                 length.append(float(ln) * share if ln is not None else np.nan)
-                modes.append(sum(
-                    bit for m, bit in MODE_BIT.items() if m != "ebike" and edge_allows(data, m)
-                ))  # fmt: skip
+                modes.append(
+                    sum(bit for m, bit in MODE_BIT.items() if m != "ebike" and edge_allows(data, m))
+                )
                 twoway.append(_truthy(data.get("cp_bike_twoway", False)))
                 sp_kph = data.get("speed_kph")
                 speed.append(float(sp_kph) if sp_kph is not None else np.nan)
@@ -204,8 +204,11 @@ class EdgeTable:
             geo[missing] = shapely.linestrings(
                 np.stack([pts[u_arr[missing]], pts[v_arr[missing]]], axis=1)
             )
-        coords, gidx = (shapely.get_coordinates(geo, return_index=True) if len(geo)
-                        else (np.empty((0, 2)), np.empty(0, dtype=np.int64)))  # fmt: skip
+        coords, gidx = (
+            shapely.get_coordinates(geo, return_index=True)
+            if len(geo)
+            else (np.empty((0, 2)), np.empty(0, dtype=np.int64))
+        )
         node_ids = np.asarray(ids)
         if node_ids.dtype.kind not in "iu":
             node_ids = node_ids.astype(str)
@@ -214,12 +217,121 @@ class EdgeTable:
         meta["loop_nodes_from"] = str(loops.first)
         code, vocab = cls.encode_names(names)
         return cls(
-            node_ids=node_ids, lon=lon, lat=lat, u=u_arr, v=v_arr,
-            length_m=np.asarray(length, dtype=float), geom_coords=coords,
-            geom_index=gidx.astype(np.int64), modes=np.asarray(modes, dtype=np.uint8),
-            bike_twoway=np.asarray(twoway, dtype=bool), speed_kph=np.asarray(speed, dtype=float),
-            name_code=code, name_vocab=vocab, oneway=np.asarray(oneway, dtype=bool), meta=meta,
-        )  # fmt: skip
+            node_ids=node_ids,
+            lon=lon,
+            lat=lat,
+            u=u_arr,
+            v=v_arr,
+            length_m=np.asarray(length, dtype=float),
+            geom_coords=coords,
+            geom_index=gidx.astype(np.int64),
+            modes=np.asarray(modes, dtype=np.uint8),
+            bike_twoway=np.asarray(twoway, dtype=bool),
+            speed_kph=np.asarray(speed, dtype=float),
+            name_code=code,
+            name_vocab=vocab,
+            oneway=np.asarray(oneway, dtype=bool),
+            meta=meta,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        node_ids: NDArray[Any],
+        lon: NDArray[np.float64],
+        lat: NDArray[np.float64],
+        u: NDArray[np.int64],
+        v: NDArray[np.int64],
+        length_m: NDArray[np.float64],
+        geom_coords: NDArray[np.float64],
+        geom_index: NDArray[np.int64],
+        modes: NDArray[np.uint8],
+        bike_twoway: NDArray[np.bool_],
+        names: list[str],
+        oneway: NDArray[np.bool_],
+        meta: dict[str, str],
+        keep_node: NDArray[np.bool_] | None = None,
+    ) -> EdgeTable:
+        """A flat network from edge arrays (a reader's output), loop roads split in three.
+
+        Parameters
+        ----------
+        node_ids, lon, lat
+            Node keys and coordinates (degrees, EPSG:4326).
+        u, v
+            Each directed edge's end nodes (indices into ``node_ids``); ``u == v`` is a loop
+            road, split like :meth:`from_graph` splits one.
+        length_m
+            Edge lengths, metres.
+        geom_coords, geom_index
+            Edge geometries (degrees) and the edge of each coordinate, grouped by edge in
+            edge order.
+        modes, bike_twoway, names, oneway
+            Per edge, as the attributes of the same names (``names`` as strings).
+        meta
+            Graph attributes (source, licence).
+        keep_node
+            Nodes to keep (the others must carry no edge); all by default.
+
+        Returns
+        -------
+        EdgeTable
+            The flat network, edges grouped by their first node (stable).
+        """
+        if keep_node is not None:
+            new = np.cumsum(keep_node, dtype=np.int64) - 1
+            node_ids, lon, lat = node_ids[keep_node], lon[keep_node], lat[keep_node]
+            u, v = new[u], new[v]
+        names_arr = np.asarray(names, dtype=object)
+        starts = np.concatenate([[0], np.cumsum(np.bincount(geom_index, minlength=len(u)))])
+        loops = _LoopSplitter(lon, lat, len(node_ids))
+        edges = _Edges(
+            u, v, length_m, geom_coords, geom_index, modes, bike_twoway, oneway, names_arr
+        )
+        edges = _split_loops(edges, starts, loops)
+        u, v, length_m, geom_coords, geom_index = (
+            edges.u,
+            edges.v,
+            edges.length_m,
+            edges.coords,
+            edges.index,
+        )
+        modes, bike_twoway, oneway, names_arr = (
+            edges.modes,
+            edges.bike_twoway,
+            edges.oneway,
+            edges.names,
+        )
+        lon, lat = loops.lon, loops.lat
+        ids = node_ids.tolist()
+        node_ids = np.asarray([*ids, *loops.new_ids(ids)])
+        if node_ids.dtype.kind not in "iu":
+            node_ids = node_ids.astype(str)
+        # edges grouped by their first node, as a graph lists them
+        order = np.argsort(u, kind="stable")
+        counts = np.bincount(geom_index, minlength=len(u))
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        pos = np.repeat(starts[order] - np.concatenate([[0], np.cumsum(counts[order])])[:-1],
+                        counts[order]) + np.arange(int(counts.sum()))  # fmt: skip
+        code, vocab = cls.encode_names(names_arr.astype(str))
+        return cls(
+            node_ids=node_ids,
+            lon=lon,
+            lat=lat,
+            u=u[order],
+            v=v[order],
+            length_m=np.asarray(length_m, dtype=float)[order],
+            geom_coords=geom_coords[pos],
+            geom_index=np.repeat(np.arange(len(u)), counts[order]),
+            modes=np.asarray(modes, dtype=np.uint8)[order],
+            bike_twoway=np.asarray(bike_twoway, dtype=bool)[order],
+            speed_kph=np.full(len(u), np.nan),
+            name_code=code[order],
+            name_vocab=vocab,
+            oneway=np.asarray(oneway, dtype=bool)[order],
+            meta={**meta, "loop_roads": str(loops.count), "loop_nodes_from": str(loops.first)},
+        )
 
     def geometries(self) -> NDArray[np.object_]:
         """Edge geometries (LineString, degrees)."""
@@ -237,9 +349,11 @@ class EdgeTable:
         names = self.name
         for i, geom in enumerate(self.geometries()):
             attrs: dict[str, Any] = {
-                "length": float(self.length_m[i]), "geometry": geom,
-                "cp_modes": str(letters[i]), "oneway": bool(self.oneway[i]),
-            }  # fmt: skip
+                "length": float(self.length_m[i]),
+                "geometry": geom,
+                "cp_modes": str(letters[i]),
+                "oneway": bool(self.oneway[i]),
+            }
             if names[i]:
                 attrs["name"] = str(names[i])
             if np.isfinite(self.speed_kph[i]):
@@ -348,6 +462,67 @@ class _LoopSplitter:
             line = shapely.LineString(np.vstack([[p], xy[i + 1 : j + 1], [q]]))
             parts.append((ends[k], ends[k + 1], line, 1 / 3))
         return parts
+
+
+@dataclass
+class _Edges:
+    """Per-edge arrays on their way into an :class:`EdgeTable`."""
+
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    length_m: NDArray[np.float64]
+    coords: NDArray[np.float64]
+    index: NDArray[np.int64]
+    modes: NDArray[np.uint8]
+    bike_twoway: NDArray[np.bool_]
+    oneway: NDArray[np.bool_]
+    names: NDArray[np.object_]
+
+
+def _split_loops(e: _Edges, starts: NDArray[np.int64], loops: _LoopSplitter) -> _Edges:
+    """Each loop road (``u == v``) replaced in its place by its three parts (or nothing)."""
+    loop_at = np.flatnonzero(e.u == e.v)
+    if not len(loop_at):
+        return e
+    pieces: list[tuple[slice, list[tuple[int, int, Any, float]] | None]] = []
+    prev = 0
+    for i in loop_at.tolist():
+        geom = shapely.LineString(e.coords[starts[i] : starts[i + 1]])
+        pieces.append((slice(prev, i), None))
+        pieces.append((slice(i, i + 1), loops.split(int(e.u[i]), geom)))
+        prev = i + 1
+    pieces.append((slice(prev, len(e.u)), None))
+    cols: dict[str, list[Any]] = {k: [] for k in ("u", "v", "len", "xy", "n", "at")}
+    for sl, parts in pieces:
+        if parts is None:
+            cols["u"].append(e.u[sl])
+            cols["v"].append(e.v[sl])
+            cols["len"].append(e.length_m[sl])
+            cols["xy"].append(e.coords[starts[sl.start] : starts[sl.stop]])
+            cols["n"].append(np.diff(starts[sl.start : sl.stop + 1]))
+            cols["at"].append(np.arange(sl.start, sl.stop))
+            continue
+        for a, b, line, share in parts:
+            xy = shapely.get_coordinates(line)
+            cols["u"].append(np.asarray([a]))
+            cols["v"].append(np.asarray([b]))
+            cols["len"].append(e.length_m[sl] * share)
+            cols["xy"].append(xy)
+            cols["n"].append(np.asarray([len(xy)]))
+            cols["at"].append(np.asarray([sl.start]))
+    at = np.concatenate(cols["at"]).astype(np.int64)
+    u = np.concatenate(cols["u"]).astype(np.int64)
+    return _Edges(
+        u=u,
+        v=np.concatenate(cols["v"]).astype(np.int64),
+        length_m=np.concatenate(cols["len"]).astype(float),
+        coords=np.vstack(cols["xy"]),
+        index=np.repeat(np.arange(len(u)), np.concatenate(cols["n"])),
+        modes=e.modes[at],
+        bike_twoway=e.bike_twoway[at],
+        oneway=e.oneway[at],
+        names=e.names[at],
+    )
 
 
 def coord_starts(table: EdgeTable) -> NDArray[np.int64]:

@@ -16,8 +16,9 @@ Files for people who were not at the computer:
   formats.
 
 Package layout: ``_folders`` (run and district folders, proposal folders), ``_excel``,
-``_gpkg``, ``_html`` (the summary page), ``_charts`` (its SVG charts), ``_display``
-(notebook tables), ``_summary``
+``_gpkg``, ``_html`` (the summary page), ``_proposal`` (a proposal's title, terminal summary,
+workbook table and summary section), ``_charts`` (its SVG charts), ``_display`` (notebook
+tables), ``_summary``
 (``summary.json``), ``_labels`` (Chinese and English headers and names). File writing itself
 lives in :mod:`coverage._files`.
 """
@@ -29,6 +30,13 @@ from coverage.reports._folders import write_district_reports, write_proposal_rep
 from coverage.reports._gpkg import write_geopackage
 from coverage.reports._html import html_summary, write_html_summary
 from coverage.reports._labels import EN_HEADERS, SHEET_NAMES, TOTAL_LABEL, ZH_HEADERS, Lang
+from coverage.reports._proposal import (
+    proposal_section_html,
+    proposal_table,
+    proposal_text,
+    proposal_title,
+    size_lines,
+)
 from coverage.reports._summary import district_summary
 
 __all__ = [
@@ -41,7 +49,12 @@ __all__ = [
     "district_summary",
     "html_summary",
     "inside",
+    "proposal_section_html",
+    "proposal_table",
+    "proposal_text",
+    "proposal_title",
     "safe_name",
+    "size_lines",
     "write_csv",
     "write_district_reports",
     "write_excel",

@@ -41,6 +41,7 @@ from coverage.reports._labels import (
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Mapping
 
 
 logger = logging.getLogger(__name__)
@@ -333,6 +334,7 @@ def write_excel(
     *,
     proposals: pd.DataFrame | None = None,
     lang: Lang = "zh",
+    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write an audit as an Excel workbook for meetings, atomically.
 
@@ -356,6 +358,8 @@ def write_excel(
         ``"zh"``: Chinese sheet names, headers (e.g. 区县, 覆盖率, 出行时间(分钟)), values
         (已覆盖, 城市, 是/否) and travel mode (步行); ``"en"``: headers as words with their
         units (e.g. "Travel time (min)"), Yes/No, and the mode in words ("on foot").
+    extra_sheets
+        More sheets (name → table), placed before the rules sheet.
 
     Returns
     -------
@@ -397,6 +401,8 @@ def write_excel(
     ]
     if proposals is not None:
         tables.append((names["proposals"], _flatten(proposals, "proposals"), set()))
+    for name, frame in (extra_sheets or {}).items():
+        tables.append((name, _flatten(frame, name), set()))
     about = pd.DataFrame(
         _about_rows(result, lang), columns=["项目", "内容"] if lang == "zh" else ["Item", "Value"]
     )

@@ -25,6 +25,7 @@ from coverage.reports._excel import write_excel
 from coverage.reports._gpkg import write_geopackage
 from coverage.reports._html import write_html_summary
 from coverage.reports._labels import Lang, check_lang
+from coverage.reports._proposal import proposal_section_html, proposal_table
 from coverage.reports._summary import district_summary
 
 if TYPE_CHECKING:
@@ -287,14 +288,18 @@ def write_proposal_reports(
     tianditu_key: str | None = None,
     offline: bool = True,
 ) -> dict[str, Path]:
-    """Write a proposal's folder: tables, a map, and one sub-folder per district.
+    """Write a proposal's folder: a summary page, a workbook, tables, maps, district folders.
 
-    ``out_dir`` receives ``proposals.csv``, ``groups.csv`` (一站多居 groups; members joined
-    by ``;``), ``uncoverable.csv``, ``data_problems.csv`` (communities on map-data islands,
-    left out of the siting, with the reason), ``scenario.csv`` (before/after),
-    ``communities_after.csv``, ``solver.json`` and ``map.html``; each district's folder (named
-    by :func:`safe_name`) its ``proposals.csv``, ``groups.csv`` (the groups that serve its
-    communities) and ``map.html``. Every file is written atomically.
+    ``out_dir`` receives ``summary.html`` (before/after, the sizes of the proposed halls, each
+    proposed site in words, then the audit with the proposed halls open, linking to every
+    map), ``report.xlsx`` (headers in ``lang``: the audit with the proposed halls, the
+    proposed sites, before/after and the hall sizes), ``proposals.csv``, ``groups.csv``
+    (一站多居 groups; members joined by ``;``), ``uncoverable.csv``, ``data_problems.csv``
+    (communities on map-data islands, left out of the siting, with the reason),
+    ``scenario.csv`` (before/after), ``communities_after.csv``, ``solver.json`` and
+    ``map.html``; each district's folder (named by :func:`safe_name`) its ``proposals.csv``,
+    ``groups.csv`` (the groups that serve its communities) and ``map.html``. Every file is
+    written atomically.
 
     Parameters
     ----------
@@ -307,15 +312,17 @@ def write_proposal_reports(
     districts
         Optional district polygons with a ``district`` column, any CRS.
     title
-        Title of the maps (district maps add the district name).
+        Title of the maps and the summary page (district maps add the district name).
     lang, basemap, tianditu_key, offline
-        Map options (see :func:`write_district_reports`).
+        Map options (see :func:`write_district_reports`); ``lang`` also sets the language of
+        the summary page and the workbook.
 
     Returns
     -------
     dict of str to pathlib.Path
         District name → its folder; ``"(all)"`` → ``out_dir``.
     """
+    check_lang(lang)
     maps = _MapWriter(lang, basemap, tianditu_key, offline)
     out = Path(out_dir)
     proposals = result.proposals.copy()
@@ -338,12 +345,13 @@ def write_proposal_reports(
         write_csv(out / f"{name}.csv", table)
     write_json(out / "solver.json", {"model": result.model, **result.solver})
     assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
+    shown = _named_sites(result.proposals, lang)
     maps.save(
         out / "map.html",
         after,
         districts=districts,
         title=title,
-        proposals=result.proposals,
+        proposals=shown,
         assignments=assigned,
         data_problems=problems,
     )
@@ -365,8 +373,51 @@ def write_proposal_reports(
             after.district(name),
             districts=_district_polygon(districts, name),
             title=f"{title}: {name}",
-            proposals=result.proposals[result.proposals["site_id"].isin(part_props["site_id"])],
+            proposals=shown[shown["site_id"].isin(part_props["site_id"])],
             assignments=assigned[assigned["district"].astype(str) == name],
             data_problems=problems[problems["district"].astype(str) == name],
         )
+    _proposal_pages(out, result, after, folders, title=title, lang=lang)
     return folders
+
+
+def _named_sites(proposals: gpd.GeoDataFrame, lang: Lang) -> gpd.GeoDataFrame:
+    """The proposals with a ``name`` for the maps: where each site lies, in words."""
+    column = "description_zh" if lang == "zh" else "description"
+    if column not in proposals.columns:
+        return proposals
+    words = proposals[column].fillna("").astype(str)
+    return proposals.assign(name=words.where(words != "", proposals["site_id"].astype(str)))
+
+
+def _proposal_pages(
+    out: Path,
+    result: ProposalResult,
+    after: AuditResult,
+    folders: dict[str, Path],
+    *,
+    title: str,
+    lang: Lang,
+) -> None:
+    """The proposal's workbook and summary page (the audit with the proposed halls open)."""
+    sheet = {"zh": ("现状与建议对比", "新建规模分布"), "en": ("before and after", "hall sizes")}
+    scenario, sizes = sheet[lang]
+    write_excel(
+        out / "report.xlsx",
+        after,
+        proposals=proposal_table(result, lang),
+        lang=lang,
+        extra_sheets={scenario: result.scenario, sizes: result.size_distribution()},
+    )
+    everything = "全部" if lang == "zh" else "all districts"
+    links: dict[str, str | PurePath] = {everything: "map.html"}
+    links |= {d: PurePath(p.name, "map.html") for d, p in folders.items() if p != out}
+    write_html_summary(
+        out / "summary.html",
+        after,
+        title=title,
+        maps=links,
+        lang=lang,
+        workbook="report.xlsx",
+        lead=proposal_section_html(result, lang, after=after),
+    )

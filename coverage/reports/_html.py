@@ -344,6 +344,7 @@ def html_summary(
     lang: Lang = "zh",
     workbook: str | PurePath | None = None,
     parent: str | PurePath | None = None,
+    lead: str = "",
 ) -> str:
     """The one-page HTML summary of an audit, as text (see :func:`write_html_summary`).
 
@@ -361,6 +362,8 @@ def html_summary(
         Relative path of the Excel workbook of the same figures, linked at the top.
     parent
         Relative path of the whole run's summary (on a district's page), linked at the top.
+    lead
+        HTML (already escaped) shown before the key figures, e.g. a proposal's section.
 
     Returns
     -------
@@ -445,6 +448,7 @@ def html_summary(
         f"<h1>{_esc(title)}</h1><p class=rules>{_esc(rules)}</p>",
         f"<p class=note>{_esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
         doubts,
+        lead,
         f"<section class=cards>{_cards(result, table, t)}</section>",
         f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
         drawn.bar,
@@ -470,6 +474,7 @@ def write_html_summary(
     lang: Lang = "zh",
     workbook: str | PurePath | None = None,
     parent: str | PurePath | None = None,
+    lead: str = "",
 ) -> Path:
     """Write a one-page HTML summary of an audit for meetings, atomically.
 
@@ -501,6 +506,8 @@ def write_html_summary(
     parent
         Path of the whole run's summary relative to ``path``'s folder (e.g.
         ``"../summary.html"`` on a district's page), linked at the top of the page.
+    lead
+        HTML (already escaped) shown before the key figures, e.g. a proposal's section.
 
     Returns
     -------
@@ -526,5 +533,13 @@ def write_html_summary(
     >>> "<h1>Grid &lt;test&gt;</h1>" in text, text.count("<svg class=chart")
     (True, 2)
     """
-    text = html_summary(result, title=title, maps=maps, lang=lang, workbook=workbook, parent=parent)
+    text = html_summary(
+        result,
+        title=title,
+        maps=maps,
+        lang=lang,
+        workbook=workbook,
+        parent=parent,
+        lead=lead,
+    )
     return write_text_atomic(Path(path), text)

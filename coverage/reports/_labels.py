@@ -97,10 +97,20 @@ ZH_HEADERS: dict[str, str] = {
     "n_members": "服务社区数",
     "capacity_households": "容量(户)",
     "floor_area_needed_m2": "所需用房面积(㎡)",
-    # siting scenarios and curves
-    "scenario": "方案",
-    "new_halls": "新增服务中心数",
-    "uncoverable": "无法覆盖社区数",
+    "description": "位置",
+    "road_name": "最近道路",
+    "road_m": "距道路(米)",
+    "near_community": "最近社区",
+    "near_community_m": "距最近社区(米)",
+    # proposal sheets: before/after, hall sizes
+    "scenario": "情景",
+    "new_halls": "新建服务中心数",
+    "low_m2": "面积下限(㎡，不含)",
+    "high_m2": "面积上限(㎡，含)",
+    "halls": "个数",
+    "above_cap": "超过面积上限",
+    "uncoverable": "无候选点可覆盖的社区",
+    # coverage curves
     "p": "新增数量",
     "optimal": "最优解",
 }
@@ -180,10 +190,20 @@ EN_HEADERS: dict[str, str] = {
     "n_members": "Number of communities served",
     "capacity_households": "Capacity (households)",
     "floor_area_needed_m2": "Floor area needed (m²)",
-    # siting scenarios and curves
+    "description": "Location",
+    "road_name": "Nearest road",
+    "road_m": "Distance to the road (m)",
+    "near_community": "Nearest community",
+    "near_community_m": "Distance to the nearest community (m)",
+    # proposal sheets: before/after, hall sizes
     "scenario": "Scenario",
     "new_halls": "New halls",
-    "uncoverable": "Cannot be covered",
+    "low_m2": "Floor area above (m²)",
+    "high_m2": "Floor area up to (m²)",
+    "halls": "Halls",
+    "above_cap": "Above the size cap",
+    "uncoverable": "Communities no candidate site can cover",
+    # coverage curves
     "p": "New halls (p)",
     "optimal": "Optimal",
 }
@@ -201,6 +221,7 @@ ZH_VALUES: dict[str, dict[str, str]] = {
         "in use": "在用",
     },
     "kind": {"urban": "城市", "rural": "农村"},
+    "scenario": {"before": "现状", "after": "建议实施后"},
 }
 
 

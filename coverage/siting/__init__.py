@@ -30,7 +30,12 @@ Models (each community against its *own* threshold):
     Every coverable community is assigned to exactly one new site within its threshold,
     without exceeding the site's capacity in households (``floor area / 30 m² × 100``, the
     2024 导则 standard ``config.floor_area_m2_per_100_households``); first the fewest sites,
-    then, in a second stage with that number fixed, the least total travel time.
+    then, in a second stage with that number fixed, the least total travel time (among the
+    sites the first stage opened, when it stopped at its time limit). Through
+    :func:`propose_halls`, a candidate without its own floor area holds a new hall of at
+    most ``config.max_new_hall_m2`` (800 m²). A community that alone needs more than every
+    site within reach holds gets a hall of its own (larger than the cap), and its
+    proposal's ``reason`` says so: nothing is dropped, nothing silently.
 
 Solvers: exact mixed-integer programmes built straight from the sparse coverage matrix,
 after exact reductions (identical communities and sites merged, sites whose communities are a
@@ -49,7 +54,8 @@ community to its nearest open hall (existing or new) within its threshold; in th
 model the groups are the model's own assignment. :func:`verify_proposal` re-runs the routed
 :func:`coverage.audit.audit` with the existing and proposed halls.
 
-Package layout: ``_from_network`` (the planners' door and candidate sites), ``_from_matrix``
+Package layout: ``_from_network`` (the planners' door and candidate sites), ``_describe``
+(a site in words: nearest named road and community), ``_from_matrix``
 (the research door and the coverage curve), ``_problem`` (the problem in plain arrays, exact
 reductions, greedy heuristics), ``_models`` (the three models), ``_milp`` (the MILP container
 and the CBC and HiGHS back-ends), ``_tables`` (result tables), ``_result``
@@ -67,6 +73,7 @@ from coverage.siting._common import (
     Model,
     Solver,
 )
+from coverage.siting._describe import ROAD_NAME_WITHIN_M, describe_sites
 from coverage.siting._from_matrix import (
     coverage_curve_from_cost_matrix,
     propose_halls_from_cost_matrix,
@@ -79,12 +86,14 @@ from coverage.siting._from_network import (
 )
 from coverage.siting._milp import CBC_GRACE_S, GREEDY_ABOVE_PAIRS, cbc_available
 from coverage.siting._problem import capacity_households
-from coverage.siting._result import ProposalResult
+from coverage.siting._result import HALL_SIZE_BANDS_M2, ProposalResult
 
 __all__ = [
     "CBC_GRACE_S",
     "GREEDY_ABOVE_PAIRS",
+    "HALL_SIZE_BANDS_M2",
     "MODELS",
+    "ROAD_NAME_WITHIN_M",
     "SOLVERS",
     "STATUS_COVERED_BEFORE",
     "STATUS_DATA_PROBLEM",
@@ -99,6 +108,7 @@ __all__ = [
     "cbc_available",
     "coverage_curve",
     "coverage_curve_from_cost_matrix",
+    "describe_sites",
     "propose_halls",
     "propose_halls_from_cost_matrix",
     "verify_proposal",

@@ -45,7 +45,7 @@ def run_model(
     existing_groups: bool,
 ) -> ProposalResult:
     if model == "capacitated":
-        chosen, site_of, minutes, info = solve_capacitated(
+        chosen, site_of, minutes, info, alone = solve_capacitated(
             inp, solver, time_limit_s, mip_gap, config
         )
         return finish_result(
@@ -56,6 +56,7 @@ def run_model(
             config,
             assigned_site=site_of,
             assigned_min=minutes,
+            own_halls=alone,
             existing_groups=existing_groups,
         )
     chosen, info, _ = solve_cover(inp, model, int(p or 0), solver, time_limit_s, mip_gap)

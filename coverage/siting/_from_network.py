@@ -21,6 +21,7 @@ from coverage._errors import (
 from coverage.audit import audit
 from coverage.engine import fragment_segments, nearest_facility, snap, travel_time_matrix
 from coverage.i18n import reason_text
+from coverage.siting._describe import describe_sites
 from coverage.siting._from_matrix import curve_table, run_model
 from coverage.siting._problem import Input, capacity_households, prepare
 
@@ -286,15 +287,14 @@ def _route(
             if "floor_area_m2" in cand.columns
             else np.full(len(cand), np.nan)
         )
-        if max_floor_area_m2 is not None:
-            area = np.where(np.isnan(area), float(max_floor_area_m2), area)
-        if np.isnan(area).any():
-            bad = cand["site_id"][np.isnan(area)]
+        new_hall_m2 = cfg.max_new_hall_m2 if max_floor_area_m2 is None else max_floor_area_m2
+        if not (np.isfinite(new_hall_m2) and new_hall_m2 > 0):
             msg = (
-                f"model='capacitated': {len(bad)} candidate site(s) have no floor area "
-                f"({list_ids(bad)}); give a floor_area_m2 column or max_floor_area_m2="
+                "the largest floor area of a new hall must be a positive number of m² (e.g. "
+                f"{{max_floor_area_m2}}), got {new_hall_m2!r}"
             )
-            raise InputDataError(msg)
+            raise InputDataError.naming(msg, max_floor_area_m2="800")
+        area = np.where(np.isnan(area), float(new_hall_m2), area)
         capacity = capacity_households(area, config=cfg)
     inp = prepare(
         cost,
@@ -367,7 +367,11 @@ def propose_halls(
     time_limit_s
         Wall-clock limit of the exact solver, seconds.
     max_floor_area_m2
-        Floor area (m²) of candidates without their own ``floor_area_m2`` (capacitated).
+        Capacitated model: the floor area (m²) of a new hall at a candidate without its own
+        ``floor_area_m2``, i.e. the cap on a new hall's size; default
+        ``config.max_new_hall_m2`` (800 m²). A community needing more than any site within
+        reach holds gets a hall of its own, larger than the cap, and its proposal says so
+        (``reason``).
     solver
         ``"auto"``, ``"cbc"``, ``"highs"`` or ``"greedy"``.
     mip_gap
@@ -384,8 +388,10 @@ def propose_halls(
     Returns
     -------
     ProposalResult
-        ``proposals`` carry the candidates' geometry (EPSG:4326); ``solver`` also holds the
-        snapping, matrix and nearest-hall times (seconds).
+        ``proposals`` carry the candidates' geometry (EPSG:4326) and where each lies in words
+        (:func:`describe_sites`: ``road_name``, ``near_community``, ``description``,
+        ``description_zh``); ``solver`` also holds the snapping, matrix and nearest-hall
+        times (seconds).
 
     Raises
     ------
@@ -434,6 +440,9 @@ def propose_halls(
     extra = [c for c in ("source", "floor_area_m2") if c in cand.columns]
     for col in extra:
         result.proposals[col] = cand[col].reindex(result.proposals["site_id"].to_numpy()).to_numpy()
+    where = describe_sites(result.proposals, network, communities)
+    for col in where.columns:
+        result.proposals[col] = where[col].to_numpy()
     return result
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from coverage.config import DEFAULT_CONFIG, Config
 
 if TYPE_CHECKING:
     import geopandas as gpd
-    import pandas as pd
     from numpy.typing import NDArray
 
     FloatArray = NDArray[np.float64]
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     BoolArray = NDArray[np.bool_]
 
 logger = logging.getLogger(__name__)
+
+#: Upper edges of the hall-size bands of :meth:`ProposalResult.size_distribution`, m² of
+#: floor area needed (the cap ``config.max_new_hall_m2`` is added as an edge).
+HALL_SIZE_BANDS_M2: tuple[float, ...] = (200.0, 400.0, 600.0, 800.0, 1200.0, 2000.0)
 
 
 @dataclass
@@ -89,6 +93,39 @@ class ProposalResult:
     def site_ids(self) -> list[Any]:
         """Identifiers of the proposed sites, in ``order``."""
         return list(self.proposals["site_id"])
+
+    def size_distribution(self) -> pd.DataFrame:
+        """How large the proposed halls are: counts per band of floor area needed (m²).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per band (edges :data:`HALL_SIZE_BANDS_M2` and the cap
+            ``config.max_new_hall_m2``): ``low_m2`` (exclusive, 0 for the first),
+            ``high_m2`` (inclusive, ``inf`` for the last), ``halls``, ``above_cap``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from coverage.siting import propose_halls_from_cost_matrix
+        >>> r = propose_halls_from_cost_matrix(np.array([[5.0]]), [30000], 15)
+        >>> sizes = r.size_distribution()
+        >>> sizes.loc[sizes["halls"] > 0, ["low_m2", "high_m2", "above_cap"]].to_dict("records")
+        [{'low_m2': 2000.0, 'high_m2': inf, 'above_cap': True}]
+        """
+        cap = float(self.config.max_new_hall_m2)
+        high = np.array(sorted({*HALL_SIZE_BANDS_M2, cap, np.inf}))
+        low = np.concatenate([[0.0], high[:-1]])
+        area = self.proposals["floor_area_needed_m2"].to_numpy(dtype=float)
+        band = np.searchsorted(high, area, side="left")
+        return pd.DataFrame(
+            {
+                "low_m2": low,
+                "high_m2": high,
+                "halls": np.bincount(band, minlength=len(high))[: len(high)],
+                "above_cap": low >= cap,
+            }
+        )
 
     def __repr__(self) -> str:
         """Short text form: model, sites, coverage after, solver."""

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage.i18n import reason_text
 from coverage.siting._common import (
     STATUS_COVERED_BEFORE,
     STATUS_DATA_PROBLEM,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from coverage.config import Config
+    from coverage.siting._models import OwnHalls
 
     FloatArray = NDArray[np.float64]
     IntArray = NDArray[np.int64]
@@ -141,6 +143,7 @@ def finish_result(
     *,
     assigned_site: IntArray | None = None,
     assigned_min: FloatArray | None = None,
+    own_halls: OwnHalls | None = None,
     existing_groups: bool = True,
 ) -> ProposalResult:
     per100 = config.floor_area_m2_per_100_households
@@ -222,6 +225,7 @@ def finish_result(
     prop = prop[lead + [c for c in prop.columns if c not in lead]]
     if model == "capacitated" and inp.capacity is not None:
         prop["capacity_households"] = inp.capacity[ordered]
+    prop["reason"], prop["reason_zh"] = _size_reasons(inp, ordered, own_halls, per100)
     proposals = gpd.GeoDataFrame(
         prop, geometry=gpd.GeoSeries([None] * len(prop), index=prop.index, crs=4326)
     )
@@ -232,6 +236,32 @@ def finish_result(
     return ProposalResult(
         model, proposals, groups, uncoverable, communities, scenario, info, config
     )
+
+
+def _size_reasons(
+    inp: Input, ordered: IntArray, own_halls: OwnHalls | None, per100: float
+) -> tuple[list[str], list[str]]:
+    """Per proposed site, in English and Chinese: why it is larger than its capacity."""
+    founder = own_halls.founder if own_halls is not None else {}
+    capacity = inp.capacity if inp.capacity is not None else np.full(inp.m, np.nan)
+    texts: dict[str, list[str]] = {"en": [], "zh": []}
+    for j in ordered.tolist():
+        for lang, out in texts.items():
+            i = founder.get(j)
+            if i is None:
+                out.append("")
+                continue
+            out.append(
+                reason_text(
+                    "over_cap",
+                    lang,
+                    community=plain_value(inp.community_ids[i]),
+                    households=f"{inp.hh[i]:,.0f}",
+                    need=f"{inp.hh[i] / 100 * per100:,.0f}",
+                    cap=f"{capacity[j] / 100 * per100:,.0f}",
+                )
+            )
+    return texts["en"], texts["zh"]
 
 
 def _uncoverable_table(inp: Input, unc: IntArray) -> pd.DataFrame:

@@ -1,0 +1,79 @@
+"""District batches: serial against dask workers, counting the cluster's start.
+
+Usage::
+
+    .venv/bin/python bench/bench_batch.py               # 1x1, 2x2, 4x4 and 8x8 tiles
+    .venv/bin/python bench/bench_batch.py --tiles 2 4   # some of them
+
+The input is the Liechtenstein extract and sample tiled ``n x n`` (``bench/_tiled.py``): 11
+districts per tile, so 11, 44, 176 and 704 districts. The network is loaded once before the
+clock starts (as the CLI does before its batch). Each size runs ``run_batch`` serially and on
+a :class:`dask.distributed.LocalCluster` of 2 single-threaded worker processes, whose start
+and close are inside the time. The results must be identical (checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+
+from _common import RESULTS_DIR, ROOT, fmt_s, fmt_x, log
+from _tiled import make_tiled, tiled_sample
+
+
+def one(n: int, workers: int, per: str) -> tuple[float, float, object, int]:
+    """Seconds of a serial run and of a run on ``workers`` processes, whether they agree."""
+    from coverage.batch import run_batch  # noqa: PLC0415
+    from coverage.config import Config  # noqa: PLC0415
+    from coverage.network import load_network  # noqa: PLC0415
+
+    com, hal, districts = tiled_sample(n)
+    if per == "tile":  # one district per tile: the tile's suffix "-i-j"
+        tile = districts["district"].str.extract(r"(-\d+-\d+)$")[0]
+        districts = districts.assign(district="tile" + tile).dissolve("district").reset_index()
+        com = com.assign(district="tile" + com["district"].str.extract(r"(-\d+-\d+)$")[0])
+    net = load_network(make_tiled(n))
+    cfg = Config(check_coordinates=False)
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    serial = run_batch(com, hal, net, districts, config=cfg)
+    t_serial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    parallel = run_batch(com, hal, net, districts, workers=workers, config=cfg)
+    t_parallel = time.perf_counter() - t0
+    same = serial.communities.drop(columns="geometry").equals(
+        parallel.communities.drop(columns="geometry")
+    )
+    return t_serial, t_parallel, same, len(districts)
+
+
+def main() -> None:
+    """Run each size, print a markdown table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tiles", type=int, nargs="+", default=[1, 2, 4, 8], help="tiles per side")
+    ap.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    ap.add_argument(
+        "--per", choices=["district", "tile"], default="district", help="11 districts a tile, or 1"
+    )
+    args = ap.parse_args()
+    rows = []
+    for n in args.tiles:
+        log(f"{n}x{n} tiles …")
+        t_s, t_p, same, k = one(n, args.workers, args.per)
+        rows.append({"tiles": n, "districts": k, "serial_s": t_s, "workers_s": t_p,
+                     "identical": bool(same)})  # fmt: skip
+    print(f"| districts | serial | {args.workers} workers (incl. cluster start) | speed-up | "
+          "identical |\n|---:|---:|---:|---:|---|")  # fmt: skip
+    for r in rows:
+        print(f"| {r['districts']:,} | {fmt_s(r['serial_s'])} | {fmt_s(r['workers_s'])} | "
+              f"{fmt_x(r['serial_s'] / r['workers_s'])} | {r['identical']} |")  # fmt: skip
+    RESULTS_DIR.mkdir(exist_ok=True)
+    name = f"batch_{args.per}.json"
+    (RESULTS_DIR / name).write_text(json.dumps(rows, indent=2))
+    log(f"wrote {(RESULTS_DIR / name).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
