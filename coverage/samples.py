@@ -144,6 +144,13 @@ class Sample:
     halls: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
 
+    def __repr__(self) -> str:
+        """One line: the name, the counts and the network (not the frames)."""
+        return (
+            f"Sample({self.name!r}: {len(self.communities):,} communities, "
+            f"{len(self.halls):,} halls, {len(self.districts):,} districts; {self.network!r})"
+        )
+
 
 def load_sample(
     name: str = DEFAULT_SAMPLE, *, mode: Mode | None = None, config: Config | None = None

@@ -89,7 +89,7 @@ def test_chinese_excel_html_and_map_show_chinese_reasons(grid_result, tmp_path):
     for path, expected in ((tmp_path / "zh.xlsx", chinese), (tmp_path / "en.xlsx", english)):
         ws = load_workbook(path).worksheets[1]
         header = [c.value for c in ws[1]]
-        col = header.index("说明" if "zh" in path.name else "reason") + 1
+        col = header.index("说明" if "zh" in path.name else "Reason") + 1
         got = [ws.cell(row=i, column=col).value for i in range(2, ws.max_row + 1)]
         assert got == expected
     assert grid_result.communities["reason"].tolist() == english  # the data stay English

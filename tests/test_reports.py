@@ -6,7 +6,6 @@ B 16, C 14, D 12, E 14 minutes; B alone not covered) and on the bundled Liechten
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import shutil
@@ -24,14 +23,15 @@ import shapely
 from coverage._errors import CrsError, InputDataError
 from coverage.audit import ALL_DISTRICTS, AuditResult, audit, district_table
 from coverage.reports import (
+    EN_HEADERS,
     ZH_HEADERS,
+    display_table,
     html_summary,
     write_district_reports,
     write_excel,
     write_geopackage,
     write_html_summary,
 )
-from coverage.reports._charts import _cjk_font
 from coverage.testing import grid_communities, grid_halls
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from coverage.samples import Sample
 
 EVIL = "<script>alert(1)</script>"
-PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+SVG = re.compile(r"<svg class=chart .*?</svg>", re.DOTALL)
 
 
 @pytest.fixture(scope="module")
@@ -147,30 +147,71 @@ def test_excel_communities_halls_proposals_sheets(grid: AuditResult, tmp_path: P
 
     halls = _sheet(wb, "服务中心")
     assert halls["服务中心编号"].tolist() == ["H1", "H2"]
-    assert halls["用房面积达标"].tolist() == grid.halls["floor_area_adequate"].tolist()
+    # booleans read as words in the workbook's language: 是/否
+    assert grid.halls["floor_area_adequate"].tolist() == [True, True]
+    assert halls["用房面积达标"].tolist() == ["是", "是"]
+    assert com["已覆盖"].tolist() == ["是", "否", "是", "是", "是"]  # B alone not covered
     proposals = _sheet(wb, "建议选址")
     assert proposals["服务社区"].tolist() == ["B, C"]
     assert proposals["所需用房面积(㎡)"].tolist() == [420.0]
     about: dict[Any, Any] = dict(_sheet(wb, "说明").itertuples(index=False))
     assert about["城市社区标准(分钟)"] == 15
     assert about["农村社区标准(分钟)"] == 20
+    assert about["出行方式"] == "步行"  # the mode in words, not `walk`
 
 
-def test_excel_english_headers_are_the_column_names(grid: AuditResult, tmp_path: Path) -> None:
-    wb = openpyxl.load_workbook(write_excel(tmp_path / "r.xlsx", grid, lang="en"))
-    assert wb.sheetnames == ["summary", "communities", "halls", "about"]
-    summary = _sheet(wb, "summary")
-    assert summary.columns.tolist() == grid.districts.columns.tolist()
-    pd.testing.assert_frame_equal(
-        summary.astype(grid.districts.dtypes.to_dict()), grid.districts, check_exact=False
+def test_excel_cells_of_every_kind(grid: AuditResult, tmp_path: Path) -> None:
+    """Dates, text with spaces, missing and infinite numbers: typed cells, never 'nan'."""
+    import datetime as dt
+
+    com = grid.communities.assign(
+        surveyed=pd.to_datetime(["2024-05-01 09:30"] * 5),
+        note=["  leading", "trailing  ", "a & b < c", None, "中文"],
+        score=[1.5, np.nan, np.inf, 2.0, -3.0],
     )
-    com = _sheet(wb, "communities")
-    # one language per workbook: the reason in English, its Chinese column left out
-    skip = {"geometry", "reason_zh"}
-    expected = [c for c in grid.communities.columns if c not in skip] + ["lon", "lat"]
-    assert com.columns.tolist() == expected
-    assert com["status"].tolist() == grid.communities["status"].tolist()
-    assert com["covered"].tolist() == grid.communities["covered"].tolist()
+    result = AuditResult(com, grid.halls, grid.districts, grid.config, grid.network)
+    wb = openpyxl.load_workbook(write_excel(tmp_path / "r.xlsx", result, lang="en"))
+    ws = wb["Communities"]
+    at = {c.value: c.column for c in ws[1]}
+
+    def column(name: str) -> list[Any]:
+        return [ws.cell(r, at[name]).value for r in range(2, ws.max_row + 1)]
+
+    naive = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC).replace(tzinfo=None)
+    assert column("Surveyed") == [naive] * 5
+    assert column("Note") == ["  leading", "trailing  ", "a & b < c", None, "中文"]
+    assert column("Score") == [1.5, None, None, 2.0, -3.0]
+    summary = {row[0]: row for row in wb["Summary"].iter_rows(values_only=True)}
+    share = summary["District"].index("Rural communities covered (%)")
+    # West has no rural community: its rural share is an empty cell, not 0 or "nan"
+    assert summary["West"][share] is None
+    assert summary["East"][share] == 1
+
+
+def test_excel_english_headers_read_as_words(grid: AuditResult, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(write_excel(tmp_path / "r.xlsx", grid, lang="en"))
+    assert wb.sheetnames == ["Summary", "Communities", "Halls", "About"]
+    summary = _sheet(wb, "Summary")
+    assert summary.columns.tolist()[:9] == [
+        "District", "Communities", "Covered", "Not covered", "Unreachable",
+        "Communities covered (%)", "Population", "Population covered", "Population covered (%)",
+    ]  # fmt: skip
+    assert summary["District"].tolist() == ["East", "West", ALL_DISTRICTS]
+    np.testing.assert_allclose(summary["Communities covered (%)"], grid.districts["covered_share"])
+    com = _sheet(wb, "Communities")
+    for words in ("Community ID", "Travel time (min)", "Limit (min)", "Over the limit (min)",
+                  "Distance to a road (m)", "Longitude (WGS-84)", "Reason"):  # fmt: skip
+        assert words in com.columns
+    # no header is a raw column name; the Chinese reason is left out of an English workbook
+    for ws in wb.worksheets:
+        assert not [c.value for c in ws[1] if "_" in str(c.value)], ws.title
+    assert "Reason (Chinese)" not in com.columns
+    assert com["Travel time (min)"].tolist() == [4.0, 16.0, 14.0, 12.0, 14.0]
+    assert com["Status"].tolist() == grid.communities["status"].tolist()
+    assert com["Covered"].tolist() == ["Yes", "No", "Yes", "Yes", "Yes"]  # B alone not covered
+    about: dict[Any, Any] = dict(_sheet(wb, "About").itertuples(index=False))
+    assert about["Travel mode"] == "on foot"
+    assert about["Urban limit (min)"] == 15
 
 
 def test_excel_liechtenstein_matches_the_audit(li: AuditResult, tmp_path: Path) -> None:
@@ -195,10 +236,11 @@ def test_excel_liechtenstein_matches_the_audit(li: AuditResult, tmp_path: Path) 
     assert len(_sheet(wb, "服务中心")) == len(li.halls)
 
 
-def test_every_known_column_has_a_chinese_header(grid: AuditResult) -> None:
+def test_every_known_column_has_a_chinese_and_an_english_header(grid: AuditResult) -> None:
     known = set(grid.districts.columns) | set(grid.communities.columns) | set(grid.halls.columns)
-    missing = sorted(known - set(ZH_HEADERS) - {"geometry"})
-    assert missing == []
+    assert sorted(known - set(ZH_HEADERS) - {"geometry"}) == []
+    assert sorted(known - set(EN_HEADERS) - {"geometry"}) == []
+    assert set(EN_HEADERS) == set(ZH_HEADERS)  # one list of known columns, two languages
 
 
 def test_excel_refuses_geometries_without_crs(grid: AuditResult, tmp_path: Path) -> None:
@@ -208,6 +250,21 @@ def test_excel_refuses_geometries_without_crs(grid: AuditResult, tmp_path: Path)
     assert not list(tmp_path.iterdir())
     with pytest.raises(InputDataError, match="lang"):
         write_excel(tmp_path / "r.xlsx", grid, lang="fr")  # type: ignore[arg-type]
+
+
+def test_display_table_reads_as_the_workbook(grid: AuditResult) -> None:
+    zh = display_table(grid.communities, "zh")
+    assert "geometry" not in zh.data.columns
+    assert zh.data["已覆盖"].tolist() == ["是", "否", "是", "是", "是"]  # B alone not covered
+    assert zh.data["状态"].tolist()[:2] == ["已覆盖", "未覆盖"]
+    assert zh.data["说明"].tolist() == grid.communities["reason_zh"].tolist()
+    districts = display_table(grid.districts, "zh").to_html()
+    assert "合计" in districts
+    assert "66.7%" in districts  # West: 2 of 3 covered
+    assert "80.0%" in districts  # all: 4 of 5
+    en = display_table(grid.districts, "en")
+    assert en.data.columns[:2].tolist() == ["District", "Communities"]
+    assert grid.districts["covered_share"].iloc[0] == 1.0  # the frame is not changed
 
 
 # -- GeoPackage ------------------------------------------------------------------------------
@@ -281,8 +338,8 @@ def test_geopackage_refuses_tables_without_geometry(grid: AuditResult, tmp_path:
 # -- HTML summary ----------------------------------------------------------------------------
 
 
-def _pngs(text: str) -> list[bytes]:
-    return [base64.b64decode(m) for m in PNG.findall(text)]
+def _svgs(text: str) -> list[str]:
+    return SVG.findall(text)
 
 
 def test_html_summary_figures_escaping_and_self_contained(
@@ -322,14 +379,11 @@ def test_html_summary_figures_escaping_and_self_contained(
     assert 'href="map.html"' in text
     assert 'href="%E7%A4%BA%E6%84%8F%E7%89%87%E5%8C%BAA/map.html"' in text
     assert 'href="a%20b/map.html"' in text
-    # self-contained: two embedded PNG charts, nothing loaded from anywhere
-    pngs = _pngs(text)
-    assert len(pngs) == 2
-    assert all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
+    # self-contained: two inline SVG charts, nothing loaded from anywhere
+    assert len(_svgs(text)) == 2
     assert not re.search(r"https?:", text)
-    assert not re.search(r"<(script|link|iframe)\b", text)
-    assert re.findall(r'src="([^"]*)"', text) == ["data:image/png;base64," + m for m in
-                                                  PNG.findall(text)]  # fmt: skip
+    assert not re.search(r"<(script|link|iframe|img)\b", text)
+    assert "src=" not in text
 
 
 def test_html_summary_english(grid: AuditResult) -> None:
@@ -339,6 +393,53 @@ def test_html_summary_english(grid: AuditResult) -> None:
     assert "The 5 worst-served communities" in text
     assert "not covered" in text
     assert "已覆盖" not in text
+
+
+def _table_rows(text: str, table: str) -> list[list[str]]:
+    body = text.split(f"<table class={table}>")[1].split("<tbody>")[1]
+    body = body.split("</tbody>", maxsplit=1)[0]
+    return [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in body.split("</tr>")[:-1]]
+
+
+def test_html_summary_district_table_urban_and_rural_apart(grid: AuditResult) -> None:
+    text = html_summary(grid, title="Grid", lang="en")
+    head = text.split("<table class=districts>")[1].split("</thead>")[0]
+    assert "All communities" in head
+    assert "Urban communities (15 min)" in head
+    assert "Rural communities (20 min)" in head
+    rows = _table_rows(text, "districts")
+    # by hand: West has A (4 min), B (16, over 15), D (12), all urban, 1,000 + 2,000 + 1,500
+    # residents; East has C and E, rural, 14 min each (within 20), 500 + 800 residents
+    assert rows == [
+        ["1", "East", "2", "2", "100.0%", "100.0%", "0", "0", "–", "–",
+         "2", "2", "100.0%", "100.0%", "0", "14.0"],
+        ["2", "West", "3", "2", "66.7%", "55.6%", "3", "2", "66.7%", "55.6%",
+         "0", "0", "–", "–", "0", "12.0"],
+        ["", "(all)", "5", "4", "80.0%", "65.5%", "3", "2", "66.7%", "55.6%",
+         "2", "2", "100.0%", "100.0%", "0", "14.0"],
+    ]  # fmt: skip
+
+
+def test_html_summary_links_the_workbook_and_the_run(grid: AuditResult) -> None:
+    page = html_summary(
+        grid.district("West"), title="West", maps={"West": "map.html"}, lang="en",
+        workbook="report.xlsx", parent="../summary.html",
+    )  # fmt: skip
+    nav = page.split("<nav class=links>")[1].split("</nav>")[0]
+    assert re.findall(r'href="([^"]*)"', nav) == ["../summary.html", "report.xlsx", "map.html"]
+    assert "Back to the whole run" in nav
+    # West has urban communities only: no rural columns
+    head = page.split("<table class=districts>")[1].split("</thead>")[0]
+    assert "Urban communities (15 min)" in head
+    assert "Rural" not in head
+    # one district: its row only (a total row would repeat it)
+    assert [r[:6] for r in _table_rows(page, "districts")] == [
+        ["1", "West", "3", "2", "66.7%", "55.6%"]
+    ]
+    assert "Excel workbook" in nav
+    assert page.index("<nav") < page.index("<h1>")
+    plain = html_summary(grid, title="Grid", lang="zh")  # nothing to link: no bar
+    assert "<nav" not in plain
 
 
 @pytest.mark.parametrize(
@@ -366,7 +467,7 @@ def test_html_summary_liechtenstein(li: AuditResult, tmp_path: Path) -> None:
     assert worst.count("<tr>") == 1 + 10  # header + the 10 worst
     slowest = li.communities.sort_values("shortfall_min", ascending=False).iloc[0]
     assert f"{slowest['travel_time_min']:.1f}" in worst.split("</tr>")[1]
-    assert len(_pngs(text)) == 2
+    assert len(_svgs(text)) == 2
 
 
 def _chinese_grid(grid: AuditResult) -> AuditResult:
@@ -376,69 +477,48 @@ def _chinese_grid(grid: AuditResult) -> AuditResult:
     return AuditResult(com, grid.halls, district_table(com), grid.config, grid.network)
 
 
-def _spy_bar_chart(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    from coverage.reports import _charts
-
-    seen: dict[str, Any] = {}
-    real = _charts._bar_chart
-
-    def spy(table: pd.DataFrame, labels: list[str], text: dict[str, str]) -> Any:
-        seen.update(labels=labels, title=text["bar_title"])
-        return real(table, labels, text)
-
-    monkeypatch.setattr(_charts, "_bar_chart", spy)
-    return seen
+def _texts(svg: str) -> list[str]:
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
 
 
-def test_no_cjk_font_means_english_labels_and_numbered_districts(
-    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """With no CJK font the charts fall back to English and numbered districts: no tofu."""
-    from coverage.reports import _charts
-
-    monkeypatch.setattr(_charts, "_cjk_font", lambda: None)
-    seen = _spy_bar_chart(monkeypatch)
-    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
-    assert len(_pngs(text)) == 2
-    assert seen["title"] == "Coverage by district"
-    assert sorted(seen["labels"]) == ["#1", "#2"]  # 东区 is #1, 西区 #2 in the page's table
-    assert "图中的区县以下表中的序号表示" in text
-    assert text.index("<td>东区</td>") < text.index("<td>西区</td>")
-    assert not [r for r in caplog.records if r.getMessage().startswith("chart:")]
-
-
-def test_font_warnings_are_logged_not_raised(
-    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Should a glyph be missing after all, matplotlib's warning is logged, never raised."""
-    from coverage.reports import _charts
-
-    monkeypatch.setattr(_charts, "_cjk_font", lambda: None)
-    monkeypatch.setattr(_charts, "_drawable", lambda *_: True)  # defeat the check
-    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
-    assert len(_pngs(text)) == 2
-    assert any("missing from font" in r.getMessage() for r in caplog.records)
+def test_charts_are_drawn_in_the_page_language_by_the_browser(grid: AuditResult) -> None:
+    """Chart labels are SVG text in the page's fonts: Chinese on any machine, no fallback."""
+    bar, hist = _svgs(html_summary(_chinese_grid(grid), title="西区", lang="zh"))
+    labels = _texts(bar)
+    assert labels[0] == "各区县覆盖率"
+    assert {"社区覆盖率", "人口覆盖率", "东区", "西区"} <= set(labels)
+    assert labels.index("西区") < labels.index("东区")  # worst first: 西区 (2 of 3) on top
+    # bar lengths are the shares: 西区 2/3 and 东区 1 of communities; 2,500 of 4,500 residents
+    widths = [float(w) for w in re.findall(r'<rect x="[^"]*" y="[^"]*" width="([^"]*)" '
+                                           r'height="14"', bar)]  # fmt: skip
+    west_com, west_pop, east_com, east_pop = widths
+    assert west_com / east_com == pytest.approx(2 / 3, abs=0.002)
+    assert west_pop / east_pop == pytest.approx(2500 / 4500, abs=0.002)
+    assert {"67%", "56%", "100%"} <= set(labels)
+    # the histogram, by hand: urban A 4, B 16, D 12 min; rural C and E 14 min; bins of
+    # 1 minute closed on the right, so 16 min falls in (15, 16]
+    tips = re.findall(r"<title>([^<]*)</title></rect>", hist)
+    assert sorted(tips) == [
+        "农村社区: 2 (13–14)", "城市社区: 1 (11–12)", "城市社区: 1 (15–16)", "城市社区: 1 (3–4)",
+    ]  # fmt: skip
+    assert {"城市标准 15 分钟", "农村标准 20 分钟", "出行时间（分钟）", "社区数"} <= set(
+        _texts(hist)
+    )
+    english = _svgs(html_summary(grid, title="Grid", lang="en"))
+    assert "Coverage by district" in _texts(english[0])
+    assert "urban limit 15 min" in _texts(english[1])
 
 
-@pytest.mark.skipif(_cjk_font() is None, reason="no CJK font installed")
-def test_cjk_font_draws_chinese_labels_without_missing_glyphs(
-    grid: AuditResult, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    seen = _spy_bar_chart(monkeypatch)
-    text = html_summary(_chinese_grid(grid), title="西区", lang="zh")
-    assert len(_pngs(text)) == 2
-    assert seen["title"] == "各区县覆盖率"
-    assert sorted(seen["labels"]) == ["东区", "西区"]
-    assert not [r for r in caplog.records if r.getMessage().startswith("chart:")]
+def test_chart_of_many_districts_shows_the_worst_40(grid: AuditResult) -> None:
+    many = grid.communities.assign(district=[f"区{i}" for i in range(len(grid.communities))])
+    table = district_table(many)
+    rows = pd.concat([table[table["district"] != ALL_DISTRICTS]] * 10, ignore_index=True)
+    rows["district"] = [f"区{i:02d}" for i in range(len(rows))]
+    from coverage.reports._charts import charts
 
-
-@pytest.mark.skipif(_cjk_font() is None, reason="no CJK font installed")
-def test_cjk_font_is_found() -> None:
-    found = _cjk_font()
-    assert found is not None
-    family, (path, _) = found
-    assert "CJK" in family or "Hei" in family or "Han" in family
-    assert path
+    bar = charts(grid, rows, "zh").bar
+    assert "仅列出最差的 40 个区县" in _texts(bar)[0]
+    assert bar.count('height="14"') == 2 * 40
 
 
 # -- a run folder ----------------------------------------------------------------------------
@@ -459,16 +539,21 @@ def test_write_district_reports_liechtenstein(
     total = 0
     for d in names:
         wb = openpyxl.load_workbook(folders[d] / "report.xlsx", read_only=True)
-        rows = list(wb["communities"].iter_rows(values_only=True))
+        rows = list(wb["Communities"].iter_rows(values_only=True))
         total += len(rows) - 1
         wb.close()
         page = (folders[d] / "summary.html").read_text(encoding="utf-8")
         assert 'href="map.html"' in page
         assert (folders[d] / "map.html").exists()
+        # each district page leads back to the whole run and to its own workbook
+        assert 'href="../summary.html"' in page
+        assert 'href="report.xlsx"' in page
     assert total == len(li.communities)
     top = (root / "summary.html").read_text(encoding="utf-8")
     for d in names:
         assert f'href="{d}/map.html"' in top
+    assert 'href="report.xlsx"' in top
+    assert "../summary.html" not in top
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
 
 
@@ -482,7 +567,7 @@ ARGS = [
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> None:
+def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> None:  # noqa: PLR0915 (one browser session, every check)
     playwright = pytest.importorskip("playwright.sync_api")
     com = li.communities.copy()
     worst = com["shortfall_min"].idxmax()
@@ -520,8 +605,15 @@ def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> N
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         page.screenshot(path=str(shot), full_page=True)
-        images = page.evaluate(
-            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+        charts = page.evaluate(
+            "Array.from(document.querySelectorAll('svg.chart')).map(s => {"
+            " const b = s.getBoundingClientRect(); return [b.width, b.height]; })"
+        )
+        # the charts' Chinese text is drawn in the page's font, with real width
+        label = page.evaluate(
+            "(() => { const t = Array.from(document.querySelectorAll('svg.chart text'))"
+            ".find(e => e.textContent === '社区覆盖率');"
+            " return [t.getBBox().width, getComputedStyle(t).fontFamily]; })()"
         )
         cards = page.inner_text(".cards")
         worst_first = page.inner_text("table.worst tbody tr:first-child")
@@ -534,8 +626,10 @@ def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> N
     assert errors == []
     assert dialogs == []
     assert scripts == 0
-    assert len(images) == 2
-    assert all(ok and w > 300 and h > 150 for ok, w, h in images)  # both charts decoded
+    assert len(charts) == 2
+    assert all(w > 300 and h > 150 for w, h in charts)  # both charts laid out
+    assert label[0] > 40  # five Chinese characters at 12 px, not empty boxes of zero width
+    assert "Noto Sans CJK SC" in label[1]
     h = li.headline
     assert f"{h['covered_share']:.1%}" in cards
     assert str(h["communities"]) in cards

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import networkx as nx
@@ -347,6 +348,15 @@ class Network:
             )
             raise ConfigError(msg)
         return config
+
+    def __repr__(self) -> str:
+        """One line: source, mode and speed, size (not the arrays)."""
+        return (
+            f"Network({PurePath(str(self.source)).name or self.source!r}: {self.mode} at "
+            f"{self.speed_kph:g} km/h, {self.n_nodes:,} nodes, {len(self.seg_u):,} segments, "
+            f"{float(self.seg_length_m.sum()) / 1000:,.1f} km, "
+            f"{len(self.component_sizes):,} component(s))"
+        )
 
     def summary(self) -> dict[str, Any]:
         """Headline figures of the routing view (nodes, segments, km, components)."""

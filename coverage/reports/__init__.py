@@ -11,21 +11,25 @@ Files for people who were not at the computer:
   Chinese or English headers, numbers as numbers, shares as percentages;
 - :func:`write_geopackage`: every layer in one GeoPackage for QGIS/ArcGIS;
 - :func:`write_html_summary`: a one-page, self-contained HTML summary with the key figures,
-  two charts, the worst-served communities and links to the maps.
+  two charts (inline SVG), the worst-served communities and links to the maps;
+- :func:`display_table`: any of these tables in a notebook, with the same headers and
+  formats.
 
 Package layout: ``_folders`` (run and district folders, proposal folders), ``_excel``,
 ``_gpkg``, ``_html`` (the summary page), ``_proposal`` (a proposal's title, terminal summary,
-workbook table and summary section), ``_charts`` (its charts and fonts), ``_summary``
+workbook table and summary section), ``_charts`` (its SVG charts), ``_display`` (notebook
+tables), ``_summary``
 (``summary.json``), ``_labels`` (Chinese and English headers and names). File writing itself
 lives in :mod:`coverage._files`.
 """
 
 from coverage._files import inside, safe_name, write_csv, write_json, write_text_atomic
+from coverage.reports._display import display_table
 from coverage.reports._excel import write_excel
 from coverage.reports._folders import write_district_reports, write_proposal_reports
 from coverage.reports._gpkg import write_geopackage
 from coverage.reports._html import html_summary, write_html_summary
-from coverage.reports._labels import SHEET_NAMES, TOTAL_LABEL, ZH_HEADERS, Lang
+from coverage.reports._labels import EN_HEADERS, SHEET_NAMES, TOTAL_LABEL, ZH_HEADERS, Lang
 from coverage.reports._proposal import (
     proposal_section_html,
     proposal_table,
@@ -36,10 +40,12 @@ from coverage.reports._proposal import (
 from coverage.reports._summary import district_summary
 
 __all__ = [
+    "EN_HEADERS",
     "SHEET_NAMES",
     "TOTAL_LABEL",
     "ZH_HEADERS",
     "Lang",
+    "display_table",
     "district_summary",
     "html_summary",
     "inside",

@@ -1,42 +1,26 @@
-"""The summary's charts, with a Chinese font found on the machine when there is one."""
+"""The summary's two charts, drawn as inline SVG that the browser renders.
+
+The charts are plain SVG markup inside the page: their text is drawn by the browser with the
+page's fonts (the same Chinese font as the rest of the page, on any machine that shows
+Chinese), so no font has to be found on the computer that writes the report, no label falls
+back to English and nothing is rasterised. Drawing both charts takes about a millisecond.
+"""
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
+import html
 import logging
 import math
-import warnings
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from coverage.audit import (
-        AuditResult,
-    )
+    from coverage.audit import AuditResult
     from coverage.reports._labels import Lang
 
 logger = logging.getLogger(__name__)
-
-
-#: Font families tried, in order, for Chinese text in the charts.
-CJK_FONT_FAMILIES = (
-    "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans SC",
-    "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-    "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Droid Sans Fallback",
-)  # fmt: skip
-
-
-_CJK_PROBE = "社区覆盖率出行时间分钟区县"
-
-
-_CJK_FILE_HINTS = ("notosanscjk", "sourcehansans", "wqy", "droidsansfallback", "msyh", "simhei")
 
 
 _CHART_TEXT: dict[str, dict[str, str]] = {
@@ -78,120 +62,97 @@ _CHART_TEXT: dict[str, dict[str, str]] = {
 
 
 _MAX_BARS = 40
+_WIDTH = 1000  # SVG user units (pixels at 100 %); the page scales the chart to its width
+_FONT = 13  # label size, px
+_COM, _POP = "#1a9850", "#a6d96a"
+_KIND_COLOURS = {"urban": "#4575b4", "rural": "#fdae61", "other": "#999999"}
+_LIMIT = "#d73027"
 
 
-FontRef = tuple[str, int]  # font file, face index in a collection (.ttc)
+class Charts(NamedTuple):
+    """The summary's two charts, as SVG markup for the page."""
+
+    bar: str
+    """Coverage by district."""
+    hist: str
+    """Travel times, stacked by kind, with the limits."""
 
 
-@functools.cache
-def _charmap(font: FontRef) -> frozenset[int]:
-    """Code points a font face has glyphs for."""
-    from matplotlib.ft2font import FT2Font  # noqa: PLC0415
-
-    return frozenset(FT2Font(font[0], face_index=font[1]).get_charmap())
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
 
 
-def _covers_chinese(font: FontRef) -> bool:
-    try:
-        cmap = _charmap(font)
-    except (OSError, RuntimeError, ValueError):
-        return False
-    return all(ord(ch) in cmap for ch in _CJK_PROBE)
+def _text_width(text: str, size: float = _FONT) -> float:
+    """Approximate width of a label, px: Chinese characters a full em, others about half."""
+    import unicodedata  # noqa: PLC0415
+
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.56 * size for ch in text)
 
 
-def _find_cjk_family() -> tuple[str, FontRef] | None:
-    """The first of :data:`CJK_FONT_FAMILIES` (then any "CJK" family) matplotlib knows."""
-    from matplotlib import font_manager  # noqa: PLC0415
-
-    known: dict[str, FontRef] = {}
-    for entry in font_manager.fontManager.ttflist:
-        known.setdefault(entry.name, (str(entry.fname), int(getattr(entry, "index", 0))))
-    others = sorted(n for n in known if "CJK" in n and "Mono" not in n)
-    for family in [*CJK_FONT_FAMILIES, *others]:
-        if family in known and _covers_chinese(known[family]):
-            return family, known[family]
-    return None
+def _svg(height: float, label: str, body: list[str]) -> str:
+    return (
+        f'<svg class=chart role="img" aria-label="{_esc(label)}" viewBox="0 0 {_WIDTH} '
+        f'{height:.0f}" width="{_WIDTH}" height="{height:.0f}" font-size="{_FONT}">'
+        f"<title>{_esc(label)}</title>{''.join(body)}</svg>"
+    )
 
 
-@functools.cache
-def _cjk_font() -> tuple[str, FontRef] | None:
-    """``(family, (file, face index))`` of an installed font with Chinese glyphs, or ``None``.
-
-    Looks in matplotlib's font list for Noto Sans CJK and other common Chinese fonts first;
-    matplotlib caches that list, which may predate the installation of e.g. fonts-noto-cjk,
-    so the system's font folders are searched next and a font found there is registered
-    with matplotlib (every face of a ``.ttc`` collection; the simplified-Chinese face is
-    preferred).
-    """
-    from matplotlib import font_manager  # noqa: PLC0415
-
-    found = _find_cjk_family()
-    if found is not None:
-        return found
-    files = [
-        f
-        for f in font_manager.findSystemFonts()
-        if any(h in Path(f).name.lower().replace("-", "") for h in _CJK_FILE_HINTS)
-    ]
-    # sans before serif, regular before bold
-    files.sort(key=lambda f: ("serif" in f.lower(), "bold" in f.lower(), f))
-    for font_file in files:
-        if _covers_chinese((font_file, 0)):
-            font_manager.fontManager.addfont(font_file)
-            logger.debug("registered the fonts of %s with matplotlib", font_file)
-            found = _find_cjk_family()
-            if found is not None:
-                return found
-    return None
+def _legend(items: list[tuple[str, str, str]], top: float) -> list[str]:
+    """A legend in one row under the title: (a dash pattern or "box", colour, label)."""
+    out = []
+    left = 6.0
+    for kind, colour, label in items:
+        if kind == "box":
+            out.append(
+                f'<rect x="{left:.1f}" y="{top - 9}" width="18" height="10" fill="{colour}"/>'
+            )
+        else:
+            out.append(
+                f'<line x1="{left:.1f}" x2="{left + 22:.1f}" y1="{top - 4}" y2="{top - 4}" '
+                f'stroke="{colour}" stroke-width="2" stroke-dasharray="{kind}"/>'
+            )
+        out.append(f'<text x="{left + 26:.1f}" y="{top}" font-size="12">{_esc(label)}</text>')
+        left += 26 + _text_width(label, 12) + 18
+    return out
 
 
-def _base_font() -> FontRef:
-    import matplotlib as mpl  # noqa: PLC0415
-
-    return str(Path(mpl.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), 0
-
-
-def _drawable(text: str, fonts: list[FontRef]) -> bool:
-    """Whether every character of ``text`` has a glyph in one of the fonts (no tofu)."""
-    cmaps = [_charmap(f) for f in fonts]
-    return all(ch.isspace() or any(ord(ch) in c for c in cmaps) for ch in text)
-
-
-def _png(fig: Figure) -> str:
-    """The figure as a base64 PNG."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _bar_chart(table: pd.DataFrame, labels: list[str], text: dict[str, str]) -> Figure:
-    """Horizontal bars: share of communities and of population covered, per district."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-    from matplotlib.ticker import PercentFormatter  # noqa: PLC0415
-
+def _bar_chart(table: pd.DataFrame, labels: list[str], text: dict[str, str]) -> str:
+    """Horizontal bars, worst district at the top: share of communities and of population."""
     n = len(table)
-    fig = Figure(figsize=(7.6, max(2.4, 0.46 * n + 1.4)), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    y = np.arange(n)
-    h = 0.4
+    left = min(max((_text_width(x) for x in labels), default=0) + 14, _WIDTH * 0.45)
+    top, row, bottom = 48, 36, 30
+    plot = _WIDTH - left - 16
+    height = top + n * row + bottom
+    scale = plot / 1.13  # room for the "100%" labels right of a full bar
+    body = [f'<text x="4" y="18" font-size="15">{_esc(text["bar_title"])}</text>']
+    axis_y = top + n * row
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        x = left + tick * scale
+        body.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{axis_y}" stroke="#e3e3e3"/>'
+            f'<text x="{x:.1f}" y="{axis_y + 17}" text-anchor="middle">{tick:.0%}</text>'
+        )
     com = table["covered_share"].fillna(0.0).to_numpy(float)
     pop = table["population_covered_share"].fillna(0.0).to_numpy(float)
-    bars_c = ax.barh(y + h / 2, com, height=h, color="#1a9850", label=text["bar_com"])
-    bars_p = ax.barh(y - h / 2, pop, height=h, color="#a6d96a", label=text["bar_pop"])
-    for bars, values in ((bars_c, com), (bars_p, pop)):
-        ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], padding=2, fontsize=8)
-    ax.set_yticks(y, labels)
-    ax.set_xlim(0, 1.13)
-    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_axisbelow(True)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
-    ax.set_title(text["bar_title"], loc="left")
-    return fig
+    for i, label in enumerate(labels):
+        y = top + i * row + 3
+        body.append(f'<text x="{left - 8:.1f}" y="{y + 19}" text-anchor="end">{_esc(label)}</text>')
+        for j, (share, colour) in enumerate(((com[i], _COM), (pop[i], _POP))):
+            yy = y + j * 15
+            w = max(share, 0.0) * scale
+            body.append(
+                f'<rect x="{left:.1f}" y="{yy}" width="{w:.1f}" height="14" fill="{colour}">'
+                f"<title>{_esc(label)}: {share:.1%}</title></rect>"
+                f'<text x="{left + w + 4:.1f}" y="{yy + 11}" font-size="11">{share:.0%}</text>'
+            )
+    body.append(
+        f'<line x1="{left:.1f}" x2="{left:.1f}" y1="{top}" y2="{axis_y}" stroke="#333"/>'
+        f'<line x1="{left:.1f}" x2="{left + plot:.1f}" y1="{axis_y}" y2="{axis_y}" '
+        'stroke="#333"/>'
+    )
+    legend = [("box", _COM, text["bar_com"]), ("box", _POP, text["bar_pop"])]
+    body += _legend(legend, 38)
+    return _svg(height, text["bar_title"], body)
 
 
 def _bin_width(longest: float) -> float:
@@ -201,90 +162,127 @@ def _bin_width(longest: float) -> float:
     return math.ceil(longest / 40 / 60) * 60.0
 
 
+def _nice_step(top: float, ticks: int = 5) -> float:
+    """A round step (1, 2, 5 × 10^k) giving at most about ``ticks`` ticks up to ``top``."""
+    raw = max(top, 1.0) / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return float(max(step, 1.0))
+
+
+def _limits(
+    kind: pd.Series, urban_min: float, rural_min: float, text: dict[str, str]
+) -> list[tuple[float, str, str]]:
+    """(minutes, label, dash) of each kind's limit: the kinds present, both if neither."""
+    has_urban, has_rural = bool((kind == "urban").any()), bool((kind == "rural").any())
+    if math.isclose(urban_min, rural_min):
+        return [(urban_min, text["limit_both"], "6 4")]
+    if has_urban != has_rural:
+        limits = [(urban_min, text["limit_urban"], "6 4")] if has_urban else []
+        return limits + ([(rural_min, text["limit_rural"], "2 3")] if has_rural else [])
+    return [(urban_min, text["limit_urban"], "6 4"), (rural_min, text["limit_rural"], "2 3")]
+
+
 def _histogram(
     communities: pd.DataFrame, urban_min: float, rural_min: float, text: dict[str, str]
-) -> Figure:
+) -> str:
     """Travel times stacked by kind, with the urban and rural limits as vertical lines."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
-
-    fig = Figure(figsize=(7.6, 3.6), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
     minutes = pd.to_numeric(communities["travel_time_min"], errors="coerce")
     kind = communities["kind"].astype(str)
     n_unreachable = int(minutes.isna().sum())
     title = text["hist_title"]
     if n_unreachable:
         title += text["hist_unreachable"].format(n=n_unreachable)
-    ax.set_title(title, loc="left")
     groups = [
-        (minutes[kind == "urban"].dropna(), text["urban"], "#4575b4"),
-        (minutes[kind == "rural"].dropna(), text["rural"], "#fdae61"),
-        (minutes[~kind.isin(["urban", "rural"])].dropna(), text["other"], "#999999"),
+        (minutes[kind == "urban"].dropna(), text["urban"], _KIND_COLOURS["urban"]),
+        (minutes[kind == "rural"].dropna(), text["rural"], _KIND_COLOURS["rural"]),
+        (minutes[~kind.isin(["urban", "rural"])].dropna(), text["other"], _KIND_COLOURS["other"]),
     ]
     groups = [g for g in groups if len(g[0])]
-    # the limit of each kind present (both when there are neither or both)
-    has_urban, has_rural = (kind == "urban").any(), (kind == "rural").any()
-    if math.isclose(urban_min, rural_min):
-        limits = [(urban_min, text["limit_both"], "--")]
-    elif has_urban != has_rural:
-        limits = [(urban_min, text["limit_urban"], "--")] if has_urban else []
-        limits += [(rural_min, text["limit_rural"], ":")] if has_rural else []
-    else:
-        limits = [(urban_min, text["limit_urban"], "--"), (rural_min, text["limit_rural"], ":")]
+    limits = _limits(kind, urban_min, rural_min, text)
     longest = max([float(g[0].max()) for g in groups] + [t for t, _, _ in limits])
     step = _bin_width(longest)
     edges = np.arange(0.0, longest + 1.5 * step, step)  # one empty bin beyond the last limit
-    if groups:
-        ax.hist(
-            # bins closed on the right, (a, b]: a community at exactly 15.0 min is covered and
-            # is drawn left of the 15-min line
-            [np.maximum(g[0].to_numpy(float) - 1e-9, 0.0) for g in groups],
-            bins=edges.tolist(),
-            stacked=True,
-            color=[g[2] for g in groups],
-            label=[g[1] for g in groups],
-            edgecolor="white",
-            linewidth=0.5,
+    # bins closed on the right, (a, b]: a community at exactly 15.0 min is covered and is
+    # drawn left of the 15-min line
+    counts = [
+        np.histogram(np.maximum(g[0].to_numpy(float) - 1e-9, 0.0), bins=edges)[0] for g in groups
+    ]
+    left, right, top, bottom = 56, 16, 52, 44
+    height = 330
+    plot_w, plot_h = _WIDTH - left - right, height - top - bottom
+    x_max = float(edges[-1])
+    stack_top = float(np.sum(counts, axis=0).max()) if counts else 0.0
+    y_step = _nice_step(stack_top)
+    y_max = max(math.ceil(stack_top / y_step) * y_step, y_step)
+
+    def x(v: float) -> float:
+        return left + v / x_max * plot_w
+
+    def y(v: float) -> float:
+        return top + plot_h - v / y_max * plot_h
+
+    body = [f'<text x="4" y="18" font-size="15">{_esc(title)}</text>']
+    for k in range(int(y_max / y_step) + 1):
+        v = k * y_step
+        body.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+            f'stroke="#e3e3e3"/><text x="{left - 6}" y="{y(v) + 4:.1f}" '
+            f'text-anchor="end">{v:g}</text>'
         )
-    else:
-        ax.text(0.5, 0.5, text["no_times"], transform=ax.transAxes, ha="center", va="center")
-    for t, label, style in limits:
-        ax.axvline(t, color="#d73027", linestyle=style, linewidth=1.8, label=label.format(t=t))
-    ax.set_xlim(0, edges[-1])
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(text["xlabel"])
-    ax.set_ylabel(text["ylabel"])
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=8, framealpha=0.9)
-    return fig
+    x_step = step * max(1, math.ceil((len(edges) - 1) / 10))
+    body.extend(
+        f'<text x="{x(float(v)):.1f}" y="{top + plot_h + 17}" '
+        f'text-anchor="middle">{float(v):g}</text>'
+        for v in np.arange(0.0, x_max + 1e-9, x_step)
+    )
+    base = np.zeros(len(edges) - 1)
+    for (_, label, colour), count in zip(groups, counts, strict=True):
+        body.extend(
+            f'<rect x="{x(float(edges[b])):.1f}" y="{y(float(base[b] + c)):.1f}" '
+            f'width="{x(float(edges[b + 1])) - x(float(edges[b])):.1f}" '
+            f'height="{y(float(base[b])) - y(float(base[b] + c)):.1f}" fill="{colour}" '
+            f'stroke="#fff" stroke-width="0.5"><title>{_esc(label)}: {int(c)} '
+            f"({edges[b]:g}–{edges[b + 1]:g})</title></rect>"
+            for b, c in enumerate(count)
+            if c
+        )
+        base = base + count
+    if not groups:
+        body.append(
+            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle">'
+            f"{_esc(text['no_times'])}</text>"
+        )
+    for t, _, dash in limits:
+        body.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{top + plot_h}" '
+            f'stroke="{_LIMIT}" stroke-width="2" stroke-dasharray="{dash}"/>'
+        )
+    body.append(
+        f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#333"/>'
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" '
+        'stroke="#333"/>'
+        f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">'
+        f"{_esc(text['xlabel'])}</text>"
+        f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" '
+        f'text-anchor="middle">{_esc(text["ylabel"])}</text>'
+    )
+    legend = [("box", colour, label) for _, label, colour in groups]
+    legend += [(dash, _LIMIT, label.format(t=t)) for t, label, dash in limits]
+    body += _legend(legend, 38)
+    return _svg(height, title, body)
 
 
-def charts(result: AuditResult, districts: pd.DataFrame, lang: Lang) -> tuple[str, str, bool]:
-    """The two charts as base64 PNGs, and whether district names had to become numbers.
+def charts(result: AuditResult, districts: pd.DataFrame, lang: Lang) -> Charts:
+    """The two charts of the summary page, as inline SVG in ``lang``.
 
-    Chinese labels are used only when a font with Chinese glyphs is installed; otherwise the
-    labels are English, and district names that the available fonts cannot draw are shown
-    as their number in the HTML table (``#1``, ``#2``, ...), so no empty boxes appear.
+    The bar chart shows the districts worst first (at most :data:`_MAX_BARS`, the title says
+    so when more exist), by their names; the histogram the travel times of the reachable
+    communities by kind (minutes), with the urban and rural limits of the kinds present.
     """
-    try:
-        import matplotlib as mpl  # noqa: PLC0415
-    except ImportError as exc:  # pragma: no cover - matplotlib is a test dependency
-        msg = "the HTML summary's charts need matplotlib: pip install matplotlib"
-        raise ImportError(msg) from exc
-
-    cjk = _cjk_font()
-    fonts = [_base_font()] if cjk is None else [cjk[1], _base_font()]
-    chart_lang: Lang = lang if cjk is not None else "en"
-    text = _CHART_TEXT[chart_lang]
-    names = [str(d) for d in districts["district"]]
-    numbered = not all(_drawable(n, fonts) for n in names)
-    labels = [f"#{i}" for i in range(1, len(names) + 1)] if numbered else names
-    # worst district at the top: barh draws the first row at the bottom
-    order = districts.assign(_label=labels).sort_values(
-        ["covered_share", "population_covered_share", "_label"],
+    text = _CHART_TEXT[lang]
+    order = districts.sort_values(
+        ["covered_share", "population_covered_share", "district"],
         ascending=[True, True, True],
         kind="stable",
         na_position="first",
@@ -293,20 +291,9 @@ def charts(result: AuditResult, districts: pd.DataFrame, lang: Lang) -> tuple[st
     if len(order) > _MAX_BARS:
         order = order.head(_MAX_BARS)
         bar_text["bar_title"] += text["bar_more"].format(n=_MAX_BARS)
-    order = order.iloc[::-1]
-    families = ([cjk[0]] if cjk else []) + ["DejaVu Sans"]
+    labels = [str(d) for d in order["district"]]
     cfg = result.config
-    with (
-        mpl.rc_context(
-            {"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}
-        ),
-        warnings.catch_warnings(record=True) as caught,
-    ):
-        warnings.simplefilter("always")
-        bar = _png(_bar_chart(order, order["_label"].tolist(), bar_text))
-        hist = _png(
-            _histogram(result.communities, cfg.urban_threshold_min, cfg.rural_threshold_min, text)
-        )
-    for w in caught:  # e.g. a glyph missing despite the checks above: log, do not leak
-        logger.warning("chart: %s", w.message)
-    return bar, hist, numbered
+    return Charts(
+        _bar_chart(order, labels, bar_text),
+        _histogram(result.communities, cfg.urban_threshold_min, cfg.rural_threshold_min, text),
+    )

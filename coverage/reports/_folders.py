@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from coverage.reports._summary import district_summary
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Iterable
 
     from coverage.maps import Basemap
     from coverage.siting import ProposalResult
@@ -47,6 +49,33 @@ def _fingerprint(part: AuditResult, title: str, opts: dict[str, Any], offline: b
     return digest.hexdigest()[:20]
 
 
+@dataclass(frozen=True)
+class _MapWriter:
+    """The map options shared by every map of a run folder or a proposal folder."""
+
+    lang: Lang
+    basemap: Basemap
+    tianditu_key: str | None
+    offline: bool
+
+    def options(self) -> dict[str, Any]:
+        """The options of :func:`coverage.maps.coverage_map` (for the run's fingerprint)."""
+        return {"lang": self.lang, "basemap": self.basemap, "tianditu_key": self.tianditu_key}
+
+    def save(self, path: Path, result: AuditResult, **layers: Any) -> None:  # noqa: ANN401
+        """Draw ``result`` with the given layers and save it to ``path``."""
+        from coverage.maps import coverage_map, save_map  # noqa: PLC0415
+
+        save_map(coverage_map(result, **layers, **self.options()), path, offline=self.offline)
+
+
+def _district_polygon(districts: gpd.GeoDataFrame | None, name: str) -> gpd.GeoDataFrame | None:
+    """The polygon(s) of one district, if polygons with a ``district`` column were given."""
+    if districts is None or "district" not in districts.columns:
+        return None
+    return districts[districts["district"].astype(str) == name]
+
+
 def _finished(folder: Path, stamp: str) -> bool:
     """Whether a district folder was completed by a run with the same fingerprint."""
     summary = folder / "summary.json"
@@ -56,7 +85,7 @@ def _finished(folder: Path, stamp: str) -> bool:
         return False
 
 
-def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in one place)
+def write_district_reports(
     out_dir: str | os.PathLike[str],
     result: AuditResult,
     *,
@@ -76,9 +105,10 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
 
     ``out_dir`` receives ``map.html``, ``communities.csv``, ``halls.csv``, ``summary.csv``,
     ``summary.json``, ``report.xlsx``, ``report.gpkg`` and ``summary.html`` (linking to every
-    district's map); each district's folder (named by :func:`safe_name`, made unique)
-    receives ``map.html``, ``communities.csv``, ``halls.csv``, ``summary.json``,
-    ``report.xlsx`` and ``summary.html``. Every file is written atomically.
+    district's map and to ``report.xlsx``); each district's folder (named by
+    :func:`safe_name`, made unique) receives ``map.html``, ``communities.csv``, ``halls.csv``,
+    ``summary.json``, ``report.xlsx`` and ``summary.html`` (linking to its workbook, its map
+    and back to the run's ``summary.html``). Every file is written atomically.
 
     Parameters
     ----------
@@ -134,61 +164,71 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     >>> files
     ['communities.csv', 'halls.csv', 'map.html', 'report.xlsx', 'summary.html', 'summary.json']
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
-
     check_lang(lang)
-    opts: dict[str, Any] = {"lang": lang, "basemap": basemap, "tianditu_key": tianditu_key}
+    maps = _MapWriter(lang, basemap, tianditu_key, offline)
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     names = sorted(result.communities["district"].astype(str).unique())
-    polygons = districts if districts is not None and "district" in districts.columns else None
     folders: dict[str, Path] = {}
     used: set[str] = set()
     if resume:  # temporary files of an interrupted run: never renamed, so never complete
         for stale in root.rglob(".*.tmp"):
             stale.unlink(missing_ok=True)
-    for district in tqdm(names, desc="writing districts", disable=not progress, unit="district"):
+    steps: Iterable[str] = names
+    if progress:  # tqdm.auto only when asked: in a notebook without ipywidgets it warns
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        steps = tqdm(names, desc="writing districts", unit="district")
+    for district in steps:
         folder = safe_name(district)
         while folder in used:
             folder += "_"
         used.add(folder)
         ddir = inside(root, root / folder)
         part = result.district(district)
-        stamp = _fingerprint(part, title, opts, offline)
+        stamp = _fingerprint(part, title, maps.options(), offline)
         folders[district] = ddir
         if resume and _finished(ddir, stamp):
             logger.info("resume: %s is complete, kept as it is", ddir)
             continue
-        dpoly = None
-        if polygons is not None:
-            dpoly = polygons[polygons["district"].astype(str) == district]
+        dpoly = _district_polygon(districts, district)
         page_title = f"{title}: {district}"
-        iso = _around(isochrones, part.communities, dpoly)
         catch = None
         if catchments is not None:
             catch = catchments[catchments["hall_id"].isin(part.halls["hall_id"])]
-        m = coverage_map(
-            part, districts=dpoly, title=page_title, isochrones=iso, catchments=catch, **opts
+        maps.save(
+            ddir / "map.html",
+            part,
+            districts=dpoly,
+            title=page_title,
+            isochrones=_around(isochrones, part.communities, dpoly),
+            catchments=catch,
         )
-        save_map(m, ddir / "map.html", offline=offline)
         write_csv(ddir / "communities.csv", part.communities)
         write_csv(ddir / "halls.csv", part.halls)
         write_excel(ddir / "report.xlsx", part, lang=lang)
         write_html_summary(
-            ddir / "summary.html", part, title=page_title, maps={district: "map.html"}, lang=lang
+            ddir / "summary.html",
+            part,
+            title=page_title,
+            maps={district: "map.html"},
+            lang=lang,
+            workbook="report.xlsx",
+            parent="../summary.html",
         )
         # written last: its presence (with this fingerprint) marks the folder complete
         write_json(
             ddir / "summary.json",
             district_summary(part) | {"district": district, "folder": folder, "fingerprint": stamp},
         )
-    m = coverage_map(
-        result, districts=districts, title=title, isochrones=isochrones, catchments=catchments,
-        **opts,
-    )  # fmt: skip
-    save_map(m, root / "map.html", offline=offline)
+    maps.save(
+        root / "map.html",
+        result,
+        districts=districts,
+        title=title,
+        isochrones=isochrones,
+        catchments=catchments,
+    )
     write_csv(root / "communities.csv", result.communities)
     write_csv(root / "halls.csv", result.halls)
     write_csv(root / "summary.csv", result.districts)
@@ -196,12 +236,17 @@ def write_district_reports(  # noqa: PLR0915 (one folder after another, kept in 
     write_json(root / "summary.json", district_summary(result) | extra)
     write_excel(root / "report.xlsx", result, lang=lang)
     write_geopackage(
-        root / "report.gpkg", result, districts=districts, isochrones=isochrones,
+        root / "report.gpkg",
+        result,
+        districts=districts,
+        isochrones=isochrones,
         catchments=catchments,
-    )  # fmt: skip
+    )
     everything = "全部" if lang == "zh" else "all districts"
     links = {everything: "map.html"} | {d: PurePath(p.name, "map.html") for d, p in folders.items()}
-    write_html_summary(root / "summary.html", result, title=title, maps=links, lang=lang)
+    write_html_summary(
+        root / "summary.html", result, title=title, maps=links, lang=lang, workbook="report.xlsx"
+    )
     folders[ALL_DISTRICTS] = root
     return folders
 
@@ -279,10 +324,8 @@ def write_proposal_reports(
     dict of str to pathlib.Path
         District name → its folder; ``"(all)"`` → ``out_dir``.
     """
-    from coverage.maps import coverage_map, save_map  # noqa: PLC0415
-
     check_lang(lang)
-    opts: dict[str, Any] = {"lang": lang, "basemap": basemap, "tianditu_key": tianditu_key}
+    maps = _MapWriter(lang, basemap, tianditu_key, offline)
     out = Path(out_dir)
     proposals = result.proposals.copy()
     proposals["members"] = proposals["members"].map(lambda m: ";".join(map(str, m)))
@@ -305,16 +348,15 @@ def write_proposal_reports(
     write_json(out / "solver.json", {"model": result.model, **result.solver})
     assigned = after.communities.assign(site_id=result.communities["assigned_hall_id"].to_numpy())
     shown = _named_sites(result.proposals, lang)
-    m = coverage_map(
+    maps.save(
+        out / "map.html",
         after,
         districts=districts,
         title=title,
         proposals=shown,
         assignments=assigned,
         data_problems=problems,
-        **opts,
     )
-    save_map(m, out / "map.html", offline=offline)
     folders = {ALL_DISTRICTS: out}
     # one folder per district: the groups that serve its communities, and its map
     district_of = dict(
@@ -328,19 +370,15 @@ def write_proposal_reports(
         part_props = proposals[proposals["site_id"].isin(part_groups["hall_id"])]
         write_csv(ddir / "proposals.csv", part_props)
         write_csv(ddir / "groups.csv", part_groups)
-        dpoly = None
-        if districts is not None and "district" in districts.columns:
-            dpoly = districts[districts["district"].astype(str) == name]
-        m = coverage_map(
+        maps.save(
+            ddir / "map.html",
             after.district(name),
-            districts=dpoly,
+            districts=_district_polygon(districts, name),
             title=f"{title}: {name}",
             proposals=shown[shown["site_id"].isin(part_props["site_id"])],
             assignments=assigned[assigned["district"].astype(str) == name],
             data_problems=problems[problems["district"].astype(str) == name],
-            **opts,
         )
-        save_map(m, ddir / "map.html", offline=offline)
     _proposal_pages(out, result, after, folders, title=title, lang=lang)
     return folders
 
@@ -374,15 +412,14 @@ def _proposal_pages(
         extra_sheets={scenario: result.scenario, sizes: result.size_distribution()},
     )
     everything = "全部" if lang == "zh" else "all districts"
-    workbook = "Excel 报表 (report.xlsx)" if lang == "zh" else "workbook (report.xlsx)"
     links: dict[str, str | PurePath] = {everything: "map.html"}
     links |= {d: PurePath(p.name, "map.html") for d, p in folders.items() if p != out}
-    links[workbook] = "report.xlsx"
     write_html_summary(
         out / "summary.html",
         after,
         title=title,
         maps=links,
         lang=lang,
+        workbook="report.xlsx",
         lead=proposal_section_html(result, lang, after=after),
     )

@@ -114,9 +114,11 @@ def write_geopackage(
         "halls": result.halls,
     }
     given = {
-        "districts": districts, "isochrones": isochrones, "catchments": catchments,
+        "districts": districts,
+        "isochrones": isochrones,
+        "catchments": catchments,
         "proposals": proposals,
-    }  # fmt: skip
+    }
     for name, frame in given.items():
         if frame is None:
             continue

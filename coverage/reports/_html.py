@@ -41,7 +41,9 @@ _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "communities": "社区",
         "covered_share": "社区覆盖率",
+        "share": "覆盖率",
         "population_covered_share": "人口覆盖率",
+        "population_share": "人口覆盖率",
         "unreachable": "不可达社区",
         "halls_below": "用房面积不达标的服务中心",
         "covered_of": "已覆盖 {covered:,} 个，未覆盖 {not_covered:,} 个",
@@ -74,14 +76,19 @@ _TEXT: dict[str, dict[str, str]] = {
         "n_communities": "社区数",
         "n_covered": "已覆盖",
         "median": "出行时间中位数(分钟)",
-        "chart_bar": "各区县覆盖率图",
-        "chart_hist": "出行时间分布图",
-        "numbered": "图中的区县以下表中的序号表示。",
+        "all_kinds": "全部社区",
+        "urban_group": "城市社区（{t:g} 分钟）",
+        "rural_group": "农村社区（{t:g} 分钟）",
+        "workbook": "Excel 报表",
+        "parent": "← 返回整体汇总",
+        "this_map": "地图",
     },
     "en": {
         "communities": "Communities",
         "covered_share": "Communities covered",
+        "share": "Covered (%)",
         "population_covered_share": "Population covered",
+        "population_share": "Population covered (%)",
         "unreachable": "Unreachable communities",
         "halls_below": "Halls below the floor-area standard",
         "covered_of": "{covered:,} covered, {not_covered:,} not covered",
@@ -114,9 +121,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "n_communities": "Communities",
         "n_covered": "Covered",
         "median": "Median travel time (min)",
-        "chart_bar": "Chart of coverage by district",
-        "chart_hist": "Chart of travel times",
-        "numbered": "The chart shows districts by their number (#) in the table below.",
+        "all_kinds": "All communities",
+        "urban_group": "Urban communities ({t:g} min)",
+        "rural_group": "Rural communities ({t:g} min)",
+        "workbook": "Excel workbook",
+        "parent": "← Back to the whole run's summary",
+        "this_map": "Map",
     },
 }
 
@@ -177,10 +187,14 @@ margin-top:18px;}
 margin:2px 0;}.card .sub{font-size:.8em;color:#666;}
 .card.bad .value{color:#d73027;}.card.good .value{color:#1a9850;}
 .charts{display:grid;grid-template-columns:1fr;gap:14px;}
-.charts img{max-width:100%;height:auto;border:1px solid #e3e7ee;border-radius:6px;}
-table{border-collapse:collapse;width:100%;font-size:.85em;}
+.charts svg{max-width:100%;height:auto;border:1px solid #e3e7ee;border-radius:6px;
+font-family:inherit;}
+table{border-collapse:collapse;width:100%;font-size:.85em;}table.districts{font-size:.8em;}
 th,td{border:1px solid #d8dee8;padding:4px 6px;text-align:left;vertical-align:top;}
-th{background:#dde4ee;}tr:nth-child(even) td{background:#f7f9fc;}
+th{background:#dde4ee;}th.group{text-align:center;}
+table.districts td:nth-child(4n+3),table.districts th.group{border-left:2px solid #9fb0c8;}
+.wide{overflow-x:auto;}nav.links{font-size:.9em;margin-bottom:10px;}nav.links a{color:#2c5aa0;}
+tr:nth-child(even) td{background:#f7f9fc;}
 td{white-space:nowrap;}td.r{white-space:normal;min-width:18em;}
 td.n{text-align:right;}tr.total td{font-weight:700;}
 .s-covered{color:#1a9850;}.s-not{color:#d73027;font-weight:600;}.s-unreach{color:#555;
@@ -188,7 +202,7 @@ font-weight:600;}
 ul.maps{padding-left:20px;}ul.maps li{margin:3px 0;}
 footer{margin-top:30px;color:#777;font-size:.8em;}
 @media print{body{background:#fff;}main{padding:0;}h2{break-after:avoid;}
-.charts img{break-inside:avoid;}}
+.charts svg{break-inside:avoid;}}
 """
 
 
@@ -213,14 +227,26 @@ def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
     )
     cards = [
         ("", t["communities"], f"{h['communities']:,}", ""),
-        ("good" if h["covered_share"] >= 1 else "", t["covered_share"],
-         _num(h["covered_share"], "{:.1%}"), t["covered_of"].format(**h)),
-        ("", t["population_covered_share"], _num(h["population_covered_share"], "{:.1%}"),
-         t["population_of"].format(**h)),
-        ("bad" if h["unreachable"] else "", t["unreachable"], f"{h['unreachable']:,}",
-         t["unreachable_note"]),
+        (
+            "good" if h["covered_share"] >= 1 else "",
+            t["covered_share"],
+            _num(h["covered_share"], "{:.1%}"),
+            t["covered_of"].format(**h),
+        ),
+        (
+            "",
+            t["population_covered_share"],
+            _num(h["population_covered_share"], "{:.1%}"),
+            t["population_of"].format(**h),
+        ),
+        (
+            "bad" if h["unreachable"] else "",
+            t["unreachable"],
+            f"{h['unreachable']:,}",
+            t["unreachable_note"],
+        ),
         ("bad" if below else "", t["halls_below"], f"{below:,}" if known else "–", halls_sub),
-    ]  # fmt: skip
+    ]
     return "".join(
         f'<div class="card {cls}"><div class="label">{_esc(label)}</div>'
         f'<div class="value">{_esc(value)}</div><div class="sub">{_esc(sub)}</div></div>'
@@ -228,17 +254,52 @@ def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
     )
 
 
-def _district_rows(table: pd.DataFrame, lang: Lang) -> str:
+#: The district table's column groups: all communities, urban, rural (as in the workbook);
+#: a kind the run has no community of is left out.
+_GROUPS = ("", "urban_", "rural_")
+
+
+def _groups(table: pd.DataFrame) -> list[str]:
+    """The column groups the table shows: all, and urban and rural where the run has any."""
+    total = table[table["district"] == ALL_DISTRICTS].iloc[0]
+    return ["", *(g for g in _GROUPS[1:] if total.get(f"{g}communities", 0))]
+
+
+def _district_head(t: dict[str, str], groups: list[str], urban_min: float, rural_min: float) -> str:
+    """Two header rows: district, then communities, covered and shares per group."""
+    names = {
+        "": t["all_kinds"],
+        "urban_": t["urban_group"].format(t=urban_min),
+        "rural_": t["rural_group"].format(t=rural_min),
+    }
+    top = (
+        f"<th rowspan=2>#</th><th rowspan=2>{_esc(t['district'])}</th>"
+        + "".join(f"<th colspan=4 class=group>{_esc(names[g])}</th>" for g in groups)
+        + f"<th rowspan=2>{_esc(t['unreachable'])}</th><th rowspan=2>{_esc(t['median'])}</th>"
+    )
+    sub = "".join(
+        f"<th>{_esc(t[k])}</th>"
+        for _ in groups
+        for k in ("n_communities", "n_covered", "share", "population_share")
+    )
+    return f"<tr>{top}</tr><tr>{sub}</tr>"
+
+
+def _district_rows(table: pd.DataFrame, groups: list[str], lang: Lang) -> str:
     rows = []
     for i, r in enumerate(table.to_dict(orient="records"), start=1):
         total = r["district"] == ALL_DISTRICTS
         name = TOTAL_LABEL[lang] if total else r["district"]
+        cells = "".join(
+            f"<td class=n>{_num(r.get(f'{g}communities'), '{:,.0f}')}</td>"
+            f"<td class=n>{_num(r.get(f'{g}covered'), '{:,.0f}')}</td>"
+            f"<td class=n>{_num(r.get(f'{g}covered_share'), '{:.1%}')}</td>"
+            f"<td class=n>{_num(r.get(f'{g}population_covered_share'), '{:.1%}')}</td>"
+            for g in groups
+        )
         rows.append(
             f'<tr{" class=total" if total else ""}><td class="n">{"" if total else i}</td>'
-            f"<td>{_esc(name)}</td><td class=n>{_num(r['communities'], '{:,.0f}')}</td>"
-            f"<td class=n>{_num(r['covered'], '{:,.0f}')}</td>"
-            f"<td class=n>{_num(r['covered_share'], '{:.1%}')}</td>"
-            f"<td class=n>{_num(r['population_covered_share'], '{:.1%}')}</td>"
+            f"<td>{_esc(name)}</td>{cells}"
             f"<td class=n>{_num(r['unreachable'], '{:,.0f}')}</td>"
             f"<td class=n>{_num(r['median_travel_time_min'])}</td></tr>"
         )
@@ -281,6 +342,8 @@ def html_summary(
     title: str,
     maps: Mapping[str, str | PurePath] | None = None,
     lang: Lang = "zh",
+    workbook: str | PurePath | None = None,
+    parent: str | PurePath | None = None,
     lead: str = "",
 ) -> str:
     """The one-page HTML summary of an audit, as text (see :func:`write_html_summary`).
@@ -295,6 +358,10 @@ def html_summary(
         Link text → relative path of a map file (e.g. ``{"全部": "map.html"}``).
     lang
         ``"zh"`` or ``"en"``.
+    workbook
+        Relative path of the Excel workbook of the same figures, linked at the top.
+    parent
+        Relative path of the whole run's summary (on a district's page), linked at the top.
     lead
         HTML (already escaped) shown before the key figures, e.g. a proposal's section.
 
@@ -322,7 +389,7 @@ def html_summary(
         f'<li><a href="{_href(target)}">{_esc(label)}</a></li>'
         for label, target in (maps or {}).items()
     )
-    bar, hist, numbered = charts(result, per_district, lang)
+    drawn = charts(result, per_district, lang)
     n_illus = (
         int(result.halls["illustrative"].fillna(value=False).astype(bool).sum())
         if "illustrative" in result.halls
@@ -341,16 +408,32 @@ def html_summary(
     foot = ROAD_DATA_ATTRIBUTION
     if source:
         foot = f"{PurePath(str(source)).name} · {foot}"
-    district_head = "".join(
-        f"<th>{_esc(x)}</th>"
-        for x in ("#", t["district"], t["n_communities"], t["n_covered"], t["covered_share"],
-                  t["population_covered_share"], t["unreachable"], t["median"])
-    )  # fmt: skip
+    groups = _groups(table)
+    rows = per_district if len(per_district) == 1 else table  # one district: no total row
+    district_head = _district_head(t, groups, cfg.urban_threshold_min, cfg.rural_threshold_min)
+    nav = [(t["parent"], parent), (t["workbook"], workbook)]
+    if maps:
+        nav.append((t["this_map"], next(iter(maps.values()))))
+    nav_links = " · ".join(
+        f'<a href="{_href(target)}">{_esc(label)}</a>' for label, target in nav if target
+    )
     worst_head = "".join(
         f"<th>{_esc(t[k])}</th>"
-        for k in ("rank", "name", "id", "district", "kind", "population", "minutes",
-                  "threshold", "over", "nearest", "status", "reason")
-    )  # fmt: skip
+        for k in (
+            "rank",
+            "name",
+            "id",
+            "district",
+            "kind",
+            "population",
+            "minutes",
+            "threshold",
+            "over",
+            "nearest",
+            "status",
+            "reason",
+        )
+    )
     doubts = "".join(
         f"<p class=doubt>{_esc(coord_check_text(c.label, c.declared, c.fits, c.points, lang))}</p>"
         for c in result.coordinate_checks
@@ -361,18 +444,18 @@ def html_summary(
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<nav class=links>{nav_links}</nav>" if nav_links else "",
         f"<h1>{_esc(title)}</h1><p class=rules>{_esc(rules)}</p>",
         f"<p class=note>{_esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
         doubts,
         lead,
         f"<section class=cards>{_cards(result, table, t)}</section>",
         f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
-        f'<img alt="{_esc(t["chart_bar"])}" src="data:image/png;base64,{bar}">',
-        f"<p class=rules>{_esc(t['numbered'])}</p>" if numbered else "",
-        f"<table class=districts><thead><tr>{district_head}</tr></thead>",
-        f"<tbody>{_district_rows(table, lang)}</tbody></table>",
+        drawn.bar,
+        f"<div class=wide><table class=districts><thead>{district_head}</thead>",
+        f"<tbody>{_district_rows(rows, groups, lang)}</tbody></table></div>",
         f"</div><h2>{_esc(t['times'])}</h2><div class=charts>",
-        f'<img alt="{_esc(t["chart_hist"])}" src="data:image/png;base64,{hist}"></div>',
+        f"{drawn.hist}</div>",
         f"<h2>{_esc(t['worst'].format(n=len(worst)))}</h2>",
         f"<table class=worst><thead><tr>{worst_head}</tr></thead>",
         f"<tbody>{_worst_rows(worst, lang)}</tbody></table>",
@@ -389,17 +472,20 @@ def write_html_summary(
     title: str,
     maps: Mapping[str, str | PurePath] | None = None,
     lang: Lang = "zh",
+    workbook: str | PurePath | None = None,
+    parent: str | PurePath | None = None,
     lead: str = "",
 ) -> Path:
     """Write a one-page HTML summary of an audit for meetings, atomically.
 
     The page holds the key figures (communities, share of communities and of population
     covered, unreachable communities, halls below the floor-area standard), a bar chart of
-    coverage by district with the district table, a histogram of travel times (minutes) with
+    coverage by district with the district table (all, urban and rural communities apart),
+    a histogram of travel times (minutes) with
     the urban and rural limits marked, the 10 worst-served communities, and links to the
-    maps. Charts are drawn with matplotlib (Agg) and embedded as base64 PNG images; the page
-    loads nothing from elsewhere. Chart labels are Chinese when a font with Chinese glyphs
-    is installed (e.g. Noto Sans CJK), English otherwise. All names are escaped.
+    maps. The charts are inline SVG, their text drawn by the browser in the page's fonts (so
+    Chinese labels need no font on the computer that writes the page); the page loads nothing
+    from elsewhere. All names are escaped.
 
     Parameters
     ----------
@@ -414,6 +500,12 @@ def write_html_summary(
         ``{"全部": "map.html", "示意片区A": "示意片区A/map.html"}``.
     lang
         ``"zh"`` or ``"en"`` page text.
+    workbook
+        Path of the Excel workbook relative to ``path``'s folder (e.g. ``"report.xlsx"``),
+        linked at the top of the page.
+    parent
+        Path of the whole run's summary relative to ``path``'s folder (e.g.
+        ``"../summary.html"`` on a district's page), linked at the top of the page.
     lead
         HTML (already escaped) shown before the key figures, e.g. a proposal's section.
 
@@ -438,8 +530,16 @@ def write_html_summary(
     ...     page = write_html_summary(Path(d) / "summary.html", result, title="Grid <test>",
     ...                               maps={"all": "map.html"}, lang="en")
     ...     text = page.read_text(encoding="utf-8")
-    >>> "<h1>Grid &lt;test&gt;</h1>" in text, text.count("data:image/png;base64,")
+    >>> "<h1>Grid &lt;test&gt;</h1>" in text, text.count("<svg class=chart")
     (True, 2)
     """
-    text = html_summary(result, title=title, maps=maps, lang=lang, lead=lead)
+    text = html_summary(
+        result,
+        title=title,
+        maps=maps,
+        lang=lang,
+        workbook=workbook,
+        parent=parent,
+        lead=lead,
+    )
     return write_text_atomic(Path(path), text)

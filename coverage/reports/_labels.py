@@ -72,6 +72,10 @@ ZH_HEADERS: dict[str, str] = {
     "source_row": "源文件行号",
     "lon": "经度(WGS-84)",
     "lat": "纬度(WGS-84)",
+    "lon_gcj02": "经度(GCJ-02)",
+    "lat_gcj02": "纬度(GCJ-02)",
+    "lon_bd09": "经度(BD-09)",
+    "lat_bd09": "纬度(BD-09)",
     # halls
     "hall_id": "服务中心编号",
     "floor_area_m2": "用房面积(㎡)",
@@ -106,7 +110,107 @@ ZH_HEADERS: dict[str, str] = {
     "halls": "个数",
     "above_cap": "超过面积上限",
     "uncoverable": "无候选点可覆盖的社区",
+    # coverage curves
+    "p": "新增数量",
+    "optimal": "最优解",
 }
+
+
+#: English headers of the audit's columns, read as words with their units; columns not
+#: listed are spelled out from their names (:func:`header`).
+EN_HEADERS: dict[str, str] = {
+    # district table
+    "district": "District",
+    "communities": "Communities",
+    "covered": "Covered",
+    "not_covered": "Not covered",
+    "unreachable": "Unreachable",
+    "covered_share": "Communities covered (%)",
+    "population": "Population",
+    "population_covered": "Population covered",
+    "population_covered_share": "Population covered (%)",
+    "urban_communities": "Urban communities",
+    "urban_covered": "Urban communities covered",
+    "urban_covered_share": "Urban communities covered (%)",
+    "urban_population": "Urban population",
+    "urban_population_covered": "Urban population covered",
+    "urban_population_covered_share": "Urban population covered (%)",
+    "rural_communities": "Rural communities",
+    "rural_covered": "Rural communities covered",
+    "rural_covered_share": "Rural communities covered (%)",
+    "rural_population": "Rural population",
+    "rural_population_covered": "Rural population covered",
+    "rural_population_covered_share": "Rural population covered (%)",
+    "median_travel_time_min": "Median travel time (min)",
+    "max_travel_time_min": "Longest travel time (min)",
+    # communities
+    "community_id": "Community ID",
+    "name": "Name",
+    "street": "Street (sub-district)",
+    "kind": "Kind",
+    "households": "Households",
+    "households_estimated": "Households estimated",
+    "nearest_hall_id": "Nearest hall ID",
+    "nearest_hall_name": "Nearest hall",
+    "travel_time_min": "Travel time (min)",
+    "threshold_min": "Limit (min)",
+    "shortfall_min": "Over the limit (min)",
+    "status": "Status",
+    "reason": "Reason",
+    "reason_zh": "Reason (Chinese)",
+    "snap_dist_m": "Distance to a road (m)",
+    "area_m2": "Area (m²)",
+    "population_source": "Population source",
+    "source": "Source",
+    "source_row": "Row in the source file",
+    "lon": "Longitude (WGS-84)",
+    "lat": "Latitude (WGS-84)",
+    "lon_gcj02": "Longitude (GCJ-02)",
+    "lat_gcj02": "Latitude (GCJ-02)",
+    "lon_bd09": "Longitude (BD-09)",
+    "lat_bd09": "Latitude (BD-09)",
+    # halls
+    "hall_id": "Hall ID",
+    "floor_area_m2": "Floor area (m²)",
+    "illustrative": "Illustrative location",
+    "on_network": "On the road network",
+    "communities_served": "Communities served",
+    "communities_covered": "Communities served and covered",
+    "population_served": "Population served",
+    "households_served": "Households served",
+    "required_floor_area_m2": "Floor area required (m²)",
+    "floor_area_adequate": "Floor area adequate",
+    "floor_area_gap_m2": "Floor area shortfall (m²)",
+    # proposals
+    "site_id": "Site ID",
+    "order": "Order",
+    "new_population_covered": "New population covered",
+    "new_communities_covered": "New communities covered",
+    "members": "Communities served",
+    "n_members": "Number of communities served",
+    "capacity_households": "Capacity (households)",
+    "floor_area_needed_m2": "Floor area needed (m²)",
+    "description": "Location",
+    "road_name": "Nearest road",
+    "road_m": "Distance to the road (m)",
+    "near_community": "Nearest community",
+    "near_community_m": "Distance to the nearest community (m)",
+    # proposal sheets: before/after, hall sizes
+    "scenario": "Scenario",
+    "new_halls": "New halls",
+    "low_m2": "Floor area above (m²)",
+    "high_m2": "Floor area up to (m²)",
+    "halls": "Halls",
+    "above_cap": "Above the size cap",
+    "uncoverable": "Communities no candidate site can cover",
+    # coverage curves
+    "p": "New halls (p)",
+    "optimal": "Optimal",
+}
+
+
+#: Units spelled out in English headers of columns not listed in :data:`EN_HEADERS`.
+_EN_UNITS = {"_min": " (min)", "_m2": " (m²)", "_m": " (m)", "_kph": " (km/h)", "_share": " (%)"}
 
 
 ZH_VALUES: dict[str, dict[str, str]] = {
@@ -130,12 +234,33 @@ SHEET_NAMES: dict[str, dict[str, str]] = {
         "proposals": "建议选址",
         "about": "说明",
     },
-    "en": {k: k for k in ("summary", "communities", "halls", "proposals", "about")},
+    "en": {
+        "summary": "Summary",
+        "communities": "Communities",
+        "halls": "Halls",
+        "proposals": "Proposals",
+        "about": "About",
+    },
 }
 
 
 #: Label of the district table's total row in the workbook and the HTML summary.
 TOTAL_LABEL: dict[str, str] = {"zh": "合计", "en": ALL_DISTRICTS}
+
+
+def number_format(column: str) -> str | None:
+    """Excel number format of a numeric column, from its name (units are in the names)."""
+    if column.endswith("_share"):
+        return "0.0%"
+    if column.endswith("_min"):
+        return "0.0"
+    if column in ("lon", "lat") or column.startswith(("lon_", "lat_")):
+        return "0.0000000"
+    if column.endswith("_m2"):
+        return "#,##0.0"
+    if column.endswith("_m") or "population" in column or "households" in column:
+        return "#,##0"
+    return None
 
 
 def check_lang(lang: str) -> None:
@@ -145,7 +270,27 @@ def check_lang(lang: str) -> None:
 
 
 def header(column: str, lang: Lang) -> str:
-    return ZH_HEADERS.get(column, column) if lang == "zh" else column
+    """The header of a column in ``lang``: Chinese, or English words with the unit.
+
+    >>> header("travel_time_min", "en"), header("walk_time_min", "en"), header("kind", "zh")
+    ('Travel time (min)', 'Walk time (min)', '类型')
+    """
+    if lang == "zh":
+        return ZH_HEADERS.get(column, column)
+    if column in EN_HEADERS:
+        return EN_HEADERS[column]
+    words = column
+    unit = ""
+    for suffix, text in _EN_UNITS.items():
+        if words.endswith(suffix) and len(words) > len(suffix):
+            words, unit = words[: -len(suffix)], text
+            break
+    words = words.replace("_", " ").strip()
+    return (words[:1].upper() + words[1:] + unit) if words else column
+
+
+#: Yes and no in a table, per language.
+YES_NO: dict[str, tuple[str, str]] = {"zh": ("是", "否"), "en": ("Yes", "No")}
 
 
 def in_language(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
@@ -158,4 +303,13 @@ def in_language(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     return out.drop(columns="reason_zh")
 
 
-MODE_NAMES: dict[str, dict[str, str]] = {"zh": MODE_ZH, "en": {"ebike": "e-bike"}}
+#: The travel mode in words, per language (步行, "on foot").
+MODE_NAMES: dict[str, dict[str, str]] = {
+    "zh": MODE_ZH,
+    "en": {"walk": "on foot", "bike": "by bicycle", "ebike": "by e-bike", "drive": "by car"},
+}
+
+
+def mode_name(mode: object, lang: Lang) -> str:
+    """A travel mode in words: ``"walk"`` → 步行 or "on foot" (unknown modes as they are)."""
+    return MODE_NAMES[lang].get(str(mode), str(mode))
