@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -315,12 +316,18 @@ def _edges(ways: _Ways, rules: _Rules) -> _Edges | None:
     )
 
 
-def _great_circle(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> NDArray[np.float64]:  # noqa: ANN401
-    """Osmnx's great-circle distance, metres."""
-    y1, y2 = np.deg2rad(lat1), np.deg2rad(lat2)
-    dx = np.deg2rad(lon2) - np.deg2rad(lon1)
-    h = np.sin((y2 - y1) / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin(dx / 2) ** 2
-    return np.asarray(2 * np.arcsin(np.sqrt(np.minimum(1, h))) * EARTH_RADIUS_M, dtype=float)
+def _great_circle(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], a: NDArray[Any], b: NDArray[Any]
+) -> NDArray[np.float64]:
+    """Osmnx's great-circle distance from node ``a`` to node ``b``, metres (in chunks)."""
+    out = np.empty(len(a))
+    for i in range(0, len(a), 1 << 20):  # a million edges at a time keeps temporaries small
+        sa, sb = a[i : i + (1 << 20)], b[i : i + (1 << 20)]
+        y1, y2 = np.deg2rad(lat[sa]), np.deg2rad(lat[sb])
+        dx = np.deg2rad(lon[sb]) - np.deg2rad(lon[sa])
+        h = np.sin((y2 - y1) / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin(dx / 2) ** 2
+        out[i : i + len(sa)] = 2 * np.arcsin(np.sqrt(np.minimum(1, h))) * EARTH_RADIUS_M
+    return out
 
 
 def _simplify(e: _Edges, *, source: str) -> EdgeTable:  # noqa: PLR0915 (one pass, kept together)
@@ -389,7 +396,42 @@ def _simplify(e: _Edges, *, source: str) -> EdgeTable:  # noqa: PLR0915 (one pas
     # (steps were stacked in order, so a stable sort by chain keeps each chain's order)
     by_chain = np.argsort(chain_of, kind="stable")
     chain_of, edge_of = chain_of[by_chain], edge_of[by_chain]
+    del deg_in, deg_out, degree, lo, hi, third, two_neighbours, k_lo, k_hi, graph, comp
+    del order, out_start, nxt, inner, steps_edge, steps_chain, cur, ids, by_chain, ts, highway
     return _assemble(e, endpoint, alive, chain_of, edge_of, len(starts), modes, source)
+
+
+def _names(
+    e: _Edges,
+    direct: NDArray[np.int64],
+    chain_of: NDArray[Any],
+    edge_of: NDArray[Any],
+    n_chain: int,
+) -> NDArray[np.object_]:
+    """Each edge's street name: a joined chain's distinct names in order along it, " / "."""
+    codes, uniques = pd.factorize(pd.Series(e.name, dtype=object), sort=False)
+    vocab = np.asarray(uniques, dtype=object)
+    named = np.asarray([bool(x) for x in vocab], dtype=bool)
+    code = np.where((codes >= 0) & named[np.maximum(codes, 0)], codes, -1)  # -1: no name
+    out = np.full(len(direct) + n_chain, "", dtype=object)
+    d = code[e.way[direct]]
+    out[: len(direct)][d >= 0] = vocab[d[d >= 0]]
+    c = code[e.way[edge_of]]
+    keep = np.flatnonzero(c >= 0)
+    # the first place each (chain, name) pair appears, in order along the chain
+    _, first = np.unique(
+        chain_of[keep].astype(np.int64) * (len(vocab) + 1) + c[keep], return_index=True
+    )
+    at = keep[np.sort(first)]
+    chain, name = chain_of[at], c[at]
+    count = np.bincount(chain, minlength=n_chain)
+    single = count[chain] == 1
+    out[len(direct) + chain[single]] = vocab[name[single]]
+    several = np.flatnonzero(~single)  # (a joined road that changes its name; chain order)
+    for group in np.split(several, np.flatnonzero(np.diff(chain[several])) + 1):
+        if len(group):
+            out[len(direct) + chain[group[0]]] = " / ".join(vocab[name[group]])
+    return out
 
 
 def _assemble(
@@ -403,7 +445,7 @@ def _assemble(
     source: str,
 ) -> EdgeTable:
     u, v = e.u, e.v
-    seg_len = _great_circle(e.lon[u], e.lat[u], e.lon[v], e.lat[v])
+    seg_len = _great_circle(e.lon, e.lat, u, v)
     ts = e.tagset[e.way]
     # direct edges between two endpoints stay as they are
     direct = np.flatnonzero(endpoint[u] & endpoint[v] & alive[u])
@@ -437,13 +479,7 @@ def _assemble(
     if n_chain:
         np.logical_or.at(twoway_chain, chain_of, e.rules.bike_twoway[ts[edge_of]])
     bike_twoway = np.concatenate([e.rules.bike_twoway[ts[direct]], twoway_chain])
-    names = [e.name[w] for w in e.way[direct].tolist()]
-    chain_names: list[list[str]] = [[] for _ in range(n_chain)]
-    for c, w in zip(chain_of.tolist(), e.way[edge_of].tolist(), strict=True):
-        nm = e.name[w]
-        if nm and nm not in chain_names[c]:
-            chain_names[c].append(nm)
-    names += [" / ".join(x) for x in chain_names]
+    names = _names(e, direct, chain_of, edge_of, n_chain)
     # nodes: endpoints of live components (shape nodes and lone rings go)
     keep_node = endpoint & alive
     return EdgeTable.from_arrays(

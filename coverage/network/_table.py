@@ -18,6 +18,7 @@ from coverage._files import atomic_write
 from coverage.network._modes import MODE_BIT, edge_allows
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from numpy.typing import NDArray
@@ -249,7 +250,7 @@ class EdgeTable:
         geom_index: NDArray[np.int64],
         modes: NDArray[np.uint8],
         bike_twoway: NDArray[np.bool_],
-        names: list[str],
+        names: Sequence[str] | NDArray[np.object_],
         oneway: NDArray[np.bool_],
         meta: dict[str, str],
         keep_node: NDArray[np.bool_] | None = None,
