@@ -50,7 +50,9 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from scipy import stats
+from scipy import (
+    special,  # (the functions scipy.stats' t, chi2 and norm use, without its import cost)
+)
 
 from coverage._errors import CrsError
 from coverage.coords import COORD_SYSTEMS, CoordSystem, from_wgs84, out_of_china, to_wgs84
@@ -486,8 +488,8 @@ def _z(shares: NDArray[np.float64]) -> float:
     dev = shares - 0.5
     t = float(dev.mean()) / max(float(dev.std(ddof=1)), _SD_FLOOR) * np.sqrt(n)
     t = float(np.clip(t, -50.0, 50.0))
-    p = float(stats.t.sf(abs(t), n - 1))
-    z = float(stats.norm.isf(p)) if p > 0 else 37.0
+    p = float(special.stdtr(n - 1, -abs(t)))  # Student's t survival function
+    z = float(-special.ndtri(p)) if p > 0 else 37.0  # the normal's inverse survival function
     return float(np.copysign(max(z, 0.0), t))
 
 
@@ -501,5 +503,5 @@ def _pooled(zs: list[float], sizes: list[int]) -> float:
     if all(z > 0 for z in zs) or all(z < 0 for z in zs):
         w = np.sqrt(np.asarray(sizes, dtype=np.float64))
         return float(abs(np.dot(w, zs)) / np.sqrt(np.sum(w * w)))
-    p = float(stats.chi2.sf(sum(z * z for z in zs), len(zs)))
-    return float(stats.norm.isf(p / 2)) if p > 0 else 37.0
+    p = float(special.chdtrc(len(zs), sum(z * z for z in zs)))  # chi-square survival function
+    return float(-special.ndtri(p / 2)) if p > 0 else 37.0
