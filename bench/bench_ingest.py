@@ -73,7 +73,7 @@ done(nodes=net.n_nodes, segments=len(net.seg_u))
 """,
     "osmnx.graph_from_xml alone (roads as XML, no simplify)": """
 import osmium, osmnx as ox, tempfile
-from coverage.network._modes import is_road
+from coverage.network import is_road
 xml = Path(tempfile.mkdtemp()) / "roads.osm"
 with osmium.SimpleWriter(str(xml)) as w:  # the roads and their nodes, as today's route writes
     fp = osmium.FileProcessor(str(path)).with_locations().with_filter(

@@ -88,6 +88,7 @@ from coverage.network._modes import (
     COUNTRY_BOXES,
     COUNTRY_CLOSED,
     country_at,
+    is_road,
     way_modes,
 )
 from coverage.network._osm import read_osm_table
@@ -111,6 +112,7 @@ __all__ = [
     "clip_to_area",
     "country_at",
     "download_network",
+    "is_road",
     "load_cached_network",
     "load_network",
     "memo_arrays",
