@@ -376,6 +376,29 @@ def _run_job(
     return out
 
 
+def _run_jobs(
+    jobs: list[_Job],
+    network: Network | EdgeTable,
+    halls: gpd.GeoDataFrame,
+    buffer_m: float,
+    config: Config | None,
+    write: DistrictWriter | None,
+) -> list[_Outcome]:
+    """A run of district jobs, one after another (one dask task)."""
+    return [_run_job(job, network, halls, buffer_m, config, write) for job in jobs]
+
+
+#: Tasks per worker when districts are grouped into dask tasks.
+TASKS_PER_WORKER = 8
+
+
+def _chunks(jobs: list[_Job], n_workers: int) -> list[list[_Job]]:
+    """The jobs in runs of about equal size, ``TASKS_PER_WORKER`` per worker at most."""
+    n = min(len(jobs), n_workers * TASKS_PER_WORKER)
+    size = -(-len(jobs) // n) if n else 1
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
 def write_district(district: str, result: AuditResult, folder: Path) -> None:
     """Default writer of :func:`run_batch`: ``communities.csv``, ``halls.csv``, ``summary.json``.
 
@@ -683,32 +706,40 @@ def _run_dask(
     try:
         table_f = client.scatter(table, broadcast=True)
         halls_f = client.scatter(halls, broadcast=True)
+        # a few tasks per worker, each a run of districts: fewer round trips to the scheduler
+        # and the client than one task a district, still balanced between the workers
+        chunks = _chunks(jobs, n_workers=max(1, len(client.scheduler_info()["workers"])))
         futures = {
             client.submit(
-                _run_job,
-                job,
+                _run_jobs,
+                chunk,
                 table_f,
                 halls_f,
                 buffer_m,
                 config,
                 write,
-                key=f"coverage-district-{i}-{job.district}",
+                key=f"coverage-districts-{i}-{chunk[0].district}",
                 pure=False,
-            ): job.district
-            for i, job in enumerate(jobs)
+            ): chunk
+            for i, chunk in enumerate(chunks)
         }
         done: dict[str, _Outcome] = {}
         bar = tqdm(
             total=len(jobs), desc="districts", unit="district", disable=not config.verbose or None
         )
         for fut in dd.as_completed(futures):
-            district = futures[fut]
+            chunk = futures[fut]
             try:
-                done[district] = fut.result()
+                outcomes = fut.result()
             except Exception as exc:  # noqa: BLE001 (a worker died: KilledWorker, etc.)
-                done[district] = _Outcome(district, failures=[_failure(district, exc, "audit")])
-            logger.info("district %s done in %.2f s", district, done[district].seconds)
-            bar.update()
+                outcomes = [
+                    _Outcome(j.district, failures=[_failure(j.district, exc, "audit")])
+                    for j in chunk
+                ]
+            for o in outcomes:
+                done[o.district] = o
+                logger.info("district %s done in %.2f s", o.district, o.seconds)
+            bar.update(len(outcomes))
         bar.close()
     finally:
         if own_client:
