@@ -150,3 +150,9 @@ def test_reading_a_districts_box_gives_what_clipping_the_whole_gives(district):
 
     assert sorted(a.node_ids.tolist()) == sorted(b.node_ids.tolist())
     assert segments(a) == segments(b)
+
+
+def test_a_box_without_roads_says_it_read_only_the_box():
+    path = sample_path("liechtenstein", "network")
+    with pytest.raises(NetworkError, match=r"no highway ways found .*reading only the box lon 100"):
+        load_network(path, config=Config(use_cache=False), bbox=(100.0, 10.0, 100.1, 10.1))

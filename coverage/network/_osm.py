@@ -110,7 +110,14 @@ def read_osm_table(
     margin = MARGIN_DEG
     while True:
         box = (bbox[0] - margin, bbox[1] - margin, bbox[2] + margin, bbox[3] + margin)
-        table = _read_table(_read_ways(path, _e7(box)), country, src)
+        try:
+            table = _read_table(_read_ways(path, _e7(box)), country, src)
+        except NetworkError as exc:
+            msg = (
+                f"{exc} (reading only the box lon {bbox[0]:g}–{bbox[2]:g}, "
+                f"lat {bbox[1]:g}–{bbox[3]:g})"
+            )
+            raise NetworkError(msg) from None
         if _closed(table, bbox, box):
             table.meta["bbox"] = ",".join(f"{v:.7f}" for v in bbox)
             return table
