@@ -535,7 +535,9 @@ def run_batch(
     workers
         1: run the jobs one after another in this process. More: start a
         :class:`dask.distributed.LocalCluster` of that many single-threaded worker
-        processes for this batch (closed at the end).
+        processes for this batch (closed at the end), unless the first district, timed here,
+        shows less than ``config.parallel_pays_s`` seconds of work left: then the rest runs
+        here too, with a :class:`~coverage.CoverageWarning` saying so.
     scheduler
         Address of an existing dask.distributed scheduler (``"tcp://host:8786"``), or a
         connected :class:`dask.distributed.Client`; ``workers`` is then ignored. The cluster
@@ -708,7 +710,8 @@ def _run_dask(
         halls_f = client.scatter(halls, broadcast=True)
         # a few tasks per worker, each a run of districts: fewer round trips to the scheduler
         # and the client than one task a district, still balanced between the workers
-        chunks = _chunks(jobs, n_workers=max(1, len(client.scheduler_info()["workers"])))
+        n_workers = workers if cluster is not None else len(client.scheduler_info()["workers"])
+        chunks = _chunks(jobs, n_workers=max(1, n_workers))
         futures = {
             client.submit(
                 _run_jobs,
