@@ -156,3 +156,17 @@ def test_a_box_without_roads_says_it_read_only_the_box():
     path = sample_path("liechtenstein", "network")
     with pytest.raises(NetworkError, match=r"no highway ways found .*reading only the box lon 100"):
         load_network(path, config=Config(use_cache=False), bbox=(100.0, 10.0, 100.1, 10.1))
+
+
+def test_a_box_and_the_whole_file_are_cached_side_by_side(tmp_path):
+    path = sample_path("liechtenstein", "network")
+    cfg = Config(cache_dir=str(tmp_path))
+    box = (9.45, 47.03, 9.55, 47.08)
+    load_network(path, config=cfg)
+    load_network(path, config=cfg, bbox=box)
+    tables = [p for p in tmp_path.glob("*.npz") if ".routing." not in p.name]
+    assert len(tables) == 2  # neither read dropped the other's entry
+    written = {p: p.stat().st_mtime_ns for p in tables}
+    again = load_network(path, config=cfg, bbox=box)
+    assert again.table_path in tables
+    assert {p: p.stat().st_mtime_ns for p in tables} == written  # read back, not written again

@@ -93,7 +93,7 @@ def load_network(
             return net
     table, G = read_table(path, country=country, bbox=bbox)
     net = build_routing(table, config=cfg, source=str(path))
-    if cached is not None and _save_table(table, cached):
+    if cached is not None and _save_table(table, cached, keep_others=bbox is not None):
         net.table_path = cached
         try_save_routing(net, cached, cfg)
     if G is not None:
@@ -101,10 +101,16 @@ def load_network(
     return net
 
 
-def _save_table(table: EdgeTable, cached: Path) -> bool:
-    """Write a freshly read table to the cache (after any stale entry is gone); whether it was."""
+def _save_table(table: EdgeTable, cached: Path, *, keep_others: bool = False) -> bool:
+    """Write a freshly read table to the cache; whether it was.
+
+    Other entries of the same file name are stale (their source changed) and go first, except
+    beside a part of a file (``keep_others``): the parts of one province file, and the whole,
+    are cached side by side.
+    """
     try:
-        drop_stale(cached)
+        if not keep_others:
+            drop_stale(cached)
         table.save(cached)
     except OSError as exc:
         logger.warning("cannot write the network cache %s (%s)", cached, exc)
