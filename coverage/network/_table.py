@@ -6,7 +6,7 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 import numpy as np
@@ -117,14 +117,18 @@ class EdgeTable:
         EdgeTable
             The smaller table (nodes in the same order, only those used by a kept edge).
         """
-        used = np.zeros(len(self.node_ids), dtype=bool)
-        used[self.u[keep]] = True
-        used[self.v[keep]] = True
-        nodes = np.flatnonzero(used)
-        node_new = np.full(len(self.node_ids), -1, dtype=np.int64)
-        node_new[nodes] = np.arange(len(nodes))
-        edge_new = np.cumsum(keep, dtype=np.int64) - 1
-        coord_keep = keep[self.geom_index]
+        edges = np.flatnonzero(keep)
+        # the work grows with the part, not the whole (a district of a province): only the
+        # kept edges' nodes and coordinates are touched, through offsets made once per table
+        nodes = np.unique(np.concatenate([self.u[edges], self.v[edges]]))
+        starts = self._starts()
+        if starts is not None:
+            coords, offsets = gather_coords(self, starts, edges)
+            index = np.repeat(np.arange(len(edges), dtype=np.int64), np.diff(offsets))
+        else:  # coordinates not grouped by edge: pick them out of the whole table
+            edge_new = np.cumsum(keep, dtype=np.int64) - 1
+            coord_keep = keep[self.geom_index]
+            coords, index = self.geom_coords[coord_keep], edge_new[self.geom_index[coord_keep]]
         meta = dict(self.meta)
         if "loop_nodes_from" in meta:  # the nodes of split loop roads stay last
             first = int(meta["loop_nodes_from"])
@@ -134,11 +138,11 @@ class EdgeTable:
             node_ids=self.node_ids[nodes],
             lon=self.lon[nodes],
             lat=self.lat[nodes],
-            u=node_new[self.u[keep]],
-            v=node_new[self.v[keep]],
+            u=np.searchsorted(nodes, self.u[edges]).astype(np.int64),
+            v=np.searchsorted(nodes, self.v[edges]).astype(np.int64),
             length_m=self.length_m[keep],
-            geom_coords=self.geom_coords[coord_keep],
-            geom_index=edge_new[self.geom_index[coord_keep]],
+            geom_coords=coords,
+            geom_index=index,
             modes=self.modes[keep],
             bike_twoway=self.bike_twoway[keep],
             speed_kph=self.speed_kph[keep],
@@ -147,6 +151,13 @@ class EdgeTable:
             oneway=self.oneway[keep],
             meta=meta,
         )
+
+    def _starts(self) -> NDArray[np.int64] | None:
+        """Offsets of each edge's coordinates if grouped by edge, else ``None`` (made once)."""
+        if "_coord_starts" not in self.__dict__:
+            grouped = len(self.geom_index) < 2 or not bool(np.any(np.diff(self.geom_index) < 0))  # noqa: PLR2004
+            self.__dict__["_coord_starts"] = coord_starts(self) if grouped else None
+        return cast("NDArray[np.int64] | None", self.__dict__["_coord_starts"])
 
     @classmethod
     def from_graph(cls, G: nx.MultiDiGraph, *, source: str = "graph") -> EdgeTable:
