@@ -634,3 +634,27 @@ def test_html_summary_in_headless_chromium(li: AuditResult, tmp_path: Path) -> N
     assert f"{h['covered_share']:.1%}" in cards
     assert str(h["communities"]) in cards
     assert EVIL in worst_first  # the worst-served community, its name shown as text
+
+
+def test_a_district_map_shows_the_area_of_the_hall_that_serves_it(
+    li: AuditResult, liechtenstein: Sample, tmp_path: Path
+) -> None:
+    """Balzers' one community is served by a hall about 4 km north, outside Balzers: the map
+    draws that hall's 20-minute area (the first view shows the hall too)."""
+    from coverage.isochrones import travel_time_surface
+
+    surface = travel_time_surface(
+        liechtenstein.network, liechtenstein.halls, communities=liechtenstein.communities
+    )
+    bands = surface.polygons([15, 20])
+    folders = write_district_reports(
+        tmp_path / "run", li.subset(["Balzers"]), districts=liechtenstein.districts,
+        lang="en", basemap="blank", run="li", isochrones=bands,
+    )  # fmt: skip
+    page = (folders["Balzers"] / "map.html").read_text(encoding="utf-8")
+    assert "20-minute area" in page
+    hall = li.subset(["Balzers"]).halls
+    assert len(hall) == 1
+    assert not hall.geometry.iloc[0].within(
+        liechtenstein.districts.set_index("district").geometry["Balzers"]
+    )

@@ -201,7 +201,7 @@ def write_district_reports(
             part,
             districts=dpoly,
             title=page_title,
-            isochrones=_around(isochrones, part.communities, dpoly),
+            isochrones=_around(isochrones, part.communities, dpoly, part.halls),
             catchments=catch,
         )
         write_csv(ddir / "communities.csv", part.communities)
@@ -259,21 +259,25 @@ def _around(
     areas: gpd.GeoDataFrame | None,
     points: gpd.GeoDataFrame,
     polygon: gpd.GeoDataFrame | None = None,
+    halls: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame | None:
-    """The service areas a district map shows (clipped to the district).
+    """The service areas a district map shows.
 
-    Those within :data:`AREA_MARGIN_M` of the district's polygon if given, else of the convex
-    hull of its communities.
+    Those within :data:`AREA_MARGIN_M` of the district's polygon (if given, else of the convex
+    hull of its communities) and of the area spanned by its communities and the halls that
+    serve them, which the map's first view shows too.
     """
     if areas is None or len(points) == 0 or len(areas) == 0:
         return areas
     from coverage.maps import metric_crs  # noqa: PLC0415 (folium loads on first use)
 
     metric = metric_crs(points.geometry)
+    served = points.geometry.to_crs(metric)
+    if halls is not None and len(halls):
+        served = pd.concat([served, halls.geometry.to_crs(metric)])
+    shape = served.union_all().convex_hull
     if polygon is not None and len(polygon):
-        shape = polygon.geometry.to_crs(metric).union_all()
-    else:
-        shape = points.geometry.to_crs(metric).union_all().convex_hull
+        shape = shape.union(polygon.geometry.to_crs(metric).union_all())
     keep = gpd.GeoSeries([shape.buffer(AREA_MARGIN_M)], crs=metric).to_crs(areas.crs)
     return areas.clip(keep.iloc[0])
 
