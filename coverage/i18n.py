@@ -408,3 +408,18 @@ def hall_verdict(
         gap=f"{gap_m2:,.0f}" if gap_m2 is not None else "–",
         per=f"{per_100_households:g}",
     )
+
+
+#: How a life-circle audit names a service outside its circle (:mod:`coverage.lifecircle`).
+LIFE_CIRCLE: dict[str, dict[str, str]] = {
+    "en": {
+        "late": "{service} ({minutes:.1f} min, circle {limit:.1f} min)",
+        "unreachable": "{service} (none reachable)",
+        "sep": "; ",
+    },
+    "zh": {
+        "late": "{service}（{minutes:.1f} 分钟，标准 {limit:.1f} 分钟）",
+        "unreachable": "{service}（无可达设施）",
+        "sep": "；",
+    },
+}

@@ -1,0 +1,323 @@
+"""The community life circle: many services, each with its own circle, in one audit.
+
+A *standard* (TOML, see ``coverage/presets/``) lists services and, per community kind, the
+circle each must be within: minutes, or network metres (converted to minutes at the mode's
+speed, so only where every road of the mode has that speed). :func:`audit_services` snaps the
+communities once and runs one multi-source pass per service (:func:`coverage.engine.
+nearest_facility`), the same rule as :func:`coverage.audit.audit`: a service's minutes are
+exactly the audit's minutes for those sites as halls.
+
+Per community: minutes to the nearest site of each service, within its circle or not, the
+share of required services within their circles (``completeness``), and the services
+missing, named in English and Chinese.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from coverage._errors import ConfigError, InputDataError
+from coverage.config import DEFAULT_CONFIG, Config
+from coverage.engine import nearest_facility, snap
+from coverage.i18n import LIFE_CIRCLE
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from coverage.network import Network
+
+__all__ = ["PRESETS", "Service", "ServiceAudit", "Standard", "audit_services", "load_standard"]
+
+#: Community kinds a circle can be set for.
+KINDS = ("urban", "rural")
+
+#: Bundled standards, by name (files in ``coverage/presets/``).
+PRESETS = ("hangzhou-2017", "gb50180-2018")
+
+_SERVICE_KEYS = {"name", "name_en", "source", "assumed"} | {
+    f"{k}_{u}" for k in KINDS for u in ("min", "m")
+}
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service and its circles.
+
+    Attributes
+    ----------
+    key
+        Short identifier (column prefix), e.g. ``"clinic"``.
+    name, name_en
+        Names in Chinese and English.
+    minutes, metres
+        Circle per community kind (``"urban"``, ``"rural"``): minutes, or network metres;
+        a kind with neither has no requirement for this service.
+    source
+        Where the values come from.
+    assumed
+        Whether a value is our reading rather than the standard's own table.
+    """
+
+    key: str
+    name: str
+    name_en: str
+    minutes: Mapping[str, float]
+    metres: Mapping[str, float]
+    source: str
+    assumed: bool = False
+
+    def limit_min(self, kind: str, speed_kph: float) -> float:
+        """The circle for ``kind`` in minutes (metres at ``speed_kph``); NaN if none."""
+        if kind in self.minutes:
+            return float(self.minutes[kind])
+        if kind in self.metres:
+            return float(self.metres[kind]) / (speed_kph * 1000 / 60)
+        return math.nan
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A set of services and their circles, with its source."""
+
+    name: str
+    name_en: str
+    source: str
+    services: tuple[Service, ...]
+
+
+def load_standard(standard: str | Path) -> Standard:
+    """Read a standard: a bundled preset's name (:data:`PRESETS`) or a TOML file.
+
+    Parameters
+    ----------
+    standard
+        ``"hangzhou-2017"``, ``"gb50180-2018"``, or the path of a TOML file laid out like them.
+
+    Returns
+    -------
+    Standard
+        The services and their circles.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown key or a bad value, naming the file and the key.
+    """
+    if str(standard) in PRESETS:
+        text = resources.files("coverage.presets").joinpath(f"{standard}.toml").read_text("utf-8")
+        where = f"preset {standard!r}"
+    else:
+        path = Path(standard)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            msg = f"{path}: cannot read the standard ({exc.strerror or exc})"
+            raise ConfigError(msg) from None
+        where = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{where}: not valid TOML ({exc})"
+        raise ConfigError(msg) from None
+    return _standard(data, where)
+
+
+def _standard(data: dict[str, Any], where: str) -> Standard:
+    problems = [f"unknown key {k!r}" for k in sorted(set(data) - _STANDARD_KEYS)]
+    services = []
+    for key, raw in (data.get("services") or {}).items():
+        if isinstance(raw, dict):
+            services.append(_service(key, raw, problems))
+        else:
+            problems.append(f"'services.{key}' must be a table")
+    if not services:
+        problems.append("no [services.<key>] table")
+    if problems:
+        msg = f"{where}: " + "; ".join(problems)
+        raise ConfigError(msg)
+    return Standard(
+        str(data.get("name", where)),
+        str(data.get("name_en", data.get("name", where))),
+        str(data.get("source", "")),
+        tuple(services),
+    )
+
+
+_STANDARD_KEYS = {"name", "name_en", "source", "services"}
+
+
+def _service(key: str, raw: dict[str, Any], problems: list[str]) -> Service:
+    """One ``[services.<key>]`` table; what is wrong with it goes to ``problems``."""
+    problems += [f"unknown key 'services.{key}.{k}'" for k in sorted(set(raw) - _SERVICE_KEYS)]
+    circles: dict[str, dict[str, float]] = {"min": {}, "m": {}}
+    for kind in KINDS:
+        for unit, into in circles.items():
+            value = raw.get(f"{kind}_{unit}")
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                problems.append(f"'services.{key}.{kind}_{unit}' must be a positive number")
+            else:
+                into[kind] = float(value)
+        if kind in circles["min"] and kind in circles["m"]:
+            problems.append(f"'services.{key}' sets both {kind}_min and {kind}_m")
+    if not circles["min"] and not circles["m"]:
+        problems.append(f"'services.{key}' sets no circle (urban_min, urban_m, rural_min ...)")
+    if not raw.get("source"):
+        problems.append(f"'services.{key}.source' is missing (say where the values come from)")
+    return Service(
+        key,
+        str(raw.get("name", key)),
+        str(raw.get("name_en", key)),
+        circles["min"],
+        circles["m"],
+        str(raw.get("source", "")),
+        bool(raw.get("assumed", False)),
+    )
+
+
+@dataclass
+class ServiceAudit:
+    """What :func:`audit_services` found.
+
+    Attributes
+    ----------
+    communities
+        One row per input community, in input order: per service ``<key>_min`` (minutes to
+        the nearest site, NaN if none reachable), ``<key>_limit_min`` (its circle for the
+        community's kind, NaN if not required) and ``<key>_ok``; then ``services_required``,
+        ``services_ok``, ``completeness`` (their ratio, NaN where nothing is required) and
+        ``missing`` / ``missing_zh`` (the services outside their circles, with minutes).
+    services
+        Per service: communities required, within the circle, their share, and the
+        population share.
+    standard
+        The standard audited against.
+    """
+
+    communities: gpd.GeoDataFrame
+    services: pd.DataFrame
+    standard: Standard
+
+
+def audit_services(
+    communities: gpd.GeoDataFrame,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    network: Network,
+    *,
+    standard: Standard | str | Path = "gb50180-2018",
+    config: Config | None = None,
+) -> ServiceAudit:
+    """Audit every community against every service of a standard, in one pass per service.
+
+    Parameters
+    ----------
+    communities
+        Points (or polygons, their representative points) with ``community_id`` and
+        ``kind`` (``"urban"``/``"rural"``) columns, as for :func:`coverage.audit.audit`;
+        ``population`` is used where present.
+    sites
+        The sites of each service, by the service's key in the standard: point layers in
+        any CRS. Every service of the standard needs its sites.
+    network
+        The network and its routing view (mode and speed decide the minutes).
+    standard
+        A :class:`Standard`, a preset's name or a TOML file (:func:`load_standard`).
+    config
+        Snap limit and access speed, as for the audit.
+
+    Returns
+    -------
+    ServiceAudit
+        Per community and per service.
+
+    Raises
+    ------
+    InputDataError
+        If a service of the standard has no sites, a key is not in the standard, or a
+        community has no ``kind``.
+    """
+    std = standard if isinstance(standard, Standard) else load_standard(standard)
+    cfg = config or DEFAULT_CONFIG
+    keys = [s.key for s in std.services]
+    unknown = sorted(set(sites) - set(keys))
+    missing = [k for k in keys if k not in sites]
+    if unknown or missing:
+        parts = []
+        if missing:
+            parts.append(f"no sites for service(s) {', '.join(missing)}")
+        if unknown:
+            parts.append(f"service(s) {', '.join(unknown)} are not in the standard")
+        msg = f"{std.name_en}: {'; '.join(parts)} (services: {', '.join(keys)})"
+        raise InputDataError(msg)
+    if "kind" not in communities.columns:
+        msg = "communities need a 'kind' column (urban/rural) to know their circles"
+        raise InputDataError(msg)
+    kind = communities["kind"].astype(str).to_numpy()
+    points = communities.geometry.representative_point()
+    c_snap = snap(network, gpd.GeoSeries(points, crs=communities.crs), config=cfg)  # once
+    out = communities.copy()
+    required = np.zeros(len(out), dtype=np.int64)
+    within = np.zeros(len(out), dtype=np.int64)
+    misses_en: list[list[str]] = [[] for _ in range(len(out))]
+    misses_zh: list[list[str]] = [[] for _ in range(len(out))]
+    rows = []
+    population = (
+        communities["population"].to_numpy(float)
+        if "population" in communities.columns
+        else np.ones(len(out))
+    )
+    for service in std.services:
+        s_snap = snap(network, sites[service.key].geometry, config=cfg)
+        minutes = nearest_facility(network, c_snap, s_snap).time_s / 60.0  # one pass
+        limit = np.array([service.limit_min(k, network.speed_kph) for k in kind])
+        need = np.isfinite(limit)
+        ok = need & (minutes <= limit + 1e-9)
+        out[f"{service.key}_min"] = np.where(np.isfinite(minutes), np.round(minutes, 2), np.nan)
+        out[f"{service.key}_limit_min"] = np.round(limit, 2)
+        out[f"{service.key}_ok"] = ok
+        required += need
+        within += ok
+        for i in np.flatnonzero(need & ~ok).tolist():
+            for lang, into in (("en", misses_en), ("zh", misses_zh)):
+                name = service.name_en if lang == "en" else service.name
+                into[i].append(_missed(lang, name, float(minutes[i]), float(limit[i])))
+        pop_need = float(population[need].sum())
+        rows.append(
+            {
+                "service": service.key,
+                "name": service.name,
+                "name_en": service.name_en,
+                "communities_required": int(need.sum()),
+                "communities_within": int(ok.sum()),
+                "share_within": float(ok.sum() / need.sum()) if need.any() else math.nan,
+                "population_share_within": (
+                    float(population[ok].sum() / pop_need) if pop_need > 0 else math.nan
+                ),
+                "sites": len(sites[service.key]),
+                "assumed": service.assumed,
+            }
+        )
+    out["services_required"] = required
+    out["services_ok"] = within
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["completeness"] = np.where(required > 0, within / np.maximum(required, 1), np.nan)
+    out["missing"] = [LIFE_CIRCLE["en"]["sep"].join(m) for m in misses_en]
+    out["missing_zh"] = [LIFE_CIRCLE["zh"]["sep"].join(m) for m in misses_zh]
+    return ServiceAudit(out, pd.DataFrame(rows), std)
+
+
+def _missed(lang: str, name: str, minutes: float, limit: float) -> str:
+    texts = LIFE_CIRCLE[lang]
+    if not math.isfinite(minutes):
+        return texts["unreachable"].format(service=name)
+    return texts["late"].format(service=name, minutes=minutes, limit=limit)

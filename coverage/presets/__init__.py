@@ -1,0 +1,1 @@
+"""Bundled standards for :mod:`coverage.lifecircle` (TOML files, one a standard)."""

@@ -1,0 +1,118 @@
+"""The life-circle audit: several services, each with its circle, one pass per service.
+
+Grid facts (coverage.testing): 5 x 5 nodes 300 m apart, walking at 4.5 km/h (75 m a minute,
+one edge 4 minutes). Communities A (0, 1) urban, B (2, 2) urban, C (2, 2.5) rural, D (3, 0)
+urban, E (0.5, 4) rural.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from coverage._errors import ConfigError, InputDataError
+from coverage.audit import CoverageWarning, audit
+from coverage.lifecircle import PRESETS, Service, Standard, audit_services, load_standard
+from coverage.samples import load_sample
+from coverage.testing import grid_communities, grid_halls
+
+CLINIC = Service("clinic", "卫生服务站", "clinic", {"urban": 15, "rural": 20}, {}, "test")
+MARKET = Service("market", "菜市场", "market", {}, {"urban": 1200}, "test")  # 16 min on foot
+TWO = Standard("两项", "two services", "test", (CLINIC, MARKET))
+
+
+def _sites():
+    halls = grid_halls()  # H1 at node (0, 0), H2 at node (4, 4)
+    return {"clinic": halls.iloc[[0]], "market": halls.iloc[[1]]}
+
+
+def test_two_services_by_hand(grid_net):
+    r = audit_services(grid_communities(), _sites(), grid_net, standard=TWO).communities
+    # clinic at (0, 0): A 1 edge, B 4, C 4.5, D 3, E 4.5; market at (4, 4): A 7, B 4, C 3.5,
+    # D 5, E 3.5 edges; 4 minutes an edge
+    assert r["clinic_min"].tolist() == [4.0, 16.0, 18.0, 12.0, 18.0]
+    assert r["market_min"].tolist() == [28.0, 16.0, 14.0, 20.0, 14.0]
+    assert r["clinic_limit_min"].tolist() == [15.0, 15.0, 20.0, 15.0, 20.0]
+    assert r["market_limit_min"].tolist()[:2] == [16.0, 16.0]
+    assert np.isnan(r["market_limit_min"].iloc[2])  # rural: the market has no circle
+    assert r["clinic_ok"].tolist() == [True, False, True, True, True]
+    assert r["market_ok"].tolist() == [False, True, False, False, False]
+    assert r["services_required"].tolist() == [2, 2, 1, 2, 1]
+    assert r["completeness"].tolist() == [0.5, 0.5, 1.0, 0.5, 1.0]
+    assert r["missing"].tolist() == [
+        "market (28.0 min, circle 16.0 min)",
+        "clinic (16.0 min, circle 15.0 min)",
+        "",
+        "market (20.0 min, circle 16.0 min)",
+        "",
+    ]
+    assert r["missing_zh"].iloc[1] == "卫生服务站（16.0 分钟，标准 15.0 分钟）"
+
+
+def test_per_service_summary(grid_net):
+    s = audit_services(grid_communities(), _sites(), grid_net, standard=TWO).services
+    assert s["service"].tolist() == ["clinic", "market"]
+    assert s["communities_required"].tolist() == [5, 3]
+    assert s["communities_within"].tolist() == [4, 1]
+    assert s["share_within"].tolist() == [0.8, pytest.approx(1 / 3)]
+
+
+def test_a_service_is_the_audit_of_its_sites():
+    """One truth: a service's minutes are the audit's minutes for its sites as halls."""
+    sample = load_sample("hangzhou-xihu")
+    halls = sample.halls
+    sites = {"clinic": halls.iloc[::2], "market": halls.iloc[1::2]}
+    r = audit_services(sample.communities, sites, sample.network, standard=TWO).communities
+    for key, frame in sites.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoverageWarning)
+            a = audit(sample.communities, frame, sample.network).communities
+        np.testing.assert_array_equal(r[f"{key}_min"].to_numpy(), a["travel_time_min"].to_numpy())
+    assert r["clinic_min"].notna().sum() > 0.9 * len(r)
+
+
+def test_the_hangzhou_preset_gives_the_audits_verdicts(grid_net):
+    std = load_standard("hangzhou-2017")
+    assert [s.key for s in std.services] == ["hall"]
+    r = audit_services(grid_communities(), {"hall": grid_halls()}, grid_net, standard=std)
+    a = audit(grid_communities(), grid_halls(), grid_net).communities
+    assert r.communities["hall_ok"].tolist() == a["covered"].tolist()
+
+
+def test_presets_load_with_their_sources():
+    for name in PRESETS:
+        std = load_standard(name)
+        assert std.source
+        assert all(s.source for s in std.services)
+    gb = load_standard("gb50180-2018")
+    assert {s.metres["urban"] for s in gb.services} == {300.0, 500.0, 1000.0}
+    assert all(s.assumed for s in gb.services)  # the tier distances, not the table's own
+
+
+def test_bad_standards_name_the_key(tmp_path):
+    bad = tmp_path / "mine.toml"
+    bad.write_text(
+        'name = "x"\ncolour = "red"\n[services.clinic]\nurban_min = -3\nrural_minutes = 5\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_standard(bad)
+    message = str(info.value)
+    assert message.startswith(str(bad))
+    for part in (
+        "unknown key 'colour'",
+        "'services.clinic.urban_min' must be a positive",
+        "unknown key 'services.clinic.rural_minutes'",
+        "'services.clinic.source'",
+    ):
+        assert part in message
+
+
+def test_sites_must_match_the_standard(grid_net):
+    with pytest.raises(InputDataError, match="no sites for service"):
+        audit_services(grid_communities(), {"clinic": grid_halls()}, grid_net, standard=TWO)
+    with pytest.raises(InputDataError, match="school are not in the standard"):
+        audit_services(grid_communities(), {**_sites(), "school": grid_halls()}, grid_net,
+                       standard=TWO)  # fmt: skip
