@@ -33,9 +33,20 @@ from coverage.i18n import LIFE_CIRCLE
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from numpy.typing import NDArray
+
     from coverage.network import Network
 
-__all__ = ["PRESETS", "Service", "ServiceAudit", "Standard", "audit_services", "load_standard"]
+__all__ = [
+    "ELDERLY_WALK_KPH",
+    "PRESETS",
+    "ResidentGroup",
+    "Service",
+    "ServiceAudit",
+    "Standard",
+    "audit_services",
+    "load_standard",
+]
 
 #: Community kinds a circle can be set for.
 KINDS = ("urban", "rural")
@@ -92,6 +103,28 @@ class Standard:
     name_en: str
     source: str
     services: tuple[Service, ...]
+
+
+#: Default walking speed of older residents, km/h: 0.9 m/s (3.0 ft/s), the speed the US
+#: MUTCD (2009, section 4E.06) uses where slower pedestrians routinely cross. An assumption
+#: to replace with a local survey's figure; set it per group.
+ELDERLY_WALK_KPH = 3.3
+
+
+@dataclass(frozen=True)
+class ResidentGroup:
+    """A group of residents with their own walking speed (e.g. residents over 60).
+
+    Attributes
+    ----------
+    column
+        The communities' column with the group's population (persons).
+    speed_kph
+        Their walking speed, km/h (default :data:`ELDERLY_WALK_KPH`).
+    """
+
+    column: str
+    speed_kph: float = ELDERLY_WALK_KPH
 
 
 def load_standard(standard: str | Path) -> Standard:
@@ -215,6 +248,7 @@ def audit_services(
     network: Network,
     *,
     standard: Standard | str | Path = "gb50180-2018",
+    groups: Mapping[str, ResidentGroup] | None = None,
     config: Config | None = None,
 ) -> ServiceAudit:
     """Audit every community against every service of a standard, in one pass per service.
@@ -232,6 +266,11 @@ def audit_services(
         The network and its routing view (mode and speed decide the minutes).
     standard
         A :class:`Standard`, a preset's name or a TOML file (:func:`load_standard`).
+    groups
+        Resident groups with their own walking speed, by name (e.g. ``{"elderly":
+        ResidentGroup("population_60plus")}``): each gets ``<key>_min_<group>`` and
+        ``<key>_ok_<group>`` per community, and its population share within each circle in
+        ``services``. On foot only (times scale with the walking speed).
     config
         Snap limit and access speed, as for the audit.
 
@@ -248,6 +287,76 @@ def audit_services(
     """
     std = standard if isinstance(standard, Standard) else load_standard(standard)
     cfg = config or DEFAULT_CONFIG
+    groups = dict(groups or {})
+    _check(std, sites, communities, groups, network)
+    kind = communities["kind"].astype(str).to_numpy()
+    points = communities.geometry.representative_point()
+    c_snap = snap(network, gpd.GeoSeries(points, crs=communities.crs), config=cfg)  # once
+    out = communities.copy()
+    required = np.zeros(len(out), dtype=np.int64)
+    within = np.zeros(len(out), dtype=np.int64)
+    misses: dict[str, list[list[str]]] = {lang: [[] for _ in range(len(out))] for lang in LANGS}
+    population = (
+        communities["population"].to_numpy(float)
+        if "population" in communities.columns
+        else np.ones(len(out))
+    )
+    rows = []
+    for service in std.services:
+        s_snap = snap(network, sites[service.key].geometry, config=cfg)
+        minutes = nearest_facility(network, c_snap, s_snap).time_s / 60.0  # one pass
+        limit = np.array([service.limit_min(k, network.speed_kph) for k in kind])
+        need = np.isfinite(limit)
+        ok = need & (minutes <= limit + 1e-9)
+        out[f"{service.key}_min"] = _minutes_column(minutes)
+        out[f"{service.key}_limit_min"] = np.round(limit, 2)
+        out[f"{service.key}_ok"] = ok
+        required += need
+        within += ok
+        for i in np.flatnonzero(need & ~ok).tolist():
+            for lang in LANGS:
+                name = service.name_en if lang == "en" else service.name
+                misses[lang][i].append(_missed(lang, name, float(minutes[i]), float(limit[i])))
+        row = {
+            "service": service.key,
+            "name": service.name,
+            "name_en": service.name_en,
+            "communities_required": int(need.sum()),
+            "communities_within": int(ok.sum()),
+            "share_within": float(ok.sum() / need.sum()) if need.any() else math.nan,
+            "population_share_within": _share(population, ok, need),
+            "sites": len(sites[service.key]),
+            "assumed": service.assumed,
+        }
+        for gname, group in groups.items():
+            # on foot every part of a trip (road and off-road) is walked: time scales with speed
+            g_min = minutes * (network.speed_kph / group.speed_kph)
+            g_ok = need & (g_min <= limit + 1e-9)
+            out[f"{service.key}_min_{gname}"] = _minutes_column(g_min)
+            out[f"{service.key}_ok_{gname}"] = g_ok
+            g_pop = communities[group.column].to_numpy(float)
+            row[f"population_share_within_{gname}"] = _share(g_pop, g_ok, need)
+        rows.append(row)
+    out["services_required"] = required
+    out["services_ok"] = within
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["completeness"] = np.where(required > 0, within / np.maximum(required, 1), np.nan)
+    out["missing"] = [LIFE_CIRCLE["en"]["sep"].join(m) for m in misses["en"]]
+    out["missing_zh"] = [LIFE_CIRCLE["zh"]["sep"].join(m) for m in misses["zh"]]
+    return ServiceAudit(out, pd.DataFrame(rows), std)
+
+
+LANGS = ("en", "zh")
+
+
+def _check(
+    std: Standard,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    communities: gpd.GeoDataFrame,
+    groups: dict[str, ResidentGroup],
+    network: Network,
+) -> None:
+    """The inputs fit the standard and each other, or one error saying what does not."""
     keys = [s.key for s in std.services]
     unknown = sorted(set(sites) - set(keys))
     missing = [k for k in keys if k not in sites]
@@ -259,61 +368,29 @@ def audit_services(
             parts.append(f"service(s) {', '.join(unknown)} are not in the standard")
         msg = f"{std.name_en}: {'; '.join(parts)} (services: {', '.join(keys)})"
         raise InputDataError(msg)
+    for gname, group in groups.items():
+        if group.column not in communities.columns:
+            msg = f"group {gname!r}: the communities have no column {group.column!r}"
+            raise InputDataError(msg)
+        if not group.speed_kph > 0:
+            msg = f"group {gname!r}: speed_kph must be a positive number of km/h"
+            raise InputDataError(msg)
+    if groups and network.mode != "walk":
+        msg = f"resident groups walk at their own speed: audit on foot (mode is {network.mode!r})"
+        raise InputDataError(msg)
     if "kind" not in communities.columns:
         msg = "communities need a 'kind' column (urban/rural) to know their circles"
         raise InputDataError(msg)
-    kind = communities["kind"].astype(str).to_numpy()
-    points = communities.geometry.representative_point()
-    c_snap = snap(network, gpd.GeoSeries(points, crs=communities.crs), config=cfg)  # once
-    out = communities.copy()
-    required = np.zeros(len(out), dtype=np.int64)
-    within = np.zeros(len(out), dtype=np.int64)
-    misses_en: list[list[str]] = [[] for _ in range(len(out))]
-    misses_zh: list[list[str]] = [[] for _ in range(len(out))]
-    rows = []
-    population = (
-        communities["population"].to_numpy(float)
-        if "population" in communities.columns
-        else np.ones(len(out))
-    )
-    for service in std.services:
-        s_snap = snap(network, sites[service.key].geometry, config=cfg)
-        minutes = nearest_facility(network, c_snap, s_snap).time_s / 60.0  # one pass
-        limit = np.array([service.limit_min(k, network.speed_kph) for k in kind])
-        need = np.isfinite(limit)
-        ok = need & (minutes <= limit + 1e-9)
-        out[f"{service.key}_min"] = np.where(np.isfinite(minutes), np.round(minutes, 2), np.nan)
-        out[f"{service.key}_limit_min"] = np.round(limit, 2)
-        out[f"{service.key}_ok"] = ok
-        required += need
-        within += ok
-        for i in np.flatnonzero(need & ~ok).tolist():
-            for lang, into in (("en", misses_en), ("zh", misses_zh)):
-                name = service.name_en if lang == "en" else service.name
-                into[i].append(_missed(lang, name, float(minutes[i]), float(limit[i])))
-        pop_need = float(population[need].sum())
-        rows.append(
-            {
-                "service": service.key,
-                "name": service.name,
-                "name_en": service.name_en,
-                "communities_required": int(need.sum()),
-                "communities_within": int(ok.sum()),
-                "share_within": float(ok.sum() / need.sum()) if need.any() else math.nan,
-                "population_share_within": (
-                    float(population[ok].sum() / pop_need) if pop_need > 0 else math.nan
-                ),
-                "sites": len(sites[service.key]),
-                "assumed": service.assumed,
-            }
-        )
-    out["services_required"] = required
-    out["services_ok"] = within
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["completeness"] = np.where(required > 0, within / np.maximum(required, 1), np.nan)
-    out["missing"] = [LIFE_CIRCLE["en"]["sep"].join(m) for m in misses_en]
-    out["missing_zh"] = [LIFE_CIRCLE["zh"]["sep"].join(m) for m in misses_zh]
-    return ServiceAudit(out, pd.DataFrame(rows), std)
+
+
+def _minutes_column(minutes: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.where(np.isfinite(minutes), np.round(minutes, 2), np.nan)
+
+
+def _share(people: NDArray[np.float64], ok: NDArray[np.bool_], need: NDArray[np.bool_]) -> float:
+    """Share of the people of the communities that need a service who are within its circle."""
+    total = float(np.nansum(people[need]))
+    return float(np.nansum(people[ok]) / total) if total > 0 else math.nan
 
 
 def _missed(lang: str, name: str, minutes: float, limit: float) -> str:

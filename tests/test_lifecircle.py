@@ -14,7 +14,14 @@ import pytest
 
 from coverage._errors import ConfigError, InputDataError
 from coverage.audit import CoverageWarning, audit
-from coverage.lifecircle import PRESETS, Service, Standard, audit_services, load_standard
+from coverage.lifecircle import (
+    PRESETS,
+    ResidentGroup,
+    Service,
+    Standard,
+    audit_services,
+    load_standard,
+)
 from coverage.samples import load_sample
 from coverage.testing import grid_communities, grid_halls
 
@@ -116,3 +123,32 @@ def test_sites_must_match_the_standard(grid_net):
     with pytest.raises(InputDataError, match="school are not in the standard"):
         audit_services(grid_communities(), {**_sites(), "school": grid_halls()}, grid_net,
                        standard=TWO)  # fmt: skip
+
+
+def test_two_resident_groups_walk_at_their_own_speed(grid_net):
+    com = grid_communities().assign(
+        over_60=[100, 200, 300, 400, 500], children=[50, 50, 50, 50, 50]
+    )
+    groups = {
+        "over_60": ResidentGroup("over_60", speed_kph=3.0),  # 1.5 times the minutes of 4.5 km/h
+        "children": ResidentGroup("children", speed_kph=3.6),  # 1.25 times
+    }
+    r = audit_services(com, _sites(), grid_net, standard=TWO, groups=groups)
+    c = r.communities
+    assert c["clinic_min_over_60"].tolist() == [6.0, 24.0, 27.0, 18.0, 27.0]
+    assert c["clinic_ok_over_60"].tolist() == [True, False, False, False, False]
+    assert c["clinic_min_children"].tolist() == [5.0, 20.0, 22.5, 15.0, 22.5]
+    assert c["clinic_ok_children"].tolist() == [True, False, False, True, False]
+    assert c["market_ok_over_60"].tolist() == [False] * 5  # 42, 24, -, 30, - against 16
+    s = r.services.set_index("service")
+    assert s.loc["clinic", "population_share_within_over_60"] == pytest.approx(100 / 1500)
+    assert s.loc["clinic", "population_share_within_children"] == pytest.approx(100 / 250)
+    assert s.loc["market", "population_share_within_children"] == 0.0
+    # everyone else at 4.5 km/h: the verdicts of the first test
+    assert c["clinic_ok"].tolist() == [True, False, True, True, True]
+
+
+def test_a_group_needs_its_column(grid_net):
+    with pytest.raises(InputDataError, match="no column 'over_60'"):
+        audit_services(grid_communities(), _sites(), grid_net, standard=TWO,
+                       groups={"old": ResidentGroup("over_60")})  # fmt: skip
