@@ -46,6 +46,8 @@ __all__ = [
     "Standard",
     "audit_services",
     "load_standard",
+    "osm_tags",
+    "service_sites",
 ]
 
 #: Community kinds a circle can be set for.
@@ -54,7 +56,7 @@ KINDS = ("urban", "rural")
 #: Bundled standards, by name (files in ``coverage/presets/``).
 PRESETS = ("hangzhou-2017", "gb50180-2018")
 
-_SERVICE_KEYS = {"name", "name_en", "source", "assumed"} | {
+_SERVICE_KEYS = {"name", "name_en", "source", "assumed", "osm"} | {
     f"{k}_{u}" for k in KINDS for u in ("min", "m")
 }
 
@@ -76,6 +78,9 @@ class Service:
         Where the values come from.
     assumed
         Whether a value is our reading rather than the standard's own table.
+    osm
+        The OpenStreetMap tags of its sites (``"amenity=clinic"``...), for
+        :func:`osm_tags` and :func:`service_sites`.
     """
 
     key: str
@@ -85,6 +90,7 @@ class Service:
     metres: Mapping[str, float]
     source: str
     assumed: bool = False
+    osm: tuple[str, ...] = ()
 
     def limit_min(self, kind: str, speed_kph: float) -> float:
         """The circle for ``kind`` in minutes (metres at ``speed_kph``); NaN if none."""
@@ -207,6 +213,10 @@ def _service(key: str, raw: dict[str, Any], problems: list[str]) -> Service:
         problems.append(f"'services.{key}' sets no circle (urban_min, urban_m, rural_min ...)")
     if not raw.get("source"):
         problems.append(f"'services.{key}.source' is missing (say where the values come from)")
+    osm = raw.get("osm", [])
+    if not isinstance(osm, list) or not all(isinstance(t, str) and "=" in t for t in osm):
+        problems.append(f"'services.{key}.osm' must be a list of \"key=value\" tags")
+        osm = []
     return Service(
         key,
         str(raw.get("name", key)),
@@ -215,6 +225,7 @@ def _service(key: str, raw: dict[str, Any], problems: list[str]) -> Service:
         circles["m"],
         str(raw.get("source", "")),
         bool(raw.get("assumed", False)),
+        tuple(osm),
     )
 
 
@@ -240,6 +251,49 @@ class ServiceAudit:
     communities: gpd.GeoDataFrame
     services: pd.DataFrame
     standard: Standard
+
+
+def osm_tags(standard: Standard) -> dict[str, list[str]]:
+    """The OpenStreetMap tags of every service's sites (values per key).
+
+    In the form :func:`coverage.io.read_osm_pois` takes.
+
+    Parameters
+    ----------
+    standard
+        The standard (its services' ``osm`` lists).
+
+    Returns
+    -------
+    dict of str to list of str
+        E.g. ``{"amenity": ["clinic", "hospital"], "shop": ["supermarket"]}``.
+    """
+    out: dict[str, list[str]] = {}
+    for service in standard.services:
+        for tag in service.osm:
+            key, value = tag.split("=", 1)
+            if value not in out.setdefault(key, []):
+                out[key].append(value)
+    return out
+
+
+def service_sites(pois: gpd.GeoDataFrame, standard: Standard) -> dict[str, gpd.GeoDataFrame]:
+    """Each service's sites among points of interest read from OSM, by its ``osm`` tags.
+
+    Parameters
+    ----------
+    pois
+        Points with ``key`` and ``category`` columns (:func:`coverage.io.read_osm_pois`).
+    standard
+        The standard; a point may serve several services (a school both tiers).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        The sites of every service of the standard (none where no point matches).
+    """
+    tag = pois["key"].astype(str) + "=" + pois["category"].astype(str)
+    return {s.key: pois[tag.isin(s.osm).to_numpy()] for s in standard.services}
 
 
 def audit_services(
@@ -303,8 +357,11 @@ def audit_services(
     )
     rows = []
     for service in std.services:
-        s_snap = snap(network, sites[service.key].geometry, config=cfg)
-        minutes = nearest_facility(network, c_snap, s_snap).time_s / 60.0  # one pass
+        if len(sites[service.key]):
+            s_snap = snap(network, sites[service.key].geometry, config=cfg)
+            minutes = nearest_facility(network, c_snap, s_snap).time_s / 60.0  # one pass
+        else:  # no site at all: nothing to reach
+            minutes = np.full(len(out), np.inf)
         limit = np.array([service.limit_min(k, network.speed_kph) for k in kind])
         need = np.isfinite(limit)
         ok = need & (minutes <= limit + 1e-9)

@@ -14,6 +14,7 @@ import pytest
 
 from coverage._errors import ConfigError, InputDataError
 from coverage.audit import CoverageWarning, audit
+from coverage.io import read_osm_pois
 from coverage.lifecircle import (
     PRESETS,
     ResidentGroup,
@@ -21,8 +22,10 @@ from coverage.lifecircle import (
     Standard,
     audit_services,
     load_standard,
+    osm_tags,
+    service_sites,
 )
-from coverage.samples import load_sample
+from coverage.samples import load_sample, sample_path
 from coverage.testing import grid_communities, grid_halls
 
 CLINIC = Service("clinic", "卫生服务站", "clinic", {"urban": 15, "rural": 20}, {}, "test")
@@ -152,3 +155,78 @@ def test_a_group_needs_its_column(grid_net):
     with pytest.raises(InputDataError, match="no column 'over_60'"):
         audit_services(grid_communities(), _sites(), grid_net, standard=TWO,
                        groups={"old": ResidentGroup("over_60")})  # fmt: skip
+
+
+# --- real services from the West Lake extract ---------------------------------------------------
+
+XIHU_PBF = sample_path("hangzhou-xihu", "network")
+
+
+def test_osm_pois_are_the_samples_points_of_interest():
+    """read_osm_pois against data/hangzhou-xihu/pois.gpkg, which data/build_samples.py made
+    from the same extract by another route (osmnx features)."""
+    import geopandas as gpd
+
+    reference = gpd.read_file(sample_path("hangzhou-xihu", "pois"))
+    tags = {
+        "amenity": [
+            "hospital",
+            "clinic",
+            "doctors",
+            "dentist",
+            "pharmacy",
+            "kindergarten",
+            "school",
+            "college",
+            "university",
+            "library",
+            "marketplace",
+            "post_office",
+            "police",
+            "community_centre",
+            "social_facility",
+            "townhall",
+        ],  # (the list of data/build_samples.py's POI_TAGS)
+        "shop": ["supermarket", "convenience", "greengrocer", "butcher"],
+    }
+    pois = read_osm_pois(XIHU_PBF, tags)
+    assert sorted(pois["osm_id"]) == sorted(reference["osm_id"])  # the same 136 objects
+    both = pois.merge(reference, on="osm_id", suffixes=("", "_ref"))
+    assert (both["category"] == both["category_ref"]).all()
+    assert (both["name"] == both["name_ref"].fillna("")).all()
+    # nodes exactly; a building's point somewhere inside it (each route picks its own)
+    metric = gpd.GeoSeries(both.geometry, crs=4326).to_crs(32651)
+    ref_metric = gpd.GeoSeries(both["geometry_ref"], crs=4326).to_crs(32651)
+    gap = metric.distance(ref_metric).to_numpy()
+    nodes = both["osm_id"].str.startswith("node/").to_numpy()
+    assert gap[nodes].max() < 1e-6
+    assert gap[~nodes].max() < 50
+
+
+def test_the_life_circle_of_west_lake_from_its_own_osm_services():
+    sample = load_sample("hangzhou-xihu")
+    gb = load_standard("gb50180-2018")
+    pois = read_osm_pois(XIHU_PBF, osm_tags(gb))
+    sites = service_sites(pois, gb)
+    # by hand from pois.gpkg: 29 supermarkets + 2 greengrocers + 1 butcher + 2 marketplaces;
+    # 13 hospitals + 1 clinic; 7 schools; no kindergarten, community centre or social facility
+    assert {k: len(v) for k, v in sites.items()} == {
+        "middle_school": 7, "health_centre": 14, "primary_school": 7, "market": 34,
+        "kindergarten": 0, "service_station": 0, "elderly_day_care": 0,
+    }  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        r = audit_services(sample.communities, sites, sample.network, standard=gb)
+    c = r.communities
+    urban = (c["kind"] == "urban").to_numpy()
+    assert (c.loc[urban, "services_required"] == 7).all()
+    assert not c["kindergarten_ok"].any()  # no site in the 2015 data: missing everywhere
+    assert c.loc[urban, "missing"].str.contains("kindergarten (none reachable)", regex=False).all()
+    # the market's minutes are the audit's minutes for the 34 markets as halls
+    markets = sites["market"].rename(columns={"osm_id": "hall_id"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        a = audit(sample.communities, markets, sample.network).communities
+    np.testing.assert_array_equal(c["market_min"].to_numpy(), a["travel_time_min"].to_numpy())
+    assert 0 < c["market_ok"].sum() < len(c)
+    assert c.loc[urban, "completeness"].between(0, 4 / 7).all()

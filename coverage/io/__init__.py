@@ -19,6 +19,7 @@ geometries to points), ``_headers`` (the columns and their accepted spellings).
 """
 
 from coverage.io._headers import COMMUNITY_ALIASES, COMMUNITY_COLUMNS, HALL_ALIASES, HALL_COLUMNS
+from coverage.io._pois import read_osm_pois
 from coverage.io._read import read_communities, read_halls
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "HALL_COLUMNS",
     "read_communities",
     "read_halls",
+    "read_osm_pois",
 ]
