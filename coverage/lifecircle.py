@@ -246,11 +246,18 @@ class ServiceAudit:
         population share.
     standard
         The standard audited against.
+    districts
+        Per district (``district`` column of the communities; one "(all)" row per service
+        too) and service: communities required and within, their share, urban and rural
+        apart, the population share within, the median minutes, and the population-weighted
+        Gini of travel time (:func:`gini`); then per district the communities by
+        completeness (``complete`` = 1, ``half_or_more``, ``under_half``) and its mean.
     """
 
     communities: gpd.GeoDataFrame
     services: pd.DataFrame
     standard: Standard
+    districts: pd.DataFrame
 
 
 def osm_tags(standard: Standard) -> dict[str, list[str]]:
@@ -400,10 +407,54 @@ def audit_services(
         out["completeness"] = np.where(required > 0, within / np.maximum(required, 1), np.nan)
     out["missing"] = [LIFE_CIRCLE["en"]["sep"].join(m) for m in misses["en"]]
     out["missing_zh"] = [LIFE_CIRCLE["zh"]["sep"].join(m) for m in misses["zh"]]
-    return ServiceAudit(out, pd.DataFrame(rows), std)
+    return ServiceAudit(out, pd.DataFrame(rows), std, _districts(out, std, population))
 
 
 LANGS = ("en", "zh")
+
+#: The name of the whole-run rows in the district table (as in the audit's).
+ALL = "(all)"
+
+
+def _districts(
+    out: gpd.GeoDataFrame, std: Standard, population: NDArray[np.float64]
+) -> pd.DataFrame:
+    """Per district and service, coverage and equity; per district, completeness."""
+    names = (
+        out["district"].astype(str).to_numpy()
+        if "district" in out.columns
+        else np.full(len(out), ALL, dtype=object)
+    )
+    kind = out["kind"].astype(str).to_numpy()
+    groups = [(d, names == d) for d in sorted(set(names.tolist()))]
+    if len(groups) > 1 or groups[0][0] != ALL:
+        groups.append((ALL, np.ones(len(out), dtype=bool)))
+    rows = []
+    completeness = out["completeness"].to_numpy(float)
+    for district, here in groups:
+        done = here & np.isfinite(completeness)
+        base = {
+            "district": district,
+            "complete": int((completeness[done] == 1).sum()),
+            "half_or_more": int(((completeness[done] >= 0.5) & (completeness[done] < 1)).sum()),  # noqa: PLR2004
+            "under_half": int((completeness[done] < 0.5).sum()),  # noqa: PLR2004
+            "mean_completeness": float(completeness[done].mean()) if done.any() else math.nan,
+        }
+        for service in std.services:
+            minutes = out[f"{service.key}_min"].to_numpy(float)
+            ok = out[f"{service.key}_ok"].to_numpy(bool)
+            need = here & np.isfinite(out[f"{service.key}_limit_min"].to_numpy(float))
+            row = {**base, "service": service.key, "communities_required": int(need.sum())}
+            row["communities_within"] = int((ok & need).sum())
+            for label, mask in (("", need), ("_urban", need & (kind == "urban")),
+                                ("_rural", need & (kind == "rural"))):  # fmt: skip
+                row[f"share_within{label}"] = float(ok[mask].mean()) if mask.any() else math.nan
+            row["population_share_within"] = _share(population, ok & need, need)
+            reach = need & np.isfinite(minutes)
+            row["median_min"] = float(np.median(minutes[reach])) if reach.any() else math.nan
+            row["gini_travel_time"] = gini(minutes[need], population[need])
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _check(
@@ -448,6 +499,69 @@ def _share(people: NDArray[np.float64], ok: NDArray[np.bool_], need: NDArray[np.
     """Share of the people of the communities that need a service who are within its circle."""
     total = float(np.nansum(people[need]))
     return float(np.nansum(people[ok]) / total) if total > 0 else math.nan
+
+
+def lorenz(
+    minutes: NDArray[np.float64], population: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The Lorenz curve of travel time over the population (reachable communities only).
+
+    Parameters
+    ----------
+    minutes
+        Travel time of each community, minutes (non-finite ones are left out).
+    population
+        Residents of each community (the weights).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Cumulative population share and cumulative share of the total person-minutes, from
+        the shortest trips to the longest, each starting at 0 and ending at 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> people, time = lorenz(np.array([3.0, 1.0]), np.array([1.0, 1.0]))
+    >>> people.tolist(), time.tolist()
+    ([0.0, 0.5, 1.0], [0.0, 0.25, 1.0])
+    """
+    ok = np.isfinite(minutes) & (population > 0)
+    t, w = minutes[ok], population[ok]
+    order = np.argsort(t, kind="stable")
+    t, w = t[order], w[order]
+    people = np.concatenate([[0.0], np.cumsum(w)]) / max(float(w.sum()), 1e-300)
+    time = np.concatenate([[0.0], np.cumsum(t * w)]) / max(float((t * w).sum()), 1e-300)
+    return people, time
+
+
+def gini(minutes: NDArray[np.float64], population: NDArray[np.float64]) -> float:
+    """Population-weighted Gini coefficient of travel time (0: everyone equally far).
+
+    Parameters
+    ----------
+    minutes
+        Travel time of each community, minutes (non-finite ones are left out).
+    population
+        Residents of each community (the weights).
+
+    Returns
+    -------
+    float
+        ``sum_ij w_i w_j |t_i - t_j| / (2 W^2 mean)``; NaN when no one can reach the service
+        or every trip takes no time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(gini(np.array([1.0, 3.0]), np.array([1.0, 1.0])), 6)
+    0.25
+    """
+    people, time = lorenz(minutes, population)
+    if len(people) < 2 or time[-1] == 0:  # noqa: PLR2004
+        return math.nan
+    area = float(np.sum(np.diff(people) * (time[1:] + time[:-1]) / 2))  # under the curve
+    return 1.0 - 2.0 * area
 
 
 def _missed(lang: str, name: str, minutes: float, limit: float) -> str:

@@ -230,3 +230,39 @@ def test_the_life_circle_of_west_lake_from_its_own_osm_services():
     np.testing.assert_array_equal(c["market_min"].to_numpy(), a["travel_time_min"].to_numpy())
     assert 0 < c["market_ok"].sum() < len(c)
     assert c.loc[urban, "completeness"].between(0, 4 / 7).all()
+
+
+def test_districts_coverage_completeness_and_equity_by_hand(grid_net):
+    d = audit_services(grid_communities(), _sites(), grid_net, standard=TWO).districts
+    d = d.set_index(["district", "service"])
+    west = d.loc[("West", "clinic")]  # A, B, D: urban, 1,000 / 2,000 / 1,500 residents
+    assert (west["communities_required"], west["communities_within"]) == (3, 2)
+    assert west["share_within_urban"] == pytest.approx(2 / 3)
+    assert np.isnan(west["share_within_rural"])
+    assert west["population_share_within"] == pytest.approx(2500 / 4500)
+    assert west["median_min"] == 12.0
+    # times 4, 12, 16 min for 1,000, 1,500, 2,000 people: mean 12; sum of w_i w_j |t_i - t_j|
+    # over ordered pairs = 2 (1000·1500·8 + 1000·2000·12 + 1500·2000·4) = 96e6;
+    # Gini = 96e6 / (2 · 4500² · 12)
+    assert west["gini_travel_time"] == pytest.approx(96e6 / (2 * 4500**2 * 12))
+    assert d.loc[("East", "clinic"), "gini_travel_time"] == pytest.approx(0.0)  # 18 and 18
+    assert d.loc[("East", "market"), "communities_required"] == 0  # no rural market circle
+    # completeness 0.5, 0.5, 1, 0.5, 1 (A..E)
+    assert d.loc[("West", "clinic"), ["complete", "half_or_more", "under_half"]].tolist() == [
+        0,
+        3,
+        0,
+    ]
+    assert d.loc[("East", "clinic"), "mean_completeness"] == 1.0
+    assert d.loc[("(all)", "market"), "mean_completeness"] == pytest.approx(3.5 / 5)
+
+
+def test_lorenz_and_gini_of_equal_and_unequal_access():
+    from coverage.lifecircle import gini, lorenz
+
+    people, time = lorenz(np.array([5.0, 5.0, 5.0]), np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(people, time)  # equal trips: the diagonal
+    assert gini(np.array([5.0, 5.0, 5.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(0.0)
+    # one of n people makes every trip: Gini (n - 1) / n
+    assert gini(np.array([0.0, 0.0, 0.0, 9.0]), np.ones(4)) == pytest.approx(3 / 4)
+    assert np.isnan(gini(np.array([np.inf]), np.ones(1)))  # no one reaches it
