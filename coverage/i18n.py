@@ -414,11 +414,13 @@ def hall_verdict(
 LIFE_CIRCLE: dict[str, dict[str, str]] = {
     "en": {
         "late": "{service} ({minutes:.1f} min, circle {limit:.1f} min)",
+        "far": "{service} ({metres:,.0f} m on the network, circle {limit:,.0f} m)",
         "unreachable": "{service} (none reachable)",
         "sep": "; ",
     },
     "zh": {
         "late": "{service}（{minutes:.1f} 分钟，标准 {limit:.1f} 分钟）",
+        "far": "{service}（路网距离 {metres:,.0f} 米，标准 {limit:,.0f} 米）",
         "unreachable": "{service}（无可达设施）",
         "sep": "；",
     },

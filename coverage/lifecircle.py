@@ -377,10 +377,16 @@ def audit_services(
         out[f"{service.key}_ok"] = ok
         required += need
         within += ok
+        metres_per_min = network.speed_kph * 1000 / 60
         for i in np.flatnonzero(need & ~ok).tolist():
+            # a circle the standard sets in metres is said in metres
+            in_metres = kind[i] in service.metres and kind[i] not in service.minutes
+            scale = metres_per_min if in_metres else None
             for lang in LANGS:
                 name = service.name_en if lang == "en" else service.name
-                misses[lang][i].append(_missed(lang, name, float(minutes[i]), float(limit[i])))
+                misses[lang][i].append(
+                    _missed(lang, name, float(minutes[i]), float(limit[i]), scale)
+                )
         row = {
             "service": service.key,
             "name": service.name,
@@ -564,8 +570,14 @@ def gini(minutes: NDArray[np.float64], population: NDArray[np.float64]) -> float
     return 1.0 - 2.0 * area
 
 
-def _missed(lang: str, name: str, minutes: float, limit: float) -> str:
+def _missed(
+    lang: str, name: str, minutes: float, limit: float, metres_per_min: float | None
+) -> str:
     texts = LIFE_CIRCLE[lang]
     if not math.isfinite(minutes):
         return texts["unreachable"].format(service=name)
+    if metres_per_min is not None:
+        return texts["far"].format(
+            service=name, metres=minutes * metres_per_min, limit=limit * metres_per_min
+        )
     return texts["late"].format(service=name, minutes=minutes, limit=limit)

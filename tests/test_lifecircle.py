@@ -52,13 +52,14 @@ def test_two_services_by_hand(grid_net):
     assert r["services_required"].tolist() == [2, 2, 1, 2, 1]
     assert r["completeness"].tolist() == [0.5, 0.5, 1.0, 0.5, 1.0]
     assert r["missing"].tolist() == [
-        "market (28.0 min, circle 16.0 min)",
+        "market (2,100 m on the network, circle 1,200 m)",  # set in metres: said in metres
         "clinic (16.0 min, circle 15.0 min)",
         "",
-        "market (20.0 min, circle 16.0 min)",
+        "market (1,500 m on the network, circle 1,200 m)",
         "",
     ]
     assert r["missing_zh"].iloc[1] == "卫生服务站（16.0 分钟，标准 15.0 分钟）"
+    assert r["missing_zh"].iloc[3] == "菜市场（路网距离 1,500 米，标准 1,200 米）"
 
 
 def test_per_service_summary(grid_net):
