@@ -363,6 +363,7 @@ def audit_services(
         else np.ones(len(out))
     )
     rows = []
+    metres_per_min = network.speed_kph * 1000 / 60
     for service in std.services:
         if len(sites[service.key]):
             s_snap = snap(network, sites[service.key].geometry, config=cfg)
@@ -377,7 +378,6 @@ def audit_services(
         out[f"{service.key}_ok"] = ok
         required += need
         within += ok
-        metres_per_min = network.speed_kph * 1000 / 60
         for i in np.flatnonzero(need & ~ok).tolist():
             # a circle the standard sets in metres is said in metres
             in_metres = kind[i] in service.metres and kind[i] not in service.minutes
