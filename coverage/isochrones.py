@@ -646,37 +646,106 @@ def _untie_corners(
     """
     if len(row) == 0:
         return label, band
-    r0, c0 = int(row.min()), int(col.min())
-    h, w = int(row.max()) - r0 + 2, int(col.max()) - c0 + 2  # an empty last row and column
-    lab = np.full(h * w, -1, dtype=np.int64)
-    bnd = np.full(h * w, _NO_BAND, dtype=np.int64)
-    pin = np.zeros(h * w, dtype=bool)
-    at = (row - r0) * w + (col - c0)
-    lab[at], bnd[at], pin[at] = label, band, pinned
-    n = h * w - (w + 1)
-    while True:
-        moved = 0
-        # windows by their lower-left cell: a (row, col), b (row, col+1), c (row+1, col),
-        # d (row+1, col+1); the pairs (a, d) and (b, c)
-        for p, q, s, t in ((0, w + 1, 1, w), (1, w, 0, w + 1)):
-            la, ld = lab[p : p + n], lab[q : q + n]
-            ba, bd = bnd[p : p + n], bnd[q : q + n]
-            bb = np.where(lab[s : s + n] == la, bnd[s : s + n], _NO_BAND)
-            bc = np.where(lab[t : t + n] == la, bnd[t : t + n], _NO_BAND)
+    # one key per cell, row-major, with an empty column on the right so windows do not wrap
+    w = int(col.max()) - int(col.min()) + 2
+    size = (int(row.max()) - int(row.min()) + 2) * w
+    key = (row - row.min()) * w + (col - col.min())
+    cells = _CellStore(key, label, band, pinned, size, w)
+    lab, bnd, pin = cells.lab, cells.bnd, cells.pin
+    # windows by their lower-left cell: a (row, col), b (row, col+1), c (row+1, col),
+    # d (row+1, col+1); the pairs (a, d) and (b, c). A window's test reads only its own four
+    # cells, so after its first look at every window, each pass looks only at the windows
+    # that hold a cell moved since it last ran: the same moves, in the same order, as passes
+    # over the whole grid until nothing moves.
+    passes = ((0, w + 1, 1, w), (1, w, 0, w + 1))
+    pending: list[list[IntArray] | None] = [None, None]  # None: every window
+    while any(p is None or p for p in pending):
+        for k, (p, q, s, t) in enumerate(passes):
+            todo = pending[k]
+            if todo is not None and not todo:
+                continue
+            win = cells.windows if todo is None else _windows_of(np.concatenate(todo), w)
+            pending[k] = []
+            ia, id_, ib, ic = (
+                cells.at(win + p),
+                cells.at(win + q),
+                cells.at(win + s),
+                cells.at(win + t),
+            )
+            la, ld = lab[ia], lab[id_]
+            ba, bd = bnd[ia], bnd[id_]
+            bb = np.where(lab[ib] == la, bnd[ib], _NO_BAND)
+            bc = np.where(lab[ic] == la, bnd[ic], _NO_BAND)
             joins = np.minimum(bb, bc)
             hit = np.flatnonzero((la >= 0) & (la == ld) & (np.maximum(ba, bd) < joins))
             if len(hit) == 0:
                 continue
-            pa, pd = pin[p + hit], pin[q + hit]
+            pa, pd = pin[ia[hit]], pin[id_[hit]]
             move_d = np.where(pa == pd, bd[hit] >= ba[hit], pa)
-            cell = np.where(move_d, q, p) + hit
+            cell = np.where(move_d, id_[hit], ia[hit])
             bnd[cell] = joins[hit]
             lab[cell[joins[hit] == _NO_BAND]] = -1
-            moved += len(hit)
-        if moved == 0:
-            break
-    band_out = bnd[at]
-    return lab[at], np.where(band_out == _NO_BAND, -1, band_out)
+            for later in pending:  # (a pass still due for its first look needs no list)
+                if later is not None:
+                    later.append(cells.key_of(cell))
+    band_out = bnd[cells.mine]
+    return lab[cells.mine], np.where(band_out == _NO_BAND, -1, band_out)
+
+
+def _windows_of(keys: IntArray, w: int) -> IntArray:
+    """The windows (by the key of their lower-left cell) that hold one of the cells ``keys``."""
+    return np.unique(np.concatenate([keys, keys - 1, keys - w, keys - w - 1]))
+
+
+class _CellStore:
+    """The cells of :func:`_untie_corners`, by key.
+
+    A dense grid where the cells fill much of their bounding box, else sorted keys (groups
+    far apart, e.g. several cities) looked up by binary search. A last entry stands for every
+    key that holds no cell.
+    """
+
+    def __init__(
+        self,
+        key: IntArray,
+        label: IntArray,
+        band: IntArray,
+        pinned: BoolArray,
+        size: int,
+        w: int,
+    ) -> None:
+        self.dense = size <= _DENSE_CELLS * len(key) + 1_000_000
+        if self.dense:
+            self.size = size
+            self.mine = key
+        else:
+            order = np.argsort(key, kind="stable")
+            self.keys = key[order]
+            self.size = len(key)
+            self.mine = np.empty(len(key), dtype=np.int64)
+            self.mine[order] = np.arange(len(key))
+        self.lab = np.full(self.size + 1, -1, dtype=np.int64)
+        self.bnd = np.full(self.size + 1, _NO_BAND, dtype=np.int64)
+        self.pin = np.zeros(self.size + 1, dtype=bool)
+        self.lab[self.mine], self.bnd[self.mine], self.pin[self.mine] = label, band, pinned
+        # every window that may hold a cell
+        self.windows = np.arange(size) if self.dense else _windows_of(self.keys, w)
+
+    def at(self, key: IntArray) -> IntArray:
+        """Where the cells ``key`` are stored (the last entry for keys with no cell)."""
+        if self.dense:
+            return np.where((key >= 0) & (key < self.size), key, self.size)
+        i = np.minimum(np.searchsorted(self.keys, key), self.size - 1)
+        return np.where(self.keys[i] == key, i, self.size)
+
+    def key_of(self, stored: IntArray) -> IntArray:
+        """The keys of stored cells."""
+        return stored if self.dense else self.keys[stored]
+
+
+#: A dense grid for :func:`_untie_corners` while its bounding box holds at most this many
+#: cells per cell that exists (plus a million).
+_DENSE_CELLS = 16
 
 
 #: A cell in no band (while untying corners).

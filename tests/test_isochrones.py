@@ -349,3 +349,58 @@ def test_grid_is_stored_beside_a_cached_network_and_read_back(tmp_path, monkeypa
     monkeypatch.undo()
     travel_time_surface(grid_graph_network := load_network(grid_graph()), grid_halls())
     assert grid_graph_network.table_path is None
+
+
+def _untie_by_whole_grid(row, col, label, band, pinned):
+    """The rule of ``_untie_corners`` written the plain way: passes over a dense grid until
+    nothing moves (the reference for the sparse and the windowed versions)."""
+    no = 1 << 30
+    r0, c0 = row.min(), col.min()
+    h, w = row.max() - r0 + 2, col.max() - c0 + 2
+    lab = np.full(h * w, -1)
+    bnd = np.full(h * w, no)
+    pin = np.zeros(h * w, dtype=bool)
+    at = (row - r0) * w + (col - c0)
+    lab[at], bnd[at], pin[at] = label, band, pinned
+    n = h * w - (w + 1)
+    moved = True
+    while moved:
+        moved = False
+        for p, q, s, t in ((0, w + 1, 1, w), (1, w, 0, w + 1)):
+            la, ld, ba, bd = lab[p : p + n], lab[q : q + n], bnd[p : p + n], bnd[q : q + n]
+            bb = np.where(lab[s : s + n] == la, bnd[s : s + n], no)
+            bc = np.where(lab[t : t + n] == la, bnd[t : t + n], no)
+            joins = np.minimum(bb, bc)
+            hit = np.flatnonzero((la >= 0) & (la == ld) & (np.maximum(ba, bd) < joins))
+            if len(hit):
+                pa, pd = pin[p + hit], pin[q + hit]
+                move_d = np.where(pa == pd, bd[hit] >= ba[hit], pa)
+                cell = np.where(move_d, q, p) + hit
+                bnd[cell] = joins[hit]
+                lab[cell[joins[hit] == no]] = -1
+                moved = True
+    out = bnd[at]
+    return lab[at], np.where(out == no, -1, out)
+
+
+@pytest.mark.parametrize("gap", [0, 3000], ids=["one block (dense grid)", "far apart (sparse)"])
+def test_untying_corners_equals_whole_grid_passes(gap):
+    # two checkerboard-like blocks of random cells (many diagonal contacts), side by side or
+    # 3,000 cells apart (the grid's box is then far larger than its cells: sorted keys)
+    from coverage import isochrones as iso
+
+    rng = np.random.default_rng(7)
+    rows, cols = [], []
+    for shift in (0, 60 + gap):
+        cells = np.argwhere(rng.random((60, 60)) < 0.55)
+        rows.append(cells[:, 0] + shift // 2)
+        cols.append(cells[:, 1] + shift)
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    label = rng.integers(0, 3, len(row))
+    band = rng.integers(0, 4, len(row))
+    pinned = rng.random(len(row)) < 0.2
+    expect = _untie_by_whole_grid(row, col, label, band, pinned)
+    got = iso._untie_corners(row, col, label.copy(), band.copy(), pinned.copy())
+    assert (got[1] != band).sum() > 50  # corners were really untied
+    np.testing.assert_array_equal(got[0], expect[0])
+    np.testing.assert_array_equal(got[1], expect[1])
