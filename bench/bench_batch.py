@@ -11,6 +11,12 @@ clock starts (as the CLI does before its batch). Each size runs ``run_batch`` se
 a :class:`dask.distributed.LocalCluster` of 2 single-threaded worker processes, whose start
 and close are inside the time (``parallel_pays_s=0``: the processes are started however small
 the work, to find where they begin to pay). The results must be identical (checked).
+
+``--cli`` measures what a planner runs instead: the ``coverage-planner audit`` command on the
+tiled input written to files (GeoPackages in ``bench/data/``), in a fresh process each, with
+district folders (maps, workbooks, pages) and service areas: one audit of the whole network
+in one process, ``--workers 1`` (district by district, one process) and ``--workers 2`` (the
+district audits and then the district folders on two worker processes, started once).
 """
 
 from __future__ import annotations
@@ -51,6 +57,64 @@ def one(n: int, workers: int, per: str) -> tuple[float, float, object, int]:
     return t_serial, t_parallel, same, len(districts)
 
 
+def cli_inputs(n: int) -> list[str]:
+    """The tiled input as files, and the command-line flags that name them."""
+    from _tiled import DATA  # noqa: PLC0415
+
+    com, hal, districts = tiled_sample(n)
+    files = {}
+    for name, frame in (("communities", com), ("halls", hal), ("districts", districts)):
+        path = DATA / f"tiled_{n}x{n}_{name}.gpkg"
+        if not path.exists():
+            frame.to_file(path, driver="GPKG")
+        files[name] = str(path)
+    return [
+        "--network", str(make_tiled(n)), "--communities", files["communities"],
+        "--halls", files["halls"], "--districts-file", files["districts"],
+        "--basemap", "blank", "--no-progress",
+    ]  # fmt: skip
+
+
+def one_cli(n: int, workers: int, out: str) -> list[dict[str, object]]:
+    """Seconds of the command: whole network, ``--workers 1`` and ``--workers N``."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    flags = cli_inputs(n)
+    cmd = [sys.executable, "-m", "coverage.cli", "audit", *flags]
+    subprocess.run([*cmd, "--out", f"{out}/warm"], check=True, capture_output=True)  # cache
+    rows = []
+    for k, (label, extra) in enumerate(
+        (
+            ("whole network, 1 process", []),
+            ("--workers 1", ["--workers", "1"]),
+            (f"--workers {workers}", ["--workers", str(workers)]),
+        )
+    ):
+        t0 = time.perf_counter()
+        subprocess.run([*cmd, *extra, "--out", f"{out}/run{k}"], check=True,
+                       capture_output=True)  # fmt: skip
+        rows.append({"tiles": n, "run": label, "seconds": time.perf_counter() - t0})
+        log(f"  {label}: {rows[-1]['seconds']:.1f} s")
+    return rows
+
+
+def main_cli(tiles: list[int], workers: int) -> None:
+    """The command, per size, as a markdown table."""
+    import tempfile  # noqa: PLC0415
+
+    rows = []
+    for n in tiles:
+        log(f"{n}x{n} tiles, the command …")
+        with tempfile.TemporaryDirectory() as out:
+            rows += one_cli(n, workers, out)
+    print("| tiles | run | seconds |\n|---:|---|---:|")
+    for r in rows:
+        print(f"| {r['tiles']} | {r['run']} | {fmt_s(float(r['seconds']))} |")
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "batch_cli.json").write_text(json.dumps(rows, indent=2))
+
+
 def main() -> None:
     """Run each size, print a markdown table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -59,7 +123,11 @@ def main() -> None:
     ap.add_argument(
         "--per", choices=["district", "tile"], default="district", help="11 districts a tile, or 1"
     )
+    ap.add_argument("--cli", action="store_true", help="time the audit command, folders and all")
     args = ap.parse_args()
+    if args.cli:
+        main_cli(args.tiles, args.workers)
+        return
     rows = []
     for n in args.tiles:
         log(f"{n}x{n} tiles …")

@@ -27,10 +27,11 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -60,7 +61,7 @@ from coverage.network import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from distributed import Client
     from numpy.typing import NDArray
@@ -69,6 +70,7 @@ __all__ = [
     "DEFAULT_BUFFER_M",
     "BatchFailure",
     "BatchResult",
+    "DistrictPool",
     "DistrictWriter",
     "audit_district",
     "clip_network",  # (lives in coverage.network; kept here, where it was first)
@@ -83,6 +85,10 @@ _ROW = "_batch_row"
 
 
 Stage = Literal["input", "audit", "write"]
+
+_T = TypeVar("_T")
+_J = TypeVar("_J")
+_R = TypeVar("_R")
 
 
 class DistrictWriter(Protocol):
@@ -329,6 +335,11 @@ class _Outcome:
     seconds: float = 0.0
 
 
+def _lost_job(job: _Job, exc: BaseException) -> _Outcome:
+    """The outcome of a job whose worker died for good."""
+    return _Outcome(job.district, failures=[_failure(job.district, exc, "audit")])
+
+
 def _failure(district: str, exc: BaseException, stage: Stage) -> BatchFailure:
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return BatchFailure(district, f"{type(exc).__name__}: {exc}", stage, tb)
@@ -376,27 +387,235 @@ def _run_job(
     return out
 
 
-def _run_jobs(
-    jobs: list[_Job],
-    network: Network | EdgeTable,
-    halls: gpd.GeoDataFrame,
-    buffer_m: float,
-    config: Config | None,
-    write: DistrictWriter | None,
-) -> list[_Outcome]:
-    """A run of district jobs, one after another (one dask task)."""
-    return [_run_job(job, network, halls, buffer_m, config, write) for job in jobs]
-
-
-#: Tasks per worker when districts are grouped into dask tasks.
+#: Tasks per worker when jobs are grouped into dask tasks.
 TASKS_PER_WORKER = 8
 
 
-def _chunks(jobs: list[_Job], n_workers: int) -> list[list[_Job]]:
+def _chunks(jobs: Sequence[_T], n_workers: int) -> list[Sequence[_T]]:
     """The jobs in runs of about equal size, ``TASKS_PER_WORKER`` per worker at most."""
     n = min(len(jobs), n_workers * TASKS_PER_WORKER)
     size = -(-len(jobs) // n) if n else 1
     return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+def _run_chunk(func: Callable[..., _R], chunk: Sequence[Any], *shared: Any) -> list[_R]:  # noqa: ANN401
+    """A run of jobs, one after another (one dask task)."""
+    return [func(job, *shared) for job in chunk]
+
+
+class DistrictPool:
+    """Worker processes for the district steps of a run, started once and only if they pay.
+
+    One pool serves every per-district step of a run (the district audits of
+    :func:`run_batch`, the district folders of
+    :func:`coverage.reports.write_district_reports`), so worker processes start once. With
+    ``workers=1`` and no scheduler every job runs in this process. With local workers the
+    first job of a step is timed here: if the rest is less than ``config.parallel_pays_s``
+    seconds of work, it runs here too, with a :class:`~coverage.CoverageWarning` saying so;
+    otherwise a :class:`dask.distributed.LocalCluster` of single-threaded processes starts
+    (and is closed with the pool). With ``scheduler`` the jobs always go to that cluster.
+
+    Parameters
+    ----------
+    workers
+        Local worker processes (1: none).
+    scheduler
+        Address of an existing dask.distributed scheduler (``"tcp://host:8786"``) or a
+        connected :class:`dask.distributed.Client`; ``workers`` is then ignored and the
+        cluster is left running.
+    config
+        ``parallel_pays_s`` (seconds) and ``verbose`` (progress bars).
+
+    Raises
+    ------
+    InputDataError
+        If ``workers`` is not a whole number >= 1.
+
+    Examples
+    --------
+    >>> with DistrictPool(workers=1) as pool:
+    ...     pool.run(lambda job, k: job * k, [1, 2, 3], (10,), desc="jobs")
+    [10, 20, 30]
+    """
+
+    def __init__(
+        self,
+        workers: int = 1,
+        scheduler: str | Client | None = None,
+        *,
+        config: Config | None = None,
+    ) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            msg = f"workers must be a whole number >= 1, got {workers!r}"
+            raise InputDataError(msg)
+        self.workers = workers
+        self.scheduler = scheduler
+        self.config = config or DEFAULT_CONFIG
+        self._client: Any = None
+        self._cluster: Any = None
+        self._own_client = False
+
+    @property
+    def parallel(self) -> bool:
+        """Whether jobs may leave this process."""
+        return self.scheduler is not None or self.workers > 1
+
+    def __enter__(self) -> Self:
+        """The pool itself."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the processes this pool started."""
+        self.close()
+
+    def close(self) -> None:
+        """Close the client and the local cluster this pool started (not a given one)."""
+        if self._own_client and self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+        self._own_client = False
+
+    def run(
+        self,
+        func: Callable[..., _R],
+        jobs: Sequence[_J],
+        shared: tuple[Any, ...] = (),
+        *,
+        desc: str,
+        remote: tuple[Any, ...] | None = None,
+        on_error: Callable[[_J, BaseException], _R] | None = None,
+        progress: bool | None = None,
+    ) -> list[_R]:
+        """``func(job, *shared)`` for every job, in the order of ``jobs``.
+
+        Parameters
+        ----------
+        func
+            A module-level function (it is pickled to the workers).
+        jobs
+            One item per district.
+        shared
+            Arguments every job shares; sent to each worker once.
+        desc
+            What the jobs are, for progress bars and task names.
+        remote
+            What the workers get instead of ``shared`` (e.g. a network's flat arrays).
+        on_error
+            ``on_error(job, exc)`` stands in for the result of each job of a dask task that
+            failed outside ``func`` (a worker died for good); without it the error is raised.
+        progress
+            Show a progress bar (default ``config.verbose``).
+
+        Returns
+        -------
+        list
+            The results, in the order of ``jobs``.
+        """
+        bar = self.config.verbose if progress is None else progress
+        if not jobs:
+            return []
+        if not self.parallel:
+            return _serial(func, jobs, shared, desc, bar)
+        done: list[_R] = []
+        if self._client is None and self.scheduler is None:
+            t0 = time.perf_counter()
+            done = _serial(func, jobs[:1], shared, desc, progress=False)
+            jobs = jobs[1:]
+            left_s = (time.perf_counter() - t0) * len(jobs)
+            if left_s < self.config.parallel_pays_s:
+                if jobs:
+                    warnings.warn(_serial_note(left_s, self.workers, self.config), stacklevel=2)
+                return done + _serial(func, jobs, shared, desc, bar)
+        return done + self._dask(
+            func, jobs, shared if remote is None else remote, desc, on_error, bar
+        )
+
+    def _start(self) -> Any:  # noqa: ANN401 (a dask Client)
+        if self._client is not None:
+            return self._client
+        try:
+            import distributed  # noqa: PLC0415
+        except ImportError as exc:
+            msg = (
+                "running districts on several processes or a cluster needs dask.distributed: "
+                "pip install 'dask[distributed]'"
+            )
+            raise ImportError(msg) from exc
+        dd: Any = distributed  # its API is only partly annotated
+        if isinstance(self.scheduler, dd.Client):
+            self._client = self.scheduler
+        elif self.scheduler is not None:
+            self._client = dd.Client(self.scheduler)
+            self._own_client = True
+        else:
+            self._cluster = dd.LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+            )
+            self._client = dd.Client(self._cluster)
+            self._own_client = True
+        return self._client
+
+    def _dask(
+        self,
+        func: Callable[..., _R],
+        jobs: Sequence[_J],
+        shared: tuple[Any, ...],
+        desc: str,
+        on_error: Callable[[_J, BaseException], _R] | None,
+        bar: bool,
+    ) -> list[_R]:
+        import distributed  # noqa: PLC0415
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        client = self._start()
+        shared_f = [client.scatter(obj, broadcast=True, hash=False) for obj in shared]
+        # a few tasks per worker, each a run of jobs: fewer round trips to the scheduler and
+        # the client than one task a job, still balanced between the workers
+        n_workers = (
+            self.workers if self._cluster is not None else len(client.scheduler_info()["workers"])
+        )
+        chunks = _chunks(jobs, n_workers=max(1, n_workers))
+        tag = uuid.uuid4().hex[:8]
+        futures = {
+            client.submit(
+                _run_chunk, func, chunk, *shared_f, key=f"coverage-{desc}-{tag}-{i}", pure=False
+            ): i
+            for i, chunk in enumerate(chunks)
+        }
+        out: list[list[_R]] = [[] for _ in chunks]
+        progress = tqdm(total=len(jobs), desc=desc, unit="district", disable=not bar or None)
+        dd: Any = distributed  # its API is only partly annotated
+        for fut in dd.as_completed(futures):
+            i = futures[fut]
+            try:
+                out[i] = fut.result()
+            except Exception as exc:  # a worker died for good: KilledWorker, etc.
+                if on_error is None:
+                    raise
+                out[i] = [on_error(job, exc) for job in chunks[i]]
+            progress.update(len(out[i]))
+        progress.close()
+        return [r for part in out for r in part]
+
+
+def _serial(
+    func: Callable[..., _R],
+    jobs: Sequence[_J],
+    shared: tuple[Any, ...],
+    desc: str,
+    progress: bool,
+) -> list[_R]:
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    return [
+        func(job, *shared)
+        for job in tqdm(jobs, desc=desc, unit="district", disable=not progress or None)
+    ]
 
 
 def write_district(district: str, result: AuditResult, folder: Path) -> None:
@@ -508,7 +727,7 @@ def run_batch(
     names: Literal["all"] | Sequence[str] = "all",
     buffer_m: float = DEFAULT_BUFFER_M,
     workers: int = 1,
-    scheduler: str | Client | None = None,
+    scheduler: str | Client | DistrictPool | None = None,
     out_dir: str | Path | None = None,
     write: DistrictWriter | None = None,
     config: Config | None = None,
@@ -540,8 +759,8 @@ def run_batch(
         here too, with a :class:`~coverage.CoverageWarning` saying so.
     scheduler
         Address of an existing dask.distributed scheduler (``"tcp://host:8786"``), or a
-        connected :class:`dask.distributed.Client`; ``workers`` is then ignored. The cluster
-        is left running.
+        connected :class:`dask.distributed.Client`, or a :class:`DistrictPool` shared with
+        the run's other steps; ``workers`` is then ignored. The cluster is left running.
     out_dir
         Folder for per-district output: ``out_dir/<safe district name>/`` (see
         :func:`coverage.reports.safe_name`). On a remote cluster it must be a folder the
@@ -617,21 +836,26 @@ def run_batch(
     # same settings go with the table to dask workers, so both paths give the same result
     cfg = clip_config(network, cfg)
     logger.info("batch: %d district job(s), buffer %g m", len(jobs), buffer_m)
-    if scheduler is None and workers == 1:
-        outcomes = _run_serial(jobs, network, hal, buffer_m, cfg, writer)
-    elif scheduler is None:  # local processes pay only for enough work: time one job first
-        outcomes = _run_serial(jobs[:1], network, hal, buffer_m, cfg, writer)
-        rest = jobs[1:]
-        left_s = outcomes[0].seconds * len(rest)
-        if left_s < cfg.parallel_pays_s:
-            warnings.warn(_serial_note(left_s, workers, cfg), stacklevel=2)
-            outcomes += _run_serial(rest, network, hal, buffer_m, cfg, writer)
-        elif rest:
-            table = network.table if isinstance(network, Network) else network
-            outcomes += _run_dask(rest, table, hal, buffer_m, cfg, writer, workers, None)
-    else:
-        table = network.table if isinstance(network, Network) else network
-        outcomes = _run_dask(jobs, table, hal, buffer_m, cfg, writer, workers, scheduler)
+    table = network.table if isinstance(network, Network) else network
+    pool = (
+        scheduler
+        if isinstance(scheduler, DistrictPool)
+        else DistrictPool(workers, scheduler, config=cfg)
+    )
+    try:
+        outcomes = pool.run(
+            _run_job,
+            jobs,
+            (network, hal, buffer_m, cfg, writer),
+            remote=(table, hal, buffer_m, cfg, writer),  # workers clip the flat arrays
+            desc="districts",
+            on_error=_lost_job,
+        )
+    finally:
+        if pool is not scheduler:
+            pool.close()
+    for o in outcomes:
+        logger.info("district %s done in %.2f s", o.district, o.seconds)
     for o in outcomes:
         for category, message in o.warnings:
             warnings.warn(f"district {o.district!r}: {message}", category, stacklevel=2)
@@ -653,103 +877,6 @@ def _serial_note(left_s: float, workers: int, cfg: Config) -> CoverageWarning:
         f"低于启动进程所需的 {cfg.parallel_pays_s:g} 秒（parallel_pays_s）"
     )
     return CoverageWarning(en, texts={"zh": zh})
-
-
-def _run_serial(
-    jobs: list[_Job],
-    network: Network | EdgeTable,
-    halls: gpd.GeoDataFrame,
-    buffer_m: float,
-    config: Config,
-    write: DistrictWriter | None,
-) -> list[_Outcome]:
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    out = []
-    for job in tqdm(jobs, desc="districts", unit="district", disable=not config.verbose or None):
-        out.append(_run_job(job, network, halls, buffer_m, config, write))
-        logger.info("district %s done in %.2f s", job.district, out[-1].seconds)
-    return out
-
-
-def _run_dask(
-    jobs: list[_Job],
-    table: EdgeTable,
-    halls: gpd.GeoDataFrame,
-    buffer_m: float,
-    config: Config,
-    write: DistrictWriter | None,
-    workers: int,
-    scheduler: str | Client | None,
-) -> list[_Outcome]:
-    """Run the jobs on dask workers; the table and halls are sent to each worker once."""
-    try:
-        import distributed  # noqa: PLC0415
-    except ImportError as exc:
-        msg = (
-            "running districts on several processes or a cluster needs dask.distributed: "
-            "pip install 'dask[distributed]'"
-        )
-        raise ImportError(msg) from exc
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    dd: Any = distributed  # its API is only partly annotated
-    cluster = None
-    own_client = not isinstance(scheduler, dd.Client)
-    if isinstance(scheduler, dd.Client):
-        client = scheduler
-    elif scheduler is not None:
-        client = dd.Client(scheduler)
-    else:
-        cluster = dd.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        )
-        client = dd.Client(cluster)
-    try:
-        table_f = client.scatter(table, broadcast=True)
-        halls_f = client.scatter(halls, broadcast=True)
-        # a few tasks per worker, each a run of districts: fewer round trips to the scheduler
-        # and the client than one task a district, still balanced between the workers
-        n_workers = workers if cluster is not None else len(client.scheduler_info()["workers"])
-        chunks = _chunks(jobs, n_workers=max(1, n_workers))
-        futures = {
-            client.submit(
-                _run_jobs,
-                chunk,
-                table_f,
-                halls_f,
-                buffer_m,
-                config,
-                write,
-                key=f"coverage-districts-{i}-{chunk[0].district}",
-                pure=False,
-            ): chunk
-            for i, chunk in enumerate(chunks)
-        }
-        done: dict[str, _Outcome] = {}
-        bar = tqdm(
-            total=len(jobs), desc="districts", unit="district", disable=not config.verbose or None
-        )
-        for fut in dd.as_completed(futures):
-            chunk = futures[fut]
-            try:
-                outcomes = fut.result()
-            except Exception as exc:  # noqa: BLE001 (a worker died: KilledWorker, etc.)
-                outcomes = [
-                    _Outcome(j.district, failures=[_failure(j.district, exc, "audit")])
-                    for j in chunk
-                ]
-            for o in outcomes:
-                done[o.district] = o
-                logger.info("district %s done in %.2f s", o.district, o.seconds)
-            bar.update(len(outcomes))
-        bar.close()
-    finally:
-        if own_client:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-    return [done[job.district] for job in jobs]
 
 
 def _combine(

@@ -672,6 +672,7 @@ def _map_options(args: argparse.Namespace) -> dict[str, Any]:
 def _audit(args: argparse.Namespace) -> int:
     from coverage._files import inside, safe_name, write_json  # noqa: PLC0415
     from coverage.audit import audit  # noqa: PLC0415
+    from coverage.batch import DistrictPool  # noqa: PLC0415
     from coverage.reports import write_district_reports  # noqa: PLC0415
 
     inp = _inputs(args)
@@ -681,37 +682,40 @@ def _audit(args: argparse.Namespace) -> int:
         args,
     )
     failures: list[Any] = []
-    if args.workers or args.scheduler:
-        result, failures = _batch(args, inp)
-        result.coordinate_checks = inp.coordinate_checks
-    else:
-        result = audit(inp.communities, inp.halls, net, config=inp.config)
-    root = Path(args.out)
-    run_dir = inside(root, root / safe_name(inp.run_name))
-    subset = result if inp.chosen is None else result.subset(inp.chosen)
-    bands = catchments = None
-    if not args.no_isochrones:
-        from coverage.isochrones import travel_time_surface  # noqa: PLC0415
+    # one pool for the district audits and the district folders: processes start once
+    with DistrictPool(args.workers or 1, args.scheduler, config=inp.config) as pool:
+        if args.workers or args.scheduler:
+            result, failures = _batch(args, inp, pool)
+            result.coordinate_checks = inp.coordinate_checks
+        else:
+            result = audit(inp.communities, inp.halls, net, config=inp.config)
+        root = Path(args.out)
+        run_dir = inside(root, root / safe_name(inp.run_name))
+        subset = result if inp.chosen is None else result.subset(inp.chosen)
+        bands = catchments = None
+        if not args.no_isochrones:
+            from coverage.isochrones import travel_time_surface  # noqa: PLC0415
 
-        _step("service areas and catchments for the maps", args)
-        surface = travel_time_surface(
-            net, inp.halls, communities=inp.communities, cell_m=args.cell_m, config=inp.config
+            _step("service areas and catchments for the maps", args)
+            surface = travel_time_surface(
+                net, inp.halls, communities=inp.communities, cell_m=args.cell_m, config=inp.config
+            )
+            bands = surface.polygons(inp.config.bands_min)
+            catchments = surface.polygons(inp.config.bands_min, per="hall")
+        write_district_reports(
+            run_dir,
+            subset,
+            districts=inp.districts,
+            title=inp.title,
+            run=inp.run_name,
+            progress=_bars(args),
+            offline=not args.online_assets,
+            isochrones=bands,
+            catchments=catchments,
+            resume=args.resume,
+            pool=pool,
+            **_map_options(args),
         )
-        bands = surface.polygons(inp.config.bands_min)
-        catchments = surface.polygons(inp.config.bands_min, per="hall")
-    write_district_reports(
-        run_dir,
-        subset,
-        districts=inp.districts,
-        title=inp.title,
-        run=inp.run_name,
-        progress=_bars(args),
-        offline=not args.online_assets,
-        isochrones=bands,
-        catchments=catchments,
-        resume=args.resume,
-        **_map_options(args),
-    )
     _print_table(subset.districts, args.lang)
     _print_where(run_dir, args.lang)
     if failures:
@@ -722,7 +726,7 @@ def _audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _batch(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, list[Any]]:
+def _batch(args: argparse.Namespace, inp: _Inputs, pool: Any) -> tuple[Any, list[Any]]:  # noqa: ANN401
     """Audit district by district on clipped networks, on dask workers."""
     from coverage.batch import run_batch  # noqa: PLC0415
 
@@ -736,8 +740,7 @@ def _batch(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, list[Any]]:
         inp.districts,
         names=inp.chosen or "all",
         buffer_m=args.buffer_m,
-        workers=args.workers or 1,
-        scheduler=args.scheduler,
+        scheduler=pool,
         config=inp.config.replace(check_coordinates=False),  # checked once, on the whole input
     )
     return batch.to_audit_result(), list(batch.failures)

@@ -437,6 +437,20 @@ def test_cli_on_a_scheduler_started_by_dask_equals_serial_and_a_killed_worker_lo
     serial = pd.read_csv(tmp_path / "serial" / "liechtenstein" / "communities.csv")
     on_dask = pd.read_csv(tmp_path / "dask" / "liechtenstein" / "communities.csv")
     pd.testing.assert_frame_equal(on_dask, serial, check_exact=True)
+    # the district folders were written on the workers, from the same combined result
+    folders = sorted(
+        p.name for p in (tmp_path / "serial" / "liechtenstein").iterdir() if p.is_dir()
+    )
+    assert len(folders) == 11, folders  # Liechtenstein's 11 municipalities
+    for name in folders:
+        ours, theirs = (
+            tmp_path / "serial" / "liechtenstein" / name,
+            tmp_path / "dask" / "liechtenstein" / name,
+        )
+        for file in ("communities.csv", "halls.csv", "summary.json"):
+            assert (theirs / file).read_bytes() == (ours / file).read_bytes(), (name, file)
+        assert (theirs / "map.html").stat().st_size > 10_000
+        assert (theirs / "report.xlsx").exists()
 
     # a worker dies in the middle of a district's job: the scheduler gives the job to the
     # other worker (the nanny restarts the dead one), and no district is lost

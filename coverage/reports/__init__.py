@@ -26,7 +26,11 @@ lives in :mod:`coverage._files`.
 from coverage._files import inside, safe_name, write_csv, write_json, write_text_atomic
 from coverage.reports._display import display_table
 from coverage.reports._excel import write_excel
-from coverage.reports._folders import write_district_reports, write_proposal_reports
+from coverage.reports._folders import (
+    DistrictRunner,
+    write_district_reports,
+    write_proposal_reports,
+)
 from coverage.reports._gpkg import write_geopackage
 from coverage.reports._html import html_summary, write_html_summary
 from coverage.reports._labels import EN_HEADERS, SHEET_NAMES, TOTAL_LABEL, ZH_HEADERS, Lang
@@ -44,6 +48,7 @@ __all__ = [
     "SHEET_NAMES",
     "TOTAL_LABEL",
     "ZH_HEADERS",
+    "DistrictRunner",
     "Lang",
     "display_table",
     "district_summary",

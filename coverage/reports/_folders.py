@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
@@ -30,7 +30,7 @@ from coverage.reports._summary import district_summary
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     from coverage.maps import Basemap
     from coverage.siting import ProposalResult
@@ -85,6 +85,84 @@ def _finished(folder: Path, stamp: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class _FolderJob:
+    """One district folder to write."""
+
+    district: str
+    folder: str
+    path: Path
+    part: AuditResult
+    stamp: str | None  # the fingerprint, if already worked out
+
+
+@dataclass(frozen=True)
+class _DistrictFolder:
+    """Writes one district's folder (in this process or on a worker)."""
+
+    maps: _MapWriter
+    title: str
+    lang: Lang
+    districts: gpd.GeoDataFrame | None
+    isochrones: gpd.GeoDataFrame | None
+    catchments: gpd.GeoDataFrame | None
+
+    def __call__(self, job: _FolderJob) -> None:
+        """Write the map, tables, workbook and page of ``job``; ``summary.json`` last."""
+        part, ddir, district = job.part, job.path, job.district
+        stamp = job.stamp or _fingerprint(part, self.title, self.maps.options(), self.maps.offline)
+        dpoly = _district_polygon(self.districts, district)
+        page_title = f"{self.title}: {district}"
+        catch = None
+        if self.catchments is not None:
+            catch = self.catchments[self.catchments["hall_id"].isin(part.halls["hall_id"])]
+        self.maps.save(
+            ddir / "map.html",
+            part,
+            districts=dpoly,
+            title=page_title,
+            isochrones=_around(self.isochrones, part.communities, dpoly, part.halls),
+            catchments=catch,
+        )
+        write_csv(ddir / "communities.csv", part.communities)
+        write_csv(ddir / "halls.csv", part.halls)
+        write_excel(ddir / "report.xlsx", part, lang=self.lang)
+        write_html_summary(
+            ddir / "summary.html",
+            part,
+            title=page_title,
+            maps={district: "map.html"},
+            lang=self.lang,
+            workbook="report.xlsx",
+            parent="../summary.html",
+        )
+        # written last: its presence (with this fingerprint) marks the folder complete
+        write_json(
+            ddir / "summary.json",
+            district_summary(part)
+            | {"district": district, "folder": job.folder, "fingerprint": stamp},
+        )
+
+
+def _write_folder(job: _FolderJob, writer: _DistrictFolder) -> None:
+    writer(job)
+
+
+class DistrictRunner(Protocol):
+    """Runs per-district jobs, e.g. on worker processes (:class:`coverage.batch.DistrictPool`)."""
+
+    def run(
+        self,
+        func: Callable[..., Any],
+        jobs: Sequence[Any],
+        shared: tuple[Any, ...] = ...,
+        *,
+        desc: str,
+        progress: bool | None = ...,
+    ) -> list[Any]:
+        """``func(job, *shared)`` for every job, in order."""
+
+
 def write_district_reports(
     out_dir: str | os.PathLike[str],
     result: AuditResult,
@@ -100,6 +178,7 @@ def write_district_reports(
     isochrones: gpd.GeoDataFrame | None = None,
     catchments: gpd.GeoDataFrame | None = None,
     resume: bool = False,
+    pool: DistrictRunner | None = None,
 ) -> dict[str, Path]:
     """Write a run's folder: every file for the whole audit and one sub-folder per district.
 
@@ -143,6 +222,9 @@ def write_district_reports(
         Keep district folders that an earlier, interrupted run finished with the same results
         and options (their ``summary.json``, written last, carries a fingerprint); write the
         rest. Each file is written atomically, so no folder holds a half-written file.
+    pool
+        Write the district folders on worker processes (a :class:`coverage.batch.DistrictPool`
+        of the run); the run's own files are written here afterwards.
 
     Returns
     -------
@@ -174,53 +256,33 @@ def write_district_reports(
     if resume:  # temporary files of an interrupted run: never renamed, so never complete
         for stale in root.rglob(".*.tmp"):
             stale.unlink(missing_ok=True)
-    steps: Iterable[str] = names
-    if progress:  # tqdm.auto only when asked: in a notebook without ipywidgets it warns
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
-        steps = tqdm(names, desc="writing districts", unit="district")
-    for district in steps:
+    writer = _DistrictFolder(maps, title, lang, districts, isochrones, catchments)
+    jobs: list[_FolderJob] = []
+    for district in names:
         folder = safe_name(district)
         while folder in used:
             folder += "_"
         used.add(folder)
         ddir = inside(root, root / folder)
         part = result.district(district)
-        stamp = _fingerprint(part, title, maps.options(), offline)
         folders[district] = ddir
-        if resume and _finished(ddir, stamp):
-            logger.info("resume: %s is complete, kept as it is", ddir)
-            continue
-        dpoly = _district_polygon(districts, district)
-        page_title = f"{title}: {district}"
-        catch = None
-        if catchments is not None:
-            catch = catchments[catchments["hall_id"].isin(part.halls["hall_id"])]
-        maps.save(
-            ddir / "map.html",
-            part,
-            districts=dpoly,
-            title=page_title,
-            isochrones=_around(isochrones, part.communities, dpoly, part.halls),
-            catchments=catch,
-        )
-        write_csv(ddir / "communities.csv", part.communities)
-        write_csv(ddir / "halls.csv", part.halls)
-        write_excel(ddir / "report.xlsx", part, lang=lang)
-        write_html_summary(
-            ddir / "summary.html",
-            part,
-            title=page_title,
-            maps={district: "map.html"},
-            lang=lang,
-            workbook="report.xlsx",
-            parent="../summary.html",
-        )
-        # written last: its presence (with this fingerprint) marks the folder complete
-        write_json(
-            ddir / "summary.json",
-            district_summary(part) | {"district": district, "folder": folder, "fingerprint": stamp},
-        )
+        stamp = None
+        if resume:
+            stamp = _fingerprint(part, title, maps.options(), offline)
+            if _finished(ddir, stamp):
+                logger.info("resume: %s is complete, kept as it is", ddir)
+                continue
+        jobs.append(_FolderJob(district, folder, ddir, part, stamp))
+    if pool is not None:
+        pool.run(_write_folder, jobs, (writer,), desc="writing districts", progress=progress)
+    else:
+        steps: Iterable[_FolderJob] = jobs
+        if progress:  # tqdm.auto only when asked: in a notebook without ipywidgets it warns
+            from tqdm.auto import tqdm  # noqa: PLC0415
+
+            steps = tqdm(jobs, desc="writing districts", unit="district")
+        for job in steps:
+            writer(job)
     maps.save(
         root / "map.html",
         result,
