@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,9 @@ __all__ = [
     "audit_services",
     "load_standard",
     "osm_tags",
+    "service_areas",
     "service_sites",
+    "service_table",
 ]
 
 #: Community kinds a circle can be set for.
@@ -252,12 +254,40 @@ class ServiceAudit:
         apart, the population share within, the median minutes, and the population-weighted
         Gini of travel time (:func:`gini`); then per district the communities by
         completeness (``complete`` = 1, ``half_or_more``, ``under_half``) and its mean.
+    groups
+        The resident groups audited, by name.
+    config
+        The configuration used (snap limit, access speed).
+    network
+        Headline figures of the network (``mode``, ``speed_kph``, ``source``...).
     """
 
     communities: gpd.GeoDataFrame
     services: pd.DataFrame
     standard: Standard
     districts: pd.DataFrame
+    groups: Mapping[str, ResidentGroup] = field(default_factory=dict)
+    config: Config = DEFAULT_CONFIG
+    network: dict[str, Any] = field(default_factory=dict)
+
+    def metres_per_min(self) -> float:
+        """Metres walked (or ridden) in a minute at the network's speed (NaN if unknown)."""
+        return float(self.network.get("speed_kph", math.nan)) * 1000 / 60
+
+    def service(self, key: str) -> Service:
+        """The service with this key.
+
+        Raises
+        ------
+        InputDataError
+            If the standard has no such service.
+        """
+        for service in self.standard.services:
+            if service.key == key:
+                return service
+        keys = ", ".join(s.key for s in self.standard.services)
+        msg = f"no service {key!r} in {self.standard.name_en} (services: {keys})"
+        raise InputDataError(msg)
 
 
 def osm_tags(standard: Standard) -> dict[str, list[str]]:
@@ -413,7 +443,15 @@ def audit_services(
         out["completeness"] = np.where(required > 0, within / np.maximum(required, 1), np.nan)
     out["missing"] = [LIFE_CIRCLE["en"]["sep"].join(m) for m in misses["en"]]
     out["missing_zh"] = [LIFE_CIRCLE["zh"]["sep"].join(m) for m in misses["zh"]]
-    return ServiceAudit(out, pd.DataFrame(rows), std, _districts(out, std, population))
+    return ServiceAudit(
+        out,
+        pd.DataFrame(rows),
+        std,
+        _districts(out, std, population),
+        groups,
+        cfg,
+        network.summary(),
+    )
 
 
 LANGS = ("en", "zh")
@@ -581,3 +619,137 @@ def _missed(
             service=name, metres=minutes * metres_per_min, limit=limit * metres_per_min
         )
     return texts["late"].format(service=name, minutes=minutes, limit=limit)
+
+
+def service_table(result: ServiceAudit, key: str) -> pd.DataFrame:
+    """One service, per community: its minutes, distance, circle and verdict (a report's sheet).
+
+    Parameters
+    ----------
+    result
+        What :func:`audit_services` found.
+    key
+        The service's key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per community: ``community_id``, ``name``, ``district``, ``kind`` and
+        ``population`` where the communities have them; ``time_min`` (minutes to the nearest
+        site, NaN if none reachable), ``distance_m`` (those minutes in metres at the
+        network's speed, the way a circle set in metres is checked), ``circle_min``
+        (minutes, NaN where the community's kind has no circle), ``circle_m`` (metres, where
+        the standard sets the circle in metres), ``within``; per resident group
+        ``time_min_<group>`` and ``within_<group>``.
+
+    Examples
+    --------
+    >>> from coverage.network import load_network
+    >>> from coverage.testing import grid_communities, grid_graph, grid_halls
+    >>> r = audit_services(grid_communities(), {"hall": grid_halls()},
+    ...                    load_network(grid_graph()), standard="hangzhou-2017")
+    >>> service_table(r, "hall")[["community_id", "time_min", "circle_min", "within"]].head(2)
+      community_id  time_min  circle_min  within
+    0            A       4.0        15.0    True
+    1            B      16.0        15.0   False
+    """
+    service = result.service(key)
+    com = result.communities
+    keep = [c for c in ("community_id", "name", "district", "kind", "population") if c in com]
+    out = pd.DataFrame(com[keep]).reset_index(drop=True)
+    minutes = com[f"{key}_min"].to_numpy(float)
+    out["time_min"] = minutes
+    out["distance_m"] = np.round(minutes * result.metres_per_min(), 0)
+    out["circle_min"] = com[f"{key}_limit_min"].to_numpy(float)
+    kinds = com["kind"].astype(str).to_numpy()
+    out["circle_m"] = [
+        service.metres[k] if k in service.metres and k not in service.minutes else math.nan
+        for k in kinds
+    ]
+    out["within"] = com[f"{key}_ok"].to_numpy(bool)
+    for gname in result.groups:
+        out[f"time_min_{gname}"] = com[f"{key}_min_{gname}"].to_numpy(float)
+        out[f"within_{gname}"] = com[f"{key}_ok_{gname}"].to_numpy(bool)
+    return out
+
+
+def service_areas(
+    result: ServiceAudit,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    network: Network,
+    *,
+    cell_m: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Each service's service area: where a community would be within its circle.
+
+    By the audit's own rule (:func:`coverage.isochrones.travel_time_surface`, one pass per
+    service over a grid of cells snapped as communities are), one polygon per service and
+    circle that some community of the audit is held to. A circle the standard sets in metres
+    is drawn at the minutes those metres take at the network's speed, the minutes it is
+    checked at; the communities' cells take their own times, so every community lies in its
+    service's area exactly when the audit finds it within the circle.
+
+    Parameters
+    ----------
+    result
+        What :func:`audit_services` found (its communities, configuration and standard).
+    sites
+        The sites of each service, as passed to :func:`audit_services`.
+    network
+        The network of the audit.
+    cell_m
+        Grid cell, metres (default ``config.area_cell_m``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``service``, ``kinds`` (``"urban"``, ``"rural"`` or ``"urban rural"``: the community
+        kinds held to this circle), ``band_min`` (minutes), ``circle_m`` (metres where the
+        standard sets them, else NaN), ``area_m2``; polygons in EPSG:4326. Services without
+        sites, or that no community needs, have no row.
+    """
+    from coverage.isochrones import travel_time_surface  # noqa: PLC0415 (grids, tracing)
+
+    com = result.communities
+    kinds = com["kind"].astype(str)
+    points = gpd.GeoSeries(com.geometry.representative_point(), crs=com.crs)
+    rows: list[dict[str, Any]] = []
+    shapes: list[Any] = []
+    for service in result.standard.services:
+        frame = sites.get(service.key)
+        need = com[f"{service.key}_limit_min"].notna()
+        if frame is None or len(frame) == 0 or not need.any():
+            continue
+        circles: dict[float, list[str]] = {}
+        metres: dict[float, float] = {}
+        for kind in KINDS:
+            if not (need & (kinds == kind)).any():
+                continue
+            band = round(service.limit_min(kind, float(result.network["speed_kph"])), 6)
+            circles.setdefault(band, []).append(kind)
+            if kind in service.metres and kind not in service.minutes:
+                metres[band] = service.metres[kind]
+        halls = gpd.GeoDataFrame(
+            {"hall_id": [f"{service.key}-{i}" for i in range(len(frame))]},
+            geometry=frame.geometry.to_numpy(),
+            crs=frame.crs,
+        )
+        surface = travel_time_surface(
+            network, halls, communities=points, cell_m=cell_m, config=result.config
+        )
+        bands = surface.polygons(sorted(circles))
+        for band_min, area, shape in zip(
+            bands["band_min"], bands["area_m2"], bands.geometry, strict=True
+        ):
+            rows.append(
+                {
+                    "service": service.key,
+                    "kinds": " ".join(circles[round(float(band_min), 6)]),
+                    "band_min": float(band_min),
+                    "circle_m": metres.get(round(float(band_min), 6), math.nan),
+                    "area_m2": float(area),
+                }
+            )
+            shapes.append(shape)
+    columns = ["service", "kinds", "band_min", "circle_m", "area_m2"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=shapes, crs=4326)
