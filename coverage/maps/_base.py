@@ -96,7 +96,6 @@ LABELS: dict[str, dict[str, str]] = {
         "more": "等 {n} 个",
         "search_none": "无匹配",
         "search_more": "共 {n} 个匹配，请多输入几个字",
-        "lc_title": "社区生活圈评估",
         "completeness": "服务完整度",
         "completeness_of": "{ok} / {required} 项（{share:.0%}）",
         "missing": "缺少的服务",
@@ -107,6 +106,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sites": "设施点",
         "service_area": "{service}服务范围（{circle}）",
         "circle_minutes": "{min:g} 分钟",
+        "circle_short_m": "路网 {m:,.0f} 米",
         "circle_metres": "路网 {m:,.0f} 米，按 {speed:g} 千米/小时画作 {min:.1f} 分钟",
         "area_note": "服务范围：社区位于其中即在该服务的服务圈内；可在图层列表中打开",
         "no_sites": "{service}：没有设施点，全部社区缺少此项",
@@ -169,7 +169,6 @@ LABELS: dict[str, dict[str, str]] = {
         "more": "({n} in all)",
         "search_none": "no match",
         "search_more": "{n} matches: type more",
-        "lc_title": "Community life circle audit",
         "completeness": "Completeness",
         "completeness_of": "{ok} of {required} services ({share:.0%})",
         "missing": "Missing services",
@@ -180,6 +179,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sites": "sites",
         "service_area": "{service}: service area ({circle})",
         "circle_minutes": "{min:g} min",
+        "circle_short_m": "{m:,.0f} m on the network",
         "circle_metres": "{m:,.0f} m on the network, drawn at {min:.1f} min at {speed:g} km/h",
         "area_note": (
             "Service area: a community inside it is within the service's circle; switch "

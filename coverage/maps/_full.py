@@ -191,8 +191,7 @@ def life_circle_map(
     lang
         ``"zh"`` or ``"en"`` labels.
     title
-        Map title (default: "社区生活圈评估" / "Community life circle audit" and the
-        standard's name).
+        Map title (default: the standard's name).
     basemap, tianditu_key
         Map tiles (see :func:`new_map`).
     cell_m
@@ -220,11 +219,7 @@ def life_circle_map(
     lab = LABELS[lang]
     std = result.standard
     if title is None:
-        title = (
-            f"{lab['lc_title']}：{std.name}"
-            if lang == "zh"
-            else f"{lab['lc_title']}: {std.name_en}"
-        )
+        title = std.name if lang == "zh" else std.name_en
     view = [result.communities.geometry.to_crs(4326)]
     if districts is not None and len(districts):
         view.append(districts.geometry.to_crs(4326))

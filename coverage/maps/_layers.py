@@ -607,7 +607,7 @@ def _step_label(i: int, lang: Lang) -> str:
     if i == 0:
         return "100%（全部达标）" if lang == "zh" else "100% (every service)"
     high = COMPLETENESS_STEPS[i - 1][0]
-    return f"{low:.0%} – {high:.0%}（不含）" if lang == "zh" else f"{low:.0%} to under {high:.0%}"
+    return f"{low:.0%} 至不足 {high:.0%}" if lang == "zh" else f"{low:.0%} to under {high:.0%}"
 
 
 def add_completeness(
@@ -806,6 +806,12 @@ def add_service_area(
             circle = lab["circle_metres"].format(m=metres, min=band, speed=speed_kph)
         else:
             circle = lab["circle_minutes"].format(min=band)
+        short = (
+            lab["circle_short_m"].format(m=metres)
+            if metres == metres  # noqa: PLR0124 (NaN: a circle in minutes)
+            else lab["circle_minutes"].format(min=band)
+        )
+        name = lab["service_area"].format(service=service, circle=short)
         label = lab["service_area"].format(service=service, circle=circle)
         label += lab["lc_kinds"].format(kinds=sep.join(lab[k] for k in str(kinds).split()))
         geo = gpd.GeoSeries([shape], crs=4326)
@@ -814,7 +820,7 @@ def add_service_area(
         frame = gpd.GeoDataFrame({"label": [escape(label)]}, geometry=drawn)
         GeoJson(
             json.loads(frame.to_json()),
-            name=escape(label),
+            name=escape(name),
             show=show,
             style_function=lambda _f, c=color: {
                 "color": c,

@@ -100,6 +100,7 @@ def write_district_reports(
     isochrones: gpd.GeoDataFrame | None = None,
     catchments: gpd.GeoDataFrame | None = None,
     resume: bool = False,
+    lead: str = "",
 ) -> dict[str, Path]:
     """Write a run's folder: every file for the whole audit and one sub-folder per district.
 
@@ -143,6 +144,9 @@ def write_district_reports(
         Keep district folders that an earlier, interrupted run finished with the same results
         and options (their ``summary.json``, written last, carries a fingerprint); write the
         rest. Each file is written atomically, so no folder holds a half-written file.
+    lead
+        HTML (already escaped) shown before the key figures of the run's ``summary.html``,
+        e.g. :func:`life_circle_lead`.
 
     Returns
     -------
@@ -245,7 +249,13 @@ def write_district_reports(
     everything = "全部" if lang == "zh" else "all districts"
     links = {everything: "map.html"} | {d: PurePath(p.name, "map.html") for d, p in folders.items()}
     write_html_summary(
-        root / "summary.html", result, title=title, maps=links, lang=lang, workbook="report.xlsx"
+        root / "summary.html",
+        result,
+        title=title,
+        maps=links,
+        lang=lang,
+        workbook="report.xlsx",
+        lead=lead,
     )
     folders[ALL_DISTRICTS] = root
     return folders
