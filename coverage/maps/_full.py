@@ -12,8 +12,8 @@ from coverage.maps._controls import add_legend, add_search
 from coverage.maps._layers import (
     SERVICE_COLORS,
     add_catchments,
-    add_completeness,
     add_communities,
+    add_completeness,
     add_data_problems,
     add_districts,
     add_doubts,
@@ -210,7 +210,8 @@ def life_circle_map(
     >>> net = load_network(grid_graph())
     >>> sites = {"hall": grid_halls()}
     >>> r = audit_services(grid_communities(), sites, net, standard="hangzhou-2017")
-    >>> html = life_circle_map(r, sites, network=net, lang="en", basemap="blank").get_root().render()
+    >>> m = life_circle_map(r, sites, network=net, lang="en", basemap="blank")
+    >>> html = m.get_root().render()
     >>> "Completeness 100% (every service)" in html, "service area (15 min)" in html
     (True, True)
     """

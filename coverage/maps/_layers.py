@@ -1,5 +1,8 @@
-"""Map layers: communities, halls, districts, service areas, proposals, data problems, doubts;
-the life circle's completeness, service sites and service areas."""
+"""Map layers: the audit's (communities, halls, areas...) and the life circle's.
+
+Communities, halls, districts, service areas, proposals, data problems, doubts; the life
+circle's completeness, service sites and service areas.
+"""
 
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ Files for people who were not at the computer:
 - :func:`write_life_circle`: the community life circle's page, workbook, map and tables.
 
 Package layout: ``_folders`` (run and district folders, proposal folders), ``_excel``,
-``_gpkg``, ``_html`` (the summary page), ``_lifecircle`` (the life circle's files), ``_proposal`` (a proposal's title, terminal summary,
-workbook table and summary section), ``_charts`` (its SVG charts), ``_display`` (notebook
-tables), ``_summary``
+``_gpkg``, ``_html`` (the summary page), ``_lifecircle`` (the life circle's files),
+``_proposal`` (a proposal's title, terminal summary, workbook table and summary section),
+``_charts`` (its SVG charts), ``_display`` (notebook tables), ``_summary``
 (``summary.json``), ``_labels`` (Chinese and English headers and names). File writing itself
 lives in :mod:`coverage._files`.
 """

@@ -362,14 +362,14 @@ def lorenz_chart(
         return top + size - v * size
 
     body = [f'<text x="4" y="18" font-size="15">{_esc(title)}</text>']
-    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        body.append(
-            f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{top + size}" '
-            f'stroke="#eee"/><line x1="{left}" x2="{left + size}" y1="{y(tick):.1f}" '
-            f'y2="{y(tick):.1f}" stroke="#eee"/>'
-            f'<text x="{x(tick):.1f}" y="{top + size + 17}" text-anchor="middle">{tick:.0%}</text>'
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.0%}</text>'
-        )
+    body.extend(
+        f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{top + size}" '
+        f'stroke="#eee"/><line x1="{left}" x2="{left + size}" y1="{y(tick):.1f}" '
+        f'y2="{y(tick):.1f}" stroke="#eee"/>'
+        f'<text x="{x(tick):.1f}" y="{top + size + 17}" text-anchor="middle">{tick:.0%}</text>'
+        f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.0%}</text>'
+        for tick in (0.0, 0.25, 0.5, 0.75, 1.0)
+    )
     body.append(
         f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" stroke="#999" '
         'stroke-dasharray="4 4"/>'
@@ -381,9 +381,11 @@ def lorenz_chart(
     )
     legend_x = left + size + 40
     legend = [
-        f'<line x1="{legend_x}" x2="{legend_x + 26}" y1="{top + 6}" y2="{top + 6}" '
-        f'stroke="#999" stroke-dasharray="4 4"/><text x="{legend_x + 32}" y="{top + 10}">'
-        f"{_esc(text['equal'])}</text>"
+        (
+            f'<line x1="{legend_x}" x2="{legend_x + 26}" y1="{top + 6}" y2="{top + 6}" '
+            f'stroke="#999" stroke-dasharray="4 4"/><text x="{legend_x + 32}" y="{top + 10}">'
+            f"{_esc(text['equal'])}</text>"
+        )
     ]
     drawn = 0
     for i, (label, people, time, gini) in enumerate(curves[: len(LORENZ_COLORS)]):

@@ -134,13 +134,13 @@ _TEXT: dict[str, dict[str, str]] = {
 _WORST = 10
 
 
-def cell_text(value: object) -> str:
+def esc(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "–"
     return html.escape(str(value), quote=True)
 
 
-def cell_number(value: object, fmt: str = "{:,.1f}") -> str:
+def num(value: object, fmt: str = "{:,.1f}") -> str:
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -230,13 +230,13 @@ def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
         (
             "good" if h["covered_share"] >= 1 else "",
             t["covered_share"],
-            cell_number(h["covered_share"], "{:.1%}"),
+            num(h["covered_share"], "{:.1%}"),
             t["covered_of"].format(**h),
         ),
         (
             "",
             t["population_covered_share"],
-            cell_number(h["population_covered_share"], "{:.1%}"),
+            num(h["population_covered_share"], "{:.1%}"),
             t["population_of"].format(**h),
         ),
         (
@@ -248,8 +248,8 @@ def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
         ("bad" if below else "", t["halls_below"], f"{below:,}" if known else "–", halls_sub),
     ]
     return "".join(
-        f'<div class="card {cls}"><div class="label">{cell_text(label)}</div>'
-        f'<div class="value">{cell_text(value)}</div><div class="sub">{cell_text(sub)}</div></div>'
+        f'<div class="card {cls}"><div class="label">{esc(label)}</div>'
+        f'<div class="value">{esc(value)}</div><div class="sub">{esc(sub)}</div></div>'
         for cls, label, value, sub in cards
     )
 
@@ -273,12 +273,12 @@ def _district_head(t: dict[str, str], groups: list[str], urban_min: float, rural
         "rural_": t["rural_group"].format(t=rural_min),
     }
     top = (
-        f"<th rowspan=2>#</th><th rowspan=2>{cell_text(t['district'])}</th>"
-        + "".join(f"<th colspan=4 class=group>{cell_text(names[g])}</th>" for g in groups)
-        + f"<th rowspan=2>{cell_text(t['unreachable'])}</th><th rowspan=2>{cell_text(t['median'])}</th>"
+        f"<th rowspan=2>#</th><th rowspan=2>{esc(t['district'])}</th>"
+        + "".join(f"<th colspan=4 class=group>{esc(names[g])}</th>" for g in groups)
+        + f"<th rowspan=2>{esc(t['unreachable'])}</th><th rowspan=2>{esc(t['median'])}</th>"
     )
     sub = "".join(
-        f"<th>{cell_text(t[k])}</th>"
+        f"<th>{esc(t[k])}</th>"
         for _ in groups
         for k in ("n_communities", "n_covered", "share", "population_share")
     )
@@ -291,17 +291,17 @@ def _district_rows(table: pd.DataFrame, groups: list[str], lang: Lang) -> str:
         total = r["district"] == ALL_DISTRICTS
         name = TOTAL_LABEL[lang] if total else r["district"]
         cells = "".join(
-            f"<td class=n>{cell_number(r.get(f'{g}communities'), '{:,.0f}')}</td>"
-            f"<td class=n>{cell_number(r.get(f'{g}covered'), '{:,.0f}')}</td>"
-            f"<td class=n>{cell_number(r.get(f'{g}covered_share'), '{:.1%}')}</td>"
-            f"<td class=n>{cell_number(r.get(f'{g}population_covered_share'), '{:.1%}')}</td>"
+            f"<td class=n>{num(r.get(f'{g}communities'), '{:,.0f}')}</td>"
+            f"<td class=n>{num(r.get(f'{g}covered'), '{:,.0f}')}</td>"
+            f"<td class=n>{num(r.get(f'{g}covered_share'), '{:.1%}')}</td>"
+            f"<td class=n>{num(r.get(f'{g}population_covered_share'), '{:.1%}')}</td>"
             for g in groups
         )
         rows.append(
             f'<tr{" class=total" if total else ""}><td class="n">{"" if total else i}</td>'
-            f"<td>{cell_text(name)}</td>{cells}"
-            f"<td class=n>{cell_number(r['unreachable'], '{:,.0f}')}</td>"
-            f"<td class=n>{cell_number(r['median_travel_time_min'])}</td></tr>"
+            f"<td>{esc(name)}</td>{cells}"
+            f"<td class=n>{num(r['unreachable'], '{:,.0f}')}</td>"
+            f"<td class=n>{num(r['median_travel_time_min'])}</td></tr>"
         )
     return "".join(rows)
 
@@ -320,17 +320,17 @@ def _worst_rows(worst: pd.DataFrame, lang: Lang) -> str:
         status = str(r["status"])
         kind = str(r["kind"])
         rows.append(
-            f"<tr><td class=n>{i}</td><td>{cell_text(r.get('name'))}</td>"
-            f"<td>{cell_text(r['community_id'])}</td><td>{cell_text(r.get('district'))}</td>"
-            f"<td>{cell_text(values.get('kind', {}).get(kind, kind))}</td>"
-            f"<td class=n>{cell_number(r['population'], '{:,.0f}')}</td>"
-            f"<td class=n>{cell_number(r['travel_time_min'])}</td>"
-            f"<td class=n>{cell_number(r['threshold_min'], '{:g}')}</td>"
-            f"<td class=n>{cell_number(r['shortfall_min'])}</td>"
-            f"<td>{cell_text(r.get('nearest_hall_name'))}</td>"
+            f"<tr><td class=n>{i}</td><td>{esc(r.get('name'))}</td>"
+            f"<td>{esc(r['community_id'])}</td><td>{esc(r.get('district'))}</td>"
+            f"<td>{esc(values.get('kind', {}).get(kind, kind))}</td>"
+            f"<td class=n>{num(r['population'], '{:,.0f}')}</td>"
+            f"<td class=n>{num(r['travel_time_min'])}</td>"
+            f"<td class=n>{num(r['threshold_min'], '{:g}')}</td>"
+            f"<td class=n>{num(r['shortfall_min'])}</td>"
+            f"<td>{esc(r.get('nearest_hall_name'))}</td>"
             f'<td class="{_STATUS_CLASS.get(status, "")}">'
-            f"{cell_text(values.get('status', {}).get(status, status))}</td>"
-            f"<td class=r>{cell_text(r.get(reason_column(worst, lang)))}"
+            f"{esc(values.get('status', {}).get(status, status))}</td>"
+            f"<td class=r>{esc(r.get(reason_column(worst, lang)))}"
             "</td></tr>"
         )
     return "".join(rows)
@@ -386,7 +386,7 @@ def html_summary(
     table = _with_total(result)
     per_district = table[table["district"] != ALL_DISTRICTS]
     links = "".join(
-        f'<li><a href="{link_href(target)}">{cell_text(label)}</a></li>'
+        f'<li><a href="{link_href(target)}">{esc(label)}</a></li>'
         for label, target in (maps or {}).items()
     )
     drawn = charts(result, per_district, lang)
@@ -400,7 +400,7 @@ def html_summary(
         urban=cfg.urban_threshold_min,
         rural=cfg.rural_threshold_min,
         mode=MODE_NAMES[lang].get(str(mode), str(mode)),
-        speed=cell_number(result.network.get("speed_kph"), "{:g}"),
+        speed=num(result.network.get("speed_kph"), "{:g}"),
         area=cfg.floor_area_m2_per_100_households,
     )
     worst = _worst(result.communities)
@@ -415,10 +415,10 @@ def html_summary(
     if maps:
         nav.append((t["this_map"], next(iter(maps.values()))))
     nav_links = " · ".join(
-        f'<a href="{link_href(target)}">{cell_text(label)}</a>' for label, target in nav if target
+        f'<a href="{link_href(target)}">{esc(label)}</a>' for label, target in nav if target
     )
     worst_head = "".join(
-        f"<th>{cell_text(t[k])}</th>"
+        f"<th>{esc(t[k])}</th>"
         for k in (
             "rank",
             "name",
@@ -435,7 +435,7 @@ def html_summary(
         )
     )
     doubts = "".join(
-        f"<p class=doubt>{cell_text(coord_check_text(c.label, c.declared, c.fits, c.points, lang))}</p>"
+        f"<p class=doubt>{esc(coord_check_text(c.label, c.declared, c.fits, c.points, lang))}</p>"
         for c in result.coordinate_checks
         if c.doubt
     )
@@ -443,24 +443,24 @@ def html_summary(
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{cell_text(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>",
         f"<nav class=links>{nav_links}</nav>" if nav_links else "",
-        f"<h1>{cell_text(title)}</h1><p class=rules>{cell_text(rules)}</p>",
-        f"<p class=note>{cell_text(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
+        f"<h1>{esc(title)}</h1><p class=rules>{esc(rules)}</p>",
+        f"<p class=note>{esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
         doubts,
         lead,
         f"<section class=cards>{_cards(result, table, t)}</section>",
-        f"<h2>{cell_text(t['by_district'])}</h2><div class=charts>",
+        f"<h2>{esc(t['by_district'])}</h2><div class=charts>",
         drawn.bar,
         f"<div class=wide><table class=districts><thead>{district_head}</thead>",
         f"<tbody>{_district_rows(rows, groups, lang)}</tbody></table></div>",
-        f"</div><h2>{cell_text(t['times'])}</h2><div class=charts>",
+        f"</div><h2>{esc(t['times'])}</h2><div class=charts>",
         f"{drawn.hist}</div>",
-        f"<h2>{cell_text(t['worst'].format(n=len(worst)))}</h2>",
+        f"<h2>{esc(t['worst'].format(n=len(worst)))}</h2>",
         f"<table class=worst><thead><tr>{worst_head}</tr></thead>",
         f"<tbody>{_worst_rows(worst, lang)}</tbody></table>",
-        f"<h2>{cell_text(t['maps'])}</h2><ul class=maps>{links}</ul>" if links else "",
-        f"<footer>{cell_text(foot)}</footer></main></body></html>",
+        f"<h2>{esc(t['maps'])}</h2><ul class=maps>{links}</ul>" if links else "",
+        f"<footer>{esc(foot)}</footer></main></body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
 

@@ -320,17 +320,15 @@ def _group_column(column: str) -> tuple[str, str] | None:
     return None
 
 
-def number_format(column: str) -> str | None:
+def number_format(column: str) -> str | None:  # noqa: PLR0911 (one format per kind of column)
     """Excel number format of a numeric column, from its name (units are in the names)."""
     group = _group_column(column)
     if group is not None:
         column = group[0]
-    if column.endswith("_share") or "share_within" in column or column.endswith("completeness"):
+    if column.endswith(("_share", "completeness")) or "share_within" in column:
         return "0.0%"
     if column == "gini_travel_time":
         return "0.000"
-    if column.endswith("_share"):
-        return "0.0%"
     if column.endswith("_min"):
         return "0.0"
     if column in ("lon", "lat") or column.startswith(("lon_", "lat_")):

@@ -14,7 +14,7 @@ from coverage._files import atomic_write, write_csv, write_text_atomic
 from coverage.lifecircle import ALL, ServiceAudit, gini, lorenz, service_table
 from coverage.reports._charts import lorenz_chart
 from coverage.reports._excel import Sheets, flatten_geometry, write_sheet
-from coverage.reports._html import CSS, cell_number, cell_text, link_href
+from coverage.reports._html import CSS, esc, link_href, num
 from coverage.reports._labels import TOTAL_LABEL, Lang, check_lang, mode_name
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ LIFE_CIRCLE_FILES = {
 _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "title": "社区生活圈评估",
-        "rules": "评估标准：{standard}。出行方式 {mode}，速度 {speed} 千米/小时；出行时间按路网计算。",
+        "rules": (
+            "评估标准：{standard}。出行方式 {mode}，速度 {speed} 千米/小时；出行时间按路网计算。"
+        ),
         "assumed": "标注“假定值”的服务圈并非直接取自标准条文，而是本工具的解读（见标准文件）。",
         "overview": "各项服务",
         "completeness": "各区县服务完整度",
@@ -145,7 +147,7 @@ def _circles(result: ServiceAudit, key: str, lang: Lang) -> dict[str, str]:
 
 
 def _sheet_title(text: str, used: set[str]) -> str:
-    """A valid, unique Excel sheet name (31 characters, none of ``[]:*?/\\``)."""
+    r"""A valid, unique Excel sheet name (31 characters, none of ``[]:*?/\\``)."""
     title = re.sub(r"[\[\]:*?/\\]", "_", text).strip("'") or "sheet"
     title = title[:31]
     base, n = title, 2
@@ -176,7 +178,7 @@ def life_circle_tables(result: ServiceAudit, lang: Lang = "zh") -> dict[str, pd.
     """
     check_lang(lang)
     names = LIFE_CIRCLE_SHEETS[lang]
-    used: set[str] = set(n.lower() for n in names.values())
+    used: set[str] = {n.lower() for n in names.values()}
     services = result.services.copy()
     services.insert(1, "service_name", services["name" if lang == "zh" else "name_en"])
     services = services.drop(columns=["name", "name_en"]).rename(columns={"service_name": "name"})
@@ -272,17 +274,19 @@ def _curves(
 
 def _table(head: list[str], rows: list[list[str]], total_rows: set[int] | None = None) -> str:
     total_rows = total_rows or set()
-    th = "".join(f"<th>{cell_text(h)}</th>" for h in head)
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
     body = "".join(
         f"<tr{' class=total' if i in total_rows else ''}>{''.join(r)}</tr>"
         for i, r in enumerate(rows)
     )
-    return f"<div class=wide><table class=lc><thead><tr>{th}</tr></thead>" \
-        f"<tbody>{body}</tbody></table></div>"  # fmt: skip
+    return (
+        f"<div class=wide><table class=lc><thead><tr>{th}</tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _pct(value: object) -> str:
-    return f"<td class=n>{cell_number(value, '{:.1%}')}</td>"
+    return f"<td class=n>{num(value, '{:.1%}')}</td>"
 
 
 def _overview(result: ServiceAudit, lang: Lang) -> str:
@@ -296,23 +300,22 @@ def _overview(result: ServiceAudit, lang: Lang) -> str:
     for r in result.services.to_dict(orient="records"):
         key = str(r["service"])
         circles = _circles(result, key, lang)
-        circle = "；".join(f"{t[k]} {v}" for k, v in circles.items())
+        circle = ("；" if lang == "zh" else "; ").join(f"{t[k]} {v}" for k, v in circles.items())
         if r["assumed"]:
             circle += t["assumed_mark"]
-        d = every.loc[key] if key in every.index else {}
+        d: dict[str, object] = every.loc[key].to_dict() if key in every.index else {}
         rows.append(
             [
-                f"<td><a href='#s-{cell_text(key)}'>{cell_text(_service_name(result, key, lang))}"
-                "</a></td>",
-                f"<td>{cell_text(circle)}</td>",
-                f"<td class=n>{cell_number(r['sites'], '{:,.0f}')}</td>",
-                f"<td class=n>{cell_number(r['communities_required'], '{:,.0f}')}</td>",
-                f"<td class=n>{cell_number(r['communities_within'], '{:,.0f}')}</td>",
+                f"<td><a href='#s-{esc(key)}'>{esc(_service_name(result, key, lang))}</a></td>",
+                f"<td>{esc(circle)}</td>",
+                f"<td class=n>{num(r['sites'], '{:,.0f}')}</td>",
+                f"<td class=n>{num(r['communities_required'], '{:,.0f}')}</td>",
+                f"<td class=n>{num(r['communities_within'], '{:,.0f}')}</td>",
                 _pct(r["share_within"]),
                 _pct(r["population_share_within"]),
                 *(_pct(r.get(f"population_share_within_{g}")) for g in groups),
-                f"<td class=n>{cell_number(d.get('median_min'))}</td>",
-                f"<td class=n>{cell_number(d.get('gini_travel_time'), '{:.2f}')}</td>",
+                f"<td class=n>{num(d.get('median_min'))}</td>",
+                f"<td class=n>{num(d.get('gini_travel_time'), '{:.2f}')}</td>",
             ]
         )
     return _table(head, rows)
@@ -330,10 +333,10 @@ def _completeness(result: ServiceAudit, lang: Lang) -> str:
             totals.add(i)
         rows.append(
             [
-                f"<td>{cell_text(TOTAL_LABEL[lang] if total else r['district'])}</td>",
-                f"<td class=n>{cell_number(r['complete'], '{:,.0f}')}</td>",
-                f"<td class=n>{cell_number(r['half_or_more'], '{:,.0f}')}</td>",
-                f"<td class=n>{cell_number(r['under_half'], '{:,.0f}')}</td>",
+                f"<td>{esc(TOTAL_LABEL[lang] if total else r['district'])}</td>",
+                f"<td class=n>{num(r['complete'], '{:,.0f}')}</td>",
+                f"<td class=n>{num(r['half_or_more'], '{:,.0f}')}</td>",
+                f"<td class=n>{num(r['under_half'], '{:,.0f}')}</td>",
                 _pct(r["mean_completeness"]),
             ]
         )
@@ -354,20 +357,20 @@ def _service_section(result: ServiceAudit, key: str, lang: Lang) -> str:
             totals.add(i)
         rows.append(
             [
-                f"<td>{cell_text(TOTAL_LABEL[lang] if total else r['district'])}</td>",
-                f"<td class=n>{cell_number(r['communities_required'], '{:,.0f}')}</td>",
-                f"<td class=n>{cell_number(r['communities_within'], '{:,.0f}')}</td>",
+                f"<td>{esc(TOTAL_LABEL[lang] if total else r['district'])}</td>",
+                f"<td class=n>{num(r['communities_required'], '{:,.0f}')}</td>",
+                f"<td class=n>{num(r['communities_within'], '{:,.0f}')}</td>",
                 _pct(r["share_within"]),
                 _pct(r["share_within_urban"]),
                 _pct(r["share_within_rural"]),
                 _pct(r["population_share_within"]),
-                f"<td class=n>{cell_number(r['median_min'])}</td>",
-                f"<td class=n>{cell_number(r['gini_travel_time'], '{:.2f}')}</td>",
+                f"<td class=n>{num(r['median_min'])}</td>",
+                f"<td class=n>{num(r['gini_travel_time'], '{:.2f}')}</td>",
             ]
         )
     chart = lorenz_chart(name, _curves(result, key, lang), lang)
     return (
-        f"<section class=service id='s-{cell_text(key)}'><h2>{cell_text(name)}</h2>"
+        f"<section class=service id='s-{esc(key)}'><h2>{esc(name)}</h2>"
         f"{_table(head, rows, totals)}<div class=charts>{chart}</div></section>"
     )
 
@@ -418,14 +421,13 @@ def life_circle_html(
     std = result.standard
     title = title or t["title"]
     nav = " · ".join(
-        f'<a href="{link_href(target)}">{cell_text(label)}</a>'
-        for label, target in (links or {}).items()
+        f'<a href="{link_href(target)}">{esc(label)}</a>' for label, target in (links or {}).items()
     )
     speed = result.network.get("speed_kph")
     rules = t["rules"].format(
         standard=std.name if lang == "zh" else std.name_en,
         mode=mode_name(result.network.get("mode", result.config.mode), lang),
-        speed=cell_number(speed, "{:g}"),
+        speed=num(speed, "{:g}"),
     )
     notes = [rules]
     if std.source:
@@ -437,12 +439,12 @@ def life_circle_html(
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{cell_text(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>",
         f"<nav class=links>{nav}</nav>" if nav else "",
-        f"<h1>{cell_text(title)}</h1>",
-        "".join(f"<p class=rules>{cell_text(n)}</p>" for n in notes),
-        f"<h2>{cell_text(t['overview'])}</h2>{_overview(result, lang)}",
-        f"<h2>{cell_text(t['completeness'])}</h2>{_completeness(result, lang)}",
+        f"<h1>{esc(title)}</h1>",
+        "".join(f"<p class=rules>{esc(n)}</p>" for n in notes),
+        f"<h2>{esc(t['overview'])}</h2>{_overview(result, lang)}",
+        f"<h2>{esc(t['completeness'])}</h2>{_completeness(result, lang)}",
         sections,
         "</main></body></html>",
     ]
@@ -471,16 +473,16 @@ def life_circle_lead(
     """
     t = _TEXT[lang]
     items = "".join(
-        f"<li>{cell_text(_service_name(result, str(r['service']), lang))}: "
-        f"{cell_number(r['share_within'], '{:.1%}')} / "
-        f"{cell_number(r['population_share_within'], '{:.1%}')}</li>"
+        f"<li>{esc(_service_name(result, str(r['service']), lang))}: "
+        f"{num(r['share_within'], '{:.1%}')} / "
+        f"{num(r['population_share_within'], '{:.1%}')}</li>"
         for r in result.services.to_dict(orient="records")
     )
     label = f"{t['share']} / {t['pop_share']}"
     return (
-        f"<h2>{cell_text(t['lead_title'])}</h2><p class=rules>{cell_text(label)}</p>"
-        f"<ul class=maps>{items}</ul><p>{cell_text(t['lead_more'])}"
-        f'<a href="{link_href(page)}">{cell_text(t["lead_page"])}</a></p>'
+        f"<h2>{esc(t['lead_title'])}</h2><p class=rules>{esc(label)}</p>"
+        f"<ul class=maps>{items}</ul><p>{esc(t['lead_more'])}"
+        f'<a href="{link_href(page)}">{esc(t["lead_page"])}</a></p>'
     )
 
 
