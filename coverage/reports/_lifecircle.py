@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -303,7 +303,7 @@ def _overview(result: ServiceAudit, lang: Lang) -> str:
         circle = ("；" if lang == "zh" else "; ").join(f"{t[k]} {v}" for k, v in circles.items())
         if r["assumed"]:
             circle += t["assumed_mark"]
-        d: dict[str, object] = every.loc[key].to_dict() if key in every.index else {}
+        d: dict[Any, object] = every.loc[key].to_dict() if key in every.index else {}
         rows.append(
             [
                 f"<td><a href='#s-{esc(key)}'>{esc(_service_name(result, key, lang))}</a></td>",
