@@ -267,3 +267,205 @@ def test_lorenz_and_gini_of_equal_and_unequal_access():
     # one of n people makes every trip: Gini (n - 1) / n
     assert gini(np.array([0.0, 0.0, 0.0, 9.0]), np.ones(4)) == pytest.approx(3 / 4)
     assert np.isnan(gini(np.array([np.inf]), np.ones(1)))  # no one reaches it
+
+
+# --- per service, the times of an independent networkx computation ------------------------------
+
+
+def _networkx_minutes(net, communities, sites) -> np.ndarray:
+    """Minutes from each community to its nearest site by networkx, on the routing graph.
+
+    The graph is built from the network's segments (one directed edge per direction that
+    can be travelled, weighted by its time); each community and site is a node of its own,
+    joined to both ends of its snapped segment at the time along the segment from its
+    position plus its off-road walk (the snapping offsets, from coverage.engine.snap), and a
+    community and a site on the same segment are joined directly. networkx's multi-source
+    Dijkstra from the sites over the reversed graph then gives the trip times; neither
+    scipy nor the engine's own graph algebra is used.
+    """
+    import networkx as nx
+
+    from coverage.engine import snap
+
+    G = nx.DiGraph()
+    for u, v, fwd, bwd in zip(
+        net.seg_u.tolist(), net.seg_v.tolist(), net.seg_fwd_s.tolist(), net.seg_bwd_s.tolist(),
+        strict=True,
+    ):  # fmt: skip
+        for a, b, w in ((u, v, fwd), (v, u, bwd)):
+            if np.isfinite(w) and (not G.has_edge(a, b) or G[a][b]["w"] > w):
+                G.add_edge(a, b, w=w)
+    homes = snap(net, communities.geometry.representative_point())
+    places = snap(net, sites.geometry)
+
+    def along(frac, time_s):
+        return 0.0 if frac <= 0 else frac * time_s
+
+    targets = []
+    for j in np.flatnonzero(places.ok):
+        s, f, a = int(places.seg[j]), float(places.frac[j]), float(places.access_s[j])
+        node = ("site", int(j))
+        G.add_edge(int(net.seg_u[s]), node, w=along(f, net.seg_fwd_s[s]) + a)
+        G.add_edge(int(net.seg_v[s]), node, w=along(1 - f, net.seg_bwd_s[s]) + a)
+        targets.append((node, s, f, a))
+    starts = []
+    for i in range(len(homes)):
+        node = ("home", i)
+        starts.append(node)
+        if not homes.ok[i]:
+            continue
+        s, f, a = int(homes.seg[i]), float(homes.frac[i]), float(homes.access_s[i])
+        G.add_edge(node, int(net.seg_u[s]), w=along(f, net.seg_bwd_s[s]) + a)
+        G.add_edge(node, int(net.seg_v[s]), w=along(1 - f, net.seg_fwd_s[s]) + a)
+        for t_node, ts, tf, ta in targets:
+            if ts == s:  # the same segment: straight along it
+                d = tf - f
+                w = along(d, net.seg_fwd_s[s]) if d >= 0 else along(-d, net.seg_bwd_s[s])
+                G.add_edge(node, t_node, w=w + a + ta)
+    if not targets:
+        return np.full(len(homes), np.inf)
+    dist = nx.multi_source_dijkstra_path_length(
+        G.reverse(copy=False), [t[0] for t in targets], weight="w"
+    )
+    return np.array([dist.get(n, np.inf) for n in starts]) / 60.0
+
+
+def _check_against_networkx(sample, sites, standard) -> tuple[float, float]:
+    """The audit's minutes of every service against networkx's.
+
+    Returns the largest gap in seconds of the unrounded pass (the engine's seconds, which the
+    audit rounds to 0.01 min) and of the audit's own rounded minutes.
+    """
+    from coverage.engine import nearest_facility, snap
+
+    net = sample.network
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        r = audit_services(sample.communities, sites, net, standard=standard)
+    c = r.communities
+    homes = snap(net, sample.communities.geometry.representative_point())
+    worst_raw = worst = 0.0
+    for service in r.standard.services:
+        ours = c[f"{service.key}_min"].to_numpy(float)  # rounded to 0.01 min in the output
+        theirs = _networkx_minutes(net, sample.communities, sites[service.key])
+        reached = np.isfinite(theirs)
+        assert (np.isfinite(ours) == reached).all(), service.key
+        if reached.any():
+            raw = nearest_facility(net, homes, snap(net, sites[service.key].geometry)).time_s
+            np.testing.assert_array_equal(np.round(raw[reached] / 60, 2), ours[reached])
+            raw_gap = np.abs(raw[reached] - theirs[reached] * 60)
+            worst_raw = max(worst_raw, float(raw_gap.max()))
+            assert raw_gap.max() < 1e-6, service.key
+            gap = np.abs(ours[reached] - theirs[reached]) * 60
+            worst = max(worst, float(gap.max()))
+            assert gap.max() <= 0.005 * 60 + 1e-6, service.key  # the rounding, no more
+        limit = c[f"{service.key}_limit_min"].to_numpy(float)
+        clear = np.abs(theirs - limit) > 0.01  # verdicts away from the rounding's reach
+        ok = c[f"{service.key}_ok"].to_numpy(bool)
+        assert (ok[clear] == (theirs[clear] <= limit[clear])).all(), service.key
+    return worst_raw, worst
+
+
+def test_west_lake_services_agree_with_networkx():
+    sample = load_sample("hangzhou-xihu")
+    gb = load_standard("gb50180-2018")
+    sites = service_sites(read_osm_pois(XIHU_PBF, osm_tags(gb)), gb)
+    raw, rounded = _check_against_networkx(sample, sites, gb)
+    print(f"West Lake, 4 services with sites x 441 communities: max |diff| {raw:.1e} s, "  # noqa: T201
+          f"{rounded:.3f} s after rounding to 0.01 min")  # fmt: skip
+
+
+# --- Liechtenstein's own services ---------------------------------------------------------------
+
+LI_PBF = sample_path("liechtenstein", "network")
+LI_TAGS = {
+    "amenity": ["school", "kindergarten", "pharmacy", "post_office"],
+    "shop": ["supermarket"],
+}
+LI_STANDARD = """
+name = "Liechtenstein test"
+source = "a test: the 15/20 minutes of the Hangzhou plan for five services"
+[services.school]
+osm = ["amenity=school"]
+urban_min = 15
+rural_min = 20
+source = "test"
+[services.kindergarten]
+osm = ["amenity=kindergarten"]
+urban_min = 15
+rural_min = 20
+source = "test"
+[services.pharmacy]
+osm = ["amenity=pharmacy"]
+urban_min = 15
+rural_min = 20
+source = "test"
+[services.post_office]
+osm = ["amenity=post_office"]
+urban_min = 15
+rural_min = 20
+source = "test"
+[services.supermarket]
+osm = ["shop=supermarket"]
+urban_min = 15
+rural_min = 20
+source = "test"
+"""
+
+
+def _pyosmium_objects(path, tags) -> dict[str, set[str]]:
+    """An independent pass over the file (pyosmium's handler and area assembler, not our
+    reader): per tag value, the ids of the tagged nodes and of the areas built from closed
+    ways; areas from multipolygon relations apart, under "relation"."""
+    import osmium
+
+    found: dict[str, set[str]] = {}
+
+    class Handler(osmium.SimpleHandler):
+        def node(self, n):
+            self._add(n.tags, f"node/{n.id}")
+
+        def area(self, a):
+            kind = "way" if a.from_way() else "relation"
+            self._add(a.tags, f"{kind}/{a.orig_id()}")
+
+        def _add(self, obj_tags, oid):
+            for key, values in tags.items():
+                value = obj_tags.get(key)
+                if value in values:
+                    found.setdefault(value, set()).add(oid)
+                    return
+
+    Handler().apply_file(str(path), locations=True)
+    return found
+
+
+def test_liechtenstein_services_from_its_osm_extract(tmp_path):
+    pois = read_osm_pois(LI_PBF, LI_TAGS)
+    reference = _pyosmium_objects(LI_PBF, LI_TAGS)
+    counts = pois["category"].value_counts().to_dict()
+    assert set(counts) == {"school", "kindergarten", "pharmacy", "post_office", "supermarket"}
+    for category, ids in reference.items():
+        plain = {i for i in ids if not i.startswith("relation/")}
+        assert set(pois.loc[pois["category"] == category, "osm_id"]) == plain, category
+    # the independent pass's counts, written down (nodes + closed ways; no relation carries
+    # these tags in this extract): schools 7 + 12, kindergartens 5 + 1, pharmacies 3 + 0,
+    # post offices 6 + 2, supermarkets 8 + 3
+    assert sum(i.startswith("relation/") for ids in reference.values() for i in ids) == 0
+    assert counts == {"school": 19, "kindergarten": 6, "pharmacy": 3, "post_office": 8,
+                      "supermarket": 11}  # fmt: skip
+    standard = tmp_path / "li.toml"
+    standard.write_text(LI_STANDARD, encoding="utf-8")
+    std = load_standard(standard)
+    sites = service_sites(read_osm_pois(LI_PBF, osm_tags(std)), std)
+    assert {k: len(v) for k, v in sites.items()} == counts
+    sample = load_sample("liechtenstein")
+    raw, rounded = _check_against_networkx(sample, sites, std)
+    print(f"Liechtenstein, 5 services x 23 communities: max |diff| {raw:.1e} s, "  # noqa: T201
+          f"{rounded:.3f} s after rounding to 0.01 min")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        r = audit_services(sample.communities, sites, sample.network, standard=std)
+    vaduz = r.communities.set_index("name").loc["Vaduz"]
+    assert vaduz["services_required"] == 5  # rural: 20 minutes for each
+    assert vaduz["pharmacy_ok"]
