@@ -692,7 +692,7 @@ def _audit(args: argparse.Namespace) -> int:
     from coverage._files import inside, safe_name, write_json  # noqa: PLC0415
     from coverage.audit import audit  # noqa: PLC0415
     from coverage.reports import (  # noqa: PLC0415
-        life_circle_lead,
+        life_circle_section,
         write_district_reports,
         write_life_circle,
     )
@@ -734,7 +734,7 @@ def _audit(args: argparse.Namespace) -> int:
         isochrones=bands,
         catchments=catchments,
         resume=args.resume,
-        lead="" if life is None else life_circle_lead(life[0], lang=args.lang),
+        section="" if life is None else life_circle_section(life[0], lang=args.lang),
         **_map_options(args),
     )
     if life is not None:

@@ -639,7 +639,7 @@ def test_the_workbook_has_a_sheet_per_service(grid_net, tmp_path):
 
 
 def test_the_page_has_a_section_per_service_with_its_lorenz_curves(grid_net):
-    from coverage.reports import life_circle_html, life_circle_lead
+    from coverage.reports import life_circle_html, life_circle_section
 
     com = grid_communities()
     com.loc[com["district"] == "West", "district"] = "West <b>"
@@ -651,8 +651,8 @@ def test_the_page_has_a_section_per_service_with_its_lorenz_curves(grid_net):
     assert "West &lt;b&gt; (Gini 0.20)" in page  # 96e6 / (2 · 4500² · 12) = 0.198 (by hand above)
     assert "West <b>" not in page
     assert 'href="life_circle_map.html"' in page
-    lead = life_circle_lead(r, lang="en")
-    assert "clinic: 80.0% / " in lead
+    lead = life_circle_section(r, lang="en")
+    assert "<td>clinic</td><td>urban 15 min; rural 20 min</td><td class=n>80.0%</td>" in lead
     assert 'href="life_circle.html"' in lead
 
 

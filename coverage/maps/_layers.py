@@ -754,7 +754,7 @@ def add_service_sites(
     )
     layer.add_to(m)
     DomPopup(layer, rows).add_to(m)
-    add_legend_row(m, "dot", color, f"{service} ({lab['sites']})")
+    add_legend_row(m, "dot", color, lab["sites_of"].format(service=service))
     return m
 
 

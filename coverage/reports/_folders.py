@@ -100,7 +100,7 @@ def write_district_reports(
     isochrones: gpd.GeoDataFrame | None = None,
     catchments: gpd.GeoDataFrame | None = None,
     resume: bool = False,
-    lead: str = "",
+    section: str = "",
 ) -> dict[str, Path]:
     """Write a run's folder: every file for the whole audit and one sub-folder per district.
 
@@ -144,9 +144,9 @@ def write_district_reports(
         Keep district folders that an earlier, interrupted run finished with the same results
         and options (their ``summary.json``, written last, carries a fingerprint); write the
         rest. Each file is written atomically, so no folder holds a half-written file.
-    lead
-        HTML (already escaped) shown before the key figures of the run's ``summary.html``,
-        e.g. :func:`life_circle_lead`.
+    section
+        HTML (already escaped) shown in the run's ``summary.html`` after the worst-served
+        communities, e.g. :func:`life_circle_section`.
 
     Returns
     -------
@@ -255,7 +255,7 @@ def write_district_reports(
         maps=links,
         lang=lang,
         workbook="report.xlsx",
-        lead=lead,
+        section=section,
     )
     folders[ALL_DISTRICTS] = root
     return folders

@@ -345,6 +345,7 @@ def html_summary(
     workbook: str | PurePath | None = None,
     parent: str | PurePath | None = None,
     lead: str = "",
+    section: str = "",
 ) -> str:
     """The one-page HTML summary of an audit, as text (see :func:`write_html_summary`).
 
@@ -364,6 +365,9 @@ def html_summary(
         Relative path of the whole run's summary (on a district's page), linked at the top.
     lead
         HTML (already escaped) shown before the key figures, e.g. a proposal's section.
+    section
+        HTML (already escaped) shown after the worst-served communities, before the maps,
+        e.g. the life circle's section.
 
     Returns
     -------
@@ -459,6 +463,7 @@ def html_summary(
         f"<h2>{esc(t['worst'].format(n=len(worst)))}</h2>",
         f"<table class=worst><thead><tr>{worst_head}</tr></thead>",
         f"<tbody>{_worst_rows(worst, lang)}</tbody></table>",
+        section,
         f"<h2>{esc(t['maps'])}</h2><ul class=maps>{links}</ul>" if links else "",
         f"<footer>{esc(foot)}</footer></main></body></html>",
     ]
@@ -475,6 +480,7 @@ def write_html_summary(
     workbook: str | PurePath | None = None,
     parent: str | PurePath | None = None,
     lead: str = "",
+    section: str = "",
 ) -> Path:
     """Write a one-page HTML summary of an audit for meetings, atomically.
 
@@ -508,6 +514,8 @@ def write_html_summary(
         ``"../summary.html"`` on a district's page), linked at the top of the page.
     lead
         HTML (already escaped) shown before the key figures, e.g. a proposal's section.
+    section
+        HTML (already escaped) shown after the worst-served communities, before the maps.
 
     Returns
     -------
@@ -541,5 +549,6 @@ def write_html_summary(
         workbook=workbook,
         parent=parent,
         lead=lead,
+        section=section,
     )
     return write_text_atomic(Path(path), text)

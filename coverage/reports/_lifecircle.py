@@ -451,7 +451,7 @@ def life_circle_html(
     return "\n".join(p for p in parts if p) + "\n"
 
 
-def life_circle_lead(
+def life_circle_section(
     result: ServiceAudit, *, lang: Lang = "zh", page: str | PurePath = LIFE_CIRCLE_FILES["page"]
 ) -> str:
     """A short life-circle section for the run's ``summary.html`` (HTML), linking to its page.
@@ -468,21 +468,29 @@ def life_circle_lead(
     Returns
     -------
     str
-        A heading, the share of communities and population within each service's circle,
-        and the link (for ``lead`` of :func:`write_html_summary`).
+        A heading, per service its circle and the share of communities and of population
+        within it, and the link (for ``section`` of :func:`write_html_summary`).
     """
     t = _TEXT[lang]
-    items = "".join(
-        f"<li>{esc(_service_name(result, str(r['service']), lang))}: "
-        f"{num(r['share_within'], '{:.1%}')} / "
-        f"{num(r['population_share_within'], '{:.1%}')}</li>"
-        for r in result.services.to_dict(orient="records")
-    )
-    label = f"{t['share']} / {t['pop_share']}"
+    std = result.standard
+    head = [t["service"], t["circle"], t["share"], t["pop_share"]]
+    rows = []
+    for r in result.services.to_dict(orient="records"):
+        key = str(r["service"])
+        circles = _circles(result, key, lang)
+        circle = ("；" if lang == "zh" else "; ").join(f"{t[k]} {v}" for k, v in circles.items())
+        rows.append(
+            [
+                f"<td>{esc(_service_name(result, key, lang))}</td>",
+                f"<td>{esc(circle)}</td>",
+                _pct(r["share_within"]),
+                _pct(r["population_share_within"]),
+            ]
+        )
+    name = std.name if lang == "zh" else std.name_en
     return (
-        f"<h2>{esc(t['lead_title'])}</h2><p class=rules>{esc(label)}</p>"
-        f"<ul class=maps>{items}</ul><p>{esc(t['lead_more'])}"
-        f'<a href="{link_href(page)}">{esc(t["lead_page"])}</a></p>'
+        f"<h2>{esc(t['lead_title'])}</h2><p class=rules>{esc(name)}</p>{_table(head, rows)}"
+        f'<p>{esc(t["lead_more"])}<a href="{link_href(page)}">{esc(t["lead_page"])}</a></p>'
     )
 
 
