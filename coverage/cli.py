@@ -723,7 +723,7 @@ def _audit(args: argparse.Namespace) -> int:
         )
         bands = surface.polygons(inp.config.bands_min)
         catchments = surface.polygons(inp.config.bands_min, per="hall")
-    write_district_reports(
+    folders = write_district_reports(
         run_dir,
         subset,
         districts=inp.districts,
@@ -745,6 +745,7 @@ def _audit(args: argparse.Namespace) -> int:
             network=None if args.no_isochrones else net,
             districts=inp.districts,
             title=_life_title(inp.title, life[0].standard, args.lang),
+            folders=folders,
             offline=not args.online_assets,
             **_map_options(args),
         )
@@ -779,8 +780,9 @@ def _life_circle(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, dict[str,
         msg = f"--services: {exc}"
         raise InputDataError(msg) from None
     sites = _service_sites(args, inp, std)
-    empty = [s.name if args.lang == "zh" else s.name_en for s in std.services
-             if len(sites[s.key]) == 0]  # fmt: skip
+    empty = [
+        s.name if args.lang == "zh" else s.name_en for s in std.services if len(sites[s.key]) == 0
+    ]
     if empty:
         from coverage.i18n import cli_line  # noqa: PLC0415
 
@@ -827,9 +829,11 @@ def _service_sites(args: argparse.Namespace, inp: _Inputs, std: Any) -> dict[str
             raise InputDataError(msg)
         sites = {k: frame[(named == k).to_numpy()] for k in keys}
     else:
-        extract = args.network if args.network is not None else (
-            sample_path(args.sample or DEFAULT_SAMPLE, "network")
-        )  # fmt: skip
+        extract = (
+            args.network
+            if args.network is not None
+            else (sample_path(args.sample or DEFAULT_SAMPLE, "network"))
+        )
         if osm_tags(std) and Path(extract).suffix.lower() in _OSM_SUFFIXES:
             sites = service_sites(read_osm_pois(extract, osm_tags(std)), std)
         elif osm_tags(std):

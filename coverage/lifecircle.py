@@ -274,6 +274,34 @@ class ServiceAudit:
         """Metres walked (or ridden) in a minute at the network's speed (NaN if unknown)."""
         return float(self.network.get("speed_kph", math.nan)) * 1000 / 60
 
+    def district(self, name: str) -> ServiceAudit:
+        """One district's part: its communities, and the services and district tables of them.
+
+        Parameters
+        ----------
+        name
+            The district, as in the communities' ``district`` column.
+
+        Returns
+        -------
+        ServiceAudit
+            The same verdicts for the district's communities (``sites`` still counts every
+            site of the run: a district's residents may use a site beyond it).
+        """
+        com = self.communities
+        part = com[com["district"].astype(str).to_numpy() == name]
+        people = _population(part)
+        sites = dict(zip(self.services["service"], self.services["sites"], strict=True))
+        return ServiceAudit(
+            part,
+            _services(part, self.standard, people, self.groups, sites),
+            self.standard,
+            _districts(part, self.standard, people),
+            self.groups,
+            self.config,
+            self.network,
+        )
+
     def service(self, key: str) -> Service:
         """The service with this key.
 
@@ -387,12 +415,7 @@ def audit_services(
     required = np.zeros(len(out), dtype=np.int64)
     within = np.zeros(len(out), dtype=np.int64)
     misses: dict[str, list[list[str]]] = {lang: [[] for _ in range(len(out))] for lang in LANGS}
-    population = (
-        communities["population"].to_numpy(float)
-        if "population" in communities.columns
-        else np.ones(len(out))
-    )
-    rows = []
+    population = _population(communities)
     metres_per_min = network.speed_kph * 1000 / 60
     for service in std.services:
         if len(sites[service.key]):
@@ -417,35 +440,21 @@ def audit_services(
                 misses[lang][i].append(
                     _missed(lang, name, float(minutes[i]), float(limit[i]), scale)
                 )
-        row = {
-            "service": service.key,
-            "name": service.name,
-            "name_en": service.name_en,
-            "communities_required": int(need.sum()),
-            "communities_within": int(ok.sum()),
-            "share_within": float(ok.sum() / need.sum()) if need.any() else math.nan,
-            "population_share_within": _share(population, ok, need),
-            "sites": len(sites[service.key]),
-            "assumed": service.assumed,
-        }
         for gname, group in groups.items():
             # on foot every part of a trip (road and off-road) is walked: time scales with speed
             g_min = minutes * (network.speed_kph / group.speed_kph)
-            g_ok = need & (g_min <= limit + 1e-9)
             out[f"{service.key}_min_{gname}"] = _minutes_column(g_min)
-            out[f"{service.key}_ok_{gname}"] = g_ok
-            g_pop = communities[group.column].to_numpy(float)
-            row[f"population_share_within_{gname}"] = _share(g_pop, g_ok, need)
-        rows.append(row)
+            out[f"{service.key}_ok_{gname}"] = need & (g_min <= limit + 1e-9)
     out["services_required"] = required
     out["services_ok"] = within
     with np.errstate(invalid="ignore", divide="ignore"):
         out["completeness"] = np.where(required > 0, within / np.maximum(required, 1), np.nan)
     out["missing"] = [LIFE_CIRCLE["en"]["sep"].join(m) for m in misses["en"]]
     out["missing_zh"] = [LIFE_CIRCLE["zh"]["sep"].join(m) for m in misses["zh"]]
+    counts = {k: len(v) for k, v in sites.items()}
     return ServiceAudit(
         out,
-        pd.DataFrame(rows),
+        _services(out, std, population, groups, counts),
         std,
         _districts(out, std, population),
         groups,
@@ -458,6 +467,44 @@ LANGS = ("en", "zh")
 
 #: The name of the whole-run rows in the district table (as in the audit's).
 ALL = "(all)"
+
+
+def _population(communities: pd.DataFrame) -> NDArray[np.float64]:
+    """Residents of each community (1 each where the communities have no population)."""
+    if "population" in communities.columns:
+        return np.asarray(communities["population"].to_numpy(float))
+    return np.ones(len(communities))
+
+
+def _services(
+    out: pd.DataFrame,
+    std: Standard,
+    population: NDArray[np.float64],
+    groups: Mapping[str, ResidentGroup],
+    sites: Mapping[str, int],
+) -> pd.DataFrame:
+    """Per service, from the communities' verdicts: required, within, shares, per group."""
+    rows = []
+    for service in std.services:
+        need = out[f"{service.key}_limit_min"].notna().to_numpy()
+        ok = out[f"{service.key}_ok"].to_numpy(bool)
+        row: dict[str, Any] = {
+            "service": service.key,
+            "name": service.name,
+            "name_en": service.name_en,
+            "communities_required": int(need.sum()),
+            "communities_within": int(ok.sum()),
+            "share_within": float(ok.sum() / need.sum()) if need.any() else math.nan,
+            "population_share_within": _share(population, ok, need),
+            "sites": int(sites.get(service.key, 0)),
+            "assumed": service.assumed,
+        }
+        for gname, group in groups.items():
+            g_ok = out[f"{service.key}_ok_{gname}"].to_numpy(bool)
+            g_pop = out[group.column].to_numpy(float)
+            row[f"population_share_within_{gname}"] = _share(g_pop, g_ok, need)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _districts(
@@ -490,8 +537,11 @@ def _districts(
             need = here & np.isfinite(out[f"{service.key}_limit_min"].to_numpy(float))
             row = {**base, "service": service.key, "communities_required": int(need.sum())}
             row["communities_within"] = int((ok & need).sum())
-            for label, mask in (("", need), ("_urban", need & (kind == "urban")),
-                                ("_rural", need & (kind == "rural"))):  # fmt: skip
+            for label, mask in (
+                ("", need),
+                ("_urban", need & (kind == "urban")),
+                ("_rural", need & (kind == "rural")),
+            ):
                 row[f"share_within{label}"] = float(ok[mask].mean()) if mask.any() else math.nan
             row["population_share_within"] = _share(population, ok & need, need)
             reach = need & np.isfinite(minutes)

@@ -740,6 +740,7 @@ def test_the_command_line_writes_the_life_circle(tmp_path, capsys):
     for name in ("life_circle.html", "life_circle.xlsx", "life_circle_map.html"):
         assert (run / name).is_file(), name
     assert 'href="life_circle.html"' in (run / "summary.html").read_text(encoding="utf-8")
+    assert (run / "West" / "life_circle.html").is_file()  # and every district's folder
     wb = openpyxl.load_workbook(run / "life_circle.xlsx")
     assert wb["卫生服务站"]["F3"].value == 16.0  # B, as by hand
     # bad values: one line naming the flag
@@ -795,3 +796,25 @@ def test_the_command_line_reads_a_samples_services_from_its_extract(tmp_path, ca
     assert "no site for community service station, elderly day care" in captured.err
     page = (tmp_path / "liechtenstein" / "life_circle.html").read_text(encoding="utf-8")
     assert page.count("<section class=service") == 7
+
+
+def test_each_district_folder_gets_its_life_circle(grid_net, tmp_path):
+    import openpyxl
+
+    from coverage.reports import write_life_circle
+
+    sites = _sites()
+    r = audit_services(grid_communities(), sites, grid_net, standard=TWO)
+    west = r.district("West")
+    assert west.communities["community_id"].tolist() == ["A", "B", "D"]
+    s = west.services.set_index("service")
+    assert s.loc["clinic", "communities_within"] == 2  # A and D, as by hand
+    assert s.loc["clinic", "population_share_within"] == pytest.approx(2500 / 4500)
+    folders = {"West": tmp_path / "West", "East": tmp_path / "East", "(all)": tmp_path}
+    write_life_circle(tmp_path, r, sites, network=grid_net, basemap="blank", folders=folders)
+    page = (tmp_path / "West" / "life_circle.html").read_text(encoding="utf-8")
+    assert 'href="../life_circle.html"' in page
+    assert 'href="summary.html"' in page
+    wb = openpyxl.load_workbook(tmp_path / "East" / "life_circle.xlsx")
+    assert [c.value for c in wb["卫生服务站"]["A"]] == ["社区编号", "C", "E"]
+    assert (tmp_path / "East" / "life_circle_map.html").is_file()

@@ -711,12 +711,22 @@ def points_geojson(
 
 
 ROW_LABEL = {
-    "community_id": "id", "hall_id": "id", "district": "district", "street": "street",
-    "kind": "kind", "population": "population", "travel_time_min": "minutes",
-    "threshold_min": "threshold", "nearest_hall_name": "nearest", "floor_area_m2": "floor_area",
-    "communities_served": "served", "required_floor_area_m2": "required",
-    "site_id": "id", "members": "members", "floor_area_needed_m2": "needed",
-}  # fmt: skip
+    "community_id": "id",
+    "hall_id": "id",
+    "district": "district",
+    "street": "street",
+    "kind": "kind",
+    "population": "population",
+    "travel_time_min": "minutes",
+    "threshold_min": "threshold",
+    "nearest_hall_name": "nearest",
+    "floor_area_m2": "floor_area",
+    "communities_served": "served",
+    "required_floor_area_m2": "required",
+    "site_id": "id",
+    "members": "members",
+    "floor_area_needed_m2": "needed",
+}
 
 
 def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:

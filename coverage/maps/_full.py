@@ -101,9 +101,12 @@ def coverage_map(
     True
     """
     m = m or new_map(
-        _view(result, districts, proposals), title=title, basemap=basemap,
-        tianditu_key=tianditu_key, lang=lang,
-    )  # fmt: skip
+        _view(result, districts, proposals),
+        title=title,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        lang=lang,
+    )
     if isochrones is not None and len(isochrones):
         held = set(result.communities["threshold_min"].dropna().astype(float))
         limits = {result.config.urban_threshold_min, result.config.rural_threshold_min}
@@ -225,9 +228,12 @@ def life_circle_map(
     if districts is not None and len(districts):
         view.append(districts.geometry.to_crs(4326))
     m = m or new_map(
-        gpd.GeoSeries(pd.concat(view, ignore_index=True), crs=4326), title=title,
-        basemap=basemap, tianditu_key=tianditu_key, lang=lang,
-    )  # fmt: skip
+        gpd.GeoSeries(pd.concat(view, ignore_index=True), crs=4326),
+        title=title,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        lang=lang,
+    )
     if areas is None and network is not None:
         areas = service_areas(result, sites, network, cell_m=cell_m)
     if districts is not None and len(districts):

@@ -98,8 +98,16 @@ def add_communities(
     com = result.communities if isinstance(result, AuditResult) else result
     m = m or new_map(com, lang=lang)
     lab = LABELS[lang]
-    keys = ["community_id", "district", "street", "kind", "population", "travel_time_min",
-            "threshold_min", "nearest_hall_name"]  # fmt: skip
+    keys = [
+        "community_id",
+        "district",
+        "street",
+        "kind",
+        "population",
+        "travel_time_min",
+        "threshold_min",
+        "nearest_hall_name",
+    ]
     rows = [(k, lab[ROW_LABEL[k]]) for k in keys] + [("status", lab["status"])]
     for status in (STATUS_UNREACHABLE, STATUS_NOT_COVERED, STATUS_COVERED):
         part = com[com["status"] == status]
@@ -118,13 +126,16 @@ def add_communities(
         ]
         color = STATUS_COLORS[status]
         layer = _point_layer(
-            m, part, props, rows,
+            m,
+            part,
+            props,
+            rows,
             name=f"{lab['communities']}: {lab[status]} ({len(part)})",
             marker=folium.CircleMarker(
                 radius=radius, fill=True, fill_opacity=0.85, weight=1, color="#333333"
             ),
             style={"fillColor": color},
-        )  # fmt: skip
+        )
         map_state(m).search_layers.append(layer)
     for status in (STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE):
         if (com["status"] == status).any():
@@ -165,8 +176,9 @@ def add_halls(
     config = result.config if isinstance(result, AuditResult) else DEFAULT_CONFIG
     m = m or new_map(halls, lang=lang)
     lab = LABELS[lang]
-    area = pd.to_numeric(halls.get("floor_area_m2", pd.Series(np.nan, index=halls.index)),
-                         errors="coerce")  # fmt: skip
+    area = pd.to_numeric(
+        halls.get("floor_area_m2", pd.Series(np.nan, index=halls.index)), errors="coerce"
+    )
     radius = np.where(area.notna(), np.clip(np.sqrt(area.fillna(0)) / 2.5, 5, 16), 7)
     illus = halls.get("illustrative", pd.Series(data=False, index=halls.index))
     illus = illus.fillna(value=False)
@@ -177,22 +189,28 @@ def add_halls(
     rows = [(k, lab[ROW_LABEL[k]]) for k in keys]
     if {"communities_served", "communities_covered"} <= set(halls.columns):
         props["covered_of"] = [
-            f"{c:,} / {s:,}" for c, s in zip(halls["communities_covered"],
-                                             halls["communities_served"], strict=True)
-        ]  # fmt: skip
+            f"{c:,} / {s:,}"
+            for c, s in zip(halls["communities_covered"], halls["communities_served"], strict=True)
+        ]
         rows.append(("covered_of", lab["covered_of"]))
     if "required_floor_area_m2" in halls.columns and "floor_area_adequate" in halls.columns:
         props["verdict"] = [
             hall_verdict(
-                None if pd.isna(ok) else bool(ok), area_m2=None if pd.isna(a) else float(a),
-                need_m2=float(need), gap_m2=None if pd.isna(gap) else float(gap),
-                per_100_households=config.floor_area_m2_per_100_households, lang=lang,
+                None if pd.isna(ok) else bool(ok),
+                area_m2=None if pd.isna(a) else float(a),
+                need_m2=float(need),
+                gap_m2=None if pd.isna(gap) else float(gap),
+                per_100_households=config.floor_area_m2_per_100_households,
+                lang=lang,
             )
             for ok, a, need, gap in zip(
-                halls["floor_area_adequate"], area, halls["required_floor_area_m2"],
-                halls.get("floor_area_gap_m2", pd.Series(np.nan, index=halls.index)), strict=True,
+                halls["floor_area_adequate"],
+                area,
+                halls["required_floor_area_m2"],
+                halls.get("floor_area_gap_m2", pd.Series(np.nan, index=halls.index)),
+                strict=True,
             )
-        ]  # fmt: skip
+        ]
         rows.append(("verdict", lab["verdict"]))
     props["title"] = [fmt(v) for v in halls["name"]]
     props["note"] = [lab["illustrative"] if i else None for i in illus]
@@ -203,7 +221,10 @@ def add_halls(
     props["r"] = radius.tolist()
     props["ill"] = illus.tolist()
     _point_layer(
-        m, halls, props, rows,
+        m,
+        halls,
+        props,
+        rows,
         name=escape(name) if name else f"{lab['halls']} ({len(halls)})",
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, color="#ffffff"),
         style=lambda f: {
@@ -213,7 +234,7 @@ def add_halls(
             "dashArray": "3 3" if f["properties"]["ill"] else None,
             "color": "#000000",
         },
-    )  # fmt: skip
+    )
     add_legend_row(m, "dot", color, escape(name) if name else lab["halls"])
     if area.notna().any():
         add_legend_row(m, "note", color, lab["hall_size"])
@@ -383,12 +404,14 @@ def add_catchments(
     unit = "分钟" if lang == "zh" else "min"
     frame = gpd.GeoDataFrame(
         {
-            "label": [f"{lab['catchment_of']}: {escape(n)} ({escape(h)}), ≤ {band:g} {unit}"
-                      for n, h in zip(names, widest["hall_id"], strict=True)],
+            "label": [
+                f"{lab['catchment_of']}: {escape(n)} ({escape(h)}), ≤ {band:g} {unit}"
+                for n, h in zip(names, widest["hall_id"], strict=True)
+            ],
             "color": [CATCHMENT_COLORS[i % len(CATCHMENT_COLORS)] for i in range(len(widest))],
         },
         geometry=to_display(m, gpd.GeoSeries(metric.simplify(simplify_m), crs=metric.crs)),
-    )  # fmt: skip
+    )
     GeoJson(
         json.loads(frame.to_json()),
         name=lab["catchments"],
@@ -446,18 +469,24 @@ def add_proposals(
         homes = to_display(m, chosen.geometry)
         ends = sites.loc[chosen[site_column]].to_numpy()
         lines = [
-            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(
-                shapely.LineString([(a.x, a.y), (b.x, b.y)]))}
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": shapely.geometry.mapping(shapely.LineString([(a.x, a.y), (b.x, b.y)])),
+            }
             for a, b in zip(homes, ends, strict=True)
-        ]  # fmt: skip
+        ]
         GeoJson(
             {"type": "FeatureCollection", "features": lines},
             name=f"{lab['assignments']} ({len(lines)})",
             style_function=lambda _f: {"color": PROPOSAL_COLOR, "weight": 1.5, "opacity": 0.7},
         ).add_to(m)
         add_legend_row(m, "line", PROPOSAL_COLOR, lab["assignment_line"])
-    keys = [k for k in (site_column, "members", "population", "floor_area_needed_m2")
-            if k in proposals.columns]  # fmt: skip
+    keys = [
+        k
+        for k in (site_column, "members", "population", "floor_area_needed_m2")
+        if k in proposals.columns
+    ]
     props: dict[str, list[Any]] = {k: [fmt(v) for v in proposals[k]] for k in keys}
     if "population" in proposals.columns:  # people are whole
         props["population"] = [fmt(v, 0) for v in proposals["population"]]
@@ -467,11 +496,14 @@ def add_proposals(
     props["title"] = [fmt(v) for v in names]
     props["tip"] = props["title"]
     _point_layer(
-        m, proposals, props, [(k, lab.get(ROW_LABEL.get(k, k), k)) for k in keys],
+        m,
+        proposals,
+        props,
+        [(k, lab.get(ROW_LABEL.get(k, k), k)) for k in keys],
         name=f"{lab['proposed']} ({len(proposals)})",
         marker=folium.CircleMarker(radius=9, fill=True, fill_opacity=0.95, color="#000000"),
         style={"fillColor": PROPOSAL_COLOR, "weight": 2},
-    )  # fmt: skip
+    )
     add_legend_row(m, "dot", PROPOSAL_COLOR, lab["proposed"])
     return m
 
@@ -567,20 +599,31 @@ def add_data_problems(
     }
     props["tip"] = props["title"]
     _point_layer(
-        m, communities, props, [("community_id", lab["id"]), ("reason", lab["reason"])],
+        m,
+        communities,
+        props,
+        [("community_id", lab["id"]), ("reason", lab["reason"])],
         name=f"{lab['data_problems']} ({len(communities)})",
         marker=folium.CircleMarker(radius=8, fill=False, weight=3, dash_array="3 3"),
         style={"color": DATA_PROBLEM_COLOR, "weight": 3},
-    )  # fmt: skip
+    )
     add_legend_row(m, "ring", DATA_PROBLEM_COLOR, lab["data_problems"])
     return m
 
 
 #: Colours of the services' sites and areas, in the standard's order (then repeated).
 SERVICE_COLORS = (
-    "#1f78b4", "#6a3d9a", "#b15928", "#e7298a", "#17becf", "#8c6d31", "#393b79", "#ff7f00",
-    "#7f7f7f", "#bcbd22",
-)  # fmt: skip
+    "#1f78b4",
+    "#6a3d9a",
+    "#b15928",
+    "#e7298a",
+    "#17becf",
+    "#8c6d31",
+    "#393b79",
+    "#ff7f00",
+    "#7f7f7f",
+    "#bcbd22",
+)
 
 #: The completeness scale: (lowest share of the step, colour), from complete down; a
 #: community that needs no service is grey.
@@ -673,13 +716,16 @@ def add_completeness(
     rows = [(k, lab[ROW_LABEL[k]]) for k in keys]
     rows += [("completeness", lab["completeness"]), ("missing", lab["missing"])]
     layer = _point_layer(
-        m, com, props, rows,
+        m,
+        com,
+        props,
+        rows,
         name=f"{lab['communities']}: {lab['completeness']} ({len(com)})",
         marker=folium.CircleMarker(
             radius=radius, fill=True, fill_opacity=0.9, weight=1, color="#333333"
         ),
         style=lambda f: {"fillColor": f["properties"]["c"]},
-    )  # fmt: skip
+    )
     map_state(m).search_layers.append(layer)
     present = set(steps)
     for i, (_, color) in enumerate(COMPLETENESS_STEPS):

@@ -69,7 +69,7 @@ class _MapWriter:
         save_map(coverage_map(result, **layers, **self.options()), path, offline=self.offline)
 
 
-def _district_polygon(districts: gpd.GeoDataFrame | None, name: str) -> gpd.GeoDataFrame | None:
+def district_polygon(districts: gpd.GeoDataFrame | None, name: str) -> gpd.GeoDataFrame | None:
     """The polygon(s) of one district, if polygons with a ``district`` column were given."""
     if districts is None or "district" not in districts.columns:
         return None
@@ -195,7 +195,7 @@ def write_district_reports(
         if resume and _finished(ddir, stamp):
             logger.info("resume: %s is complete, kept as it is", ddir)
             continue
-        dpoly = _district_polygon(districts, district)
+        dpoly = district_polygon(districts, district)
         page_title = f"{title}: {district}"
         catch = None
         if catchments is not None:
@@ -205,7 +205,7 @@ def write_district_reports(
             part,
             districts=dpoly,
             title=page_title,
-            isochrones=_around(isochrones, part.communities, dpoly, part.halls),
+            isochrones=areas_around(isochrones, part.communities, dpoly, part.halls),
             catchments=catch,
         )
         write_csv(ddir / "communities.csv", part.communities)
@@ -265,7 +265,7 @@ def write_district_reports(
 AREA_MARGIN_M = 300.0
 
 
-def _around(
+def areas_around(
     areas: gpd.GeoDataFrame | None,
     points: gpd.GeoDataFrame,
     polygon: gpd.GeoDataFrame | None = None,
@@ -387,7 +387,7 @@ def write_proposal_reports(
         maps.save(
             ddir / "map.html",
             after.district(name),
-            districts=_district_polygon(districts, name),
+            districts=district_polygon(districts, name),
             title=f"{title}: {name}",
             proposals=shown[shown["site_id"].isin(part_props["site_id"])],
             assignments=assigned[assigned["district"].astype(str) == name],

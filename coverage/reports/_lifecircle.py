@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from coverage._files import atomic_write, write_csv, write_text_atomic
+from coverage._files import atomic_write, inside, write_csv, write_text_atomic
 from coverage.lifecircle import ALL, ServiceAudit, gini, lorenz, service_table
 from coverage.reports._charts import lorenz_chart
 from coverage.reports._excel import Sheets, flatten_geometry, write_sheet
+from coverage.reports._folders import areas_around, district_polygon
 from coverage.reports._html import CSS, esc, link_href, num
 from coverage.reports._labels import TOTAL_LABEL, Lang, check_lang, mode_name
 
@@ -71,7 +72,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "minutes": "{v:g} 分钟",
         "metres": "{v:,.0f} 米",
         "none": "—",
-        "back": "← 返回整体汇总",
+        "back": "← 返回汇总",
+        "whole": "全部区县的生活圈",
         "workbook": "Excel 报表",
         "map": "生活圈地图",
         "lead_title": "社区生活圈",
@@ -110,7 +112,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "minutes": "{v:g} min",
         "metres": "{v:,.0f} m",
         "none": "–",
-        "back": "← Back to the whole run's summary",
+        "back": "← Back to the summary",
+        "whole": "the whole run's life circle",
         "workbook": "Excel workbook",
         "map": "Life-circle map",
         "lead_title": "Community life circle",
@@ -121,11 +124,19 @@ _TEXT: dict[str, dict[str, str]] = {
 
 #: Sheet names of the life circle's workbook (besides one sheet per service).
 LIFE_CIRCLE_SHEETS: dict[str, dict[str, str]] = {
-    "zh": {"services": "服务汇总", "completeness": "服务完整度", "districts": "各区县",
-           "standard": "评估标准"},
-    "en": {"services": "Services", "completeness": "Completeness", "districts": "Districts",
-           "standard": "Standard"},
-}  # fmt: skip
+    "zh": {
+        "services": "服务汇总",
+        "completeness": "服务完整度",
+        "districts": "各区县",
+        "standard": "评估标准",
+    },
+    "en": {
+        "services": "Services",
+        "completeness": "Completeness",
+        "districts": "Districts",
+        "standard": "Standard",
+    },
+}
 
 
 def _service_name(result: ServiceAudit, key: str, lang: Lang) -> str:
@@ -292,9 +303,18 @@ def _pct(value: object) -> str:
 def _overview(result: ServiceAudit, lang: Lang) -> str:
     t = _TEXT[lang]
     groups = list(result.groups)
-    head = [t["service"], t["circle"], t["sites"], t["required"], t["within"], t["share"],
-            t["pop_share"], *(t["group_share"].format(group=g) for g in groups), t["median"],
-            t["gini"]]  # fmt: skip
+    head = [
+        t["service"],
+        t["circle"],
+        t["sites"],
+        t["required"],
+        t["within"],
+        t["share"],
+        t["pop_share"],
+        *(t["group_share"].format(group=g) for g in groups),
+        t["median"],
+        t["gini"],
+    ]
     every = result.districts[result.districts["district"] == ALL].set_index("service")
     rows = []
     for r in result.services.to_dict(orient="records"):
@@ -347,8 +367,17 @@ def _service_section(result: ServiceAudit, key: str, lang: Lang) -> str:
     t = _TEXT[lang]
     name = _service_name(result, key, lang)
     part = result.districts[result.districts["service"] == key]
-    head = [t["district"], t["required"], t["within"], t["share"], t["urban_share"],
-            t["rural_share"], t["pop_share"], t["median"], t["gini"]]  # fmt: skip
+    head = [
+        t["district"],
+        t["required"],
+        t["within"],
+        t["share"],
+        t["urban_share"],
+        t["rural_share"],
+        t["pop_share"],
+        t["median"],
+        t["gini"],
+    ]
     rows = []
     totals = set()
     for i, r in enumerate(part.to_dict(orient="records")):
@@ -508,6 +537,7 @@ def write_life_circle(
     tianditu_key: str | None = None,
     offline: bool = True,
     parent: str | PurePath | None = "summary.html",
+    folders: Mapping[str, Path] | None = None,
 ) -> dict[str, Path]:
     """Write the life circle's files into a run's folder, each atomically.
 
@@ -515,7 +545,8 @@ def write_life_circle(
     service with its Lorenz curves), ``life_circle.xlsx`` (:func:`write_life_circle_excel`),
     ``life_circle_map.html`` (:func:`coverage.maps.life_circle_map`; the service areas are
     drawn when ``network`` or ``areas`` is given), ``life_circle_communities.csv`` and
-    ``life_circle_districts.csv``. At the run's level only (no district folders).
+    ``life_circle_districts.csv``; with ``folders``, the same files for each district in its
+    folder (its communities; its map shows the areas around it).
 
     Parameters
     ----------
@@ -531,16 +562,21 @@ def write_life_circle(
     districts
         Optional district polygons (``district`` column), any CRS.
     title
-        Title of the page and the map.
+        Title of the page and the map (district pages add the district's name).
     lang, basemap, tianditu_key, offline
         As for :func:`write_district_reports`.
     parent
         Relative path of the run's summary, linked at the top of the page (``None``: no link).
+    folders
+        District name → its folder (as :func:`write_district_reports` returns them; the
+        ``"(all)"`` entry is skipped): each district folder gets its own files, their page
+        linking to the district's ``summary.html`` and the run's life circle.
 
     Returns
     -------
     dict of str to pathlib.Path
-        ``"page"``, ``"workbook"``, ``"map"``, ``"communities"``, ``"districts"`` → the paths.
+        ``"page"``, ``"workbook"``, ``"map"``, ``"communities"``, ``"districts"`` → the paths
+        of the run's files.
 
     Examples
     --------
@@ -558,24 +594,74 @@ def write_life_circle(
     ['life_circle.html', 'life_circle.xlsx', 'life_circle_communities.csv',
      'life_circle_districts.csv', 'life_circle_map.html']
     """
-    from coverage.maps import life_circle_map, save_map  # noqa: PLC0415 (folium on use)
+    from coverage.lifecircle import service_areas  # noqa: PLC0415 (grids only when asked)
 
     check_lang(lang)
     root = Path(folder)
+    if areas is None and network is not None:
+        areas = service_areas(result, sites, network)
+    options = {"lang": lang, "basemap": basemap, "tianditu_key": tianditu_key, "offline": offline}
+    paths = _write_files(root, result, sites, areas, districts, title, parent, None, options)
+    for name, dfolder in (folders or {}).items():
+        if name == ALL or Path(dfolder) == root:
+            continue
+        part = result.district(name)
+        if len(part.communities) == 0:
+            continue
+        polygon = district_polygon(districts, name)
+        near = areas_around(areas, part.communities, polygon)
+        page_title = f"{title or _TEXT[lang]['title']}: {name}"
+        _write_files(
+            inside(root, Path(dfolder)),
+            part,
+            sites,
+            near,
+            polygon,
+            page_title,
+            "summary.html",
+            "../" + LIFE_CIRCLE_FILES["page"],
+            options,
+        )
+    return paths
+
+
+def _write_files(
+    root: Path,
+    result: ServiceAudit,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    areas: gpd.GeoDataFrame | None,
+    districts: gpd.GeoDataFrame | None,
+    title: str | None,
+    parent: str | PurePath | None,
+    whole: str | None,
+    options: dict[str, Any],
+) -> dict[str, Path]:
+    """The life circle's files of one folder (the run's, or a district's)."""
+    from coverage.maps import life_circle_map, save_map  # noqa: PLC0415 (folium on use)
+
     root.mkdir(parents=True, exist_ok=True)
+    lang = options["lang"]
     paths = {k: root / v for k, v in LIFE_CIRCLE_FILES.items()}
     t = _TEXT[lang]
     m = life_circle_map(
-        result, sites, network=network, areas=areas, districts=districts, lang=lang,
-        title=title, basemap=basemap, tianditu_key=tianditu_key,
-    )  # fmt: skip
-    save_map(m, paths["map"], offline=offline)
+        result,
+        sites,
+        areas=areas,
+        districts=districts,
+        lang=lang,
+        title=title,
+        basemap=options["basemap"],
+        tianditu_key=options["tianditu_key"],
+    )
+    save_map(m, paths["map"], offline=options["offline"])
     write_life_circle_excel(paths["workbook"], result, lang=lang)
     write_csv(paths["communities"], result.communities)
     write_csv(paths["districts"], result.districts)
     links: dict[str, str | PurePath] = {}
     if parent is not None:
         links[t["back"]] = parent
+    if whole is not None:
+        links[t["whole"]] = whole
     links[t["workbook"]] = LIFE_CIRCLE_FILES["workbook"]
     links[t["map"]] = LIFE_CIRCLE_FILES["map"]
     page = life_circle_html(result, title=title, lang=lang, links=links)
