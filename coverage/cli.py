@@ -203,6 +203,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep district folders an interrupted run already finished (same results)",
     )
+    a.add_argument(
+        "--services",
+        metavar="STANDARD",
+        help="also audit the community life circle against a standard: a bundled one "
+        "(gb50180-2018, hangzhou-2017) or your TOML file laid out like them; writes "
+        "life_circle.html, life_circle.xlsx and life_circle_map.html into the run's folder "
+        "(default: no life circle)",
+    )
+    a.add_argument(
+        "--service-sites",
+        metavar="FILE",
+        type=Path,
+        help="with --services: the services' sites, any format the halls file takes, with a "
+        "'service' column naming each site's service by its key in the standard (default: "
+        "the sites the standard's OSM tags find in the OSM extract of the sample or of "
+        "--network; a service 'hall' takes the run's halls)",
+    )
 
     iso = command(
         "isochrones",
@@ -431,6 +448,8 @@ def _check_usage(args: argparse.Namespace) -> None:
         args.usage_error("--basemap tianditu needs --tianditu-key KEY (from lbs.tianditu.gov.cn)")
     if getattr(args, "scheduler", None) and getattr(args, "workers", None):
         args.usage_error("give --workers or --scheduler, not both")
+    if getattr(args, "service_sites", None) and not getattr(args, "services", None):
+        args.usage_error("--service-sites needs --services, the standard they serve")
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -673,7 +692,11 @@ def _audit(args: argparse.Namespace) -> int:
     from coverage._files import inside, safe_name, write_json  # noqa: PLC0415
     from coverage.audit import audit  # noqa: PLC0415
     from coverage.batch import DistrictPool  # noqa: PLC0415
-    from coverage.reports import write_district_reports  # noqa: PLC0415
+    from coverage.reports import (  # noqa: PLC0415
+        life_circle_section,
+        write_district_reports,
+        write_life_circle,
+    )
 
     inp = _inputs(args)
     net = inp.network
@@ -692,6 +715,7 @@ def _audit(args: argparse.Namespace) -> int:
         root = Path(args.out)
         run_dir = inside(root, root / safe_name(inp.run_name))
         subset = result if inp.chosen is None else result.subset(inp.chosen)
+        life = _life_circle(args, inp) if args.services else None
         bands = catchments = None
         if not args.no_isochrones:
             from coverage.isochrones import travel_time_surface  # noqa: PLC0415
@@ -702,7 +726,7 @@ def _audit(args: argparse.Namespace) -> int:
             )
             bands = surface.polygons(inp.config.bands_min)
             catchments = surface.polygons(inp.config.bands_min, per="hall")
-        write_district_reports(
+        folders = write_district_reports(
             run_dir,
             subset,
             districts=inp.districts,
@@ -713,10 +737,25 @@ def _audit(args: argparse.Namespace) -> int:
             isochrones=bands,
             catchments=catchments,
             resume=args.resume,
+            section="" if life is None else life_circle_section(life[0], lang=args.lang),
             pool=pool,
             **_map_options(args),
         )
+    if life is not None:
+        _step("life circle: map, workbook and page", args)
+        write_life_circle(
+            run_dir,
+            *life,
+            network=None if args.no_isochrones else net,
+            districts=inp.districts,
+            title=_life_title(inp.title, life[0].standard, args.lang),
+            folders=folders,
+            offline=not args.online_assets,
+            **_map_options(args),
+        )
     _print_table(subset.districts, args.lang)
+    if life is not None:
+        _print_services(life[0], args.lang)
     _print_where(run_dir, args.lang)
     if failures:
         write_json(run_dir / "failures.json", {"failures": [f.__dict__ for f in failures]})
@@ -724,6 +763,124 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"error: district {f.district!r} failed: {f.error}", file=sys.stderr)  # noqa: T201
         return EXIT_PARTIAL
     return EXIT_OK
+
+
+_OSM_SUFFIXES = (".pbf", ".osm", ".bz2")
+
+
+def _life_circle(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, dict[str, Any]]:
+    """The life-circle audit of ``--services``: the result and the sites of each service."""
+    from coverage.lifecircle import PRESETS, audit_services, load_standard  # noqa: PLC0415
+
+    if args.services not in PRESETS and not Path(args.services).is_file():
+        msg = (
+            f"--services {args.services!r}: neither a bundled standard "
+            f"({', '.join(PRESETS)}) nor a TOML file"
+        )
+        raise InputDataError(msg)
+    try:
+        std = load_standard(args.services)
+    except InputDataError as exc:
+        msg = f"--services: {exc}"
+        raise InputDataError(msg) from None
+    sites = _service_sites(args, inp, std)
+    empty = [
+        s.name if args.lang == "zh" else s.name_en for s in std.services if len(sites[s.key]) == 0
+    ]
+    if empty:
+        from coverage.i18n import cli_line  # noqa: PLC0415
+
+        text = cli_line(
+            "no_sites", args.lang, services=("、" if args.lang == "zh" else ", ").join(empty)
+        )
+        print(cli_line("warning", args.lang, text=text), file=sys.stderr)  # noqa: T201
+    communities = inp.communities
+    if inp.chosen is not None:
+        communities = communities[communities["district"].astype(str).isin(inp.chosen)]
+    _step(f"life circle: {len(std.services)} service(s), {len(communities):,} communities", args)
+    result = audit_services(communities, sites, inp.network, standard=std, config=inp.config)
+    return result, sites
+
+
+def _life_title(title: str, standard: Any, lang: str) -> str:  # noqa: ANN401
+    """The life circle's title: the run's title and the standard's name, in ``lang``."""
+    return f"{title}：{standard.name}" if lang == "zh" else f"{title}: {standard.name_en}"
+
+
+def _service_sites(args: argparse.Namespace, inp: _Inputs, std: Any) -> dict[str, Any]:  # noqa: ANN401
+    """Each service's sites: ``--service-sites``, else the OSM extract, else the run's halls."""
+    from coverage.io import read_halls, read_osm_pois  # noqa: PLC0415
+    from coverage.lifecircle import osm_tags, service_sites  # noqa: PLC0415
+    from coverage.samples import DEFAULT_SAMPLE, sample_path  # noqa: PLC0415
+
+    keys = [s.key for s in std.services]
+    if args.service_sites:
+        frame = read_halls(args.service_sites, coord_system=args.coord_system or "wgs84")
+        where = f"--service-sites {args.service_sites}"
+        if "service" not in frame.columns:
+            msg = (
+                f"{where}: no 'service' column naming each site's service "
+                f"(one of: {', '.join(keys)})"
+            )
+            raise InputDataError(msg)
+        named = frame["service"].astype(str).str.strip()
+        unknown = sorted(set(named) - set(keys))
+        if unknown:
+            msg = (
+                f"{where}: service(s) {', '.join(map(repr, unknown))} are not in the standard "
+                f"(services: {', '.join(keys)})"
+            )
+            raise InputDataError(msg)
+        sites = {k: frame[(named == k).to_numpy()] for k in keys}
+    else:
+        extract = (
+            args.network
+            if args.network is not None
+            else (sample_path(args.sample or DEFAULT_SAMPLE, "network"))
+        )
+        if osm_tags(std) and Path(extract).suffix.lower() in _OSM_SUFFIXES:
+            sites = service_sites(read_osm_pois(extract, osm_tags(std)), std)
+        elif osm_tags(std):
+            msg = (
+                f"--services: {Path(extract).name} is not an OSM extract to read the services' "
+                "sites from: give --service-sites FILE"
+            )
+            raise InputDataError(msg)
+        else:
+            sites = dict.fromkeys(keys, inp.halls.iloc[:0])
+    if "hall" in sites and len(sites["hall"]) == 0 and not std.services[keys.index("hall")].osm:
+        sites["hall"] = inp.halls  # the service hall of the standard is the run's halls
+    return sites
+
+
+def _print_services(result: Any, lang: str) -> None:  # noqa: ANN401
+    """The life circle per service on the terminal, names aligned by display width."""
+    from coverage.i18n import cli_line  # noqa: PLC0415
+
+    heads = cli_line("services_head", lang).split("|")
+    names = [
+        str(r["name"] if lang == "zh" else r["name_en"])
+        for r in result.services.to_dict(orient="records")
+    ]
+    width = min(max([_width(heads[0]), *map(_width, names)]), _NAME_WIDTH)
+    rows = [[_pad(heads[0], width), *heads[1:]]]
+    for name, r in zip(names, result.services.to_dict(orient="records"), strict=True):
+        share, pop = r["share_within"], r["population_share_within"]
+        rows.append(
+            [
+                _pad(_fit(name, width), width),
+                f"{r['sites']:,}",
+                f"{r['communities_required']:,}",
+                f"{r['communities_within']:,}",
+                "–" if share != share else f"{share:.1%}",  # noqa: PLR0124 (NaN)
+                "–" if pop != pop else f"{pop:.1%}",  # noqa: PLR0124
+            ]
+        )
+    sizes = [max(_width(r[i]) for r in rows) for i in range(1, len(heads))]
+    print()  # noqa: T201
+    for r in rows:
+        cells = [" " * (w - _width(c)) + c for c, w in zip(r[1:], sizes, strict=True)]
+        print("  ".join([r[0], *cells]))  # noqa: T201
 
 
 def _batch(args: argparse.Namespace, inp: _Inputs, pool: Any) -> tuple[Any, list[Any]]:  # noqa: ANN401

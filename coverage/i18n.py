@@ -313,12 +313,16 @@ CLI_LINES: dict[str, dict[str, str]] = {
         "open_first": "open first: {path}",
         "folder": "all files: {path}",
         "table_head": "district|communities|covered|share|pop. share",
+        "services_head": "service|sites|communities|within|share|pop. share",
+        "no_sites": "no site for {services}: every community that needs them misses them",
     },
     "zh": {
         "warning": "注意：{text}",
         "open_first": "请先打开：{path}",
         "folder": "全部文件：{path}",
         "table_head": "片区|社区数|达标|达标比例|人口达标比例",
+        "services_head": "服务|设施点|应配置社区|圈内社区|社区比例|人口比例",
+        "no_sites": "{services}没有设施点：需要这些服务的社区均计为缺少",
     },
 }
 

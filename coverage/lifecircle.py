@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,9 @@ __all__ = [
     "audit_services",
     "load_standard",
     "osm_tags",
+    "service_areas",
     "service_sites",
+    "service_table",
 ]
 
 #: Community kinds a circle can be set for.
@@ -252,12 +254,68 @@ class ServiceAudit:
         apart, the population share within, the median minutes, and the population-weighted
         Gini of travel time (:func:`gini`); then per district the communities by
         completeness (``complete`` = 1, ``half_or_more``, ``under_half``) and its mean.
+    groups
+        The resident groups audited, by name.
+    config
+        The configuration used (snap limit, access speed).
+    network
+        Headline figures of the network (``mode``, ``speed_kph``, ``source``...).
     """
 
     communities: gpd.GeoDataFrame
     services: pd.DataFrame
     standard: Standard
     districts: pd.DataFrame
+    groups: Mapping[str, ResidentGroup] = field(default_factory=dict)
+    config: Config = DEFAULT_CONFIG
+    network: dict[str, Any] = field(default_factory=dict)
+
+    def metres_per_min(self) -> float:
+        """Metres walked (or ridden) in a minute at the network's speed (NaN if unknown)."""
+        return float(self.network.get("speed_kph", math.nan)) * 1000 / 60
+
+    def district(self, name: str) -> ServiceAudit:
+        """One district's part: its communities, and the services and district tables of them.
+
+        Parameters
+        ----------
+        name
+            The district, as in the communities' ``district`` column.
+
+        Returns
+        -------
+        ServiceAudit
+            The same verdicts for the district's communities (``sites`` still counts every
+            site of the run: a district's residents may use a site beyond it).
+        """
+        com = self.communities
+        part = com[com["district"].astype(str).to_numpy() == name]
+        people = _population(part)
+        sites = dict(zip(self.services["service"], self.services["sites"], strict=True))
+        return ServiceAudit(
+            part,
+            _services(part, self.standard, people, self.groups, sites),
+            self.standard,
+            _districts(part, self.standard, people),
+            self.groups,
+            self.config,
+            self.network,
+        )
+
+    def service(self, key: str) -> Service:
+        """The service with this key.
+
+        Raises
+        ------
+        InputDataError
+            If the standard has no such service.
+        """
+        for service in self.standard.services:
+            if service.key == key:
+                return service
+        keys = ", ".join(s.key for s in self.standard.services)
+        msg = f"no service {key!r} in {self.standard.name_en} (services: {keys})"
+        raise InputDataError(msg)
 
 
 def osm_tags(standard: Standard) -> dict[str, list[str]]:
@@ -357,12 +415,7 @@ def audit_services(
     required = np.zeros(len(out), dtype=np.int64)
     within = np.zeros(len(out), dtype=np.int64)
     misses: dict[str, list[list[str]]] = {lang: [[] for _ in range(len(out))] for lang in LANGS}
-    population = (
-        communities["population"].to_numpy(float)
-        if "population" in communities.columns
-        else np.ones(len(out))
-    )
-    rows = []
+    population = _population(communities)
     metres_per_min = network.speed_kph * 1000 / 60
     for service in std.services:
         if len(sites[service.key]):
@@ -387,7 +440,55 @@ def audit_services(
                 misses[lang][i].append(
                     _missed(lang, name, float(minutes[i]), float(limit[i]), scale)
                 )
-        row = {
+        for gname, group in groups.items():
+            # on foot every part of a trip (road and off-road) is walked: time scales with speed
+            g_min = minutes * (network.speed_kph / group.speed_kph)
+            out[f"{service.key}_min_{gname}"] = _minutes_column(g_min)
+            out[f"{service.key}_ok_{gname}"] = need & (g_min <= limit + 1e-9)
+    out["services_required"] = required
+    out["services_ok"] = within
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["completeness"] = np.where(required > 0, within / np.maximum(required, 1), np.nan)
+    out["missing"] = [LIFE_CIRCLE["en"]["sep"].join(m) for m in misses["en"]]
+    out["missing_zh"] = [LIFE_CIRCLE["zh"]["sep"].join(m) for m in misses["zh"]]
+    counts = {k: len(v) for k, v in sites.items()}
+    return ServiceAudit(
+        out,
+        _services(out, std, population, groups, counts),
+        std,
+        _districts(out, std, population),
+        groups,
+        cfg,
+        network.summary(),
+    )
+
+
+LANGS = ("en", "zh")
+
+#: The name of the whole-run rows in the district table (as in the audit's).
+ALL = "(all)"
+
+
+def _population(communities: pd.DataFrame) -> NDArray[np.float64]:
+    """Residents of each community (1 each where the communities have no population)."""
+    if "population" in communities.columns:
+        return np.asarray(communities["population"].to_numpy(float))
+    return np.ones(len(communities))
+
+
+def _services(
+    out: pd.DataFrame,
+    std: Standard,
+    population: NDArray[np.float64],
+    groups: Mapping[str, ResidentGroup],
+    sites: Mapping[str, int],
+) -> pd.DataFrame:
+    """Per service, from the communities' verdicts: required, within, shares, per group."""
+    rows = []
+    for service in std.services:
+        need = out[f"{service.key}_limit_min"].notna().to_numpy()
+        ok = out[f"{service.key}_ok"].to_numpy(bool)
+        row: dict[str, Any] = {
             "service": service.key,
             "name": service.name,
             "name_en": service.name_en,
@@ -395,31 +496,15 @@ def audit_services(
             "communities_within": int(ok.sum()),
             "share_within": float(ok.sum() / need.sum()) if need.any() else math.nan,
             "population_share_within": _share(population, ok, need),
-            "sites": len(sites[service.key]),
+            "sites": int(sites.get(service.key, 0)),
             "assumed": service.assumed,
         }
         for gname, group in groups.items():
-            # on foot every part of a trip (road and off-road) is walked: time scales with speed
-            g_min = minutes * (network.speed_kph / group.speed_kph)
-            g_ok = need & (g_min <= limit + 1e-9)
-            out[f"{service.key}_min_{gname}"] = _minutes_column(g_min)
-            out[f"{service.key}_ok_{gname}"] = g_ok
-            g_pop = communities[group.column].to_numpy(float)
+            g_ok = out[f"{service.key}_ok_{gname}"].to_numpy(bool)
+            g_pop = out[group.column].to_numpy(float)
             row[f"population_share_within_{gname}"] = _share(g_pop, g_ok, need)
         rows.append(row)
-    out["services_required"] = required
-    out["services_ok"] = within
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["completeness"] = np.where(required > 0, within / np.maximum(required, 1), np.nan)
-    out["missing"] = [LIFE_CIRCLE["en"]["sep"].join(m) for m in misses["en"]]
-    out["missing_zh"] = [LIFE_CIRCLE["zh"]["sep"].join(m) for m in misses["zh"]]
-    return ServiceAudit(out, pd.DataFrame(rows), std, _districts(out, std, population))
-
-
-LANGS = ("en", "zh")
-
-#: The name of the whole-run rows in the district table (as in the audit's).
-ALL = "(all)"
+    return pd.DataFrame(rows)
 
 
 def _districts(
@@ -452,8 +537,11 @@ def _districts(
             need = here & np.isfinite(out[f"{service.key}_limit_min"].to_numpy(float))
             row = {**base, "service": service.key, "communities_required": int(need.sum())}
             row["communities_within"] = int((ok & need).sum())
-            for label, mask in (("", need), ("_urban", need & (kind == "urban")),
-                                ("_rural", need & (kind == "rural"))):  # fmt: skip
+            for label, mask in (
+                ("", need),
+                ("_urban", need & (kind == "urban")),
+                ("_rural", need & (kind == "rural")),
+            ):
                 row[f"share_within{label}"] = float(ok[mask].mean()) if mask.any() else math.nan
             row["population_share_within"] = _share(population, ok & need, need)
             reach = need & np.isfinite(minutes)
@@ -581,3 +669,137 @@ def _missed(
             service=name, metres=minutes * metres_per_min, limit=limit * metres_per_min
         )
     return texts["late"].format(service=name, minutes=minutes, limit=limit)
+
+
+def service_table(result: ServiceAudit, key: str) -> pd.DataFrame:
+    """One service, per community: its minutes, distance, circle and verdict (a report's sheet).
+
+    Parameters
+    ----------
+    result
+        What :func:`audit_services` found.
+    key
+        The service's key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per community: ``community_id``, ``name``, ``district``, ``kind`` and
+        ``population`` where the communities have them; ``time_min`` (minutes to the nearest
+        site, NaN if none reachable), ``distance_m`` (those minutes in metres at the
+        network's speed, the way a circle set in metres is checked), ``circle_min``
+        (minutes, NaN where the community's kind has no circle), ``circle_m`` (metres, where
+        the standard sets the circle in metres), ``within``; per resident group
+        ``time_min_<group>`` and ``within_<group>``.
+
+    Examples
+    --------
+    >>> from coverage.network import load_network
+    >>> from coverage.testing import grid_communities, grid_graph, grid_halls
+    >>> r = audit_services(grid_communities(), {"hall": grid_halls()},
+    ...                    load_network(grid_graph()), standard="hangzhou-2017")
+    >>> service_table(r, "hall")[["community_id", "time_min", "circle_min", "within"]].head(2)
+      community_id  time_min  circle_min  within
+    0            A       4.0        15.0    True
+    1            B      16.0        15.0   False
+    """
+    service = result.service(key)
+    com = result.communities
+    keep = [c for c in ("community_id", "name", "district", "kind", "population") if c in com]
+    out = pd.DataFrame(com[keep]).reset_index(drop=True)
+    minutes = com[f"{key}_min"].to_numpy(float)
+    out["time_min"] = minutes
+    out["distance_m"] = np.round(minutes * result.metres_per_min(), 0)
+    out["circle_min"] = com[f"{key}_limit_min"].to_numpy(float)
+    kinds = com["kind"].astype(str).to_numpy()
+    out["circle_m"] = [
+        service.metres[k] if k in service.metres and k not in service.minutes else math.nan
+        for k in kinds
+    ]
+    out["within"] = com[f"{key}_ok"].to_numpy(bool)
+    for gname in result.groups:
+        out[f"time_min_{gname}"] = com[f"{key}_min_{gname}"].to_numpy(float)
+        out[f"within_{gname}"] = com[f"{key}_ok_{gname}"].to_numpy(bool)
+    return out
+
+
+def service_areas(
+    result: ServiceAudit,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    network: Network,
+    *,
+    cell_m: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Each service's service area: where a community would be within its circle.
+
+    By the audit's own rule (:func:`coverage.isochrones.travel_time_surface`, one pass per
+    service over a grid of cells snapped as communities are), one polygon per service and
+    circle that some community of the audit is held to. A circle the standard sets in metres
+    is drawn at the minutes those metres take at the network's speed, the minutes it is
+    checked at; the communities' cells take their own times, so every community lies in its
+    service's area exactly when the audit finds it within the circle.
+
+    Parameters
+    ----------
+    result
+        What :func:`audit_services` found (its communities, configuration and standard).
+    sites
+        The sites of each service, as passed to :func:`audit_services`.
+    network
+        The network of the audit.
+    cell_m
+        Grid cell, metres (default ``config.area_cell_m``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``service``, ``kinds`` (``"urban"``, ``"rural"`` or ``"urban rural"``: the community
+        kinds held to this circle), ``band_min`` (minutes), ``circle_m`` (metres where the
+        standard sets them, else NaN), ``area_m2``; polygons in EPSG:4326. Services without
+        sites, or that no community needs, have no row.
+    """
+    from coverage.isochrones import travel_time_surface  # noqa: PLC0415 (grids, tracing)
+
+    com = result.communities
+    kinds = com["kind"].astype(str)
+    points = gpd.GeoSeries(com.geometry.representative_point(), crs=com.crs)
+    rows: list[dict[str, Any]] = []
+    shapes: list[Any] = []
+    for service in result.standard.services:
+        frame = sites.get(service.key)
+        need = com[f"{service.key}_limit_min"].notna()
+        if frame is None or len(frame) == 0 or not need.any():
+            continue
+        circles: dict[float, list[str]] = {}
+        metres: dict[float, float] = {}
+        for kind in KINDS:
+            if not (need & (kinds == kind)).any():
+                continue
+            band = round(service.limit_min(kind, float(result.network["speed_kph"])), 6)
+            circles.setdefault(band, []).append(kind)
+            if kind in service.metres and kind not in service.minutes:
+                metres[band] = service.metres[kind]
+        halls = gpd.GeoDataFrame(
+            {"hall_id": [f"{service.key}-{i}" for i in range(len(frame))]},
+            geometry=frame.geometry.to_numpy(),
+            crs=frame.crs,
+        )
+        surface = travel_time_surface(
+            network, halls, communities=points, cell_m=cell_m, config=result.config
+        )
+        bands = surface.polygons(sorted(circles))
+        for band_min, area, shape in zip(
+            bands["band_min"], bands["area_m2"], bands.geometry, strict=True
+        ):
+            rows.append(
+                {
+                    "service": service.key,
+                    "kinds": " ".join(circles[round(float(band_min), 6)]),
+                    "band_min": float(band_min),
+                    "circle_m": metres.get(round(float(band_min), 6), math.nan),
+                    "area_m2": float(area),
+                }
+            )
+            shapes.append(shape)
+    columns = ["service", "kinds", "band_min", "circle_m", "area_m2"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=shapes, crs=4326)

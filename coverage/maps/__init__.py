@@ -7,7 +7,8 @@ All user-supplied text (names, ids, reasons) is escaped before it reaches the pa
 tooltips carry text, never markup, from the data.
 
 Package layout: ``_base`` (the base map, tiles, texts, popups, saving), ``_layers`` (one
-function per layer), ``_controls`` (search box, legend), ``_full`` (:func:`coverage_map`).
+function per layer), ``_controls`` (search box, legend), ``_full`` (:func:`coverage_map`,
+:func:`life_circle_map`).
 """
 
 from coverage.maps._base import (
@@ -24,33 +25,42 @@ from coverage.maps._base import (
     to_display,
 )
 from coverage.maps._controls import add_legend, add_search
-from coverage.maps._full import coverage_map
+from coverage.maps._full import coverage_map, life_circle_map
 from coverage.maps._layers import (
     BAND_COLORS,
     CATCHMENT_COLORS,
+    COMPLETENESS_STEPS,
     DATA_PROBLEM_COLOR,
     PROPOSAL_COLOR,
+    SERVICE_COLORS,
     add_catchments,
     add_communities,
+    add_completeness,
     add_data_problems,
     add_districts,
     add_doubts,
     add_halls,
     add_isochrones,
     add_proposals,
+    add_service_area,
+    add_service_sites,
+    completeness_step,
 )
 
 __all__ = [
     "BAND_COLORS",
     "CATCHMENT_COLORS",
+    "COMPLETENESS_STEPS",
     "DATA_PROBLEM_COLOR",
     "HALL_COLOR",
     "PROPOSAL_COLOR",
+    "SERVICE_COLORS",
     "STATUS_COLORS",
     "Basemap",
     "Lang",
     "add_catchments",
     "add_communities",
+    "add_completeness",
     "add_data_problems",
     "add_districts",
     "add_doubts",
@@ -59,10 +69,14 @@ __all__ = [
     "add_legend",
     "add_proposals",
     "add_search",
+    "add_service_area",
+    "add_service_sites",
     "choose_basemap",
+    "completeness_step",
     "coverage_map",
     "display_crs",
     "escape",
+    "life_circle_map",
     "metric_crs",
     "new_map",
     "save_map",

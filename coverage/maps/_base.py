@@ -96,6 +96,21 @@ LABELS: dict[str, dict[str, str]] = {
         "more": "等 {n} 个",
         "search_none": "无匹配",
         "search_more": "共 {n} 个匹配，请多输入几个字",
+        "completeness": "服务完整度",
+        "completeness_of": "{ok} / {required} 项（{share:.0%}）",
+        "missing": "缺少的服务",
+        "nothing_missing": "无",
+        "no_requirement": "无配置要求",
+        "service": "服务",
+        "osm_tag": "OSM 标签",
+        "sites_of": "{service}（设施点）",
+        "service_area": "{service}服务范围（{circle}）",
+        "circle_minutes": "{min:g} 分钟",
+        "circle_short_m": "路网 {m:,.0f} 米",
+        "circle_metres": "路网 {m:,.0f} 米，按 {speed:g} 千米/小时画作 {min:.1f} 分钟",
+        "area_note": "服务范围：社区位于其中即在该服务的服务圈内；可在图层列表中打开",
+        "no_sites": "{service}：没有设施点，全部社区缺少此项",
+        "lc_kinds": "（{kinds}）",
     },
     "en": {
         STATUS_COVERED: "covered",
@@ -154,6 +169,24 @@ LABELS: dict[str, dict[str, str]] = {
         "more": "({n} in all)",
         "search_none": "no match",
         "search_more": "{n} matches: type more",
+        "completeness": "Completeness",
+        "completeness_of": "{ok} of {required} services ({share:.0%})",
+        "missing": "Missing services",
+        "nothing_missing": "none",
+        "no_requirement": "no service required",
+        "service": "Service",
+        "osm_tag": "OSM tag",
+        "sites_of": "{service} (sites)",
+        "service_area": "{service}: service area ({circle})",
+        "circle_minutes": "{min:g} min",
+        "circle_short_m": "{m:,.0f} m on the network",
+        "circle_metres": "{m:,.0f} m on the network, drawn at {min:.1f} min at {speed:g} km/h",
+        "area_note": (
+            "Service area: a community inside it is within the service's circle; switch "
+            "areas on in the layer list"
+        ),
+        "no_sites": "{service}: no site, every community misses it",
+        "lc_kinds": " ({kinds})",
     },
 }
 
@@ -678,12 +711,22 @@ def points_geojson(
 
 
 ROW_LABEL = {
-    "community_id": "id", "hall_id": "id", "district": "district", "street": "street",
-    "kind": "kind", "population": "population", "travel_time_min": "minutes",
-    "threshold_min": "threshold", "nearest_hall_name": "nearest", "floor_area_m2": "floor_area",
-    "communities_served": "served", "required_floor_area_m2": "required",
-    "site_id": "id", "members": "members", "floor_area_needed_m2": "needed",
-}  # fmt: skip
+    "community_id": "id",
+    "hall_id": "id",
+    "district": "district",
+    "street": "street",
+    "kind": "kind",
+    "population": "population",
+    "travel_time_min": "minutes",
+    "threshold_min": "threshold",
+    "nearest_hall_name": "nearest",
+    "floor_area_m2": "floor_area",
+    "communities_served": "served",
+    "required_floor_area_m2": "required",
+    "site_id": "id",
+    "members": "members",
+    "floor_area_needed_m2": "needed",
+}
 
 
 def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:

@@ -1,9 +1,13 @@
-"""Map layers: communities, halls, districts, service areas, proposals, data problems, doubts."""
+"""Map layers: the audit's (communities, halls, areas...) and the life circle's.
+
+Communities, halls, districts, service areas, proposals, data problems, doubts; the life
+circle's completeness, service sites and service areas.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -34,6 +38,9 @@ from coverage.maps._base import (
     points_geojson,
     to_display,
 )
+
+if TYPE_CHECKING:
+    from coverage.lifecircle import ServiceAudit
 
 
 def _point_layer(
@@ -91,8 +98,16 @@ def add_communities(
     com = result.communities if isinstance(result, AuditResult) else result
     m = m or new_map(com, lang=lang)
     lab = LABELS[lang]
-    keys = ["community_id", "district", "street", "kind", "population", "travel_time_min",
-            "threshold_min", "nearest_hall_name"]  # fmt: skip
+    keys = [
+        "community_id",
+        "district",
+        "street",
+        "kind",
+        "population",
+        "travel_time_min",
+        "threshold_min",
+        "nearest_hall_name",
+    ]
     rows = [(k, lab[ROW_LABEL[k]]) for k in keys] + [("status", lab["status"])]
     for status in (STATUS_UNREACHABLE, STATUS_NOT_COVERED, STATUS_COVERED):
         part = com[com["status"] == status]
@@ -111,13 +126,16 @@ def add_communities(
         ]
         color = STATUS_COLORS[status]
         layer = _point_layer(
-            m, part, props, rows,
+            m,
+            part,
+            props,
+            rows,
             name=f"{lab['communities']}: {lab[status]} ({len(part)})",
             marker=folium.CircleMarker(
                 radius=radius, fill=True, fill_opacity=0.85, weight=1, color="#333333"
             ),
             style={"fillColor": color},
-        )  # fmt: skip
+        )
         map_state(m).search_layers.append(layer)
     for status in (STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE):
         if (com["status"] == status).any():
@@ -158,8 +176,9 @@ def add_halls(
     config = result.config if isinstance(result, AuditResult) else DEFAULT_CONFIG
     m = m or new_map(halls, lang=lang)
     lab = LABELS[lang]
-    area = pd.to_numeric(halls.get("floor_area_m2", pd.Series(np.nan, index=halls.index)),
-                         errors="coerce")  # fmt: skip
+    area = pd.to_numeric(
+        halls.get("floor_area_m2", pd.Series(np.nan, index=halls.index)), errors="coerce"
+    )
     radius = np.where(area.notna(), np.clip(np.sqrt(area.fillna(0)) / 2.5, 5, 16), 7)
     illus = halls.get("illustrative", pd.Series(data=False, index=halls.index))
     illus = illus.fillna(value=False)
@@ -170,22 +189,28 @@ def add_halls(
     rows = [(k, lab[ROW_LABEL[k]]) for k in keys]
     if {"communities_served", "communities_covered"} <= set(halls.columns):
         props["covered_of"] = [
-            f"{c:,} / {s:,}" for c, s in zip(halls["communities_covered"],
-                                             halls["communities_served"], strict=True)
-        ]  # fmt: skip
+            f"{c:,} / {s:,}"
+            for c, s in zip(halls["communities_covered"], halls["communities_served"], strict=True)
+        ]
         rows.append(("covered_of", lab["covered_of"]))
     if "required_floor_area_m2" in halls.columns and "floor_area_adequate" in halls.columns:
         props["verdict"] = [
             hall_verdict(
-                None if pd.isna(ok) else bool(ok), area_m2=None if pd.isna(a) else float(a),
-                need_m2=float(need), gap_m2=None if pd.isna(gap) else float(gap),
-                per_100_households=config.floor_area_m2_per_100_households, lang=lang,
+                None if pd.isna(ok) else bool(ok),
+                area_m2=None if pd.isna(a) else float(a),
+                need_m2=float(need),
+                gap_m2=None if pd.isna(gap) else float(gap),
+                per_100_households=config.floor_area_m2_per_100_households,
+                lang=lang,
             )
             for ok, a, need, gap in zip(
-                halls["floor_area_adequate"], area, halls["required_floor_area_m2"],
-                halls.get("floor_area_gap_m2", pd.Series(np.nan, index=halls.index)), strict=True,
+                halls["floor_area_adequate"],
+                area,
+                halls["required_floor_area_m2"],
+                halls.get("floor_area_gap_m2", pd.Series(np.nan, index=halls.index)),
+                strict=True,
             )
-        ]  # fmt: skip
+        ]
         rows.append(("verdict", lab["verdict"]))
     props["title"] = [fmt(v) for v in halls["name"]]
     props["note"] = [lab["illustrative"] if i else None for i in illus]
@@ -196,7 +221,10 @@ def add_halls(
     props["r"] = radius.tolist()
     props["ill"] = illus.tolist()
     _point_layer(
-        m, halls, props, rows,
+        m,
+        halls,
+        props,
+        rows,
         name=escape(name) if name else f"{lab['halls']} ({len(halls)})",
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, color="#ffffff"),
         style=lambda f: {
@@ -206,7 +234,7 @@ def add_halls(
             "dashArray": "3 3" if f["properties"]["ill"] else None,
             "color": "#000000",
         },
-    )  # fmt: skip
+    )
     add_legend_row(m, "dot", color, escape(name) if name else lab["halls"])
     if area.notna().any():
         add_legend_row(m, "note", color, lab["hall_size"])
@@ -376,12 +404,14 @@ def add_catchments(
     unit = "分钟" if lang == "zh" else "min"
     frame = gpd.GeoDataFrame(
         {
-            "label": [f"{lab['catchment_of']}: {escape(n)} ({escape(h)}), ≤ {band:g} {unit}"
-                      for n, h in zip(names, widest["hall_id"], strict=True)],
+            "label": [
+                f"{lab['catchment_of']}: {escape(n)} ({escape(h)}), ≤ {band:g} {unit}"
+                for n, h in zip(names, widest["hall_id"], strict=True)
+            ],
             "color": [CATCHMENT_COLORS[i % len(CATCHMENT_COLORS)] for i in range(len(widest))],
         },
         geometry=to_display(m, gpd.GeoSeries(metric.simplify(simplify_m), crs=metric.crs)),
-    )  # fmt: skip
+    )
     GeoJson(
         json.loads(frame.to_json()),
         name=lab["catchments"],
@@ -439,18 +469,24 @@ def add_proposals(
         homes = to_display(m, chosen.geometry)
         ends = sites.loc[chosen[site_column]].to_numpy()
         lines = [
-            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(
-                shapely.LineString([(a.x, a.y), (b.x, b.y)]))}
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": shapely.geometry.mapping(shapely.LineString([(a.x, a.y), (b.x, b.y)])),
+            }
             for a, b in zip(homes, ends, strict=True)
-        ]  # fmt: skip
+        ]
         GeoJson(
             {"type": "FeatureCollection", "features": lines},
             name=f"{lab['assignments']} ({len(lines)})",
             style_function=lambda _f: {"color": PROPOSAL_COLOR, "weight": 1.5, "opacity": 0.7},
         ).add_to(m)
         add_legend_row(m, "line", PROPOSAL_COLOR, lab["assignment_line"])
-    keys = [k for k in (site_column, "members", "population", "floor_area_needed_m2")
-            if k in proposals.columns]  # fmt: skip
+    keys = [
+        k
+        for k in (site_column, "members", "population", "floor_area_needed_m2")
+        if k in proposals.columns
+    ]
     props: dict[str, list[Any]] = {k: [fmt(v) for v in proposals[k]] for k in keys}
     if "population" in proposals.columns:  # people are whole
         props["population"] = [fmt(v, 0) for v in proposals["population"]]
@@ -460,11 +496,14 @@ def add_proposals(
     props["title"] = [fmt(v) for v in names]
     props["tip"] = props["title"]
     _point_layer(
-        m, proposals, props, [(k, lab.get(ROW_LABEL.get(k, k), k)) for k in keys],
+        m,
+        proposals,
+        props,
+        [(k, lab.get(ROW_LABEL.get(k, k), k)) for k in keys],
         name=f"{lab['proposed']} ({len(proposals)})",
         marker=folium.CircleMarker(radius=9, fill=True, fill_opacity=0.95, color="#000000"),
         style={"fillColor": PROPOSAL_COLOR, "weight": 2},
-    )  # fmt: skip
+    )
     add_legend_row(m, "dot", PROPOSAL_COLOR, lab["proposed"])
     return m
 
@@ -560,10 +599,285 @@ def add_data_problems(
     }
     props["tip"] = props["title"]
     _point_layer(
-        m, communities, props, [("community_id", lab["id"]), ("reason", lab["reason"])],
+        m,
+        communities,
+        props,
+        [("community_id", lab["id"]), ("reason", lab["reason"])],
         name=f"{lab['data_problems']} ({len(communities)})",
         marker=folium.CircleMarker(radius=8, fill=False, weight=3, dash_array="3 3"),
         style={"color": DATA_PROBLEM_COLOR, "weight": 3},
-    )  # fmt: skip
+    )
     add_legend_row(m, "ring", DATA_PROBLEM_COLOR, lab["data_problems"])
+    return m
+
+
+#: Colours of the services' sites and areas, in the standard's order (then repeated).
+SERVICE_COLORS = (
+    "#1f78b4",
+    "#6a3d9a",
+    "#b15928",
+    "#e7298a",
+    "#17becf",
+    "#8c6d31",
+    "#393b79",
+    "#ff7f00",
+    "#7f7f7f",
+    "#bcbd22",
+)
+
+#: The completeness scale: (lowest share of the step, colour), from complete down; a
+#: community that needs no service is grey.
+COMPLETENESS_STEPS = (
+    (1.0, "#1a9850"),
+    (0.75, "#91cf60"),
+    (0.5, "#fee08b"),
+    (0.25, "#fc8d59"),
+    (0.0, "#d73027"),
+)
+NO_REQUIREMENT_COLOR = "#bdbdbd"
+
+
+def completeness_step(share: float) -> int:
+    """The step of :data:`COMPLETENESS_STEPS` a completeness share falls in (-1: NaN).
+
+    >>> completeness_step(1.0), completeness_step(0.8), completeness_step(0.1)
+    (0, 1, 4)
+    """
+    if share != share:  # NaN  # noqa: PLR0124
+        return -1
+    return next(i for i, (low, _) in enumerate(COMPLETENESS_STEPS) if share >= low - 1e-12)
+
+
+def _step_label(i: int, lang: Lang) -> str:
+    low = COMPLETENESS_STEPS[i][0]
+    if i == 0:
+        return "100%（全部达标）" if lang == "zh" else "100% (every service)"
+    high = COMPLETENESS_STEPS[i - 1][0]
+    return f"{low:.0%} 至不足 {high:.0%}" if lang == "zh" else f"{low:.0%} to under {high:.0%}"
+
+
+def add_completeness(
+    result: ServiceAudit,
+    *,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    radius: float = 5.0,
+) -> folium.Map:
+    """Add the communities coloured by completeness (share of their services within circle).
+
+    A stepped scale (:data:`COMPLETENESS_STEPS`: 100 %, 75 %, 50 %, 25 %, under 25 %; grey
+    where the community's kind needs no service), one layer; the popup names the missing
+    services with their minutes or metres, in ``lang``.
+
+    Parameters
+    ----------
+    result
+        What :func:`coverage.lifecircle.audit_services` found.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    radius
+        Marker radius, pixels.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    com = result.communities
+    m = m or new_map(com, lang=lang)
+    lab = LABELS[lang]
+    keys = [k for k in ("community_id", "district", "kind", "population") if k in com]
+    props: dict[str, list[Any]] = {k: [fmt(v) for v in com[k]] for k in keys}
+    props["kind"] = [lab.get(str(v), str(v)) for v in com["kind"]]
+    share = com["completeness"].to_numpy(float)
+    steps = [completeness_step(float(v)) for v in share]
+    props["completeness"] = [
+        lab["no_requirement"]
+        if s < 0
+        else lab["completeness_of"].format(ok=int(ok), required=int(req), share=v)
+        for s, ok, req, v in zip(
+            steps, com["services_ok"], com["services_required"], share, strict=True
+        )
+    ]
+    missing = com["missing_zh" if lang == "zh" else "missing"].fillna("").astype(str)
+    props["missing"] = [
+        (text or lab["nothing_missing"]) if s >= 0 else None
+        for text, s in zip(missing, steps, strict=True)
+    ]
+    names = com["name"] if "name" in com.columns else com["community_id"]
+    props["title"] = [fmt(v) for v in names]
+    props["tip"] = [
+        f"{fmt(n) or ''}: {lab['no_requirement'] if s < 0 else f'{v:.0%}'}"
+        for n, s, v in zip(names, steps, share, strict=True)
+    ]
+    props["c"] = [NO_REQUIREMENT_COLOR if s < 0 else COMPLETENESS_STEPS[s][1] for s in steps]
+    rows = [(k, lab[ROW_LABEL[k]]) for k in keys]
+    rows += [("completeness", lab["completeness"]), ("missing", lab["missing"])]
+    layer = _point_layer(
+        m,
+        com,
+        props,
+        rows,
+        name=f"{lab['communities']}: {lab['completeness']} ({len(com)})",
+        marker=folium.CircleMarker(
+            radius=radius, fill=True, fill_opacity=0.9, weight=1, color="#333333"
+        ),
+        style=lambda f: {"fillColor": f["properties"]["c"]},
+    )
+    map_state(m).search_layers.append(layer)
+    present = set(steps)
+    for i, (_, color) in enumerate(COMPLETENESS_STEPS):
+        if i in present:
+            label = f"{lab['completeness']} {_step_label(i, lang)}"
+            add_legend_row(m, "dot", color, label)
+    if -1 in present:
+        add_legend_row(m, "dot", NO_REQUIREMENT_COLOR, lab["no_requirement"])
+    return m
+
+
+def add_service_sites(
+    sites: gpd.GeoDataFrame,
+    *,
+    service: str,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    color: str = SERVICE_COLORS[0],
+    show: bool = True,
+) -> folium.Map:
+    """Add one service's sites as a layer of its own (a colour per service).
+
+    Parameters
+    ----------
+    sites
+        Points, any CRS; ``name`` and an id (``osm_id``, ``hall_id`` or ``site_id``) where
+        present, ``key``/``category`` (the OSM tag) for sites read from OSM.
+    service
+        The service's name, shown in the layer list, the legend and the popups (escaped).
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    color
+        Marker colour.
+    show
+        Show the layer when the map opens.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(sites, lang=lang)
+    lab = LABELS[lang]
+    n = len(sites)
+    if n == 0:
+        add_legend_row(m, "note", "", lab["no_sites"].format(service=service))
+        return m
+    id_col = next((c for c in ("osm_id", "hall_id", "site_id") if c in sites.columns), None)
+    props: dict[str, list[Any]] = {"service": [service] * n}
+    rows = [("service", lab["service"])]
+    if id_col is not None:
+        props["id"] = [fmt(v) for v in sites[id_col]]
+        rows.insert(0, ("id", lab["id"]))
+    if {"key", "category"} <= set(sites.columns):
+        props["tag"] = [f"{k}={v}" for k, v in zip(sites["key"], sites["category"], strict=True)]
+        rows.append(("tag", lab["osm_tag"]))
+    names = (
+        sites["name"].fillna("").astype(str)
+        if "name" in sites.columns
+        else pd.Series([""] * n, index=sites.index)
+    )
+    props["title"] = [name or service for name in names]
+    props["tip"] = [f"{service}: {name}" if name else service for name in names]
+    layer = GeoJson(
+        points_geojson(m, sites, props),
+        name=f"{escape(service)} ({n})",
+        show=show,
+        marker=folium.CircleMarker(radius=6, fill=True, fill_opacity=0.95, weight=2),
+        style_function=lambda _f, c=color: {"fillColor": c, "color": "#ffffff"},
+    )
+    layer.add_to(m)
+    DomPopup(layer, rows).add_to(m)
+    add_legend_row(m, "dot", color, lab["sites_of"].format(service=service))
+    return m
+
+
+def add_service_area(
+    areas: gpd.GeoDataFrame,
+    *,
+    service: str,
+    speed_kph: float,
+    m: folium.Map | None = None,
+    lang: Lang = "zh",
+    color: str = SERVICE_COLORS[0],
+    show: bool = False,
+    simplify_m: float = 4.0,
+) -> folium.Map:
+    """Add one service's service area(s), a layer per circle (off until switched on).
+
+    Parameters
+    ----------
+    areas
+        This service's rows of :func:`coverage.lifecircle.service_areas` (``band_min``,
+        ``circle_m``, ``kinds``).
+    service
+        The service's name (escaped).
+    speed_kph
+        The network's speed, km/h: a circle set in metres is drawn at the minutes those
+        metres take at it, and the legend says so.
+    m
+        Map to add to; a new one if ``None``.
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    color
+        Outline and fill colour.
+    show
+        Show the layer when the map opens.
+    simplify_m
+        Simplification tolerance, metres.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = m or new_map(areas, lang=lang)
+    lab = LABELS[lang]
+    sep = "，" if lang == "zh" else ", "
+    for band, metres, kinds, shape in zip(
+        areas["band_min"], areas["circle_m"], areas["kinds"], areas.geometry, strict=True
+    ):
+        if shape is None or shape.is_empty:
+            continue
+        if metres == metres:  # a circle in metres  # noqa: PLR0124
+            circle = lab["circle_metres"].format(m=metres, min=band, speed=speed_kph)
+        else:
+            circle = lab["circle_minutes"].format(min=band)
+        short = (
+            lab["circle_short_m"].format(m=metres)
+            if metres == metres  # noqa: PLR0124 (NaN: a circle in minutes)
+            else lab["circle_minutes"].format(min=band)
+        )
+        name = lab["service_area"].format(service=service, circle=short)
+        label = lab["service_area"].format(service=service, circle=circle)
+        label += lab["lc_kinds"].format(kinds=sep.join(lab[k] for k in str(kinds).split()))
+        geo = gpd.GeoSeries([shape], crs=4326)
+        crs = metric_crs(geo)
+        drawn = to_display(m, geo.to_crs(crs).simplify(simplify_m))
+        frame = gpd.GeoDataFrame({"label": [escape(label)]}, geometry=drawn)
+        GeoJson(
+            json.loads(frame.to_json()),
+            name=escape(name),
+            show=show,
+            style_function=lambda _f, c=color: {
+                "color": c,
+                "weight": 1.5,
+                "fillColor": c,
+                "fillOpacity": 0.15,
+            },
+            tooltip=folium.GeoJsonTooltip(["label"], labels=False, localize=False),
+        ).add_to(m)
+        add_legend_row(m, "area", color, label)
     return m

@@ -13,12 +13,13 @@ Files for people who were not at the computer:
 - :func:`write_html_summary`: a one-page, self-contained HTML summary with the key figures,
   two charts (inline SVG), the worst-served communities and links to the maps;
 - :func:`display_table`: any of these tables in a notebook, with the same headers and
-  formats.
+  formats;
+- :func:`write_life_circle`: the community life circle's page, workbook, map and tables.
 
 Package layout: ``_folders`` (run and district folders, proposal folders), ``_excel``,
-``_gpkg``, ``_html`` (the summary page), ``_proposal`` (a proposal's title, terminal summary,
-workbook table and summary section), ``_charts`` (its SVG charts), ``_display`` (notebook
-tables), ``_summary``
+``_gpkg``, ``_html`` (the summary page), ``_lifecircle`` (the life circle's files),
+``_proposal`` (a proposal's title, terminal summary, workbook table and summary section),
+``_charts`` (its SVG charts), ``_display`` (notebook tables), ``_summary``
 (``summary.json``), ``_labels`` (Chinese and English headers and names). File writing itself
 lives in :mod:`coverage._files`.
 """
@@ -34,6 +35,15 @@ from coverage.reports._folders import (
 from coverage.reports._gpkg import write_geopackage
 from coverage.reports._html import html_summary, write_html_summary
 from coverage.reports._labels import EN_HEADERS, SHEET_NAMES, TOTAL_LABEL, ZH_HEADERS, Lang
+from coverage.reports._lifecircle import (
+    LIFE_CIRCLE_FILES,
+    LIFE_CIRCLE_SHEETS,
+    life_circle_html,
+    life_circle_section,
+    life_circle_tables,
+    write_life_circle,
+    write_life_circle_excel,
+)
 from coverage.reports._proposal import (
     proposal_section_html,
     proposal_table,
@@ -45,6 +55,8 @@ from coverage.reports._summary import district_summary
 
 __all__ = [
     "EN_HEADERS",
+    "LIFE_CIRCLE_FILES",
+    "LIFE_CIRCLE_SHEETS",
     "SHEET_NAMES",
     "TOTAL_LABEL",
     "ZH_HEADERS",
@@ -54,6 +66,9 @@ __all__ = [
     "district_summary",
     "html_summary",
     "inside",
+    "life_circle_html",
+    "life_circle_section",
+    "life_circle_tables",
     "proposal_section_html",
     "proposal_table",
     "proposal_text",
@@ -66,6 +81,8 @@ __all__ = [
     "write_geopackage",
     "write_html_summary",
     "write_json",
+    "write_life_circle",
+    "write_life_circle_excel",
     "write_proposal_reports",
     "write_text_atomic",
 ]

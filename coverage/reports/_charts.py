@@ -1,4 +1,4 @@
-"""The summary's two charts, drawn as inline SVG that the browser renders.
+"""The summary's charts (and the life circle's Lorenz curves), drawn as inline SVG.
 
 The charts are plain SVG markup inside the page: their text is drawn by the browser with the
 page's fonts (the same Chinese font as the rest of the page, on any machine that shows
@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from coverage.audit import AuditResult
     from coverage.reports._labels import Lang
 
@@ -297,3 +299,122 @@ def charts(result: AuditResult, districts: pd.DataFrame, lang: Lang) -> Charts:
         _bar_chart(order, labels, bar_text),
         _histogram(result.communities, cfg.urban_threshold_min, cfg.rural_threshold_min, text),
     )
+
+
+_LORENZ_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "出行时间的洛伦兹曲线：{service}",
+        "x": "居民累计比例（出行时间由短到长）",
+        "y": "人·分钟累计比例",
+        "equal": "完全均等（对角线）",
+        "curve": "{name}（基尼系数 {gini}）",
+        "none": "没有可到达此项服务的居民",
+        "how": "曲线越靠近对角线，出行时间在居民间分布越均衡",
+    },
+    "en": {
+        "title": "Lorenz curve of travel time: {service}",
+        "x": "share of residents (shortest trips first)",
+        "y": "share of person-minutes",
+        "equal": "equal access (the diagonal)",
+        "curve": "{name} (Gini {gini})",
+        "none": "no resident reaches this service",
+        "how": "the closer a curve to the diagonal, the more evenly travel time is shared",
+    },
+}
+
+#: Colours of the Lorenz curves: the whole run first (dark), then the districts.
+LORENZ_COLORS = ("#222222", "#1f78b4", "#e6550d", "#31a354", "#756bb1", "#d6616b", "#8c6d31")
+
+
+def lorenz_chart(
+    service: str,
+    curves: list[tuple[str, NDArray[np.float64], NDArray[np.float64], float]],
+    lang: Lang,
+) -> str:
+    """The Lorenz curves of one service's travel time, as inline SVG.
+
+    Parameters
+    ----------
+    service
+        The service's name (escaped here).
+    curves
+        ``(label, population shares, person-minute shares, Gini)`` per curve, the whole run
+        first (see :func:`coverage.lifecircle.lorenz`); at most
+        ``len(LORENZ_COLORS)`` are drawn.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        An ``<svg class=chart>`` element: the square plot left, the legend with each
+        curve's Gini right.
+    """
+    text = _LORENZ_TEXT[lang]
+    title = text["title"].format(service=service)
+    size, left, top = 330.0, 64.0, 44.0
+    height = top + size + 56
+
+    def x(v: float) -> float:
+        return left + v * size
+
+    def y(v: float) -> float:
+        return top + size - v * size
+
+    body = [f'<text x="4" y="18" font-size="15">{_esc(title)}</text>']
+    body.extend(
+        f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{top + size}" '
+        f'stroke="#eee"/><line x1="{left}" x2="{left + size}" y1="{y(tick):.1f}" '
+        f'y2="{y(tick):.1f}" stroke="#eee"/>'
+        f'<text x="{x(tick):.1f}" y="{top + size + 17}" text-anchor="middle">{tick:.0%}</text>'
+        f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.0%}</text>'
+        for tick in (0.0, 0.25, 0.5, 0.75, 1.0)
+    )
+    body.append(
+        f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" stroke="#999" '
+        'stroke-dasharray="4 4"/>'
+        f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#333"/>'
+        f'<text x="{left + size / 2}" y="{top + size + 38}" text-anchor="middle">'
+        f"{_esc(text['x'])}</text>"
+        f'<text transform="translate(16 {top + size / 2}) rotate(-90)" text-anchor="middle">'
+        f"{_esc(text['y'])}</text>"
+    )
+    legend_x = left + size + 40
+    legend = [
+        (
+            f'<line x1="{legend_x}" x2="{legend_x + 26}" y1="{top + 6}" y2="{top + 6}" '
+            f'stroke="#999" stroke-dasharray="4 4"/><text x="{legend_x + 32}" y="{top + 10}">'
+            f"{_esc(text['equal'])}</text>"
+        )
+    ]
+    drawn = 0
+    for i, (label, people, time, gini) in enumerate(curves[: len(LORENZ_COLORS)]):
+        if len(people) < 2:  # noqa: PLR2004 (no one reaches the service)
+            continue
+        colour = LORENZ_COLORS[i]
+        points = " ".join(
+            f"{x(float(p)):.1f},{y(float(t)):.1f}" for p, t in zip(people, time, strict=True)
+        )
+        width = 2.5 if i == 0 else 1.5
+        body.append(
+            f'<polyline points="{points}" fill="none" stroke="{colour}" '
+            f'stroke-width="{width}"><title>{_esc(label)}</title></polyline>'
+        )
+        shown = "–" if gini != gini else f"{gini:.2f}"  # noqa: PLR0124 (NaN)
+        row_y = top + 30 + drawn * 24
+        legend.append(
+            f'<line x1="{legend_x}" x2="{legend_x + 26}" y1="{row_y - 4}" y2="{row_y - 4}" '
+            f'stroke="{colour}" stroke-width="{width}"/><text x="{legend_x + 32}" y="{row_y}">'
+            f"{_esc(text['curve'].format(name=label, gini=shown))}</text>"
+        )
+        drawn += 1
+    if not drawn:
+        body.append(
+            f'<text x="{left + size / 2}" y="{top + size / 2}" text-anchor="middle">'
+            f"{_esc(text['none'])}</text>"
+        )
+    legend.append(
+        f'<text x="{legend_x}" y="{top + 30 + drawn * 24 + 10}" font-size="12" fill="#555">'
+        f"{_esc(text['how'])}</text>"
+    )
+    return _svg(height, title, body + legend)

@@ -77,7 +77,7 @@ def _cell_value(value: object) -> object:
     return _ILLEGAL_XML.sub("", str(value))
 
 
-def _flatten(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+def flatten_geometry(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """A plain table: the geometry becomes ``lon``/``lat`` (EPSG:4326, degrees).
 
     Points keep their coordinates; other shapes are represented by a point inside them.
@@ -106,7 +106,7 @@ def _flatten(frame: pd.DataFrame, what: str) -> pd.DataFrame:
 _DATE_FORMATS = {dt.datetime: "yyyy-mm-dd h:mm:ss", dt.date: "yyyy-mm-dd", dt.time: "h:mm:ss"}
 
 
-class _Sheets:
+class Sheets:
     """An openpyxl workbook whose data rows are written as XML at save time.
 
     openpyxl writes the package, the styles, the header rows, column widths, frozen panes and
@@ -166,7 +166,7 @@ class _Sheets:
 
 
 def _xml_cell(
-    ref: str, value: object, fmt: str | None, bold: bool, sheets: _Sheets
+    ref: str, value: object, fmt: str | None, bold: bool, sheets: Sheets
 ) -> tuple[str, str]:
     """One cell as SpreadsheetML and the text it shows (for the column width)."""
     if value is None:
@@ -193,7 +193,7 @@ def _numeric_column(
     letter: str,
     fmt: str | None,
     bold_rows: set[int],
-    sheets: _Sheets,
+    sheets: Sheets,
     cells: list[list[str]],
     width: int,
 ) -> int:
@@ -221,7 +221,7 @@ def _any_column(
     mapping: dict[str, str],
     yes_no: tuple[str, str],
     bold_rows: set[int],
-    sheets: _Sheets,
+    sheets: Sheets,
     cells: list[list[str]],
     width: int,
 ) -> int:
@@ -241,8 +241,8 @@ def _any_column(
     return width
 
 
-def _write_sheet(
-    sheets: _Sheets,
+def write_sheet(
+    sheets: Sheets,
     title: str,
     frame: pd.DataFrame,
     lang: Lang,
@@ -393,23 +393,23 @@ def write_excel(
     summary = result.districts.copy()
     total = summary["district"] == ALL_DISTRICTS
     summary.loc[total, "district"] = TOTAL_LABEL[lang]
-    communities = in_language(_flatten(result.communities, "communities"), lang)
+    communities = in_language(flatten_geometry(result.communities, "communities"), lang)
     tables: list[tuple[str, pd.DataFrame, set[int]]] = [
         (names["summary"], summary, set(np.flatnonzero(total.to_numpy()).tolist())),
         (names["communities"], communities, set()),
-        (names["halls"], _flatten(result.halls, "halls"), set()),
+        (names["halls"], flatten_geometry(result.halls, "halls"), set()),
     ]
     if proposals is not None:
-        tables.append((names["proposals"], _flatten(proposals, "proposals"), set()))
+        tables.append((names["proposals"], flatten_geometry(proposals, "proposals"), set()))
     for name, frame in (extra_sheets or {}).items():
-        tables.append((name, _flatten(frame, name), set()))
+        tables.append((name, flatten_geometry(frame, name), set()))
     about = pd.DataFrame(
         _about_rows(result, lang), columns=["项目", "内容"] if lang == "zh" else ["Item", "Value"]
     )
     tables.append((names["about"], about, set()))
 
-    sheets = _Sheets()
+    sheets = Sheets()
     for title, frame, bold_rows in tables:
-        _write_sheet(sheets, title, frame, lang, bold_rows=bold_rows)
+        write_sheet(sheets, title, frame, lang, bold_rows=bold_rows)
     logger.debug("writing %s (%d sheets)", path, len(tables))
     return atomic_write(Path(path), sheets.save, suffix=".xlsx")

@@ -69,7 +69,7 @@ class _MapWriter:
         save_map(coverage_map(result, **layers, **self.options()), path, offline=self.offline)
 
 
-def _district_polygon(districts: gpd.GeoDataFrame | None, name: str) -> gpd.GeoDataFrame | None:
+def district_polygon(districts: gpd.GeoDataFrame | None, name: str) -> gpd.GeoDataFrame | None:
     """The polygon(s) of one district, if polygons with a ``district`` column were given."""
     if districts is None or "district" not in districts.columns:
         return None
@@ -111,7 +111,7 @@ class _DistrictFolder:
         """Write the map, tables, workbook and page of ``job``; ``summary.json`` last."""
         part, ddir, district = job.part, job.path, job.district
         stamp = job.stamp or _fingerprint(part, self.title, self.maps.options(), self.maps.offline)
-        dpoly = _district_polygon(self.districts, district)
+        dpoly = district_polygon(self.districts, district)
         page_title = f"{self.title}: {district}"
         catch = None
         if self.catchments is not None:
@@ -121,7 +121,7 @@ class _DistrictFolder:
             part,
             districts=dpoly,
             title=page_title,
-            isochrones=_around(self.isochrones, part.communities, dpoly, part.halls),
+            isochrones=areas_around(self.isochrones, part.communities, dpoly, part.halls),
             catchments=catch,
         )
         write_csv(ddir / "communities.csv", part.communities)
@@ -178,6 +178,7 @@ def write_district_reports(
     isochrones: gpd.GeoDataFrame | None = None,
     catchments: gpd.GeoDataFrame | None = None,
     resume: bool = False,
+    section: str = "",
     pool: DistrictRunner | None = None,
 ) -> dict[str, Path]:
     """Write a run's folder: every file for the whole audit and one sub-folder per district.
@@ -222,6 +223,9 @@ def write_district_reports(
         Keep district folders that an earlier, interrupted run finished with the same results
         and options (their ``summary.json``, written last, carries a fingerprint); write the
         rest. Each file is written atomically, so no folder holds a half-written file.
+    section
+        HTML (already escaped) shown in the run's ``summary.html`` after the worst-served
+        communities, e.g. :func:`life_circle_section`.
     pool
         Write the district folders on worker processes (a :class:`coverage.batch.DistrictPool`
         of the run); the run's own files are written here afterwards.
@@ -307,7 +311,13 @@ def write_district_reports(
     everything = "全部" if lang == "zh" else "all districts"
     links = {everything: "map.html"} | {d: PurePath(p.name, "map.html") for d, p in folders.items()}
     write_html_summary(
-        root / "summary.html", result, title=title, maps=links, lang=lang, workbook="report.xlsx"
+        root / "summary.html",
+        result,
+        title=title,
+        maps=links,
+        lang=lang,
+        workbook="report.xlsx",
+        section=section,
     )
     folders[ALL_DISTRICTS] = root
     return folders
@@ -317,7 +327,7 @@ def write_district_reports(
 AREA_MARGIN_M = 300.0
 
 
-def _around(
+def areas_around(
     areas: gpd.GeoDataFrame | None,
     points: gpd.GeoDataFrame,
     polygon: gpd.GeoDataFrame | None = None,
@@ -439,7 +449,7 @@ def write_proposal_reports(
         maps.save(
             ddir / "map.html",
             after.district(name),
-            districts=_district_polygon(districts, name),
+            districts=district_polygon(districts, name),
             title=f"{title}: {name}",
             proposals=shown[shown["site_id"].isin(part_props["site_id"])],
             assignments=assigned[assigned["district"].astype(str) == name],

@@ -134,13 +134,13 @@ _TEXT: dict[str, dict[str, str]] = {
 _WORST = 10
 
 
-def _esc(value: object) -> str:
+def esc(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "–"
     return html.escape(str(value), quote=True)
 
 
-def _num(value: object, fmt: str = "{:,.1f}") -> str:
+def num(value: object, fmt: str = "{:,.1f}") -> str:
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -148,7 +148,7 @@ def _num(value: object, fmt: str = "{:,.1f}") -> str:
     return fmt.format(x) if math.isfinite(x) else "–"
 
 
-def _href(target: str | PurePath) -> str:
+def link_href(target: str | PurePath) -> str:
     """A relative link, percent-encoded and escaped; absolute URLs and paths are refused."""
     text = target.as_posix() if isinstance(target, PurePath) else str(target).replace("\\", "/")
     parts = urllib.parse.urlsplit(text)
@@ -171,7 +171,7 @@ def _worst(communities: pd.DataFrame, n: int = _WORST) -> pd.DataFrame:
     return communities.iloc[idx]
 
 
-_CSS = """
+CSS = """
 body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",
 "WenQuanYi Micro Hei",system-ui,sans-serif;margin:0;background:#f4f6f9;color:#222;}
 main{max-width:1100px;margin:0 auto;padding:24px 28px 40px;background:#fff;}
@@ -230,13 +230,13 @@ def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
         (
             "good" if h["covered_share"] >= 1 else "",
             t["covered_share"],
-            _num(h["covered_share"], "{:.1%}"),
+            num(h["covered_share"], "{:.1%}"),
             t["covered_of"].format(**h),
         ),
         (
             "",
             t["population_covered_share"],
-            _num(h["population_covered_share"], "{:.1%}"),
+            num(h["population_covered_share"], "{:.1%}"),
             t["population_of"].format(**h),
         ),
         (
@@ -248,8 +248,8 @@ def _cards(result: AuditResult, table: pd.DataFrame, t: dict[str, str]) -> str:
         ("bad" if below else "", t["halls_below"], f"{below:,}" if known else "–", halls_sub),
     ]
     return "".join(
-        f'<div class="card {cls}"><div class="label">{_esc(label)}</div>'
-        f'<div class="value">{_esc(value)}</div><div class="sub">{_esc(sub)}</div></div>'
+        f'<div class="card {cls}"><div class="label">{esc(label)}</div>'
+        f'<div class="value">{esc(value)}</div><div class="sub">{esc(sub)}</div></div>'
         for cls, label, value, sub in cards
     )
 
@@ -273,12 +273,12 @@ def _district_head(t: dict[str, str], groups: list[str], urban_min: float, rural
         "rural_": t["rural_group"].format(t=rural_min),
     }
     top = (
-        f"<th rowspan=2>#</th><th rowspan=2>{_esc(t['district'])}</th>"
-        + "".join(f"<th colspan=4 class=group>{_esc(names[g])}</th>" for g in groups)
-        + f"<th rowspan=2>{_esc(t['unreachable'])}</th><th rowspan=2>{_esc(t['median'])}</th>"
+        f"<th rowspan=2>#</th><th rowspan=2>{esc(t['district'])}</th>"
+        + "".join(f"<th colspan=4 class=group>{esc(names[g])}</th>" for g in groups)
+        + f"<th rowspan=2>{esc(t['unreachable'])}</th><th rowspan=2>{esc(t['median'])}</th>"
     )
     sub = "".join(
-        f"<th>{_esc(t[k])}</th>"
+        f"<th>{esc(t[k])}</th>"
         for _ in groups
         for k in ("n_communities", "n_covered", "share", "population_share")
     )
@@ -291,17 +291,17 @@ def _district_rows(table: pd.DataFrame, groups: list[str], lang: Lang) -> str:
         total = r["district"] == ALL_DISTRICTS
         name = TOTAL_LABEL[lang] if total else r["district"]
         cells = "".join(
-            f"<td class=n>{_num(r.get(f'{g}communities'), '{:,.0f}')}</td>"
-            f"<td class=n>{_num(r.get(f'{g}covered'), '{:,.0f}')}</td>"
-            f"<td class=n>{_num(r.get(f'{g}covered_share'), '{:.1%}')}</td>"
-            f"<td class=n>{_num(r.get(f'{g}population_covered_share'), '{:.1%}')}</td>"
+            f"<td class=n>{num(r.get(f'{g}communities'), '{:,.0f}')}</td>"
+            f"<td class=n>{num(r.get(f'{g}covered'), '{:,.0f}')}</td>"
+            f"<td class=n>{num(r.get(f'{g}covered_share'), '{:.1%}')}</td>"
+            f"<td class=n>{num(r.get(f'{g}population_covered_share'), '{:.1%}')}</td>"
             for g in groups
         )
         rows.append(
             f'<tr{" class=total" if total else ""}><td class="n">{"" if total else i}</td>'
-            f"<td>{_esc(name)}</td>{cells}"
-            f"<td class=n>{_num(r['unreachable'], '{:,.0f}')}</td>"
-            f"<td class=n>{_num(r['median_travel_time_min'])}</td></tr>"
+            f"<td>{esc(name)}</td>{cells}"
+            f"<td class=n>{num(r['unreachable'], '{:,.0f}')}</td>"
+            f"<td class=n>{num(r['median_travel_time_min'])}</td></tr>"
         )
     return "".join(rows)
 
@@ -320,17 +320,17 @@ def _worst_rows(worst: pd.DataFrame, lang: Lang) -> str:
         status = str(r["status"])
         kind = str(r["kind"])
         rows.append(
-            f"<tr><td class=n>{i}</td><td>{_esc(r.get('name'))}</td>"
-            f"<td>{_esc(r['community_id'])}</td><td>{_esc(r.get('district'))}</td>"
-            f"<td>{_esc(values.get('kind', {}).get(kind, kind))}</td>"
-            f"<td class=n>{_num(r['population'], '{:,.0f}')}</td>"
-            f"<td class=n>{_num(r['travel_time_min'])}</td>"
-            f"<td class=n>{_num(r['threshold_min'], '{:g}')}</td>"
-            f"<td class=n>{_num(r['shortfall_min'])}</td>"
-            f"<td>{_esc(r.get('nearest_hall_name'))}</td>"
+            f"<tr><td class=n>{i}</td><td>{esc(r.get('name'))}</td>"
+            f"<td>{esc(r['community_id'])}</td><td>{esc(r.get('district'))}</td>"
+            f"<td>{esc(values.get('kind', {}).get(kind, kind))}</td>"
+            f"<td class=n>{num(r['population'], '{:,.0f}')}</td>"
+            f"<td class=n>{num(r['travel_time_min'])}</td>"
+            f"<td class=n>{num(r['threshold_min'], '{:g}')}</td>"
+            f"<td class=n>{num(r['shortfall_min'])}</td>"
+            f"<td>{esc(r.get('nearest_hall_name'))}</td>"
             f'<td class="{_STATUS_CLASS.get(status, "")}">'
-            f"{_esc(values.get('status', {}).get(status, status))}</td>"
-            f"<td class=r>{_esc(r.get(reason_column(worst, lang)))}"
+            f"{esc(values.get('status', {}).get(status, status))}</td>"
+            f"<td class=r>{esc(r.get(reason_column(worst, lang)))}"
             "</td></tr>"
         )
     return "".join(rows)
@@ -345,6 +345,7 @@ def html_summary(
     workbook: str | PurePath | None = None,
     parent: str | PurePath | None = None,
     lead: str = "",
+    section: str = "",
 ) -> str:
     """The one-page HTML summary of an audit, as text (see :func:`write_html_summary`).
 
@@ -364,6 +365,9 @@ def html_summary(
         Relative path of the whole run's summary (on a district's page), linked at the top.
     lead
         HTML (already escaped) shown before the key figures, e.g. a proposal's section.
+    section
+        HTML (already escaped) shown after the worst-served communities, before the maps,
+        e.g. the life circle's section.
 
     Returns
     -------
@@ -386,7 +390,7 @@ def html_summary(
     table = _with_total(result)
     per_district = table[table["district"] != ALL_DISTRICTS]
     links = "".join(
-        f'<li><a href="{_href(target)}">{_esc(label)}</a></li>'
+        f'<li><a href="{link_href(target)}">{esc(label)}</a></li>'
         for label, target in (maps or {}).items()
     )
     drawn = charts(result, per_district, lang)
@@ -400,7 +404,7 @@ def html_summary(
         urban=cfg.urban_threshold_min,
         rural=cfg.rural_threshold_min,
         mode=MODE_NAMES[lang].get(str(mode), str(mode)),
-        speed=_num(result.network.get("speed_kph"), "{:g}"),
+        speed=num(result.network.get("speed_kph"), "{:g}"),
         area=cfg.floor_area_m2_per_100_households,
     )
     worst = _worst(result.communities)
@@ -415,10 +419,10 @@ def html_summary(
     if maps:
         nav.append((t["this_map"], next(iter(maps.values()))))
     nav_links = " · ".join(
-        f'<a href="{_href(target)}">{_esc(label)}</a>' for label, target in nav if target
+        f'<a href="{link_href(target)}">{esc(label)}</a>' for label, target in nav if target
     )
     worst_head = "".join(
-        f"<th>{_esc(t[k])}</th>"
+        f"<th>{esc(t[k])}</th>"
         for k in (
             "rank",
             "name",
@@ -435,7 +439,7 @@ def html_summary(
         )
     )
     doubts = "".join(
-        f"<p class=doubt>{_esc(coord_check_text(c.label, c.declared, c.fits, c.points, lang))}</p>"
+        f"<p class=doubt>{esc(coord_check_text(c.label, c.declared, c.fits, c.points, lang))}</p>"
         for c in result.coordinate_checks
         if c.doubt
     )
@@ -443,24 +447,25 @@ def html_summary(
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>",
         f"<nav class=links>{nav_links}</nav>" if nav_links else "",
-        f"<h1>{_esc(title)}</h1><p class=rules>{_esc(rules)}</p>",
-        f"<p class=note>{_esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
+        f"<h1>{esc(title)}</h1><p class=rules>{esc(rules)}</p>",
+        f"<p class=note>{esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",
         doubts,
         lead,
         f"<section class=cards>{_cards(result, table, t)}</section>",
-        f"<h2>{_esc(t['by_district'])}</h2><div class=charts>",
+        f"<h2>{esc(t['by_district'])}</h2><div class=charts>",
         drawn.bar,
         f"<div class=wide><table class=districts><thead>{district_head}</thead>",
         f"<tbody>{_district_rows(rows, groups, lang)}</tbody></table></div>",
-        f"</div><h2>{_esc(t['times'])}</h2><div class=charts>",
+        f"</div><h2>{esc(t['times'])}</h2><div class=charts>",
         f"{drawn.hist}</div>",
-        f"<h2>{_esc(t['worst'].format(n=len(worst)))}</h2>",
+        f"<h2>{esc(t['worst'].format(n=len(worst)))}</h2>",
         f"<table class=worst><thead><tr>{worst_head}</tr></thead>",
         f"<tbody>{_worst_rows(worst, lang)}</tbody></table>",
-        f"<h2>{_esc(t['maps'])}</h2><ul class=maps>{links}</ul>" if links else "",
-        f"<footer>{_esc(foot)}</footer></main></body></html>",
+        section,
+        f"<h2>{esc(t['maps'])}</h2><ul class=maps>{links}</ul>" if links else "",
+        f"<footer>{esc(foot)}</footer></main></body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
 
@@ -475,6 +480,7 @@ def write_html_summary(
     workbook: str | PurePath | None = None,
     parent: str | PurePath | None = None,
     lead: str = "",
+    section: str = "",
 ) -> Path:
     """Write a one-page HTML summary of an audit for meetings, atomically.
 
@@ -508,6 +514,8 @@ def write_html_summary(
         ``"../summary.html"`` on a district's page), linked at the top of the page.
     lead
         HTML (already escaped) shown before the key figures, e.g. a proposal's section.
+    section
+        HTML (already escaped) shown after the worst-served communities, before the maps.
 
     Returns
     -------
@@ -541,5 +549,6 @@ def write_html_summary(
         workbook=workbook,
         parent=parent,
         lead=lead,
+        section=section,
     )
     return write_text_atomic(Path(path), text)

@@ -113,6 +113,36 @@ ZH_HEADERS: dict[str, str] = {
     # coverage curves
     "p": "新增数量",
     "optimal": "最优解",
+    # the life circle: one service per community, completeness, per district, the standard
+    "time_min": "出行时间(分钟)",
+    "distance_m": "路网距离(米)",
+    "circle_min": "服务圈(分钟)",
+    "circle_m": "服务圈(米)",
+    "within": "在服务圈内",
+    "services_required": "应配置服务项数",
+    "services_ok": "服务圈内项数",
+    "completeness": "服务完整度",
+    "missing_zh": "缺少的服务",
+    "missing": "缺少的服务（英文）",
+    "service": "服务",
+    "name_en": "英文名称",
+    "complete": "全部达标社区数",
+    "half_or_more": "半数以上达标社区数",
+    "under_half": "不足半数达标社区数",
+    "mean_completeness": "平均完整度",
+    "communities_required": "应配置社区数",
+    "communities_within": "服务圈内社区数",
+    "share_within": "服务圈内社区比例",
+    "share_within_urban": "城市社区服务圈内比例",
+    "share_within_rural": "农村社区服务圈内比例",
+    "population_share_within": "服务圈内人口比例",
+    "median_min": "出行时间中位数(分钟)",
+    "gini_travel_time": "出行时间基尼系数",
+    "sites": "设施点数",
+    "assumed": "假定值",
+    "circle_urban": "城市社区服务圈",
+    "circle_rural": "农村社区服务圈",
+    "osm": "OSM 标签",
 }
 
 
@@ -206,6 +236,36 @@ EN_HEADERS: dict[str, str] = {
     # coverage curves
     "p": "New halls (p)",
     "optimal": "Optimal",
+    # the life circle
+    "time_min": "Travel time (min)",
+    "distance_m": "Network distance (m)",
+    "circle_min": "Circle (min)",
+    "circle_m": "Circle (m)",
+    "within": "Within the circle",
+    "services_required": "Services required",
+    "services_ok": "Services within their circles",
+    "completeness": "Completeness (%)",
+    "missing": "Missing services",
+    "missing_zh": "Missing services (Chinese)",
+    "service": "Service",
+    "name_en": "Name (English)",
+    "complete": "Communities with every service",
+    "half_or_more": "Communities with half or more",
+    "under_half": "Communities with under half",
+    "mean_completeness": "Mean completeness (%)",
+    "communities_required": "Communities required",
+    "communities_within": "Communities within",
+    "share_within": "Communities within (%)",
+    "share_within_urban": "Urban communities within (%)",
+    "share_within_rural": "Rural communities within (%)",
+    "population_share_within": "Population within (%)",
+    "median_min": "Median travel time (min)",
+    "gini_travel_time": "Gini of travel time",
+    "sites": "Sites",
+    "assumed": "Assumed value",
+    "circle_urban": "Urban circle",
+    "circle_rural": "Rural circle",
+    "osm": "OSM tags",
 }
 
 
@@ -248,10 +308,27 @@ SHEET_NAMES: dict[str, dict[str, str]] = {
 TOTAL_LABEL: dict[str, str] = {"zh": "合计", "en": ALL_DISTRICTS}
 
 
-def number_format(column: str) -> str | None:
+#: Columns of the life circle that a resident group's name follows (``within_over_60``).
+GROUP_COLUMNS = ("time_min", "within", "population_share_within")
+
+
+def _group_column(column: str) -> tuple[str, str] | None:
+    """``("time_min", "over_60")`` for ``time_min_over_60``; ``None`` for other columns."""
+    for base in GROUP_COLUMNS:
+        if column.startswith(base + "_") and column not in ZH_HEADERS:
+            return base, column[len(base) + 1 :]
+    return None
+
+
+def number_format(column: str) -> str | None:  # noqa: PLR0911 (one format per kind of column)
     """Excel number format of a numeric column, from its name (units are in the names)."""
-    if column.endswith("_share"):
+    group = _group_column(column)
+    if group is not None:
+        column = group[0]
+    if column.endswith(("_share", "completeness")) or "share_within" in column:
         return "0.0%"
+    if column == "gini_travel_time":
+        return "0.000"
     if column.endswith("_min"):
         return "0.0"
     if column in ("lon", "lat") or column.startswith(("lon_", "lat_")):
@@ -274,7 +351,12 @@ def header(column: str, lang: Lang) -> str:
 
     >>> header("travel_time_min", "en"), header("walk_time_min", "en"), header("kind", "zh")
     ('Travel time (min)', 'Walk time (min)', '类型')
+    >>> header("within_over_60", "zh")  # a resident group's column
+    '在服务圈内 · over_60'
     """
+    group = _group_column(column)
+    if group is not None:
+        return f"{header(group[0], lang)} · {group[1]}"
     if lang == "zh":
         return ZH_HEADERS.get(column, column)
     if column in EN_HEADERS:
