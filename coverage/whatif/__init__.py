@@ -8,7 +8,13 @@ Package layout: ``_data`` (the rows and the reference figures), ``_page`` (the H
 the scenario TOML it copies), ``page.js`` and ``page.css`` (the page's own script and style).
 """
 
-from coverage.whatif._data import WhatIfData, whatif_data
+from coverage.whatif._data import WhatIfData, proposal_candidates, whatif_data
 from coverage.whatif._page import scenario_toml, whatif_map
 
-__all__ = ["WhatIfData", "scenario_toml", "whatif_data", "whatif_map"]
+__all__ = [
+    "WhatIfData",
+    "proposal_candidates",
+    "scenario_toml",
+    "whatif_data",
+    "whatif_map",
+]

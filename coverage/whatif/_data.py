@@ -91,10 +91,10 @@ class WhatIfData:
     computed: str = ""
     tied: int = 0
 
-    def site_ids(self, open_sites: Iterable[object] | None = None) -> NDArray[np.bool_]:
+    def mask(self, open_sites: Iterable[object] | None = None) -> NDArray[np.bool_]:
         """A mask over ``sites``: the given site ids switched on (default: existing halls)."""
         if open_sites is None:
-            return self.sites["existing"].to_numpy(dtype=bool)
+            return np.asarray(self.sites["existing"], dtype=bool)
         wanted = set(open_sites)
         ids = self.sites["site_id"].tolist()
         unknown = wanted - set(ids)
@@ -128,7 +128,7 @@ class WhatIfData:
         Parameters
         ----------
         is_open
-            One flag per site (:meth:`site_ids` makes one from ids).
+            One flag per site (:meth:`mask` makes one from ids).
 
         Returns
         -------
@@ -204,9 +204,7 @@ def _sites(halls: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None) -> gpd.
                     "site_id": ids.to_numpy(dtype=object),
                     "name": pd.Series(names).fillna("").astype(str).to_numpy(dtype=object),
                     "existing": existing,
-                    "floor_area_m2": pd.to_numeric(pd.Series(area, index=g.index)).to_numpy(
-                        float
-                    ),
+                    "floor_area_m2": pd.to_numeric(pd.Series(area, index=g.index)).to_numpy(float),
                 },
                 geometry=g.geometry.to_numpy(),
                 crs=4326,
@@ -215,9 +213,8 @@ def _sites(halls: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None) -> gpd.
     sites = pd.concat(parts, ignore_index=True) if parts else gpd.GeoDataFrame()
     dup = sites["site_id"][sites["site_id"].duplicated()]
     if len(dup):
-        msg = (
-            "halls and candidates: site ids must be unique across both, repeated: "
-            + ", ".join(map(repr, dup.unique()[:10].tolist()))
+        msg = "halls and candidates: site ids must be unique across both, repeated: " + ", ".join(
+            map(repr, dup.unique()[:10].tolist())
         )
         raise DuplicateIdError(msg)
     sites["lon"] = sites.geometry.x
@@ -261,9 +258,9 @@ def whatif_data(
     >>> from coverage.testing import grid_graph, grid_communities, grid_halls
     >>> from coverage.network import load_network
     >>> data = whatif_data(grid_communities(), grid_halls(), load_network(grid_graph()))
-    >>> districts, halls = data.figures(data.site_ids(["H1"]))
+    >>> districts, halls = data.figures(data.mask(["H1"]))
     >>> districts["covered"].tolist(), halls["households_served"].tolist()
-    ([1, 1, 2], [2320.0])
+    ([2, 2, 4], [2320.0])
     """
     cfg = network.routing_config(config)
     com = _frame(communities, "community_id", "communities")
@@ -340,3 +337,77 @@ def whatif_data(
         computed=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         tied=tied,
     )
+
+
+def proposal_candidates(
+    proposals: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None = None,
+    *,
+    lang: str = "zh",
+) -> gpd.GeoDataFrame:
+    """Candidate sites for the page: the proposed halls, then any other given candidates.
+
+    Parameters
+    ----------
+    proposals
+        ``ProposalResult.proposals`` of :func:`coverage.siting.propose_halls`: ``site_id``,
+        ``floor_area_needed_m2`` (m²), optional ``floor_area_m2`` and ``description`` /
+        ``description_zh`` (the site in words); EPSG:4326.
+    candidates
+        More sites (``site_id``; optional ``name``, ``floor_area_m2``), any CRS; those
+        already proposed are left out.
+    lang
+        Language of the names made from the proposals' descriptions.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``site_id``, ``name``, ``floor_area_m2`` (m²: the site's own, else the floor area
+        the proposal needs), EPSG:4326.
+    """
+    desc_col = "description_zh" if lang == "zh" else "description"
+    ids = proposals["site_id"]
+    own = (
+        pd.to_numeric(proposals["floor_area_m2"])
+        if "floor_area_m2" in proposals.columns
+        else pd.Series(np.nan, index=proposals.index)
+    )
+    need = pd.to_numeric(proposals.get("floor_area_needed_m2", pd.Series(np.nan, index=ids.index)))
+    names = (
+        proposals[desc_col].fillna("").astype(str)
+        if desc_col in proposals.columns
+        else ids.astype(str)
+    )
+    parts = [
+        gpd.GeoDataFrame(
+            {
+                "site_id": ids.to_numpy(dtype=object),
+                "name": names.to_numpy(dtype=object),
+                "floor_area_m2": own.fillna(need).to_numpy(float),
+            },
+            geometry=proposals.geometry.to_crs(4326).to_numpy(),
+            crs=4326,
+        )
+    ]
+    if candidates is not None and len(candidates):
+        more = candidates[~candidates["site_id"].isin(set(ids))].to_crs(4326)
+        parts.append(
+            gpd.GeoDataFrame(
+                {
+                    "site_id": more["site_id"].to_numpy(dtype=object),
+                    "name": (
+                        more["name"].fillna("").astype(str)
+                        if "name" in more.columns
+                        else more["site_id"].astype(str)
+                    ).to_numpy(dtype=object),
+                    "floor_area_m2": (
+                        pd.to_numeric(more["floor_area_m2"]).to_numpy(float)
+                        if "floor_area_m2" in more.columns
+                        else np.full(len(more), np.nan)
+                    ),
+                },
+                geometry=more.geometry.to_numpy(),
+                crs=4326,
+            )
+        )
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)

@@ -97,7 +97,7 @@ def scenario_toml(data: WhatIfData, is_open: NDArray[np.bool_], *, lang: Lang = 
     data
         The page's data (:func:`coverage.whatif.whatif_data`).
     is_open
-        One flag per site (``data.site_ids([...])``).
+        One flag per site (``data.mask([...])``).
     lang
         Language of the scenario's name and description.
 
@@ -169,7 +169,7 @@ def _binary(data: WhatIfData) -> tuple[str, int]:
         centi.astype("<u4").tobytes(),
         data.site.astype("<u2" if site_bytes == 2 else "<u4").tobytes(),  # noqa: PLR2004
     ]
-    packed = gzip.compress(b"".join(parts), compresslevel=9, mtime=0)
+    packed = gzip.compress(b"".join(parts), compresslevel=6, mtime=0)
     return base64.b64encode(packed).decode("ascii"), site_bytes
 
 
@@ -263,7 +263,7 @@ def _inputs_html(data: WhatIfData, lang: Lang) -> str:
         (
             words["network"],
             words["network_line"].format(
-                source=net.get("source", ""),
+                source=Path(str(net.get("source", ""))).name,
                 nodes=f"{net.get('nodes', 0):,}",
                 km=f"{net.get('length_km', 0):,}",
                 mode=MODE_ZH.get(mode, mode) if lang == "zh" else mode,
@@ -288,9 +288,7 @@ def _inputs_html(data: WhatIfData, lang: Lang) -> str:
     ]
     if data.tied:
         rows.append(("", words["ties"].format(n=data.tied)))
-    body = "".join(
-        f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in rows
-    )
+    body = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in rows)
     return f'<dl class="wi-inputs">{body}</dl>'
 
 
@@ -306,7 +304,11 @@ def render_page(data: WhatIfData, *, lang: Lang = "zh", basemap: str = "blank") 
         (STATUS_COLORS[STATUS_UNREACHABLE], STATUS_UNREACHABLE),
     )
     status_words = {
-        "zh": {STATUS_COVERED: "已覆盖", STATUS_NOT_COVERED: "未覆盖", STATUS_UNREACHABLE: "不可达"},
+        "zh": {
+            STATUS_COVERED: "已覆盖",
+            STATUS_NOT_COVERED: "未覆盖",
+            STATUS_UNREACHABLE: "不可达",
+        },
         "en": {s: s for s in (STATUS_COVERED, STATUS_NOT_COVERED, STATUS_UNREACHABLE)},
     }[lang]
     legend = "".join(
@@ -322,9 +324,10 @@ def render_page(data: WhatIfData, *, lang: Lang = "zh", basemap: str = "blank") 
         f"<title>{e(words['title'])}</title>"
         f"<style>{leaflet_css()}</style><style>{style}</style></head><body>"
         '<div id="wi"><div id="wi-map"></div><div id="wi-side">'
-        f"<h1>{e(words['title'])}</h1><div class=\"wi-note\">{e(words['hint'])}</div>"
+        f'<h1>{e(words["title"])}</h1><div class="wi-note">{e(words["hint"])}</div>'
         f'<div class="wi-legend wi-note">{legend}</div>'
-        '<div id="wi-summary"></div><div id="wi-timing"></div>'
+        '<div id="wi-summary"></div><div id="wi-timing"></div><div id="wi-info" class="wi-note">'
+        f"{e(words['click_community'])}</div>"
         f'<p><button id="wi-copy" type="button">{e(words["copy"])}</button>'
         f'<button id="wi-reset" type="button">{e(words["reset"])}</button>'
         '<span id="wi-copied" class="wi-note"></span></p>'

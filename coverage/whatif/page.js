@@ -12,7 +12,7 @@
   var isOpen = new Uint8Array(nSite);
   var nearest = new Int32Array(nCom), covered = new Uint8Array(nCom);
   var status = new Uint8Array(nCom); // 0 covered, 1 not covered, 2 unreachable
-  var comMarkers = [], siteMarkers = [];
+  var comMarkers = [], siteMarkers = [], theMap = null;
   var api = { lastMs: NaN, ready: null };
   window.whatif = api;
 
@@ -182,11 +182,16 @@
     var m = siteMarkers[j];
     if (!m) { return; }
     var on = isOpen[j], ex = D.sites.existing[j];
-    m.setStyle({
-      color: on ? (ex ? D.colors.hall : D.colors.candidate) : "#888",
-      fillColor: on ? (ex ? D.colors.hall : D.colors.candidate) : "#fff",
-      fillOpacity: on ? 0.9 : 0.4, weight: on ? 2 : 1.5, dashArray: on ? null : "3 3"
-    });
+    var color = ex ? D.colors.hall : D.colors.candidate;
+    if (on) {
+      m.setStyle({ color: "#fff", fillColor: color, fillOpacity: 0.95, weight: 1.5,
+        dashArray: null, opacity: 1 });
+      m.setRadius(ex ? 7 : 6);
+    } else { // switched off: a dashed ring that leaves the communities visible
+      m.setStyle({ color: ex ? color : "#a0522d", fillColor: "#fff", fillOpacity: 0.05,
+        weight: 1.2, dashArray: "2 3", opacity: ex ? 0.9 : 0.55 });
+      m.setRadius(ex ? 6 : 4);
+    }
   }
   var shownStatus = new Int8Array(nCom).fill(-1);
   function styleCommunities() {
@@ -224,6 +229,18 @@
     api.lastMs = performance.now() - t0;
     timing.textContent = L_.timing.replace("{ms}", api.lastMs.toFixed(1));
     return api.lastMs;
+  }
+
+  function inspect(i) {
+    var words = [L_.status_covered, L_.status_not_covered, L_.status_unreachable];
+    var text = D.com.name[i] + " (" + D.com.id[i] + ") · " + words[status[i]];
+    if (nearest[i] >= 0) {
+      var s = site[nearest[i]];
+      text += " · " + L_.nearest + " " + D.sites.name[s] + " (" + D.sites.id[s] + "), " +
+        show("travel_time_min", centi[nearest[i]] / 100) + " " + L_.minutes;
+    }
+    document.getElementById("wi-info").textContent = text;
+    return text;
   }
 
   function toggle(j) {
@@ -279,7 +296,7 @@
 
   // ---- the map ----
   function buildMap() {
-    var map = L.map("wi-map", { preferCanvas: true, zoomControl: true });
+    var map = theMap = L.map("wi-map", { preferCanvas: true, zoomControl: true });
     var renderer = L.canvas({ padding: 0.2 });
     if (D.tiles) {
       var note = false, layer = L.tileLayer(D.tiles.url, {
@@ -302,6 +319,7 @@
         renderer: renderer, radius: 4, weight: 1, fillOpacity: 0.75, interactive: true
       });
       m.bindTooltip(el("span", null, D.com.name[i] + " (" + D.com.id[i] + ")"));
+      m.on("click", (function (k) { return function () { inspect(k); }; })(i));
       m.addTo(map);
       comMarkers.push(m);
     }
@@ -360,6 +378,13 @@
     return update();
   };
   api.toml = toml;
+  api.point = function (id) { // where a site is drawn, in page pixels (for real clicks)
+    var j = D.sites.id.indexOf(id), box = theMap.getContainer().getBoundingClientRect();
+    var pt = theMap.latLngToContainerPoint([D.sites.lat[j], D.sites.lon[j]]);
+    return [box.left + pt.x, box.top + pt.y];
+  };
+  api.inspect = inspect;
+  api.copy = function () { document.getElementById("wi-copy").click(); };
   api.ready = decode(D.bin).then(function (buf) {
     unpack(buf);
     build();
