@@ -378,6 +378,10 @@
     return update();
   };
   api.toml = toml;
+  api.focus = function (id, zoom) { // centre the map on a site
+    var j = D.sites.id.indexOf(id);
+    theMap.setView([D.sites.lat[j], D.sites.lon[j]], zoom || 15, { animate: false });
+  };
   api.point = function (id) { // where a site is drawn, in page pixels (for real clicks)
     var j = D.sites.id.indexOf(id), box = theMap.getContainer().getBoundingClientRect();
     var pt = theMap.latLngToContainerPoint([D.sites.lat[j], D.sites.lon[j]]);
