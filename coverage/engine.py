@@ -704,7 +704,9 @@ def nearest_facility(
     Returns
     -------
     NearestResult
-        Time in seconds and index of the nearest facility per origin.
+        Time in seconds and index of the nearest facility per origin; facilities exactly as
+        near (the same time to the last bit) go to the one listed first, so the answer does
+        not depend on the order the routing pass visits them in.
 
     Examples
     --------
