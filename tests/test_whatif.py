@@ -196,8 +196,33 @@ def _cells(page, table):
     )
 
 
-def _value(text):
-    return np.nan if text == "NaN" else float(text)
+def _same(text, want):
+    """A cell's exact figure (``String()`` of a double) against the audit's value."""
+    got = np.nan if text == "NaN" else float(text)
+    return (np.isnan(got) and pd.isna(want)) or got == want
+
+
+def _check_against_audit(districts_cells, hall_cells, result):
+    """Every figure of the district table and every hall load, as the cells hold them."""
+    expected = result.districts
+    assert len(districts_cells) == len(expected)
+    for row, (_, want) in zip(districts_cells, expected.iterrows(), strict=True):
+        assert [c for c, _, _ in row] == list(expected.columns)
+        for col, value, text in row:
+            if col == "district":
+                assert text == (want[col] if want[col] != "(all)" else "合计")
+            else:
+                assert _same(value, want[col]), (want["district"], col, value, want[col])
+    want_halls = pd.DataFrame(result.halls).reset_index(drop=True)
+    assert [r[0][1] for r in hall_cells] == [str(h) for h in want_halls["hall_id"]]
+    for row, (_, want) in zip(hall_cells, want_halls.iterrows(), strict=True):
+        got = {c: v for c, v, _ in row}
+        for col in HALL_COLUMNS[1:]:
+            assert _same(got[col], want[col]), (want["hall_id"], col, got[col], want[col])
+        adequate = want["floor_area_adequate"]
+        assert got["floor_area_adequate"] == (
+            "null" if pd.isna(adequate) else str(adequate).lower()
+        )
 
 
 def test_page_in_chromium_equals_the_audit(hangzhou_page, hangzhou):  # noqa: PLR0915
@@ -234,10 +259,21 @@ def test_page_in_chromium_equals_the_audit(hangzhou_page, hangzhou):  # noqa: PL
         after_click = page.evaluate("window.whatif.open()")
         page.mouse.click(x, y)
         back = page.evaluate("window.whatif.open()")
+        # a second set first (some halls back on, some candidates off again), then the set
+        # whose scenario is copied
+        again = to_close[:3] + to_open[:2]
         ms = [page.evaluate(f"window.whatif.toggle({json.dumps(s)})") for s in to_close + to_open]
-        districts_cells = _cells(page, "wi-districts")
-        hall_cells = _cells(page, "wi-halls")
+        ms += [page.evaluate(f"window.whatif.toggle({json.dumps(s)})") for s in again]
+        states = [
+            (
+                page.evaluate("window.whatif.open()"),
+                _cells(page, "wi-districts"),
+                _cells(page, "wi-halls"),
+            )
+        ]
+        ms += [page.evaluate(f"window.whatif.toggle({json.dumps(s)})") for s in again]
         shown_open = page.evaluate("window.whatif.open()")
+        states.append((shown_open, _cells(page, "wi-districts"), _cells(page, "wi-halls")))
         page.click("#wi-copy")
         copied = page.input_value("#wi-toml")
         info = page.evaluate("window.whatif.inspect(0)")
@@ -256,30 +292,10 @@ def test_page_in_chromium_equals_the_audit(hangzhou_page, hangzhou):  # noqa: PL
     assert set(back) == set(halls)
     is_open = data.mask(shown_open)
     assert set(shown_open) == (set(halls) - set(to_close)) | set(to_open)
-    result = _audit(com, data, is_open, hangzhou.network)
-
-    # every figure of the district table, as the page holds it in each cell
-    expected = result.districts
-    assert len(districts_cells) == len(expected)
-    for row, (_, want) in zip(districts_cells, expected.iterrows(), strict=True):
-        cols = [c for c, _, _ in row]
-        assert cols == list(expected.columns)
-        for col, value, text in row:
-            if col == "district":
-                assert text == (want[col] if want[col] != "(all)" else "合计")
-            else:
-                assert _value(value) == pytest.approx(want[col], rel=0, abs=0, nan_ok=True), col
-    # every hall load
-    want_halls = pd.DataFrame(result.halls).reset_index(drop=True)
-    assert [r[0][1] for r in hall_cells] == [str(h) for h in want_halls["hall_id"]]
-    for row, (_, want) in zip(hall_cells, want_halls.iterrows(), strict=True):
-        got = {c: v for c, v, _ in row}
-        for col in HALL_COLUMNS[1:]:
-            assert _value(got[col]) == pytest.approx(want[col], rel=0, abs=0, nan_ok=True), col
-        adequate = want["floor_area_adequate"]
-        assert got["floor_area_adequate"] == (
-            "null" if pd.isna(adequate) else str(adequate).lower()
-        )
+    for opened, districts_cells, hall_cells in states:
+        result = _audit(com, data, data.mask(opened), hangzhou.network)
+        _check_against_audit(districts_cells, hall_cells, result)
+    assert set(states[0][0]) == (set(halls) - set(to_close[3:])) | set(to_open[2:])
 
     # the copied scenario names exactly the switched sites, and is what Python writes
     parsed = tomllib.loads(copied)
