@@ -60,6 +60,7 @@ __all__ = [
     "run_batch",
     "save_map",
     "travel_time_surface",
+    "whatif_map",
     "write_district_reports",
 ]
 
@@ -74,6 +75,7 @@ _LAZY = {
     "run_batch": "coverage.batch",
     "save_map": "coverage.maps",
     "travel_time_surface": "coverage.isochrones",
+    "whatif_map": "coverage.whatif",
     "write_district_reports": "coverage.reports",
 }
 

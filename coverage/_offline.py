@@ -71,6 +71,16 @@ def _leaflet_css() -> str:
     return re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, css)
 
 
+def leaflet_js() -> str:
+    """Leaflet's JavaScript, ready to put inside a ``<script>`` element."""
+    return _leaflet_js()
+
+
+def leaflet_css() -> str:
+    """Leaflet's stylesheet with its images inlined, for a ``<style>`` element."""
+    return _leaflet_css()
+
+
 @cache
 def _jquery_js() -> str:
     return _clean_js((_jquery_dir() / "jquery.min.js").read_text(encoding="utf-8"))

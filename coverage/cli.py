@@ -267,7 +267,8 @@ def _parser() -> argparse.ArgumentParser:
             "of its own, and the proposal says so. --model lscp: the fewest halls covering "
             "every reachable community, of any size; --model mclp: the best --p halls for "
             "population. Writes OUT/<run>/proposals/ (summary.html, report.xlsx, map.html, "
-            "CSV tables)."
+            "CSV tables) and whatif.html (switch existing halls and the proposed sites on and off, "
+            "offline)."
         ),
     )
     _input_options(pr)
@@ -937,16 +938,17 @@ def _propose(args: argparse.Namespace) -> int:
         write_proposal_reports,
     )
     from coverage.siting import candidate_sites, propose_halls, verify_proposal  # noqa: PLC0415
+    from coverage.whatif import proposal_candidates, whatif_map  # noqa: PLC0415
 
     inp = _inputs(args)
     communities = inp.communities
     if inp.chosen is not None:
         communities = communities[communities["district"].astype(str).isin(inp.chosen)]
+    user_sites = None
     if args.candidates:
         sites = read_halls(args.candidates, coord_system=args.coord_system or "wgs84")
-        candidates = candidate_sites(
-            inp.network, include=sites.rename(columns={"hall_id": "site_id"})
-        )
+        user_sites = sites.rename(columns={"hall_id": "site_id"})
+        candidates = candidate_sites(inp.network, include=user_sites)
     else:
         candidates = candidate_sites(inp.network, spacing_m=args.spacing_m)
     _step(
@@ -976,6 +978,16 @@ def _propose(args: argparse.Namespace) -> int:
         title=title,
         offline=not args.online_assets,
         **_map_options(args),
+    )
+    whatif_map(
+        out / "whatif.html",
+        communities,
+        inp.halls,
+        inp.network,
+        proposal_candidates(result.proposals, user_sites, lang=args.lang),
+        config=inp.config,
+        lang=args.lang,
+        basemap="auto" if args.basemap == "tianditu" else args.basemap,
     )
     print(proposal_text(result, out, lang=args.lang))  # noqa: T201
     return EXIT_OK

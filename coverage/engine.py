@@ -704,7 +704,9 @@ def nearest_facility(
     Returns
     -------
     NearestResult
-        Time in seconds and index of the nearest facility per origin.
+        Time in seconds and index of the nearest facility per origin; facilities exactly as
+        near (the same time to the last bit) go to the one listed first, so the answer does
+        not depend on the order the routing pass visits them in.
 
     Examples
     --------
@@ -726,10 +728,21 @@ def nearest_facility(
     dist, _, src = dijkstra(
         mat, directed=True, indices=sources, min_only=True, return_predecessors=True
     )
-    node_time = dist[: network.n_nodes]
+    label = _first_sources(mat, dist, src)
+    n = network.n_nodes
+    node_time = dist[:n]
     time_s, node = _origin_times(network, origins, node_time, to_facility=to_facility)
     reached = np.isfinite(time_s)
-    facility[reached] = src[node[reached]] - network.n_nodes
+    facility[reached] = label[node[reached]] - n
+    # an origin as near through both ends of its segment: the first facility of the two
+    s = np.where(origins.ok, origins.seg, 0)
+    t = origins.frac
+    fwd, bwd = network.seg_fwd_s[s], network.seg_bwd_s[s]
+    ends = (network.seg_u[s], network.seg_v[s])
+    via_u = _along(t, bwd if to_facility else fwd) + node_time[ends[0]]
+    via_v = _along(1 - t, fwd if to_facility else bwd) + node_time[ends[1]]
+    both = np.flatnonzero(reached & (via_u == via_v))
+    facility[both] = np.minimum(label[ends[0][both]], label[ends[1][both]]) - n
     o, f, direct = _same_segment_times(network, origins, facilities, to_facility=to_facility)
     # the best direct time of each origin (first facility on ties, as a loop in order would)
     order = np.lexsort((f, direct, o))
@@ -739,7 +752,35 @@ def nearest_facility(
     better = direct < time_s[o]
     time_s[o[better]] = direct[better]
     facility[o[better]] = f[better]
+    same = direct == time_s[o]
+    facility[o[same]] = np.minimum(facility[o[same]], f[same])
     return NearestResult(time_s, facility)
+
+
+def _first_sources(
+    mat: sp.csr_matrix, dist: NDArray[np.float64], src: NDArray[np.int32]
+) -> NDArray[np.int64]:
+    """For every node, the first source (lowest index) at its shortest time.
+
+    A multi-source pass labels each node with whichever source's wave reached it first; where
+    two sources reach a node in exactly the same time the heap's order decided. Here every
+    label becomes the lowest source among those at that time, by passing labels along the
+    *tight* edges (``dist[u] + w == dist[v]``, the sums the pass itself made). Without exact
+    ties one sweep finds nothing to change.
+    """
+    big = np.iinfo(np.int64).max
+    label = np.where(src >= 0, src, big).astype(np.int64)
+    rows = np.repeat(np.arange(mat.shape[0]), np.diff(mat.indptr))
+    cols = mat.indices
+    with np.errstate(invalid="ignore"):
+        tight = np.isfinite(dist[rows]) & (dist[rows] + mat.data == dist[cols])
+    u, v = rows[tight], cols[tight]
+    while len(u):
+        lower = label[u] < label[v]
+        if not lower.any():
+            break
+        np.minimum.at(label, v[lower], label[u[lower]])
+    return label
 
 
 def travel_time_matrix(

@@ -429,3 +429,89 @@ LIFE_CIRCLE: dict[str, dict[str, str]] = {
         "sep": "；",
     },
 }
+
+
+#: The what-if page's own words, per language ({…} are filled in by the page).
+WHATIF_TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "社区服务中心选址推演",
+        "hint": "点击地图上的服务中心（蓝）或候选点（橙）即可开启/关闭；各项数字立即更新。",
+        "summary": (
+            "开启 {open} 处（关停现有 {closed} 处，新增 {added} 处）：社区覆盖 {covered}/"
+            "{communities}（{share}），人口覆盖率 {pshare}"
+        ),
+        "timing": "上次更新用时 {ms} 毫秒",
+        "districts": "各区县覆盖情况",
+        "halls": "开启的服务中心负荷（每 100 户 {std} ㎡）",
+        "copy": "复制此方案 (TOML)",
+        "reset": "恢复现状",
+        "copied": "已复制到剪贴板；也可从下框复制。",
+        "copy_failed": "无法写入剪贴板，请从下框手动复制。",
+        "inputs": "计算依据",
+        "computed": "计算时间",
+        "sources": "输入数据",
+        "network": "路网",
+        "network_line": "{source}：{nodes} 个节点，{km} 公里，{mode}，{speed} 公里/小时",
+        "thresholds": "标准",
+        "thresholds_line": "城市社区 {urban} 分钟，农村社区 {rural} 分钟；用房 {std} ㎡/百户",
+        "sites_line": "现有服务中心 {halls} 处，候选点 {candidates} 处",
+        "existing": "现有服务中心",
+        "candidate": "候选点",
+        "off_network": "离路网过远，不参与计算",
+        "yes": "是",
+        "no": "否",
+        "no_tiles": "底图未能加载（离线？）；数据图层照常显示",
+        "broken": "页面数据无法读取：",
+        "toml_name": "会议推演方案",
+        "toml_description": "由推演地图复制（{computed} 计算）",
+        "ties": "注：{n} 处社区到两个点的时间完全相同，按列表顺序取前者。",
+        "click_community": "点击社区可查看其最近的开启服务中心。",
+        "status_covered": "已覆盖",
+        "status_not_covered": "未覆盖",
+        "status_unreachable": "不可达",
+        "nearest": "最近：",
+        "minutes": "分钟",
+    },
+    "en": {
+        "title": "What-if: community service hall sites",
+        "hint": (
+            "Click a hall (blue) or a candidate site (orange) on the map to switch it on or "
+            "off; the figures update at once."
+        ),
+        "summary": (
+            "{open} sites open ({closed} existing closed, {added} added): communities covered "
+            "{covered}/{communities} ({share}), population covered {pshare}"
+        ),
+        "timing": "last update took {ms} ms",
+        "districts": "Coverage by district",
+        "halls": "Loads of the open halls ({std} m² per 100 households)",
+        "copy": "Copy this scenario (TOML)",
+        "reset": "Back to today",
+        "copied": "Copied to the clipboard; also shown below.",
+        "copy_failed": "The clipboard refused; copy the text below.",
+        "inputs": "Computed from",
+        "computed": "Computed",
+        "sources": "Inputs",
+        "network": "Network",
+        "network_line": "{source}: {nodes} nodes, {km} km, {mode} at {speed} km/h",
+        "thresholds": "Standards",
+        "thresholds_line": "urban {urban} min, rural {rural} min; floor area {std} m² per 100 hh",
+        "sites_line": "{halls} existing halls, {candidates} candidate sites",
+        "existing": "existing hall",
+        "candidate": "candidate site",
+        "off_network": "too far from any road, left out",
+        "yes": "Yes",
+        "no": "No",
+        "no_tiles": "Basemap tiles could not load (offline?); the data layers are shown as usual",
+        "broken": "The page's data cannot be read:",
+        "toml_name": "Meeting scenario",
+        "toml_description": "Copied from the what-if map (computed {computed})",
+        "ties": "Note: {n} communities are exactly as far from two sites; the first listed wins.",
+        "click_community": "Click a community to see its nearest open hall.",
+        "status_covered": "covered",
+        "status_not_covered": "not covered",
+        "status_unreachable": "unreachable",
+        "nearest": "nearest:",
+        "minutes": "min",
+    },
+}

@@ -135,7 +135,7 @@ def grid_communities() -> gpd.GeoDataFrame:
     id    position  kind    nearest hall, minutes        status
     ====  ========  ======  ===========================  =============
     A     (0, 1)    urban   H1, 4                        covered
-    B     (2, 2)    urban   H1 or H2, 16                 not covered
+    B     (2, 2)    urban   H1, 16 (H2 as near: first)   not covered
     C     (2, 2.5)  rural   H2, 14 (H1: 18)              covered
     D     (3, 0)    urban   H1, 12                       covered
     E     (0.5, 4)  rural   H2, 14 (H1: 18)              covered

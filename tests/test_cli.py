@@ -280,6 +280,11 @@ def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path, capsys):
     assert (after["status"] == "covered").all()  # routed, not modelled
     assert json.loads((folder / "solver.json").read_text(encoding="utf-8"))["optimal"]
     assert (folder / "map.html").exists()
+    # the what-if page: the two halls and the proposed site, data inline (no address at all)
+    whatif = (folder / "whatif.html").read_text(encoding="utf-8")
+    site = json.dumps(str(proposals["site_id"].iloc[0]), ensure_ascii=False)
+    assert f'"id":["H1","H2",{site}]' in whatif
+    assert 'src="http' not in whatif
     # per district: a new hall is listed where the members of its group live
     groups = pd.read_csv(folder / "groups.csv", encoding="utf-8-sig").set_index("hall_id")
     members = set(groups.loc[proposals["site_id"].iloc[0], "members"].split(";"))

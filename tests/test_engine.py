@@ -434,3 +434,15 @@ def test_xihu_communities_by_the_viaduct_are_on_connected_roads(xihu):
     # XH0276 was "unreachable"; all four reach a hall
     r = nearest_facility(net, c_snap, h_snap)
     assert np.isfinite(r.time_s).all()
+
+
+def test_equal_times_go_to_the_first_facility_in_order(grid_net):
+    """Community B (2, 2) is 16 minutes from H1 (0, 0) and from H2 (4, 4): the first listed wins."""
+    homes = snap(grid_net, grid_points([(2, 2)]))
+    for order, first in (([(0, 0), (4, 4)], 0), ([(4, 4), (0, 0)], 0)):
+        r = nearest_facility(grid_net, homes, snap(grid_net, grid_points(order)))
+        assert (r.time_s / 60).round(9).tolist() == [16.0]
+        assert r.facility.tolist() == [first]
+    # and with a third, nearer-listed-last hall at the same time: still the first
+    three = snap(grid_net, grid_points([(4, 4), (4, 0), (0, 0)]))
+    assert nearest_facility(grid_net, homes, three).facility.tolist() == [0]
