@@ -662,7 +662,7 @@ def apply_scenario(
             seconds["build_routing"] = time.perf_counter() - t0
     if placed and not problems:  # new and moved halls must lie within reach of a road
         xy = np.array([p for _, p in placed])
-        got = snap_xy(net, network_xy(net, xy), config=cfg)
+        got = snap_xy(net, _to_metric(net, xy), config=cfg)
         for (label, _), dist in zip(placed, got.dist_m, strict=True):
             if not dist <= cfg.max_snap_m:
                 problems.append(
@@ -685,7 +685,7 @@ def apply_scenario(
     )
 
 
-def network_xy(network: Network, lonlat: NDArray[np.float64]) -> NDArray[np.float64]:
+def _to_metric(network: Network, lonlat: NDArray[np.float64]) -> NDArray[np.float64]:
     """Points given as lon/lat (EPSG:4326, degrees) in the network's metric CRS, metres."""
     to_m = network.memo(
         __name__,
@@ -976,7 +976,7 @@ class _RoadEditor:
         """Every edge's line in the network's metric CRS and a tree over them (kept)."""
 
         def build() -> tuple[NDArray[np.object_], shapely.STRtree]:
-            xy = network_xy(self.net, self.t.geom_coords)
+            xy = _to_metric(self.net, self.t.geom_coords)
             lines = np.asarray(shapely.linestrings(xy, indices=self.t.geom_index), dtype=object)
             return lines, shapely.STRtree(lines)
 
@@ -990,7 +990,7 @@ class _RoadEditor:
         return hit[self.usable[hit]]
 
     def _metric(self, lonlat: NDArray[np.float64]) -> NDArray[np.float64]:
-        return network_xy(self.net, lonlat)
+        return _to_metric(self.net, lonlat)
 
     def _close(self, label: str, edit: CloseRoad, scenario: Scenario, drawn: list[Any]) -> None:
         if edit.osm_way_id is not None:
@@ -1487,7 +1487,7 @@ def compare(baseline: AuditResult, scenario: AuditResult, *, name: str = "scenar
 
     Examples
     --------
-    >>> from coverage.testing import grid_graph, grid_communities, grid_halls
+    >>> from coverage.testing import grid_graph, grid_communities, grid_halls, grid_lonlat
     >>> from coverage.network import load_network
     >>> from coverage.audit import audit
     >>> net = load_network(grid_graph())
@@ -1530,8 +1530,8 @@ def compare(baseline: AuditResult, scenario: AuditResult, *, name: str = "scenar
     names.append(ALL_DISTRICTS)
     dist: dict[str, Any] = {"district": names}
     for fig in DISTRICT_FIGURES:
-        before = db[fig].reindex(names).to_numpy(float)
-        after = da[fig].reindex(names).to_numpy(float)
+        before = db[fig].reindex(names).fillna(0).to_numpy()
+        after = da[fig].reindex(names).fillna(0).to_numpy()
         dist[f"{fig}_before"] = before
         dist[f"{fig}_after"] = after
         dist[f"{fig}_delta"] = after - before
@@ -1606,7 +1606,7 @@ def compare_many(baseline: AuditResult, scenarios: Mapping[str, AuditResult]) ->
 
     Examples
     --------
-    >>> from coverage.testing import grid_graph, grid_communities, grid_halls
+    >>> from coverage.testing import grid_graph, grid_communities, grid_halls, grid_lonlat
     >>> from coverage.network import load_network
     >>> from coverage.audit import audit
     >>> net = load_network(grid_graph())
@@ -1644,11 +1644,3 @@ def compare_many(baseline: AuditResult, scenarios: Mapping[str, AuditResult]) ->
     out = pd.DataFrame(parts, index=pd.Index(index, name="district"))
     out.columns = pd.MultiIndex.from_tuples(list(parts), names=["scenario", "figure"])
     return out
-
-
-def grid_lonlat(row: float, col: float) -> Point:
-    """Lon/lat (degrees) of a position on the test grid (:mod:`coverage.testing`), for examples."""
-    from coverage.testing import grid_points  # noqa: PLC0415
-
-    p = grid_points([(row, col)]).iloc[0]
-    return float(p.x), float(p.y)
