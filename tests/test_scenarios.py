@@ -89,7 +89,7 @@ def test_close_a_hall(grid_net):
 
 def test_add_a_hall(grid_net):
     # P1 at node (2, 2): B is at it (0), C half an edge away (2); B gains (16 > 15 before)
-    base, r, c = _run(grid_net, AddHall("P1", *grid_lonlat(2, 2), name="新站", floor_area_m2=300))
+    _, r, c = _run(grid_net, AddHall("P1", *grid_lonlat(2, 2), name="新站", floor_area_m2=300))
     assert _minutes(r) == [4.0, 0.0, 2.0, 12.0, 14.0]
     assert r.communities["nearest_hall_id"].tolist()[:3] == ["H1", "P1", "P1"]
     assert _changes(c) == ["unchanged", "gained", "faster", "unchanged", "unchanged"]
@@ -102,7 +102,7 @@ def test_add_a_hall(grid_net):
 def test_move_a_hall(grid_net):
     # H2 from (4, 4) to (4, 2): B 2 edges north = 8 (gained), C 2 + 8 = 10, E now nearer to
     # H1 (18) than to (4, 2) (2 + 3 rows + 2 columns = 22): slower
-    base, r, c = _run(grid_net, MoveHall("H2", *grid_lonlat(4, 2)))
+    _, r, c = _run(grid_net, MoveHall("H2", *grid_lonlat(4, 2)))
     assert _minutes(r) == [4.0, 8.0, 10.0, 12.0, 18.0]
     assert _changes(c) == ["unchanged", "gained", "faster", "unchanged", "slower"]
     assert c.halls.set_index("hall_id").loc["H2", "change"] == "moved"
@@ -112,7 +112,7 @@ def test_move_a_hall(grid_net):
 def test_reclassify_and_change_people(grid_net):
     # B rural: its circle widens from 15 to 20 minutes, so 16 minutes is covered (gained);
     # C's households 200 -> 500: H2 serves 320 + 500 = 820 households, 246 m² > its 200 m²
-    base, r, c = _run(
+    _, r, c = _run(
         grid_net,
         SetCommunities(("B",), kind="rural"),
         SetCommunities(("C",), population=1200, households=500),
@@ -135,10 +135,10 @@ def test_reclassify_and_change_people(grid_net):
 def test_reclassify_a_district(grid_net):
     # 撤村建居: East's villages C and E become urban (15 min); both at 14 minutes stay covered,
     # and with H2 closed (18 minutes) both are lost
-    base, r, c = _run(grid_net, SetCommunities(district="East", kind="urban"))
+    _, r, c = _run(grid_net, SetCommunities(district="East", kind="urban"))
     assert r.communities["kind"].tolist() == ["urban"] * 5
     assert _changes(c) == ["unchanged"] * 5
-    base, r, c = _run(grid_net, SetCommunities(district="East", kind="urban"), CloseHalls(("H2",)))
+    _, r, c = _run(grid_net, SetCommunities(district="East", kind="urban"), CloseHalls(("H2",)))
     assert _changes(c) == ["unchanged", "unchanged", "lost", "unchanged", "lost"]
     total = c.headline
     assert (total["covered_before"], total["covered_after"], total["lost"]) == (4, 2, 2)
@@ -149,20 +149,20 @@ def test_new_link_splits_the_roads_it_meets(grid_net):
     # a footbridge from the middle of row 0's edge (0, 1)-(0, 2) to the middle of row 2's
     # edge (2, 1)-(2, 2): 600 m at 9 km/h (150 m a minute) = 4 minutes. H1 -> (0, 1.5) 6,
     # + 4 over the bridge, + 2 to B at (2, 2) = 12 (was 16: gained); C (2, 2.5) 14 either way
-    base, r, c = _run(
+    _, r, c = _run(
         grid_net, AddRoad((grid_lonlat(0, 1.5), grid_lonlat(2, 1.5)), speed_kph=9.0, name="桥")
     )
     assert _minutes(r) == [4.0, 12.0, 14.0, 12.0, 14.0]
     assert _changes(c) == ["unchanged", "gained", "unchanged", "unchanged", "unchanged"]
     # at the walking speed the bridge takes 8 minutes: B 6 + 8 + 2 = 16, no better
-    base, r, c = _run(grid_net, AddRoad((grid_lonlat(0, 1.5), grid_lonlat(2, 1.5))))
+    _, r, c = _run(grid_net, AddRoad((grid_lonlat(0, 1.5), grid_lonlat(2, 1.5))))
     assert _minutes(r) == BASE_MIN
 
 
 def test_new_link_from_a_node(grid_net):
     # a diagonal link from H1's node (0, 0) to node (2, 2): 600 √2 m at 75 m a minute = 8 √2
     # = 11.31 minutes to B; C half an edge further (13.31; H2 14)
-    base, r, c = _run(grid_net, AddRoad((grid_lonlat(0, 0), grid_lonlat(2, 2))))
+    _, r, c = _run(grid_net, AddRoad((grid_lonlat(0, 0), grid_lonlat(2, 2))))
     assert r.communities["travel_time_min"].tolist() == [4.0, 11.31, 13.31, 12.0, 14.0]
     assert _changes(c) == ["unchanged", "gained", "faster", "unchanged", "unchanged"]
 
@@ -171,7 +171,7 @@ def test_close_a_road_by_a_line(grid_net):
     # a short line across row 0's edge (0, 0)-(0, 1): A walks round by (1, 0) and (1, 1):
     # 3 edges = 12 minutes (still covered, slower)
     line = (grid_lonlat(-0.2, 0.5), grid_lonlat(0.2, 0.5))
-    base, r, c = _run(grid_net, CloseRoad(line=line))
+    _, r, c = _run(grid_net, CloseRoad(line=line))
     assert _minutes(r) == [12.0, 16.0, 14.0, 12.0, 14.0]
     assert _changes(c) == ["slower", "unchanged", "unchanged", "unchanged", "unchanged"]
 
@@ -180,21 +180,21 @@ def test_barrier_band(grid_net):
     # a river between rows 1 and 2 across the whole grid: the south (rows 0-1, H1) and the
     # north (rows 2-4, H2) part. D (3, 0) must walk to H2: 1 row + 4 columns = 20 > 15 (lost);
     # E (0.5, 4) to H1: 4 edges + half = 18 (slower, rural: covered)
-    base, r, c = _run(grid_net, Barrier(tuple(RIVER), name="河"))
+    _, r, c = _run(grid_net, Barrier(tuple(RIVER), name="河"))
     assert _minutes(r) == [4.0, 16.0, 14.0, 20.0, 18.0]
     assert r.communities["nearest_hall_id"].tolist()[3:] == ["H2", "H1"]
     assert _changes(c) == ["unchanged", "unchanged", "unchanged", "lost", "slower"]
     # and a footbridge over it (column 0.5, rows 1-2, 4 minutes at walking speed, both ends
     # mid-edge): D (3, 0) -> (2, 0) 4, -> (2, 0.5) 2, bridge 4, -> (1, 0) 2, -> H1 4 = 16
     bridge = AddRoad((grid_lonlat(1, 0.5), grid_lonlat(2, 0.5)), speed_kph=4.5)
-    base, r, c = _run(grid_net, Barrier(tuple(RIVER)), bridge)
+    _, r, c = _run(grid_net, Barrier(tuple(RIVER)), bridge)
     assert _minutes(r)[3] == 16.0
 
 
 def test_speed_change_by_street(grid_net):
     # row 0 at 9 km/h: each of its edges takes 2 minutes. A 2; E by row 0: 4 x 2 + 2 = 10;
     # B by row 0 to (0, 2) 4, then 2 edges north 8 = 12 (gained); C 14 either way
-    base, r, c = _run(grid_net, SetSpeed(9.0, street=("row 0",)))
+    _, r, c = _run(grid_net, SetSpeed(9.0, street=("row 0",)))
     assert _minutes(r) == [2.0, 12.0, 14.0, 12.0, 10.0]
     assert _changes(c) == ["faster", "gained", "unchanged", "unchanged", "faster"]
 
@@ -347,8 +347,10 @@ def test_a_gcj02_scenario_is_converted(grid_net):
         ('name = "x"\ncolour = 1', r"scenario.toml: unknown key\(s\) 'colour'"),
         ('description = "x"', r"'name' must be a non-empty text"),
         (
-            'name = "x"\n[[halls.add]]\nhall_id = "P"\nlon = 1\nlat = 2\n[[halls.add]]\n'
-            'hall_id = "Q"\nlon = 1',
+            (
+                'name = "x"\n[[halls.add]]\nhall_id = "P"\nlon = 1\nlat = 2\n[[halls.add]]\n'
+                'hall_id = "Q"\nlon = 1'
+            ),
             r"scenario.toml: \[\[halls.add\]\] #2: missing key\(s\) 'lat'",
         ),
         (
@@ -356,7 +358,10 @@ def test_a_gcj02_scenario_is_converted(grid_net):
             r"\[\[halls.add\]\] #1: unknown key\(s\) 'floor'",
         ),
         (
-            'name = "x"\n[[communities.set]]\ncommunity_id = "A"\ndistrict = "West"\nkind = "urban"',
+            (
+                'name = "x"\n[[communities.set]]\ncommunity_id = "A"\ndistrict = "West"\n'
+                'kind = "urban"'
+            ),
             r"\[\[communities.set\]\] #1: give exactly one of community_id and district",
         ),
         (
@@ -483,3 +488,19 @@ def test_realistic_scenarios_on_hangzhou(hangzhou):
     assert edited.network.n_nodes == net.n_nodes + 2
     assert set(edited.roads["change"]) == {"added", "closed", "barrier"}
     assert len(compare(base, r2).communities) == len(com)
+
+
+def test_the_documented_example_runs_on_hangzhou(hangzhou):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "scenario.toml"
+    s = load_scenario(path)
+    assert len(s.edits) == 9
+    assert s.labels()[:3] == ["[halls] close", "[[halls.add]] #1", "[[halls.move]] #1"]
+    com, halls, net = hangzhou.communities, hangzhou.halls, hangzhou.network
+    edited = apply_scenario(com, halls, net, s)
+    assert set(edited.hall_changes["change"]) == {"closed", "added", "moved"}
+    assert set(edited.roads["change"]) == {"added", "closed", "barrier", "speed"}
+    result = audit_edited(edited)
+    zone_a = result.communities["district"].str.startswith("示意片区A")
+    assert set(result.communities.loc[zone_a, "kind"]) == {"urban"}
