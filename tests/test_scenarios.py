@@ -495,7 +495,7 @@ def test_the_documented_example_runs_on_hangzhou(hangzhou):
 
     path = Path(__file__).resolve().parent.parent / "docs" / "scenario.toml"
     s = load_scenario(path)
-    assert len(s.edits) == 9
+    assert len(s.edits) == 8
     assert s.labels()[:3] == ["[halls] close", "[[halls.add]] #1", "[[halls.move]] #1"]
     com, halls, net = hangzhou.communities, hangzhou.halls, hangzhou.network
     edited = apply_scenario(com, halls, net, s)
