@@ -7,7 +7,8 @@ All user-supplied text (names, ids, reasons) is escaped before it reaches the pa
 tooltips carry text, never markup, from the data.
 
 Package layout: ``_base`` (the base map, tiles, texts, popups, saving), ``_layers`` (one
-function per layer), ``_controls`` (search box, legend), ``_full`` (:func:`coverage_map`).
+function per layer), ``_controls`` (search box, legend), ``_full`` (:func:`coverage_map`),
+``_difference`` (:func:`difference_map`: a scenario against the baseline).
 """
 
 from coverage.maps._base import (
@@ -24,6 +25,14 @@ from coverage.maps._base import (
     to_display,
 )
 from coverage.maps._controls import add_legend, add_search
+from coverage.maps._difference import (
+    CHANGE_COLORS,
+    EDIT_COLORS,
+    add_changes,
+    add_hall_changes,
+    add_road_edits,
+    difference_map,
+)
 from coverage.maps._full import coverage_map
 from coverage.maps._layers import (
     BAND_COLORS,
@@ -43,24 +52,30 @@ from coverage.maps._layers import (
 __all__ = [
     "BAND_COLORS",
     "CATCHMENT_COLORS",
+    "CHANGE_COLORS",
     "DATA_PROBLEM_COLOR",
+    "EDIT_COLORS",
     "HALL_COLOR",
     "PROPOSAL_COLOR",
     "STATUS_COLORS",
     "Basemap",
     "Lang",
     "add_catchments",
+    "add_changes",
     "add_communities",
     "add_data_problems",
     "add_districts",
     "add_doubts",
+    "add_hall_changes",
     "add_halls",
     "add_isochrones",
     "add_legend",
     "add_proposals",
+    "add_road_edits",
     "add_search",
     "choose_basemap",
     "coverage_map",
+    "difference_map",
     "display_crs",
     "escape",
     "metric_crs",

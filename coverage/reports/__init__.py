@@ -16,7 +16,8 @@ Files for people who were not at the computer:
   formats.
 
 Package layout: ``_folders`` (run and district folders, proposal folders), ``_excel``,
-``_gpkg``, ``_html`` (the summary page), ``_proposal`` (a proposal's title, terminal summary,
+``_gpkg``, ``_html`` (the summary page), ``_scenario`` (a scenario run's folder and
+pages), ``_proposal`` (a proposal's title, terminal summary,
 workbook table and summary section), ``_charts`` (its SVG charts), ``_display`` (notebook
 tables), ``_summary``
 (``summary.json``), ``_labels`` (Chinese and English headers and names). File writing itself
@@ -25,7 +26,7 @@ lives in :mod:`coverage._files`.
 
 from coverage._files import inside, safe_name, write_csv, write_json, write_text_atomic
 from coverage.reports._display import display_table
-from coverage.reports._excel import write_excel
+from coverage.reports._excel import write_excel, write_workbook
 from coverage.reports._folders import write_district_reports, write_proposal_reports
 from coverage.reports._gpkg import write_geopackage
 from coverage.reports._html import html_summary, write_html_summary
@@ -37,6 +38,7 @@ from coverage.reports._proposal import (
     proposal_title,
     size_lines,
 )
+from coverage.reports._scenario import headline_text, scenario_page, write_scenario_reports
 from coverage.reports._summary import district_summary
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "Lang",
     "display_table",
     "district_summary",
+    "headline_text",
     "html_summary",
     "inside",
     "proposal_section_html",
@@ -54,6 +57,7 @@ __all__ = [
     "proposal_text",
     "proposal_title",
     "safe_name",
+    "scenario_page",
     "size_lines",
     "write_csv",
     "write_district_reports",
@@ -62,5 +66,7 @@ __all__ = [
     "write_html_summary",
     "write_json",
     "write_proposal_reports",
+    "write_scenario_reports",
     "write_text_atomic",
+    "write_workbook",
 ]

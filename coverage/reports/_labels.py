@@ -12,7 +12,7 @@ from coverage.audit import (
     STATUS_NOT_COVERED,
     STATUS_UNREACHABLE,
 )
-from coverage.i18n import MODE_ZH
+from coverage.i18n import MODE_ZH, SCENARIO_WORDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,6 +113,14 @@ ZH_HEADERS: dict[str, str] = {
     # coverage curves
     "p": "新增数量",
     "optimal": "最优解",
+    # scenarios: compared with the baseline
+    "change": "变化",
+    "delta_min": "出行时间变化(分钟)",
+    "gained": "新增覆盖社区数",
+    "lost": "失去覆盖社区数",
+    "faster": "更快社区数",
+    "slower": "更慢社区数",
+    "edit": "变动",
 }
 
 
@@ -206,6 +214,14 @@ EN_HEADERS: dict[str, str] = {
     # coverage curves
     "p": "New halls (p)",
     "optimal": "Optimal",
+    # scenarios: compared with the baseline
+    "change": "Change",
+    "delta_min": "Change in travel time (min)",
+    "gained": "Communities gained",
+    "lost": "Communities lost",
+    "faster": "Communities faster",
+    "slower": "Communities slower",
+    "edit": "Edit",
 }
 
 
@@ -222,7 +238,24 @@ ZH_VALUES: dict[str, dict[str, str]] = {
     },
     "kind": {"urban": "城市", "rural": "农村"},
     "scenario": {"before": "现状", "after": "建议实施后"},
+    "change": {
+        k: SCENARIO_WORDS["zh"][k]
+        for k in (
+            "gained",
+            "lost",
+            "faster",
+            "slower",
+            "unchanged",
+            "kept",
+            "closed",
+            "added",
+            "moved",
+        )
+    },
 }
+for _side in ("before", "after"):  # a scenario's columns before and after its edits
+    ZH_VALUES[f"status_{_side}"] = ZH_VALUES["status"]
+    ZH_VALUES[f"kind_{_side}"] = ZH_VALUES["kind"]
 
 
 #: Sheet names per language (summary, communities, halls, proposals, about).
@@ -274,7 +307,14 @@ def header(column: str, lang: Lang) -> str:
 
     >>> header("travel_time_min", "en"), header("walk_time_min", "en"), header("kind", "zh")
     ('Travel time (min)', 'Walk time (min)', '类型')
+    >>> header("travel_time_min_after", "en"), header("covered_delta", "zh")
+    ('Travel time (min) (scenario)', '已覆盖（变化）')
     """
+    for side in ("_before", "_after", "_delta"):  # a scenario's columns (coverage.scenarios)
+        if column.endswith(side) and len(column) > len(side) and column not in ZH_HEADERS:
+            word = SCENARIO_WORDS[lang][side[1:]]
+            base = header(column[: -len(side)], lang)
+            return f"{base}（{word}）" if lang == "zh" else f"{base} ({word})"
     if lang == "zh":
         return ZH_HEADERS.get(column, column)
     if column in EN_HEADERS:

@@ -24,7 +24,14 @@ contract), ``_frames`` (hall and community edits), ``_roads`` (the edited edge t
 :func:`compare_many`).
 """
 
-from coverage.scenarios._compare import DISTRICT_FIGURES, Comparison, compare, compare_many
+from coverage.scenarios._compare import (
+    DISTRICT_FIGURES,
+    Comparison,
+    ScenarioRun,
+    compare,
+    compare_many,
+    run_scenarios,
+)
 from coverage.scenarios._model import (
     CHANGES,
     CUT_OFF_SHARE,
@@ -58,6 +65,7 @@ __all__ = [
     "EditedInputs",
     "MoveHall",
     "Scenario",
+    "ScenarioRun",
     "SetCommunities",
     "SetSpeed",
     "apply_scenario",
@@ -66,5 +74,6 @@ __all__ = [
     "compare_many",
     "load_scenario",
     "run_scenario",
+    "run_scenarios",
     "scenario_from_dict",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -9,13 +10,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage._errors import InputDataError
-from coverage.audit import ALL_DISTRICTS, AuditResult
+from coverage._errors import InputDataError, ScenarioError
+from coverage.audit import ALL_DISTRICTS, AuditResult, audit
+from coverage.scenarios._run import EditedInputs, apply_scenario, audit_edited
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from numpy.typing import NDArray
+
+    from coverage.config import Config
+    from coverage.network import Network
+    from coverage.scenarios._model import Scenario
 
 
 @dataclass
@@ -284,3 +290,73 @@ def compare_many(baseline: AuditResult, scenarios: Mapping[str, AuditResult]) ->
     out = pd.DataFrame(parts, index=pd.Index(index, name="district"))
     out.columns = pd.MultiIndex.from_tuples(list(parts), names=["scenario", "figure"])
     return out
+
+
+@dataclass
+class ScenarioRun:
+    """One scenario run against the baseline (:func:`run_scenarios`).
+
+    Attributes
+    ----------
+    scenario
+        The scenario.
+    edited
+        Its edited inputs (the edited roads and halls for maps).
+    result
+        Its audit.
+    comparison
+        Its audit beside the baseline's.
+    seconds
+        Time to apply and audit it, seconds.
+    """
+
+    scenario: Scenario
+    edited: EditedInputs
+    result: AuditResult
+    comparison: Comparison
+    seconds: float
+
+
+def run_scenarios(
+    communities: gpd.GeoDataFrame,
+    halls: gpd.GeoDataFrame,
+    network: Network,
+    scenarios: Sequence[Scenario],
+    *,
+    config: Config | None = None,
+) -> tuple[AuditResult, list[ScenarioRun]]:
+    """Audit the baseline once and each scenario against it.
+
+    Parameters
+    ----------
+    communities, halls, network
+        The baseline inputs (never changed).
+    scenarios
+        The scenarios; their names must differ (they name the columns and folders).
+    config
+        As for :func:`coverage.audit.audit`.
+
+    Returns
+    -------
+    tuple
+        The baseline's audit and one :class:`ScenarioRun` per scenario, in order.
+
+    Raises
+    ------
+    ScenarioError
+        If two scenarios share a name, or (naming the edit) an edit does not fit the baseline.
+    """
+    names = [s.name for s in scenarios]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        msg = f"two or more scenarios are named {', '.join(map(repr, twice))}: names must differ"
+        raise ScenarioError(msg)
+    baseline = audit(communities, halls, network, config=config)
+    runs = []
+    for s in scenarios:
+        started = time.perf_counter()
+        edited = apply_scenario(communities, halls, network, s, config=config)
+        result = audit_edited(edited, baseline=baseline)
+        seconds = time.perf_counter() - started
+        runs.append(ScenarioRun(s, edited, result, compare(baseline, result, name=s.name), seconds))
+    return baseline, runs
