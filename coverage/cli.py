@@ -314,7 +314,13 @@ def _parser() -> argparse.ArgumentParser:
             "summary.html)."
         ),
     )
-    sc.add_argument("files", metavar="TOML", type=Path, nargs="+", help="scenario file(s)")
+    sc.add_argument(
+        "files",
+        metavar="TOML",
+        type=Path,
+        nargs="+",
+        help="scenario file(s) (default: none, give one or more)",
+    )
     _input_options(sc)
     _report_options(sc)
 

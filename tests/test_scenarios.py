@@ -35,7 +35,7 @@ from coverage.scenarios import (
     load_scenario,
     run_scenario,
 )
-from coverage.testing import grid_communities, grid_halls, grid_lonlat
+from coverage.testing import grid_communities, grid_graph, grid_halls, grid_lonlat
 
 BASE_MIN = [4.0, 16.0, 14.0, 12.0, 14.0]
 #: A river between rows 1 and 2 across the whole grid (rows 1.4 to 1.6).
@@ -504,3 +504,112 @@ def test_the_documented_example_runs_on_hangzhou(hangzhou):
     result = audit_edited(edited)
     zone_a = result.communities["district"].str.startswith("示意片区A")
     assert set(result.communities.loc[zone_a, "kind"]) == {"urban"}
+
+
+# --- outputs: the command line, the folder, the workbook, the map ---------------------------
+
+
+def _grid_files(tmp_path):
+    import osmnx as ox
+
+    com = grid_communities()
+    frame = pd.DataFrame(com.drop(columns="geometry"))
+    frame["lon"], frame["lat"] = com.geometry.x, com.geometry.y
+    frame.to_csv(tmp_path / "communities.csv", index=False)
+    halls = grid_halls()
+    hall_frame = pd.DataFrame(halls.drop(columns="geometry"))
+    hall_frame["lon"], hall_frame["lat"] = halls.geometry.x, halls.geometry.y
+    hall_frame.to_csv(tmp_path / "halls.csv", index=False)
+    ox.save_graphml(grid_graph(), tmp_path / "grid.graphml")
+    return [
+        "--communities",
+        str(tmp_path / "communities.csv"),
+        "--halls",
+        str(tmp_path / "halls.csv"),
+        "--network",
+        str(tmp_path / "grid.graphml"),
+    ]
+
+
+def test_cli_writes_baseline_scenarios_and_difference(tmp_path, capsys):
+    import openpyxl
+
+    from coverage.cli import EXIT_OK, main
+
+    files = _grid_files(tmp_path)
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text('name = "关闭 H2"\n[halls]\nclose = ["H2"]\n', encoding="utf-8")
+    lon, lat = grid_lonlat(2, 2)
+    b.write_text(
+        f'name = "<img src=x onerror=alert(1)>"\n[[halls.add]]\nhall_id = "P1"\n'
+        f"lon = {lon}\nlat = {lat}\nfloor_area_m2 = 300\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code = main(
+        [
+            "scenario",
+            str(a),
+            str(b),
+            *files,
+            "--out",
+            str(out),
+            "--basemap",
+            "blank",
+            "--no-progress",
+        ]
+    )
+    assert code == EXIT_OK
+    lines = capsys.readouterr().out
+    assert "关闭 H2: 已覆盖社区 4 → 4（新增 0，失去 0）" in lines
+    root = out / "communities" / "scenarios"
+    assert {p.name for p in root.iterdir()} >= {
+        "summary.html",
+        "scenarios.csv",
+        "scenarios.xlsx",
+        "baseline",
+        "关闭_H2",
+    }
+    one = root / "关闭_H2"
+    delta = pd.read_csv(one / "communities_delta.csv", encoding="utf-8-sig")
+    assert delta["travel_time_min_after"].tolist() == [4.0, 16.0, 18.0, 12.0, 18.0]
+    assert delta["change"].tolist() == ["unchanged", "unchanged", "slower", "unchanged", "slower"]
+    before = pd.read_csv(one / "communities_before.csv", encoding="utf-8-sig")
+    assert before["travel_time_min"].tolist() == BASE_MIN
+    assert (one / "scenario.toml").read_text(encoding="utf-8").startswith('name = "关闭 H2"')
+    wb = openpyxl.load_workbook(one / "report.xlsx")
+    assert wb.sheetnames == ["区县变化", "社区（现状）", "社区（情景）", "社区变化", "服务中心变化"]
+    heads = [c.value for c in wb["社区变化"][1]]
+    assert {"出行时间(分钟)（现状）", "出行时间(分钟)（情景）", "变化"} <= set(heads)
+    changes = [
+        r[heads.index("变化")] for r in wb["社区变化"].iter_rows(min_row=2, values_only=True)
+    ]
+    assert changes == ["不变", "不变", "更慢", "不变", "更慢"]
+    page = (one / "map.html").read_text(encoding="utf-8")
+    assert "</span>社区: 更慢</div>" in page  # the legend
+    assert "</span>社区服务中心: 关停</div>" in page
+    assert "</span>社区: 新增覆盖</div>" not in page  # (nothing gained: no row)
+    # the side-by-side table: both scenarios, every district; names stay text
+    side = pd.read_csv(root / "scenarios.csv", encoding="utf-8-sig")
+    assert side.iloc[:, 0].tolist() == ["East", "West", "合计"]
+    assert side["已覆盖 [<img src=x onerror=alert(1)>]"].tolist() == [2, 3, 5]
+    summary = (root / "summary.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in summary
+    assert "&lt;img src=x onerror=alert(1)&gt;" in summary
+    other = root / "img_src_x_onerror_alert_1"
+    assert "&lt;img src=x onerror=alert(1)&gt;" in (other / "summary.html").read_text("utf-8")
+    assert "<img src=x" not in (other / "map.html").read_text(encoding="utf-8")
+
+
+def test_cli_bad_scenario_names_the_edit(tmp_path, capsys):
+    from coverage.cli import EXIT_INPUT, main
+
+    files = _grid_files(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'name = "x"\n[[halls.move]]\nhall_id = "H9"\nlon = 120.1\nlat = 30.2\n', encoding="utf-8"
+    )
+    code = main(["scenario", str(bad), *files, "--out", str(tmp_path / "o"), "--no-progress"])
+    assert code == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "bad.toml: [[halls.move]] #1: no hall with hall_id 'H9' in the baseline" in err

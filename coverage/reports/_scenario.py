@@ -76,6 +76,8 @@ def _cell(column: str, value: object) -> str:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
         return f"<td>{html.escape(str(value))}</td>"
     x = float(value)
+    for side in ("_before", "_after"):
+        column = column.removesuffix(side)
     if not math.isfinite(x):
         return "<td class='n'>–</td>"
     text = (
@@ -84,13 +86,13 @@ def _cell(column: str, value: object) -> str:
         else f"{x:.1%}"
         if column.endswith("share")
         else f"{x:+,.0f}"
-        if column.endswith("_delta") or column in ("gained", "lost")
+        if column.endswith("_delta")
         else f"{x:,.2f}"
         if column.endswith("_min")
         else f"{x:,.0f}"
     )
     cls = "n"
-    if column.endswith("_delta") or column == "change_n":
+    if column.endswith("_delta"):
         cls += " good" if x > 0 else " bad" if x < 0 else ""
     return f"<td class='{cls}'>{html.escape(text)}</td>"
 
