@@ -145,6 +145,20 @@ def test_reclassify_a_district(grid_net):
     assert (total["rural_covered_before"], total["rural_covered_after"]) == (2, 0)
 
 
+def test_reclassify_a_street(grid_net):
+    # street e1 holds C and E (both rural, 14 minutes): 撤村建居 makes them urban (15): covered
+    # still; street w1 (A, B) made rural: B's 16 minutes are within 20 (gained)
+    _, r, c = _run(
+        grid_net,
+        SetCommunities(street="e1", kind="urban"),
+        SetCommunities(street="w1", kind="rural"),
+    )
+    assert r.communities["kind"].tolist() == ["rural", "rural", "urban", "urban", "urban"]
+    assert _changes(c) == ["unchanged", "gained", "unchanged", "unchanged", "unchanged"]
+    with pytest.raises(ScenarioError, match=r"#1: .*street.*'x9'"):
+        _run(grid_net, SetCommunities(street="x9", kind="urban"))
+
+
 def test_new_link_splits_the_roads_it_meets(grid_net):
     # a footbridge from the middle of row 0's edge (0, 1)-(0, 2) to the middle of row 2's
     # edge (2, 1)-(2, 2): 600 m at 9 km/h (150 m a minute) = 4 minutes. H1 -> (0, 1.5) 6,
@@ -362,7 +376,7 @@ def test_a_gcj02_scenario_is_converted(grid_net):
                 'name = "x"\n[[communities.set]]\ncommunity_id = "A"\ndistrict = "West"\n'
                 'kind = "urban"'
             ),
-            r"\[\[communities.set\]\] #1: give exactly one of community_id and district",
+            r"\[\[communities.set\]\] #1: give exactly one of community_id, district and street",
         ),
         (
             'name = "x"\n[[communities.set]]\ncommunity_id = "A"\nkind = "town"',

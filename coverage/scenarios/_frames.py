@@ -73,17 +73,17 @@ def edit_communities(
         return communities
     out = communities.copy()
     ids = out["community_id"].astype(str).to_numpy()
-    districts = (
-        out["district"].astype(str).to_numpy() if "district" in out.columns else np.array([])
-    )
     for label, edit in sets:
-        if edit.district is not None:
+        area = "district" if edit.district is not None else "street"
+        wanted = edit.district if edit.district is not None else edit.street
+        if wanted is not None:
+            names = out[area].astype(str).to_numpy() if area in out.columns else np.array([])
             try:
-                name = match_names([edit.district], sorted(set(districts)), what="district")[0]
+                name = match_names([wanted], sorted(set(names.tolist())), what=area)[0]
             except InputDataError as exc:
                 problems.append(f"{label}: {exc}")
                 continue
-            rows = districts == name
+            rows = names == name
         else:
             unknown = [c for c in edit.community_id if c not in set(ids)]
             if unknown:

@@ -54,8 +54,11 @@ class MoveHall:
 class SetCommunities:
     """Reclassify communities or change their people (``[[communities.set]]``).
 
-    Exactly one of ``community_id`` (ids) and ``district`` picks the communities. Households
-    stay as they were unless given (the audit estimates missing ones from population).
+    Exactly one of ``community_id`` (ids), ``district`` and ``street`` (an added key: 撤村建居
+    goes street by street) picks the communities; a district or street is named in full or
+    by its unambiguous beginning. ``population`` and ``households`` are set on each
+    community picked; households stay as they were unless given (the audit estimates
+    missing ones from population).
     """
 
     community_id: tuple[str, ...] = ()
@@ -63,6 +66,7 @@ class SetCommunities:
     kind: Literal["urban", "rural"] | None = None
     population: float | None = None
     households: float | None = None
+    street: str | None = None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,10 @@ _PART_ORDER = ["close", "add", "move", "set", "barrier", "speed"]
 _KEYS: dict[str, tuple[set[str], set[str]]] = {  # (required, optional) keys of each table
     "halls.add": ({"hall_id", "lon", "lat"}, {"name", "floor_area_m2"}),
     "halls.move": ({"hall_id", "lon", "lat"}, set()),
-    "communities.set": (set(), {"community_id", "district", "kind", "population", "households"}),
+    "communities.set": (
+        set(),
+        {"community_id", "district", "street", "kind", "population", "households"},
+    ),
     "roads.add": ({"line"}, {"speed_kph", "name", "two_way"}),
     "roads.close": (set(), {"osm_way_id", "line"}),
     "roads.barrier": (set(), {"polygon", "file", "name"}),
@@ -168,8 +171,9 @@ class _Reader:
         if kind == "communities.set":
             ids = self.texts(table, "community_id", where)
             district = self.text(table, "district", where)
-            if bool(ids) == (district is not None):
-                self.fail(where, "give exactly one of community_id and district")
+            street = self.text(table, "street", where)
+            if bool(ids) + (district is not None) + (street is not None) != 1:
+                self.fail(where, "give exactly one of community_id, district and street")
                 return None
             kind_value = table.get("kind")
             if kind_value is not None and kind_value not in KINDS:
@@ -180,7 +184,7 @@ class _Reader:
             if kind_value is None and pop is None and hh is None:
                 self.fail(where, "nothing to set: give kind, population or households")
                 return None
-            return SetCommunities(ids, district, kind_value, pop, hh)
+            return SetCommunities(ids, district, kind_value, pop, hh, street)
         if kind == "roads.add":
             line = self.points(table["line"], "line", where, least=2)
             speed = self.number(table, "speed_kph", where, positive=True)
