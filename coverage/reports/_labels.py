@@ -282,7 +282,12 @@ TOTAL_LABEL: dict[str, str] = {"zh": "合计", "en": ALL_DISTRICTS}
 
 
 def number_format(column: str) -> str | None:
-    """Excel number format of a numeric column, from its name (units are in the names)."""
+    """Excel number format of a numeric column, from its name (units are in the names).
+
+    A scenario's ``*_before``, ``*_after`` and ``*_delta`` columns take their figure's format.
+    """
+    for side in ("_before", "_after", "_delta"):
+        column = column.removesuffix(side)
     if column.endswith("_share"):
         return "0.0%"
     if column.endswith("_min"):
