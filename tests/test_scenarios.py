@@ -213,6 +213,14 @@ def test_speed_change_by_street(grid_net):
     assert _changes(c) == ["faster", "gained", "unchanged", "unchanged", "faster"]
 
 
+def test_speed_change_by_class(grid_net):
+    # every grid road is highway=residential: at 9 km/h every edge takes 2 minutes, so every
+    # walk takes half as long (the off-road walks are 0 here)
+    _, r, c = _run(grid_net, SetSpeed(9.0, highway=("residential",)))
+    assert _minutes(r) == [2.0, 8.0, 7.0, 6.0, 7.0]
+    assert _changes(c) == ["faster", "gained", "faster", "faster", "faster"]
+
+
 def test_no_edits_equal_the_baseline_exactly(grid_net, hangzhou):
     for com, halls, net in (
         (grid_communities(), grid_halls(), grid_net),
@@ -280,7 +288,7 @@ def test_the_baseline_is_untouched(grid_net):
         (CloseRoad(osm_way_id=5), r"\[\[roads.close\]\] #1: this network keeps no OSM way ids"),
         (CloseRoad(line=(grid_lonlat(0.2, 0.2), grid_lonlat(0.8, 0.8))), r"crosses no road"),
         (SetSpeed(3.0, street=("nowhere",)), r"street 'nowhere' matches no road"),
-        (SetSpeed(3.0, highway=("primary",)), r"highway 'primary' matches no road"),
+        (SetSpeed(3.0, highway=("primary",)), r"#1: highway 'primary' matches no road usable by"),
     ],
 )
 def test_errors_name_the_edit(grid_net, edit, match):
@@ -627,3 +635,45 @@ def test_cli_bad_scenario_names_the_edit(tmp_path, capsys):
     assert code == EXIT_INPUT
     err = capsys.readouterr().err
     assert "bad.toml: [[halls.move]] #1: no hall with hall_id 'H9' in the baseline" in err
+
+
+def test_road_classes_are_kept_from_osm_files_through_the_cache():
+    from coverage.network import load_network, read_table
+    from coverage.samples import sample_path
+
+    path = sample_path("hangzhou-xihu", "network")
+    table = read_table(path)[0]
+    assert table.highway is not None
+    assert {"primary", "residential", "footway"} <= set(table.highway.tolist())
+    net = load_network(path)  # (the cached table keeps them too)
+    assert set(net.table.highway.tolist()) == set(table.highway.tolist())
+    # slower primary roads make some walks longer and none shorter
+    sample = load_sample_quiet("hangzhou-xihu")
+    base = audit(sample.communities, sample.halls, net)
+    slow = run_scenario(
+        sample.communities,
+        sample.halls,
+        net,
+        Scenario("slow", edits=(SetSpeed(2.0, highway=("primary", "secondary")),)),
+        baseline=base,
+    )
+    change = compare(base, slow).communities["change"]
+    assert (change == "slower").sum() > 0
+    assert not change.isin(["faster", "gained"]).any()
+
+
+def load_sample_quiet(name):
+    import warnings
+
+    from coverage.audit import CoverageWarning
+    from coverage.samples import load_sample
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        return load_sample(name)
+
+
+def test_hangzhou_central_has_no_classes_the_message_says_so(hangzhou):
+    s = Scenario("x", edits=(SetSpeed(3.0, highway=("primary",)),))
+    with pytest.raises(ScenarioError, match=r"keeps no highway classes.*street = \["):
+        run_scenario(hangzhou.communities, hangzhou.halls, hangzhou.network, s)

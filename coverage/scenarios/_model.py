@@ -111,8 +111,9 @@ class Barrier:
 class SetSpeed:
     """Speed of some roads for the network's mode (``[[roads.speed]]``), km/h.
 
-    Roads are picked by ``highway`` class where the network keeps classes, or by street name
-    (``street``, an added key).
+    Roads are picked by ``highway`` class (OSM ``highway=*``; networks read from OSM files
+    and osmnx graphs keep it, the bundled OSRM-derived Hangzhou network has none) and by
+    street name (``street``, an added key); a road matching either is changed.
     """
 
     speed_kph: float

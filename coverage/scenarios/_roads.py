@@ -171,19 +171,21 @@ class RoadEditor:
 
     def _speed(self, label: str, edit: SetSpeed, drawn: list[Any]) -> None:
         hit = np.zeros(len(self.t.u), dtype=bool)
-        if edit.highway:
+        classes = self.t.highway
+        if edit.highway and classes is None:
             self.problems.append(
                 f"{label}: highway {list_ids(edit.highway)} matches no road: this network keeps "
-                "no highway classes (its edge table has none); pick the roads by street name "
+                "no highway classes (its source gives none); pick the roads by street name "
                 "(street = [...])"
             )
             return
-        names = self.t.name
-        for street in edit.street:
-            match = self.usable & (names == street)
+        picks = [("highway", v, classes) for v in edit.highway]
+        picks += [("street", v, self.t.name) for v in edit.street]
+        for key, value, values in picks:
+            match = self.usable & (values == value)
             if not match.any():
                 self.problems.append(
-                    f"{label}: street {street!r} matches no road usable by {self.net.mode}"
+                    f"{label}: {key} {value!r} matches no road usable by {self.net.mode}"
                 )
             hit |= match
         if hit.any():
@@ -346,6 +348,13 @@ class RoadEditor:
         if "loop_nodes_from" in meta:
             meta["loop_nodes_from"] = str(first_loop + k_new)
         link_twoway = np.ones(len(src), dtype=bool)
+        classes = t.highway
+        kw: dict[str, Any] = {}
+        if classes is not None:
+            hw_code, hw_vocab = EdgeTable.encode_names(
+                np.r_[classes[kept], np.where(part, classes[srcp], "")]
+            )
+            kw = {"highway_code": hw_code, "highway_vocab": hw_vocab}
         return EdgeTable(
             node_ids=ids,
             lon=np.insert(t.lon, first_loop, [p[0] for p in new_ll]).astype(float),
@@ -364,6 +373,7 @@ class RoadEditor:
             name_vocab=vocab,
             oneway=np.r_[t.oneway[kept], np.asarray(add.oneway, dtype=bool)],
             meta=meta,
+            **kw,
         )
 
     def _twins(self, e: int) -> list[int]:

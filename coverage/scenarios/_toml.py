@@ -212,11 +212,11 @@ class _Reader:
         # roads.speed
         speed = self.number(table, "speed_kph", where, positive=True)
         highway = self.texts(table, "highway", where)
-        street = self.texts(table, "street", where)
-        if not highway and not street:
+        streets = self.texts(table, "street", where)
+        if not highway and not streets:
             self.fail(where, "give highway (road classes) or street (street names)")
             return None
-        return None if speed is None else SetSpeed(speed, highway, street)
+        return None if speed is None else SetSpeed(speed, highway, streets)
 
     def section(self, table: object, section: str, parts: set[str]) -> list[Edit]:
         """The edits of one section (``[halls]``, ``[communities]``, ``[roads]``)."""
