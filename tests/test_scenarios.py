@@ -598,6 +598,14 @@ def test_cli_writes_baseline_scenarios_and_difference(tmp_path, capsys):
     assert delta["change"].tolist() == ["unchanged", "unchanged", "slower", "unchanged", "slower"]
     before = pd.read_csv(one / "communities_before.csv", encoding="utf-8-sig")
     assert before["travel_time_min"].tolist() == BASE_MIN
+    # per district, as the audit's folders: East holds C and E (both slower)
+    east = pd.read_csv(one / "East" / "communities_delta.csv", encoding="utf-8-sig")
+    assert east["community_id"].tolist() == ["C", "E"]
+    assert east["change"].tolist() == ["slower", "slower"]
+    halls_east = pd.read_csv(one / "East" / "halls_delta.csv", encoding="utf-8-sig")
+    assert sorted(halls_east["hall_id"]) == ["H1", "H2"]  # H2 before, H1 after
+    assert {p.name for p in (one / "West").iterdir()} >= {"map.html", "report.xlsx"}
+    assert "East/summary.html" in (one / "summary.html").read_text(encoding="utf-8")
     assert (one / "scenario.toml").read_text(encoding="utf-8").startswith('name = "关闭 H2"')
     wb = openpyxl.load_workbook(one / "report.xlsx")
     assert wb.sheetnames == ["区县变化", "社区（现状）", "社区（情景）", "社区变化", "服务中心变化"]

@@ -6,7 +6,7 @@ import html
 import logging
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -160,17 +160,28 @@ def headline_text(comparison: Comparison, lang: Lang) -> str:
     )
 
 
-def scenario_page(run: ScenarioRun, lang: Lang, *, links: Sequence[tuple[str, str]] = ()) -> str:
-    """The summary page of one scenario: its headline, district and hall changes, links.
+def scenario_page(
+    comparison: Comparison,
+    lang: Lang,
+    *,
+    title: str,
+    description: str = "",
+    links: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The summary page of a scenario (or a district's part): headline, changes, links.
 
     Parameters
     ----------
-    run
-        The scenario run.
+    comparison
+        The scenario beside the baseline.
     lang
         ``"zh"`` or ``"en"``.
+    title
+        The page title (plain text).
+    description
+        The scenario's description.
     links
-        ``(text, relative path)`` of the files beside the page.
+        ``(text, relative path)`` of the files and pages beside the page.
 
     Returns
     -------
@@ -178,7 +189,7 @@ def scenario_page(run: ScenarioRun, lang: Lang, *, links: Sequence[tuple[str, st
         A self-contained HTML page (names from the data escaped).
     """
     words = SCENARIO_WORDS[lang]
-    c = run.comparison
+    c = comparison
     table = _districts_shown(c, lang)
     total = set(np.flatnonzero(c.districts["district"].eq(ALL_DISTRICTS).to_numpy()).tolist())
     halls = c.halls[c.halls["change"] != "kept"]
@@ -192,22 +203,74 @@ def scenario_page(run: ScenarioRun, lang: Lang, *, links: Sequence[tuple[str, st
         "required_floor_area_m2_before",
         "required_floor_area_m2_after",
     ]
-    moved_load = c.halls[(c.halls["change"] == "kept") & (c.halls["households_served_delta"] != 0)]
+    load = c.halls[(c.halls["change"] == "kept") & (c.halls["households_served_delta"] != 0)]
     nav = " · ".join(
         f"<a href='{html.escape(path, quote=True)}'>{html.escape(text)}</a>" for text, path in links
     )
     body = [
-        f"<p class='rules'>{html.escape(run.scenario.description)}</p>"
-        if run.scenario.description
-        else "",
+        f"<p class='rules'>{html.escape(description)}</p>" if description else "",
         f"<nav class='links'>{nav}</nav>" if nav else "",
         f"<p class='note'>{html.escape(headline_text(c, lang))}</p>",
         f"<h2>{html.escape(words['by_district'])}</h2>",
         _table(table, lang, total_rows=total),
         f"<h2>{html.escape(words['hall_changes'])}</h2>",
-        _table(pd.DataFrame(pd.concat([halls, moved_load])[hall_cols]), lang),
+        _table(pd.DataFrame(pd.concat([halls, load])[hall_cols]), lang),
     ]
-    return _page(words["title"].format(name=run.scenario.name), "".join(body), lang)
+    return _page(title, "".join(body), lang)
+
+
+def _write_folder(
+    folder: Path,
+    c: Comparison,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    *,
+    title: str,
+    description: str,
+    roads: gpd.GeoDataFrame,
+    baseline_halls: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame | None,
+    lang: Lang,
+    map_options: dict[str, Any],
+    offline: bool,
+    links: list[tuple[str, str]],
+) -> None:
+    """One folder: CSVs before/after/delta, the workbook, the difference map, the page."""
+    sheets = _SHEETS[lang]
+    write_csv(folder / "communities_before.csv", before)
+    write_csv(folder / "communities_after.csv", after)
+    write_csv(folder / "communities_delta.csv", c.communities)
+    write_csv(folder / "districts_delta.csv", c.districts)
+    write_csv(folder / "halls_delta.csv", c.halls)
+    total = set(np.flatnonzero(c.districts["district"].eq(ALL_DISTRICTS).to_numpy()).tolist())
+    summary = c.districts.assign(
+        district=c.districts["district"].replace({ALL_DISTRICTS: TOTAL_LABEL[lang]})
+    )
+    write_workbook(
+        folder / "report.xlsx",
+        [
+            (sheets["districts"], summary, total),
+            (sheets["before"], before, set()),
+            (sheets["after"], after, set()),
+            (sheets["delta"], c.communities, set()),
+            (sheets["halls"], c.halls, set()),
+        ],
+        lang=lang,
+    )
+    m = difference_map(
+        c,
+        roads=roads,
+        baseline_halls=baseline_halls,
+        districts=districts,
+        lang=lang,
+        title=title,
+        **map_options,
+    )
+    save_map(m, folder / "map.html", offline=offline)
+    words = SCENARIO_WORDS[lang]
+    own = [(words["map"], "map.html"), (words["workbook"], "report.xlsx"), *links]
+    page = scenario_page(c, lang, title=title, description=description, links=own)
+    write_text_atomic(folder / "summary.html", page)
 
 
 def _flat_columns(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
@@ -234,6 +297,7 @@ def write_scenario_reports(
     tianditu_key: str | None = None,
     offline: bool = True,
     toml_texts: Sequence[str | None] = (),
+    per_district: bool = True,
 ) -> Path:
     """Write a scenario run's folder: the baseline, each scenario and the difference.
 
@@ -243,7 +307,8 @@ def write_scenario_reports(
     folder (named by :func:`safe_name`) receives ``communities_before.csv``,
     ``communities_after.csv``, ``communities_delta.csv``, ``districts_delta.csv``,
     ``halls_delta.csv``, ``report.xlsx`` (before, after and change sheets), ``map.html`` (the
-    difference map), ``summary.html`` and, if given, ``scenario.toml``. Every file is
+    difference map), ``summary.html``, if given ``scenario.toml``, and (``per_district``) one
+    folder per district with the same files for its communities. Every file is
     written atomically, none outside ``out_dir``.
 
     Parameters
@@ -264,6 +329,9 @@ def write_scenario_reports(
         Embed Leaflet in the maps (no CDN).
     toml_texts
         Each scenario's TOML text, copied beside its results (same order as ``runs``).
+    per_district
+        Also write each district's part into a folder of its own inside each scenario's
+        (the same files, as the audit's district folders).
 
     Returns
     -------
@@ -273,6 +341,7 @@ def write_scenario_reports(
     check_lang(lang)
     root = Path(out_dir)
     words, sheets = SCENARIO_WORDS[lang], _SHEETS[lang]
+    map_options: dict[str, Any] = {"basemap": basemap, "tianditu_key": tianditu_key}
     base_dir = inside(root, root / "baseline")
     write_csv(base_dir / "communities.csv", in_language(baseline.communities, lang))
     write_csv(base_dir / "halls.csv", baseline.halls)
@@ -289,44 +358,47 @@ def write_scenario_reports(
         c = run.comparison
         before = in_language(baseline.communities, lang)
         after = in_language(run.result.communities, lang)
-        write_csv(folder / "communities_before.csv", before)
-        write_csv(folder / "communities_after.csv", after)
-        write_csv(folder / "communities_delta.csv", c.communities)
-        write_csv(folder / "districts_delta.csv", c.districts)
-        write_csv(folder / "halls_delta.csv", c.halls)
         if text is not None:
             write_text_atomic(folder / "scenario.toml", text)
-        total = set(np.flatnonzero(c.districts["district"].eq(ALL_DISTRICTS).to_numpy()).tolist())
-        summary = c.districts.assign(
-            district=c.districts["district"].replace({ALL_DISTRICTS: TOTAL_LABEL[lang]})
-        )
-        write_workbook(
-            folder / "report.xlsx",
-            [
-                (sheets["districts"], summary, total),
-                (sheets["before"], before, set()),
-                (sheets["after"], after, set()),
-                (sheets["delta"], c.communities, set()),
-                (sheets["halls"], c.halls, set()),
-            ],
-            lang=lang,
-        )
-        m = difference_map(
+        title = words["title"].format(name=run.scenario.name)
+        common: dict[str, Any] = {
+            "roads": run.edited.roads,
+            "baseline_halls": baseline.halls,
+            "districts": districts,
+            "lang": lang,
+            "map_options": map_options,
+            "offline": offline,
+        }
+        names = sorted(c.communities["district"].astype(str).unique())
+        parts: list[tuple[str, str]] = []
+        taken: set[str] = set()
+        for district in names if per_district else []:
+            sub = safe_name(district)
+            while sub in taken:
+                sub += "_"
+            taken.add(sub)
+            rows = (c.communities["district"].astype(str) == district).to_numpy()
+            _write_folder(
+                inside(folder, folder / sub),
+                c.district(district),
+                before[rows],
+                after[rows],
+                title=f"{title} · {district}",
+                description=run.scenario.description,
+                links=[(words["summary"], "../summary.html")],
+                **common,
+            )
+            parts.append((district, f"{sub}/summary.html"))
+        _write_folder(
+            folder,
             c,
-            roads=run.edited.roads,
-            baseline_halls=baseline.halls,
-            districts=districts,
-            lang=lang,
-            basemap=basemap,
-            tianditu_key=tianditu_key,
+            before,
+            after,
+            title=title,
+            description=run.scenario.description,
+            links=[(words["summary"], "../summary.html"), *parts],
+            **common,
         )
-        save_map(m, folder / "map.html", offline=offline)
-        own = [
-            (words["map"], "map.html"),
-            (words["workbook"], "report.xlsx"),
-            (words["summary"], "../summary.html"),
-        ]
-        write_text_atomic(folder / "summary.html", scenario_page(run, lang, links=own))
         links.append((run.scenario.name, f"{name}/summary.html"))
     table = compare_many(baseline, {r.scenario.name: r.result for r in runs})
     flat = _flat_columns(table, lang)

@@ -53,9 +53,31 @@ class Comparison:
 
     @property
     def headline(self) -> dict[str, Any]:
-        """The total row of :attr:`districts` as a plain dict."""
-        row = self.districts[self.districts["district"] == ALL_DISTRICTS].iloc[0]
+        """The total row of :attr:`districts` (a district's part: its row) as a plain dict."""
+        total = self.districts["district"] == ALL_DISTRICTS
+        row = self.districts[total].iloc[0] if total.any() else self.districts.iloc[0]
         return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+
+    def district(self, name: str) -> Comparison:
+        """The part of the comparison for one district.
+
+        Parameters
+        ----------
+        name
+            A district name as in the ``district`` column.
+
+        Returns
+        -------
+        Comparison
+            The district's communities, its row of the district table, and the halls that
+            serve its communities before or after.
+        """
+        com = self.communities[self.communities["district"].astype(str) == name]
+        used = set(com["nearest_hall_id_before"].dropna().astype(str))
+        used |= set(com["nearest_hall_id_after"].dropna().astype(str))
+        halls = self.halls[self.halls["hall_id"].astype(str).isin(used)]
+        districts = self.districts[self.districts["district"].astype(str) == name]
+        return Comparison(self.name, com, districts, halls)
 
     def __repr__(self) -> str:
         """One line: the changes."""
