@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from coverage._errors import ScenarioError
+from coverage._errors import CoverageWarning, ScenarioError
 from coverage.audit import audit
 from coverage.scenarios import (
     AddHall,
@@ -302,6 +302,20 @@ def test_second_new_hall_with_a_taken_id(grid_net):
         run_scenario(grid_communities(), grid_halls(), grid_net, Scenario("x", edits=edits))
 
 
+def test_a_walk_across_a_barrier_is_named(grid_net):
+    # a box round H1's corner (rows -0.5..0.5, columns -0.5..1.5) cuts the roads leaving it;
+    # the road left inside, (0, 0)-(0, 1), is a fragment, so H1 and A snap 300 m north to row
+    # 1 across the boundary: they are named (and still routed, from row 1)
+    box = (
+        grid_lonlat(-0.5, -0.5),
+        grid_lonlat(-0.5, 1.5),
+        grid_lonlat(0.5, 1.5),
+        grid_lonlat(0.5, -0.5),
+    )
+    with pytest.warns(CoverageWarning, match=r"1 community \('A'\) and 1 hall \('H1'\) reach"):
+        _run(grid_net, Barrier(box))
+
+
 def test_a_barrier_that_cuts_off_most_communities(grid_net):
     # the river between rows 1 and 2 with H2 closed: B, C and D (rows 2-3) reach no hall
     s = Scenario("x", edits=(CloseHalls(("H2",)), Barrier(tuple(RIVER))))
@@ -504,7 +518,8 @@ def test_realistic_scenarios_on_hangzhou(hangzhou):
     )
     started = time.perf_counter()
     edited = apply_scenario(com, halls, net, roads)
-    r2 = audit_edited(edited, baseline=base)
+    with pytest.warns(CoverageWarning, match=r"communities .* reach their nearest road across"):
+        r2 = audit_edited(edited, baseline=base)  # (blocks in or beside the 200 m band)
     roads_s = time.perf_counter() - started
     assert roads_s < 3.0
     assert edited.network.n_nodes == net.n_nodes + 2
@@ -523,7 +538,8 @@ def test_the_documented_example_runs_on_hangzhou(hangzhou):
     edited = apply_scenario(com, halls, net, s)
     assert set(edited.hall_changes["change"]) == {"closed", "added", "moved"}
     assert set(edited.roads["change"]) == {"added", "closed", "barrier", "speed"}
-    result = audit_edited(edited)
+    with pytest.warns(CoverageWarning, match="across the barrier's boundary"):
+        result = audit_edited(edited)
     zone_a = result.communities["district"].str.startswith("示意片区A")
     assert set(result.communities.loc[zone_a, "kind"]) == {"urban"}
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import shapely
 
-from coverage._errors import ScenarioError, counted, list_ids
+from coverage._errors import CoverageWarning, ScenarioError, counted, list_ids
 from coverage.audit import AuditResult, audit
-from coverage.engine import snap_xy
+from coverage.engine import snap_many, snap_xy
 from coverage.network import build_routing, clip_config
 from coverage.scenarios._frames import edit_communities, edit_halls, empty_roads, to_metric
 from coverage.scenarios._model import CUT_OFF_SHARE, Barrier, Scenario
@@ -164,6 +166,12 @@ def audit_edited(edited: EditedInputs, *, baseline: AuditResult | None = None) -
     ScenarioError
         If the scenario's barriers leave most communities without any reachable hall
         (more than :data:`CUT_OFF_SHARE` of them, where they reached one before).
+
+    Warns
+    -----
+    CoverageWarning
+        If communities or halls reach their nearest road across a barrier's boundary (their
+        straight off-road walk is not stopped by it); the message names them.
     """
     result = audit(edited.communities, edited.halls, edited.network, config=edited.config)
     barriers = [
@@ -187,7 +195,57 @@ def audit_edited(edited: EditedInputs, *, baseline: AuditResult | None = None) -
                 "check the polygon and its coordinate system"
             )
             raise ScenarioError(msg)
+        _warn_across(edited, result, barriers)
     return result
+
+
+def _warn_across(edited: EditedInputs, result: AuditResult, labels: list[str]) -> None:
+    """Warn about communities and halls whose straight walk to their road crosses a barrier."""
+    polygons = edited.roads[edited.roads["change"] == "barrier"]
+    if polygons.empty:
+        return
+    net = edited.network
+    boundary = shapely.union_all(
+        [shapely.transform(g, lambda xy: to_metric(net, xy)).boundary for g in polygons.geometry]
+    )
+    shapely.prepare(boundary)
+    found: dict[str, list[str]] = {"en": [], "zh": []}
+    for frame, id_col, what, zh in (
+        (result.communities, "community_id", ("community", "communities"), "个社区"),
+        (result.halls, "hall_id", ("hall", "halls"), "处服务中心"),
+    ):
+        points = frame.geometry.to_crs(4326)
+        snapped = snap_many(net, [points], config=edited.config)[0]
+        ok = np.flatnonzero(snapped.ok)
+        if not len(ok):
+            continue
+        xy = net.points_xy(points.iloc[ok])
+        road = shapely.line_interpolate_point(
+            net.seg_geom[snapped.seg[ok]], snapped.frac[ok], normalized=True
+        )
+        walks = shapely.linestrings(np.stack([xy, shapely.get_coordinates(road)], axis=1))
+        across = ok[shapely.intersects(boundary, walks)]
+        if len(across):
+            ids = list_ids(frame[id_col].iloc[across])
+            found["en"].append(f"{counted(len(across), *what)} ({ids})")
+            found["zh"].append(f"{len(across)} {zh}（{ids}）")
+    if found["en"]:
+        where, edits = edited.scenario.where, ", ".join(labels)
+        zh = (
+            f"{where}：{edits}：{'、'.join(found['zh'])}到最近道路的直线步行穿过阻隔区域边界"
+            "（阻隔只截断道路，不截断这段步行），其出行时间可能偏短；请沿被截断的道路画阻隔，"
+            "不要紧贴某个点"
+        )
+        warnings.warn(
+            CoverageWarning(
+                f"{where}: {edits}: {' and '.join(found['en'])} reach their nearest road "
+                "across the barrier's boundary (a straight off-road walk, which no barrier "
+                "stops): their minutes may be too short; draw the barrier round the roads it "
+                "cuts, not tight round a point",
+                texts={"zh": zh},
+            ),
+            stacklevel=3,
+        )
 
 
 def run_scenario(
