@@ -116,6 +116,10 @@ class InfeasibleAllocationError(InputDataError):
     """A siting problem has no solution under its constraints (e.g. too little floor area)."""
 
 
+class ScenarioError(InputDataError):
+    """A scenario's edits cannot be read or do not fit the baseline (names the edit)."""
+
+
 class OfflineExportError(CoverageError):
     """A map links to an asset that cannot be embedded for offline use."""
 

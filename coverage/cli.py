@@ -1,4 +1,4 @@
-"""Command line: ``coverage-planner audit | isochrones | propose | samples``.
+"""Command line: ``coverage-planner audit | isochrones | propose | scenario | samples``.
 
 The command is ``coverage-planner`` (not ``coverage``, which belongs to coverage.py). It only
 reads options and calls the package's public functions. Its messages speak in options: an
@@ -320,6 +320,28 @@ def _parser() -> argparse.ArgumentParser:
         "data_problems.csv and left out: their only road is a fragment cut off from the network)",
     )
 
+    sc = command(
+        "scenario",
+        help="audit scenarios (halls, communities, roads edited) against the baseline",
+        description=(
+            "Audit one or more scenarios written as TOML (see docs/scenario.toml: halls "
+            "closed, added or moved; communities reclassified; roads added, closed, barred or "
+            "slowed) against the baseline. Writes OUT/<run>/scenarios/: summary.html (the "
+            "scenarios side by side), scenarios.xlsx/.csv, baseline/ and one folder per "
+            "scenario (communities before/after/delta CSV, report.xlsx, the difference map, "
+            "summary.html)."
+        ),
+    )
+    sc.add_argument(
+        "files",
+        metavar="TOML",
+        type=Path,
+        nargs="+",
+        help="scenario file(s) (default: none, give one or more)",
+    )
+    _input_options(sc)
+    _report_options(sc)
+
     command("samples", help="list the bundled sample regions")
     return p
 
@@ -451,6 +473,10 @@ def _check_usage(args: argparse.Namespace) -> None:
         args.usage_error("give --workers or --scheduler, not both")
     if getattr(args, "service_sites", None) and not getattr(args, "services", None):
         args.usage_error("--service-sites needs --services, the standard they serve")
+    if args.command == "scenario" and args.district:
+        args.usage_error(
+            "scenario: --district is not supported; the scenarios cover every district"
+        )
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -485,6 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "propose": _propose,
             "isochrones": _isochrones,
             "audit": _audit,
+            "scenario": _scenario,
         }
         return _plain_warnings(commands[args.command], args)
     except _StopError as exc:
@@ -990,6 +1017,36 @@ def _propose(args: argparse.Namespace) -> int:
         basemap="auto" if args.basemap == "tianditu" else args.basemap,
     )
     print(proposal_text(result, out, lang=args.lang))  # noqa: T201
+    return EXIT_OK
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    from coverage._files import inside, safe_name  # noqa: PLC0415
+    from coverage.reports import headline_text, write_scenario_reports  # noqa: PLC0415
+    from coverage.scenarios import load_scenario, run_scenarios  # noqa: PLC0415
+
+    scenarios = [load_scenario(path) for path in args.files]  # (bad files stop the run first)
+    inp = _inputs(args)
+    _step(f"{len(scenarios)} scenario(s) against the baseline ({inp.network.mode})", args)
+    baseline, runs = run_scenarios(
+        inp.communities, inp.halls, inp.network, scenarios, config=inp.config
+    )
+    root = Path(args.out)
+    out = inside(root, root / safe_name(inp.run_name) / "scenarios")
+    _step("writing tables, maps and pages", args)
+    write_scenario_reports(
+        out,
+        baseline,
+        runs,
+        districts=inp.districts,
+        offline=not args.online_assets,
+        toml_texts=[Path(p).read_text(encoding="utf-8") for p in args.files],
+        **_map_options(args),
+    )
+    for run in runs:
+        line = f"{run.scenario.name}: {headline_text(run.comparison, args.lang)}"
+        print(f"{line} ({run.seconds:.2f} s)")  # noqa: T201
+    _print_where(out, args.lang)
     return EXIT_OK
 
 

@@ -126,6 +126,25 @@ def grid_points(
     return gpd.GeoSeries(pts, crs=GRID_CRS).to_crs(4326)
 
 
+def grid_lonlat(row: float, col: float, spacing_m: float = 300.0) -> tuple[float, float]:
+    """Lon/lat (degrees, EPSG:4326) of a grid position; fractions are allowed.
+
+    Parameters
+    ----------
+    row, col
+        Grid position.
+    spacing_m
+        Grid spacing, metres.
+
+    Returns
+    -------
+    tuple of float
+        ``(lon, lat)``.
+    """
+    p = grid_points([(row, col)], spacing_m=spacing_m).iloc[0]
+    return float(p.x), float(p.y)
+
+
 def grid_communities() -> gpd.GeoDataFrame:
     """Five communities on the default grid, with hand-checkable travel times.
 

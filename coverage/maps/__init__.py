@@ -8,7 +8,8 @@ tooltips carry text, never markup, from the data.
 
 Package layout: ``_base`` (the base map, tiles, texts, popups, saving), ``_layers`` (one
 function per layer), ``_controls`` (search box, legend), ``_full`` (:func:`coverage_map`,
-:func:`life_circle_map`).
+:func:`life_circle_map`), ``_difference`` (:func:`difference_map`: a scenario against the
+baseline).
 """
 
 from coverage.maps._base import (
@@ -25,6 +26,14 @@ from coverage.maps._base import (
     to_display,
 )
 from coverage.maps._controls import add_legend, add_search
+from coverage.maps._difference import (
+    CHANGE_COLORS,
+    EDIT_COLORS,
+    add_changes,
+    add_hall_changes,
+    add_road_edits,
+    difference_map,
+)
 from coverage.maps._full import coverage_map, life_circle_map
 from coverage.maps._layers import (
     BAND_COLORS,
@@ -50,8 +59,10 @@ from coverage.maps._layers import (
 __all__ = [
     "BAND_COLORS",
     "CATCHMENT_COLORS",
+    "CHANGE_COLORS",
     "COMPLETENESS_STEPS",
     "DATA_PROBLEM_COLOR",
+    "EDIT_COLORS",
     "HALL_COLOR",
     "PROPOSAL_COLOR",
     "SERVICE_COLORS",
@@ -59,21 +70,25 @@ __all__ = [
     "Basemap",
     "Lang",
     "add_catchments",
+    "add_changes",
     "add_communities",
     "add_completeness",
     "add_data_problems",
     "add_districts",
     "add_doubts",
+    "add_hall_changes",
     "add_halls",
     "add_isochrones",
     "add_legend",
     "add_proposals",
+    "add_road_edits",
     "add_search",
     "add_service_area",
     "add_service_sites",
     "choose_basemap",
     "completeness_step",
     "coverage_map",
+    "difference_map",
     "display_crs",
     "escape",
     "life_circle_map",

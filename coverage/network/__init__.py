@@ -87,6 +87,7 @@ from coverage.network._modes import (
     ACCESS_DENY,
     COUNTRY_BOXES,
     COUNTRY_CLOSED,
+    MODE_BIT,
     country_at,
     is_road,
     way_modes,
@@ -94,7 +95,7 @@ from coverage.network._modes import (
 from coverage.network._osm import read_osm_table
 from coverage.network._readers import read_graph, read_table
 from coverage.network._routing import Network, build_routing, utm_crs
-from coverage.network._table import CACHE_VERSION, EdgeTable
+from coverage.network._table import CACHE_VERSION, EdgeTable, sorted_coords
 
 __all__ = [
     "ACCESS_ALLOW",
@@ -103,6 +104,7 @@ __all__ = [
     "COUNTRY_BOXES",
     "COUNTRY_CLOSED",
     "DEFAULT_BUFFER_M",
+    "MODE_BIT",
     "EdgeTable",
     "Network",
     "build_routing",
@@ -122,6 +124,7 @@ __all__ = [
     "read_osm_table",
     "read_table",
     "routing_cache_path",
+    "sorted_coords",
     "utm_crs",
     "way_modes",
 ]

@@ -235,6 +235,7 @@ class _Rules:
 
     modes: NDArray[np.uint8]  # bit mask (MODE_BIT)
     highway: NDArray[np.int64]  # code of the highway value
+    highway_names: NDArray[np.str_]  # the highway values, by code
     oneway: NDArray[np.bool_]
     reverse: NDArray[np.bool_]  # one-way against the way's direction
     bike_twoway: NDArray[np.bool_]
@@ -250,10 +251,11 @@ def _tagset_rules(tagsets: list[dict[str, str]], country: str) -> _Rules:
         o and t.get("oneway") in REVERSED_VALUES for o, t in zip(oneway, tagsets, strict=True)
     ]
     twoway = [t.get("oneway:bicycle") == "no" or t.get("cycleway") == "opposite" for t in tagsets]
-    _, highway = np.unique([t.get("highway", "") for t in tagsets], return_inverse=True)
+    values, highway = np.unique([t.get("highway", "") for t in tagsets], return_inverse=True)
     return _Rules(
         modes=np.asarray(modes, dtype=np.uint8),
         highway=highway.ravel().astype(np.int64),
+        highway_names=np.asarray(values, dtype=str),
         oneway=np.asarray(oneway, dtype=bool),
         reverse=np.asarray(reverse, dtype=bool),
         bike_twoway=np.asarray(twoway, dtype=bool),
@@ -504,4 +506,5 @@ def _assemble(
         names=names,
         oneway=e.rules.oneway[ts[rep]],
         meta={"source": source, "license": OSM_LICENCE},
+        highways=e.rules.highway_names[e.rules.highway[ts[rep]]].astype(object),
     )

@@ -402,7 +402,11 @@ def utm_crs(lon: float, lat: float) -> str:
 
 
 def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
-    table: EdgeTable | nx.MultiDiGraph, *, config: Config | None = None, source: str = "graph"
+    table: EdgeTable | nx.MultiDiGraph,
+    *,
+    config: Config | None = None,
+    source: str = "graph",
+    edge_speed_kph: NDArray[np.float64] | None = None,
 ) -> Network:
     """Build the routing view of a network for the configured mode.
 
@@ -414,6 +418,10 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
         Mode, speeds and metric CRS.
     source
         Description of where the network came from, for messages.
+    edge_speed_kph
+        Speed of each edge of ``table`` for the routing mode whatever the mode, km/h; NaN
+        where the usual rule applies (a scenario's new links and speed changes, see
+        :mod:`coverage.scenarios`).
 
     Returns
     -------
@@ -457,6 +465,9 @@ def build_routing(  # noqa: PLR0915 (one straight pipeline, kept in one place)
         length_m[no_len] = shapely.length(shapely.linestrings(xy, indices=index))
     speeds = table.speed_kph[keep] if mode == "drive" else np.full(len(keep), np.nan)
     speeds = np.where(np.isfinite(speeds), speeds, speed_kph)
+    if edge_speed_kph is not None:
+        own = np.asarray(edge_speed_kph, dtype=float)[keep]
+        speeds = np.where(np.isfinite(own), own, speeds)
     time_s = length_m / (speeds / 3.6)
 
     # Segments: pair each edge with its reverse twin (same end nodes, same length), so that a

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 #: Version of the cache file layout; bump when EdgeTable changes or when the mode rules
 #: (:func:`way_modes`, :func:`edge_allows`) change the stored per-edge mode bits.
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 
 
 @dataclass
@@ -62,6 +62,10 @@ class EdgeTable:
         Edge marked one-way by the source.
     meta
         Graph attributes (source, licence, name).
+    highway_code, highway_vocab
+        Road classes (OSM ``highway=*``) as codes into a vocabulary, as the names are; an
+        empty ``highway_code`` where the source gives no classes (:attr:`highway` is then
+        ``None``). Used by scenario speed changes (:mod:`coverage.scenarios`), not by routing.
     """
 
     node_ids: NDArray[Any]
@@ -79,11 +83,24 @@ class EdgeTable:
     name_vocab: NDArray[np.str_]
     oneway: NDArray[np.bool_]
     meta: dict[str, str] = field(default_factory=dict)
+    highway_code: NDArray[np.int32] = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    highway_vocab: NDArray[np.str_] = field(default_factory=lambda: np.asarray([""]))
 
     @property
     def name(self) -> NDArray[np.str_]:
         """Street name of each edge ("" where none)."""
         return self.name_vocab[self.name_code]
+
+    @property
+    def highway(self) -> NDArray[np.str_] | None:
+        """Road class of each edge ("" where unknown), or ``None`` if the source gave none."""
+        if len(self.highway_code) != len(self.u) or not len(self.u):
+            return None
+        return self.highway_vocab[self.highway_code]
+
+    def _highway_part(self, keep: NDArray[np.bool_]) -> NDArray[np.int32]:
+        """The codes of the kept edges (none where the table has no classes)."""
+        return self.highway_code[keep] if self.highway is not None else self.highway_code
 
     @staticmethod
     def encode_names(names: Any) -> tuple[NDArray[np.int32], NDArray[np.str_]]:  # noqa: ANN401
@@ -150,6 +167,8 @@ class EdgeTable:
             name_vocab=self.name_vocab,
             oneway=self.oneway[keep],
             meta=meta,
+            highway_code=self._highway_part(keep),
+            highway_vocab=self.highway_vocab,
         )
 
     def _starts(self) -> NDArray[np.int64] | None:
@@ -186,7 +205,7 @@ class EdgeTable:
             msg = f"{source}: graph nodes need 'x' and 'y' coordinates (EPSG:4326)"
             raise NetworkError(msg) from None
         index = {n: i for i, n in enumerate(ids)}
-        u, v, length, modes, twoway, speed, names, oneway, geoms = ([] for _ in range(9))
+        u, v, length, modes, twoway, speed, names, oneway, geoms, classes = ([] for _ in range(10))
         loops = _LoopSplitter(lon, lat, len(ids))
         for a, b, data in G.edges(data=True):
             parts = [(index[a], index[b], data.get("geometry"), 1.0)]
@@ -207,6 +226,8 @@ class EdgeTable:
                 names.append(" / ".join(map(str, nm)) if isinstance(nm, list) else str(nm or ""))
                 oneway.append(_truthy(data.get("oneway", False)))
                 geoms.append(geom)
+                hw = data.get("highway")
+                classes.append(str(hw[0] if isinstance(hw, list) and hw else hw or ""))
         lon, lat = loops.lon, loops.lat
         ids = [*ids, *loops.new_ids(ids)]
         u_arr, v_arr = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
@@ -229,6 +250,7 @@ class EdgeTable:
         meta["loop_roads"] = str(loops.count)
         meta["loop_nodes_from"] = str(loops.first)
         code, vocab = cls.encode_names(names)
+        hw_code, hw_vocab = cls.encode_names(classes) if any(classes) else (None, None)
         return cls(
             node_ids=node_ids,
             lon=lon,
@@ -245,6 +267,7 @@ class EdgeTable:
             name_vocab=vocab,
             oneway=np.asarray(oneway, dtype=bool),
             meta=meta,
+            **_classes(hw_code, hw_vocab),
         )
 
     @classmethod
@@ -265,6 +288,7 @@ class EdgeTable:
         oneway: NDArray[np.bool_],
         meta: dict[str, str],
         keep_node: NDArray[np.bool_] | None = None,
+        highways: Sequence[str] | NDArray[np.object_] | None = None,
     ) -> EdgeTable:
         """A flat network from edge arrays (a reader's output), loop roads split in three.
 
@@ -286,6 +310,8 @@ class EdgeTable:
             Graph attributes (source, licence).
         keep_node
             Nodes to keep (the others must carry no edge); all by default.
+        highways
+            Road class of each edge (OSM ``highway=*``), if the source gives them.
 
         Returns
         -------
@@ -297,10 +323,11 @@ class EdgeTable:
             node_ids, lon, lat = node_ids[keep_node], lon[keep_node], lat[keep_node]
             u, v = new[u], new[v]
         names_arr = np.asarray(names, dtype=object)
+        classes = np.asarray(highways if highways is not None else [""] * len(u), dtype=object)
         starts = np.concatenate([[0], np.cumsum(np.bincount(geom_index, minlength=len(u)))])
         loops = _LoopSplitter(lon, lat, len(node_ids))
         edges = _Edges(
-            u, v, length_m, geom_coords, geom_index, modes, bike_twoway, oneway, names_arr
+            u, v, length_m, geom_coords, geom_index, modes, bike_twoway, oneway, names_arr, classes
         )
         edges = _split_loops(edges, starts, loops)
         u, v, length_m, geom_coords, geom_index = (
@@ -330,6 +357,9 @@ class EdgeTable:
         codes, uniques = pd.factorize(pd.Series(names_arr, dtype=object).fillna(""), sort=True)
         vocab = np.asarray(uniques, dtype=str) if len(uniques) else np.asarray([""])
         code = codes.astype(np.int32)
+        hw_code, hw_vocab = (
+            cls.encode_names(edges.highway[order]) if highways is not None else (None, None)
+        )
         return cls(
             node_ids=node_ids,
             lon=lon,
@@ -346,6 +376,7 @@ class EdgeTable:
             name_vocab=vocab,
             oneway=np.asarray(oneway, dtype=bool)[order],
             meta={**meta, "loop_roads": str(loops.count), "loop_nodes_from": str(loops.first)},
+            **_classes(hw_code, hw_vocab),
         )
 
     def geometries(self) -> NDArray[np.object_]:
@@ -362,6 +393,7 @@ class EdgeTable:
         ids = self.node_ids.tolist()
         letters = np.array(["", "w", "b", "wb", "d", "wd", "bd", "wbd"])[self.modes]
         names = self.name
+        classes = self.highway
         for i, geom in enumerate(self.geometries()):
             attrs: dict[str, Any] = {
                 "length": float(self.length_m[i]),
@@ -371,6 +403,8 @@ class EdgeTable:
             }
             if names[i]:
                 attrs["name"] = str(names[i])
+            if classes is not None and classes[i]:
+                attrs["highway"] = str(classes[i])
             if np.isfinite(self.speed_kph[i]):
                 attrs["speed_kph"] = float(self.speed_kph[i])
             if self.bike_twoway[i]:
@@ -492,6 +526,7 @@ class _Edges:
     bike_twoway: NDArray[np.bool_]
     oneway: NDArray[np.bool_]
     names: NDArray[np.object_]
+    highway: NDArray[np.object_]
 
 
 def _split_loops(e: _Edges, starts: NDArray[np.int64], loops: _LoopSplitter) -> _Edges:
@@ -537,7 +572,13 @@ def _split_loops(e: _Edges, starts: NDArray[np.int64], loops: _LoopSplitter) -> 
         bike_twoway=e.bike_twoway[at],
         oneway=e.oneway[at],
         names=e.names[at],
+        highway=e.highway[at],
     )
+
+
+def _classes(code: NDArray[np.int32] | None, vocab: NDArray[np.str_] | None) -> dict[str, Any]:
+    """The ``highway_code``/``highway_vocab`` arguments of a table (none: the defaults)."""
+    return {} if code is None or vocab is None else {"highway_code": code, "highway_vocab": vocab}
 
 
 def coord_starts(table: EdgeTable) -> NDArray[np.int64]:

@@ -18,15 +18,16 @@ Files for people who were not at the computer:
 
 Package layout: ``_folders`` (run and district folders, proposal folders), ``_excel``,
 ``_gpkg``, ``_html`` (the summary page), ``_lifecircle`` (the life circle's files),
-``_proposal`` (a proposal's title, terminal summary, workbook table and summary section),
-``_charts`` (its SVG charts), ``_display`` (notebook tables), ``_summary``
+``_scenario`` (a scenario run's folder and pages), ``_proposal`` (a proposal's title,
+terminal summary, workbook table and summary section), ``_charts`` (its SVG charts),
+``_display`` (notebook tables), ``_summary``
 (``summary.json``), ``_labels`` (Chinese and English headers and names). File writing itself
 lives in :mod:`coverage._files`.
 """
 
 from coverage._files import inside, safe_name, write_csv, write_json, write_text_atomic
 from coverage.reports._display import display_table
-from coverage.reports._excel import write_excel
+from coverage.reports._excel import write_excel, write_workbook
 from coverage.reports._folders import (
     DistrictRunner,
     write_district_reports,
@@ -51,6 +52,7 @@ from coverage.reports._proposal import (
     proposal_title,
     size_lines,
 )
+from coverage.reports._scenario import headline_text, scenario_page, write_scenario_reports
 from coverage.reports._summary import district_summary
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "Lang",
     "display_table",
     "district_summary",
+    "headline_text",
     "html_summary",
     "inside",
     "life_circle_html",
@@ -74,6 +77,7 @@ __all__ = [
     "proposal_text",
     "proposal_title",
     "safe_name",
+    "scenario_page",
     "size_lines",
     "write_csv",
     "write_district_reports",
@@ -84,5 +88,7 @@ __all__ = [
     "write_life_circle",
     "write_life_circle_excel",
     "write_proposal_reports",
+    "write_scenario_reports",
     "write_text_atomic",
+    "write_workbook",
 ]

@@ -41,7 +41,7 @@ from coverage.reports._labels import (
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 
 logger = logging.getLogger(__name__)
@@ -407,9 +407,34 @@ def write_excel(
         _about_rows(result, lang), columns=["项目", "内容"] if lang == "zh" else ["Item", "Value"]
     )
     tables.append((names["about"], about, set()))
+    return write_workbook(path, tables, lang=lang)
 
+
+def write_workbook(
+    path: str | os.PathLike[str],
+    tables: Sequence[tuple[str, pd.DataFrame, set[int]]],
+    *,
+    lang: Lang = "zh",
+) -> Path:
+    """Write tables as the sheets of one workbook, atomically (the layout of :func:`write_excel`).
+
+    Parameters
+    ----------
+    path
+        Destination ``.xlsx`` file.
+    tables
+        ``(sheet name, table, rows to set in bold)``, in order; geometries are flattened to
+        ``lon``/``lat`` (EPSG:4326, degrees).
+    lang
+        Language of the headers and values.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     sheets = Sheets()
     for title, frame, bold_rows in tables:
-        write_sheet(sheets, title, frame, lang, bold_rows=bold_rows)
+        write_sheet(sheets, title, flatten_geometry(frame, title), lang, bold_rows=bold_rows)
     logger.debug("writing %s (%d sheets)", path, len(tables))
     return atomic_write(Path(path), sheets.save, suffix=".xlsx")

@@ -171,7 +171,7 @@ def _worst(communities: pd.DataFrame, n: int = _WORST) -> pd.DataFrame:
     return communities.iloc[idx]
 
 
-CSS = """
+PAGE_CSS = """
 body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",
 "WenQuanYi Micro Hei",system-ui,sans-serif;margin:0;background:#f4f6f9;color:#222;}
 main{max-width:1100px;margin:0 auto;padding:24px 28px 40px;background:#fff;}
@@ -447,7 +447,7 @@ def html_summary(
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<title>{esc(title)}</title><style>{PAGE_CSS}</style></head><body><main>",
         f"<nav class=links>{nav_links}</nav>" if nav_links else "",
         f"<h1>{esc(title)}</h1><p class=rules>{esc(rules)}</p>",
         f"<p class=note>{esc(t['illustrative'].format(n=n_illus))}</p>" if n_illus else "",

@@ -12,7 +12,7 @@ from coverage.audit import (
     STATUS_NOT_COVERED,
     STATUS_UNREACHABLE,
 )
-from coverage.i18n import MODE_ZH
+from coverage.i18n import MODE_ZH, SCENARIO_WORDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,6 +143,14 @@ ZH_HEADERS: dict[str, str] = {
     "circle_urban": "城市社区服务圈",
     "circle_rural": "农村社区服务圈",
     "osm": "OSM 标签",
+    # scenarios: compared with the baseline
+    "change": "变化",
+    "delta_min": "出行时间变化(分钟)",
+    "gained": "新增覆盖社区数",
+    "lost": "失去覆盖社区数",
+    "faster": "更快社区数",
+    "slower": "更慢社区数",
+    "edit": "变动",
 }
 
 
@@ -266,6 +274,14 @@ EN_HEADERS: dict[str, str] = {
     "circle_urban": "Urban circle",
     "circle_rural": "Rural circle",
     "osm": "OSM tags",
+    # scenarios: compared with the baseline
+    "change": "Change",
+    "delta_min": "Change in travel time (min)",
+    "gained": "Communities gained",
+    "lost": "Communities lost",
+    "faster": "Communities faster",
+    "slower": "Communities slower",
+    "edit": "Edit",
 }
 
 
@@ -282,7 +298,24 @@ ZH_VALUES: dict[str, dict[str, str]] = {
     },
     "kind": {"urban": "城市", "rural": "农村"},
     "scenario": {"before": "现状", "after": "建议实施后"},
+    "change": {
+        k: SCENARIO_WORDS["zh"][k]
+        for k in (
+            "gained",
+            "lost",
+            "faster",
+            "slower",
+            "unchanged",
+            "kept",
+            "closed",
+            "added",
+            "moved",
+        )
+    },
 }
+for _side in ("before", "after"):  # a scenario's columns before and after its edits
+    ZH_VALUES[f"status_{_side}"] = ZH_VALUES["status"]
+    ZH_VALUES[f"kind_{_side}"] = ZH_VALUES["kind"]
 
 
 #: Sheet names per language (summary, communities, halls, proposals, about).
@@ -321,7 +354,12 @@ def _group_column(column: str) -> tuple[str, str] | None:
 
 
 def number_format(column: str) -> str | None:  # noqa: PLR0911 (one format per kind of column)
-    """Excel number format of a numeric column, from its name (units are in the names)."""
+    """Excel number format of a numeric column, from its name (units are in the names).
+
+    A scenario's ``*_before``, ``*_after`` and ``*_delta`` columns take their figure's format.
+    """
+    for side in ("_before", "_after", "_delta"):
+        column = column.removesuffix(side)
     group = _group_column(column)
     if group is not None:
         column = group[0]
@@ -353,7 +391,14 @@ def header(column: str, lang: Lang) -> str:
     ('Travel time (min)', 'Walk time (min)', '类型')
     >>> header("within_over_60", "zh")  # a resident group's column
     '在服务圈内 · over_60'
+    >>> header("travel_time_min_after", "en"), header("covered_delta", "zh")
+    ('Travel time (min) (scenario)', '已覆盖（变化）')
     """
+    for side in ("_before", "_after", "_delta"):  # a scenario's columns (coverage.scenarios)
+        if column.endswith(side) and len(column) > len(side) and column not in ZH_HEADERS:
+            word = SCENARIO_WORDS[lang][side[1:]]
+            base = header(column[: -len(side)], lang)
+            return f"{base}（{word}）" if lang == "zh" else f"{base} ({word})"
     group = _group_column(column)
     if group is not None:
         return f"{header(group[0], lang)} · {group[1]}"

@@ -15,7 +15,7 @@ from coverage.lifecircle import ALL, ServiceAudit, gini, lorenz, service_table
 from coverage.reports._charts import lorenz_chart
 from coverage.reports._excel import Sheets, flatten_geometry, write_sheet
 from coverage.reports._folders import areas_around, district_polygon
-from coverage.reports._html import CSS, esc, link_href, num
+from coverage.reports._html import PAGE_CSS, esc, link_href, num
 from coverage.reports._labels import TOTAL_LABEL, Lang, check_lang, mode_name
 
 if TYPE_CHECKING:
@@ -468,7 +468,7 @@ def life_circle_html(
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<title>{esc(title)}</title><style>{PAGE_CSS}</style></head><body><main>",
         f"<nav class=links>{nav}</nav>" if nav else "",
         f"<h1>{esc(title)}</h1>",
         "".join(f"<p class=rules>{esc(n)}</p>" for n in notes),
