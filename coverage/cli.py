@@ -750,7 +750,12 @@ def _audit(args: argparse.Namespace) -> int:
 
             _step("service areas and catchments for the maps", args)
             surface = travel_time_surface(
-                net, inp.halls, communities=inp.communities, cell_m=args.cell_m, config=inp.config
+                net,
+                inp.halls,
+                communities=inp.communities,
+                cell_m=args.cell_m,
+                config=inp.config,
+                max_min=max(inp.config.bands_min),
             )
             bands = surface.polygons(inp.config.bands_min)
             catchments = surface.polygons(inp.config.bands_min, per="hall")
@@ -943,7 +948,12 @@ def _isochrones(args: argparse.Namespace) -> int:
     minutes = args.minutes or inp.config.bands_min
     _step(f"service areas of {len(halls):,} halls, bands {minutes} min", args)
     surface = travel_time_surface(
-        inp.network, halls, communities=inp.communities, cell_m=args.cell_m, config=inp.config
+        inp.network,
+        halls,
+        communities=inp.communities,
+        cell_m=args.cell_m,
+        config=inp.config,
+        max_min=max(minutes),
     )
     iso = surface.polygons(minutes, per=per)
     if inp.chosen is not None:

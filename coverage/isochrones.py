@@ -35,6 +35,7 @@ a community is covered always comes from its own routed time.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -108,6 +109,9 @@ class TravelTimeSurface:
         The halls the surface was made for (as passed).
     pinned
         Cells that hold a community and took its time (see :func:`travel_time_surface`).
+    max_min
+        If set, the surface holds only the cells that may lie within this many minutes of a
+        hall (see :func:`travel_time_surface`); longer bands cannot be drawn from it.
     """
 
     row: IntArray
@@ -118,6 +122,7 @@ class TravelTimeSurface:
     crs: str
     halls: gpd.GeoDataFrame
     pinned: BoolArray
+    max_min: float | None = None
 
     def __len__(self) -> int:
         """Number of cells held."""
@@ -180,6 +185,12 @@ class TravelTimeSurface:
             grid.
         """
         bands_min = _check_request(minutes, per, self.halls)
+        if self.max_min is not None and max(bands_min, default=0.0) > self.max_min + 1e-9:
+            msg = (
+                f"minutes {max(bands_min):g}: this surface holds only the cells within "
+                f"{self.max_min:g} minutes of a hall; make it with max_min={max(bands_min):g}"
+            )
+            raise InputDataError(msg)
         workers = max(1, n_jobs if n_jobs is not None else _cores())
         n_bands = len(bands_min)
         band = _band_of(self.time_s, bands_min)
@@ -232,6 +243,7 @@ def travel_time_surface(
     communities: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     cell_m: float | None = None,
     config: Config | None = None,
+    max_min: float | None = None,
 ) -> TravelTimeSurface:
     """Travel time to the nearest hall on a grid over the network, by the audit's rule.
 
@@ -260,6 +272,12 @@ def travel_time_surface(
         Grid cell size, metres; default ``config.area_cell_m``.
     config
         ``max_snap_m`` (metres), ``access_speed_kph`` (km/h) and ``area_cell_m`` are used.
+    max_min
+        The longest band that will be drawn, minutes. On a network whose grid would exceed
+        :data:`FULL_GRID_CELLS` cells (a whole city or province), only the cells that may
+        lie within this time of a hall are made (those within ``2 * max_snap_m`` plus the
+        distance the fastest road covers in that time, straight line): the same bands, in
+        bounded memory. ``None``: every cell within reach of a road.
 
     Returns
     -------
@@ -292,7 +310,7 @@ def travel_time_surface(
             CoverageWarning,
             stacklevel=2,
         )
-    row, col, c_snap = _cells(network, float(cell_m), cfg)
+    row, col, c_snap, held_min = _cells(network, halls, float(cell_m), cfg, max_min)
     n_cells = len(row)
     points = None
     if communities is not None and len(communities):
@@ -329,6 +347,7 @@ def travel_time_surface(
         crs=network.crs,
         halls=halls,
         pinned=pinned,
+        max_min=held_min,
     )
 
 
@@ -445,7 +464,12 @@ def isochrones(
     """
     _check_request(minutes, per, halls)  # before the surface: bad arguments fail at once
     surface = travel_time_surface(
-        network, halls, communities=communities, cell_m=cell_m, config=config
+        network,
+        halls,
+        communities=communities,
+        cell_m=cell_m,
+        config=config,
+        max_min=max(minutes, default=None),
     )
     return surface.polygons(minutes, per=per, n_jobs=n_jobs)
 
@@ -552,21 +576,80 @@ CELLS_VERSION = 1
 KEEP_GRIDS = 2
 
 
-def _cells(network: Network, cell_m: float, cfg: Config) -> tuple[IntArray, IntArray, Snapped]:
+#: Grids estimated to hold more cells than this are made only near the halls (``max_min``).
+FULL_GRID_CELLS = 10_000_000
+
+
+def _cells(
+    network: Network,
+    halls: gpd.GeoDataFrame,
+    cell_m: float,
+    cfg: Config,
+    max_min: float | None,
+) -> tuple[IntArray, IntArray, Snapped, float | None]:
     """Cells whose centre is within the snap limit of a usable road, and their snapping.
 
-    Kept on the network per cell size, snap limit and access speed (the last
-    :data:`KEEP_GRIDS` of them), and on disk beside a cached network, so the next run of the
-    same network reads them.
+    The whole grid is kept on the network per cell size, snap limit and access speed (the
+    last :data:`KEEP_GRIDS` of them), and on disk beside a cached network, so the next run
+    of the same network reads it. A grid larger than :data:`FULL_GRID_CELLS` is made only
+    near the halls when ``max_min`` is given (kept in memory only); the last value returned
+    is then ``max_min``, else ``None``.
     """
     key = ("cells", CELLS_VERSION, cell_m, float(cfg.max_snap_m), float(cfg.access_speed_kph))
-    a = memo_arrays(
-        network, __name__, key, lambda: _grid_cells(network, cell_m, cfg), keep=KEEP_GRIDS
-    )
-    return a["row"], a["col"], Snapped(a["seg"], a["frac"], a["dist_m"], a["access_s"])
+    if max_min is None or _grid_estimate(network, cell_m, cfg) <= FULL_GRID_CELLS:
+        a = memo_arrays(
+            network, __name__, key, lambda: _grid_cells(network, cell_m, cfg), keep=KEEP_GRIDS
+        )
+        held = None
+    else:
+        near = network.points_xy(halls.geometry)
+        near = near[np.isfinite(near).all(axis=1)]
+        reach = _reach_m(network, cfg, max_min)
+        digest = hashlib.sha256(np.ascontiguousarray(near).tobytes()).hexdigest()[:16]
+        a = network.memo(
+            __name__,
+            (*key, "near", round(reach, 3), digest),
+            lambda: _grid_cells(network, cell_m, cfg, near=near, reach_m=reach),
+            keep=KEEP_GRIDS,
+        )
+        held = float(max_min)
+    return a["row"], a["col"], Snapped(a["seg"], a["frac"], a["dist_m"], a["access_s"]), held
 
 
-def _grid_cells(network: Network, cell_m: float, cfg: Config) -> dict[str, NDArray[Any]]:
+def _grid_estimate(network: Network, cell_m: float, cfg: Config) -> float:
+    """At least the number of cells of the whole grid.
+
+    The smaller of the network's box and its roads' buffers, in cells.
+    """
+    xy = network.node_xy
+    if len(xy) == 0:
+        return 0.0
+    pad = float(cfg.max_snap_m)
+    box = float(np.prod(xy.max(axis=0) - xy.min(axis=0) + 2 * pad))
+    strips = float(network.seg_length_m.sum()) * 2 * pad + len(xy) * math.pi * pad**2
+    return min(box, strips) / cell_m**2
+
+
+def _reach_m(network: Network, cfg: Config, max_min: float) -> float:
+    """How far (straight line, metres) a cell within ``max_min`` minutes can lie from a hall.
+
+    Two off-road walks of at most the snap limit each, and the distance the fastest road
+    covers in that time.
+    """
+    t = np.minimum(network.seg_fwd_s, network.seg_bwd_s)
+    ok = np.isfinite(t) & (t > 0)
+    speed = float(np.max(network.seg_length_m[ok] / t[ok])) if ok.any() else 0.0
+    return 2 * float(cfg.max_snap_m) + speed * float(max_min) * 60.0
+
+
+def _grid_cells(
+    network: Network,
+    cell_m: float,
+    cfg: Config,
+    *,
+    near: FloatArray | None = None,
+    reach_m: float = 0.0,
+) -> dict[str, NDArray[Any]]:
     reach = float(cfg.max_snap_m)
     # coarse blocks of _BLOCK x _BLOCK cells with a road vertex or piece within reach
     block = cell_m * _BLOCK
@@ -593,8 +676,18 @@ def _grid_cells(network: Network, cell_m: float, cfg: Config) -> dict[str, NDArr
     r0, c0 = int(brow.min()) - pad, int(bcol.min()) - pad
     occupied = np.zeros((int(brow.max()) - r0 + pad + 1, int(bcol.max()) - c0 + pad + 1), bool)
     occupied[brow - r0, bcol - c0] = True
-    near = _dilate(occupied, pad)
-    br, bc = np.nonzero(near)
+    br, bc = np.nonzero(_dilate(occupied, pad))
+    if near is not None:  # only the blocks that may hold a cell within reach_m of a hall
+        from scipy.spatial import cKDTree  # noqa: PLC0415
+
+        centre_b = np.column_stack([(bc + c0 + 0.5) * block, (br + r0 + 0.5) * block])
+        limit = reach_m + block * math.sqrt(0.5)
+        if len(near):
+            dist, _ = cKDTree(near).query(centre_b, distance_upper_bound=limit)
+            keep_b = np.isfinite(dist)
+        else:
+            keep_b = np.zeros(len(br), dtype=bool)
+        br, bc = br[keep_b], bc[keep_b]
     # the cells of those blocks
     k = np.arange(_BLOCK * _BLOCK)
     row = ((br + r0) * _BLOCK)[:, None] + (k // _BLOCK)[None, :]

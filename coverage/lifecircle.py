@@ -785,7 +785,12 @@ def service_areas(
             crs=frame.crs,
         )
         surface = travel_time_surface(
-            network, halls, communities=points, cell_m=cell_m, config=result.config
+            network,
+            halls,
+            communities=points,
+            cell_m=cell_m,
+            config=result.config,
+            max_min=max(circles),
         )
         bands = surface.polygons(sorted(circles))
         for band_min, area, shape in zip(

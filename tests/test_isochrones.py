@@ -404,3 +404,26 @@ def test_untying_corners_equals_whole_grid_passes(gap):
     assert (got[1] != band).sum() > 50  # corners were really untied
     np.testing.assert_array_equal(got[0], expect[0])
     np.testing.assert_array_equal(got[1], expect[1])
+
+
+def test_a_big_grid_is_made_only_near_the_halls_and_gives_the_same_bands(
+    liechtenstein, monkeypatch
+):
+    # Liechtenstein's grid is small; pretend it is a province's (every grid counts as big):
+    # the cells far from the three town halls are left out, the bands are the same
+    from coverage import isochrones as iso
+
+    s = liechtenstein
+    whole = travel_time_surface(s.network, s.halls, communities=s.communities)
+    monkeypatch.setattr(iso, "FULL_GRID_CELLS", 0)
+    near = travel_time_surface(s.network, s.halls, communities=s.communities, max_min=20)
+    assert near.max_min == 20
+    assert whole.max_min is None
+    assert len(near) < 0.6 * len(whole)  # most of the country is beyond 20 minutes of a hall
+    for per in ("all", "hall"):
+        a = whole.polygons([15, 20], per=per)
+        b = near.polygons([15, 20], per=per)
+        assert b["area_m2"].tolist() == a["area_m2"].tolist()
+        assert all(x.equals(y) for x, y in zip(a.geometry, b.geometry, strict=True))
+    with pytest.raises(InputDataError, match="max_min=30"):
+        near.polygons([15, 30])
