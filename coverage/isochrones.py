@@ -56,7 +56,7 @@ from coverage._errors import (
     counted,
     list_ids,
 )
-from coverage._isogrid import Marks, draw
+from coverage._isogrid import MAX_TILE_CELLS, Marks, draw
 from coverage.engine import Snapped, nearest_facility, snap, snap_xy
 from coverage.network import memo_arrays
 
@@ -223,9 +223,9 @@ class TravelTimeSurface:
         row, col = self.row[drawn], self.col[drawn]
         label, band = _untie_corners(row, col, label[drawn], band[drawn], self.pinned[drawn])
         keep = band >= 0
-        marks = Marks.empty()
-        marks.add(label[keep], row[keep], col[keep], band[keep])
-        geoms, area = draw(marks, n_groups, n_bands, self.cell_m, self.crs, workers=workers)
+        geoms, area = _draw_apart(
+            label[keep], row[keep], col[keep], band[keep], n_groups, n_bands, self, workers
+        )
         frame = pd.DataFrame(table)
         if per == "all":
             frame = frame.drop(columns="district")
@@ -783,6 +783,73 @@ def _untie_corners(
                     later.append(cells.key_of(cell))
     band_out = bnd[cells.mine]
     return lab[cells.mine], np.where(band_out == _NO_BAND, -1, band_out)
+
+
+def _draw_apart(
+    label: IntArray,
+    row: IntArray,
+    col: IntArray,
+    band: IntArray,
+    n_groups: int,
+    n_bands: int,
+    surface: TravelTimeSurface,
+    workers: int,
+) -> tuple[NDArray[np.object_], FloatArray]:
+    """:func:`draw`, with a group too wide for one tile traced in parts that never touch.
+
+    A group whose cells span more than :data:`MAX_TILE_CELLS` (the halls of a whole
+    province) is split by the connected pieces of its 8 x 8-cell blocks: cells of different
+    pieces are never neighbours, so each piece's outline is exactly its part of the group's,
+    and the parts are joined again per band.
+    """
+    largest = 0
+    if len(label):  # the largest tile any group needs (its box plus a border)
+        order = np.argsort(label, kind="stable")
+        first = np.flatnonzero(np.r_[True, np.diff(label[order]) != 0])
+        r, c = row[order], col[order]
+        h = np.maximum.reduceat(r, first) - np.minimum.reduceat(r, first) + 3
+        w = np.maximum.reduceat(c, first) - np.minimum.reduceat(c, first) + 3
+        largest = int((h * w).max())
+    marks = Marks.empty()
+    if largest <= MAX_TILE_CELLS:
+        marks.add(label, row, col, band)
+        return draw(marks, n_groups, n_bands, surface.cell_m, surface.crs, workers=workers)
+    piece = _pieces(row // _BLOCK, col // _BLOCK)
+    pair, part = np.unique(np.column_stack([label, piece]), axis=0, return_inverse=True)
+    part = part.ravel()
+    marks.add(part, row, col, band)
+    g_parts, a_parts = draw(marks, len(pair), n_bands, surface.cell_m, surface.crs, workers=workers)
+    geoms = np.array([shapely.Polygon()] * (n_groups * n_bands), dtype=object)
+    area = np.zeros(n_groups * n_bands)
+    for g in np.unique(pair[:, 0]):
+        mine = np.flatnonzero(pair[:, 0] == g)
+        for b in range(n_bands):
+            at = mine * n_bands + b
+            geoms[g * n_bands + b] = shapely.union_all(g_parts[at])
+            area[g * n_bands + b] = float(a_parts[at].sum())
+    return geoms, area
+
+
+def _pieces(brow: IntArray, bcol: IntArray) -> IntArray:
+    """The connected piece (8 neighbours) of each cell's block."""
+    from scipy.sparse import coo_matrix  # noqa: PLC0415
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
+    key = _key(brow, bcol)
+    blocks, of_cell = np.unique(key, return_inverse=True)
+    br, bc = blocks >> 32, blocks & 0xFFFFFFFF
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):
+        other = _key(br + dr, bc + dc)
+        i = np.minimum(np.searchsorted(blocks, other), len(blocks) - 1)
+        hit = np.flatnonzero(blocks[i] == other)
+        rows.append(hit)
+        cols.append(i[hit])
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(len(blocks),) * 2)
+    _, comp = connected_components(graph, directed=False)
+    return np.asarray(comp, dtype=np.int64)[of_cell.ravel()]
 
 
 def _windows_of(keys: IntArray, w: int) -> IntArray:

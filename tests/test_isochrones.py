@@ -427,3 +427,23 @@ def test_a_big_grid_is_made_only_near_the_halls_and_gives_the_same_bands(
         assert all(x.equals(y) for x, y in zip(a.geometry, b.geometry, strict=True))
     with pytest.raises(InputDataError, match="max_min=30"):
         near.polygons([15, 30])
+
+
+def test_a_group_too_wide_for_one_tile_is_traced_in_pieces_with_the_same_outline(
+    liechtenstein, monkeypatch
+):
+    # a province's halls span more than one tile can hold; here the tile limit is made tiny,
+    # so the three town halls' areas are traced piece by piece and joined again
+    from coverage import isochrones as iso
+
+    s = liechtenstein
+    surface = travel_time_surface(s.network, s.halls, communities=s.communities)
+    whole = {per: surface.polygons([15, 20], per=per) for per in ("all", "hall")}
+    drawn = surface.time_s <= 20 * 60
+    pieces = iso._pieces(surface.row[drawn] // 8, surface.col[drawn] // 8)
+    assert len(np.unique(pieces)) > 1  # the halls' areas do not all touch
+    monkeypatch.setattr(iso, "MAX_TILE_CELLS", 1_000)
+    for per, expect in whole.items():
+        got = surface.polygons([15, 20], per=per)
+        assert all(a.equals(b) for a, b in zip(got.geometry, expect.geometry, strict=True))
+        np.testing.assert_allclose(got["area_m2"], expect["area_m2"], rtol=1e-12)
