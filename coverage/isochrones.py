@@ -592,8 +592,8 @@ def _cells(
     The whole grid is kept on the network per cell size, snap limit and access speed (the
     last :data:`KEEP_GRIDS` of them), and on disk beside a cached network, so the next run
     of the same network reads it. A grid larger than :data:`FULL_GRID_CELLS` is made only
-    near the halls when ``max_min`` is given (kept in memory only); the last value returned
-    is then ``max_min``, else ``None``.
+    near the halls when ``max_min`` is given (kept the same way, per set of halls); the last
+    value returned is then ``max_min``, else ``None``.
     """
     key = ("cells", CELLS_VERSION, cell_m, float(cfg.max_snap_m), float(cfg.access_speed_kph))
     if max_min is None or _grid_estimate(network, cell_m, cfg) <= FULL_GRID_CELLS:
@@ -606,7 +606,8 @@ def _cells(
         near = near[np.isfinite(near).all(axis=1)]
         reach = _reach_m(network, cfg, max_min)
         digest = hashlib.sha256(np.ascontiguousarray(near).tobytes()).hexdigest()[:16]
-        a = network.memo(
+        a = memo_arrays(
+            network,
             __name__,
             (*key, "near", round(reach, 3), digest),
             lambda: _grid_cells(network, cell_m, cfg, near=near, reach_m=reach),
