@@ -155,7 +155,7 @@ class OfflineMapWarning(CoverageWarning):
     """An inline notebook map links to the web: it uses a plugin that cannot be embedded."""
 
 
-def list_ids(ids: object, limit: int = 10) -> str:
+def list_ids(ids: object, limit: int = 10, *, lang: str = "en") -> str:
     """Format offending identifiers for a message: at most ``limit``, then the count.
 
     Parameters
@@ -164,6 +164,8 @@ def list_ids(ids: object, limit: int = 10) -> str:
         An iterable of identifiers (any type; each is shown with ``repr``).
     limit
         How many identifiers to show before summarising the rest.
+    lang
+        ``"en"`` or ``"zh"``: the words for the rest.
 
     Returns
     -------
@@ -174,11 +176,15 @@ def list_ids(ids: object, limit: int = 10) -> str:
     --------
     >>> list_ids(["a", "b", "c"], limit=2)
     "'a', 'b' and 1 more"
+    >>> list_ids(["a", "b", "c"], limit=2, lang="zh")
+    "'a', 'b' 等另外 1 个"
     """
     items = list(ids)  # type: ignore[call-overload]
     shown = ", ".join(repr(_plain(i)) for i in items[:limit])
     rest = len(items) - limit
-    return f"{shown} and {rest} more" if rest > 0 else shown
+    if rest <= 0:
+        return shown
+    return f"{shown} 等另外 {rest} 个" if lang == "zh" else f"{shown} and {rest} more"
 
 
 def counted(n: int, singular: str, plural: str | None = None) -> str:

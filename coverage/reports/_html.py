@@ -193,7 +193,8 @@ table{border-collapse:collapse;width:100%;font-size:.85em;}table.districts{font-
 th,td{border:1px solid #d8dee8;padding:4px 6px;text-align:left;vertical-align:top;}
 th{background:#dde4ee;}th.group{text-align:center;}
 table.districts td:nth-child(4n+3),table.districts th.group{border-left:2px solid #9fb0c8;}
-.wide{overflow-x:auto;}nav.links{font-size:.9em;margin-bottom:10px;}nav.links a{color:#2c5aa0;}
+.wide{overflow-x:auto;}.wide th{min-width:4.5em;}
+nav.links{font-size:.9em;margin-bottom:10px;}nav.links a{color:#2c5aa0;}
 tr:nth-child(even) td{background:#f7f9fc;}
 td{white-space:nowrap;}td.r{white-space:normal;min-width:18em;}
 td.n{text-align:right;}tr.total td{font-weight:700;}

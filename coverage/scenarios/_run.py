@@ -226,9 +226,9 @@ def _warn_across(edited: EditedInputs, result: AuditResult, labels: list[str]) -
         walks = shapely.linestrings(np.stack([xy, shapely.get_coordinates(road)], axis=1))
         across = ok[shapely.intersects(boundary, walks)]
         if len(across):
-            ids = list_ids(frame[id_col].iloc[across])
-            found["en"].append(f"{counted(len(across), *what)} ({ids})")
-            found["zh"].append(f"{len(across)} {zh}（{ids}）")
+            ids = frame[id_col].iloc[across]
+            found["en"].append(f"{counted(len(across), *what)} ({list_ids(ids)})")
+            found["zh"].append(f"{len(across)} {zh}（{list_ids(ids, lang='zh')}）")
     if found["en"]:
         where, edits = edited.scenario.where, ", ".join(labels)
         zh = (
