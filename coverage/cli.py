@@ -843,28 +843,13 @@ def _life_title(title: str, standard: Any, lang: str) -> str:  # noqa: ANN401
 def _service_sites(args: argparse.Namespace, inp: _Inputs, std: Any) -> dict[str, Any]:  # noqa: ANN401
     """Each service's sites: ``--service-sites``, else the OSM extract, else the run's halls."""
     from coverage.io import read_halls, read_osm_pois  # noqa: PLC0415
-    from coverage.lifecircle import osm_tags, service_sites  # noqa: PLC0415
+    from coverage.lifecircle import osm_tags, service_sites, sites_by_service  # noqa: PLC0415
     from coverage.samples import DEFAULT_SAMPLE, sample_path  # noqa: PLC0415
 
     keys = [s.key for s in std.services]
     if args.service_sites:
         frame = read_halls(args.service_sites, coord_system=args.coord_system or "wgs84")
-        where = f"--service-sites {args.service_sites}"
-        if "service" not in frame.columns:
-            msg = (
-                f"{where}: no 'service' column naming each site's service "
-                f"(one of: {', '.join(keys)})"
-            )
-            raise InputDataError(msg)
-        named = frame["service"].astype(str).str.strip()
-        unknown = sorted(set(named) - set(keys))
-        if unknown:
-            msg = (
-                f"{where}: service(s) {', '.join(map(repr, unknown))} are not in the standard "
-                f"(services: {', '.join(keys)})"
-            )
-            raise InputDataError(msg)
-        sites = {k: frame[(named == k).to_numpy()] for k in keys}
+        sites = sites_by_service(frame, std, source=f"--service-sites {args.service_sites}")
     else:
         extract = (
             args.network

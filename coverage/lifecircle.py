@@ -50,6 +50,7 @@ __all__ = [
     "service_areas",
     "service_sites",
     "service_table",
+    "sites_by_service",
 ]
 
 #: Community kinds a circle can be set for.
@@ -359,6 +360,47 @@ def service_sites(pois: gpd.GeoDataFrame, standard: Standard) -> dict[str, gpd.G
     """
     tag = pois["key"].astype(str) + "=" + pois["category"].astype(str)
     return {s.key: pois[tag.isin(s.osm).to_numpy()] for s in standard.services}
+
+
+def sites_by_service(
+    sites: gpd.GeoDataFrame, standard: Standard, *, source: str = "sites"
+) -> dict[str, gpd.GeoDataFrame]:
+    """Each service's sites from one table whose ``service`` column names the service's key.
+
+    Parameters
+    ----------
+    sites
+        Points (e.g. read with :func:`coverage.io.read_halls`) with a ``service`` column.
+    standard
+        The standard whose service keys the column uses.
+    source
+        Names the table in messages (a file, or a command-line option and its file).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        The sites of every service of the standard (none where no row names it).
+
+    Raises
+    ------
+    InputDataError
+        If there is no ``service`` column, or it names a service the standard does not have.
+    """
+    keys = [s.key for s in standard.services]
+    if "service" not in sites.columns:
+        msg = (
+            f"{source}: no 'service' column naming each site's service (one of: {', '.join(keys)})"
+        )
+        raise InputDataError(msg)
+    named = sites["service"].astype(str).str.strip()
+    unknown = sorted(set(named) - set(keys))
+    if unknown:
+        msg = (
+            f"{source}: service(s) {', '.join(map(repr, unknown))} are not in the standard "
+            f"(services: {', '.join(keys)})"
+        )
+        raise InputDataError(msg)
+    return {k: sites[(named == k).to_numpy()] for k in keys}
 
 
 def audit_services(
