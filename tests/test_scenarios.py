@@ -285,7 +285,7 @@ def test_the_baseline_is_untouched(grid_net):
         (SetCommunities(("Z",), kind="urban"), r"#1: no community with community_id 'Z'"),
         (SetCommunities(district="North", kind="urban"), r"#1: .*district.*'North'"),
         (AddRoad((grid_lonlat(1, 0.5), grid_lonlat(1, 7))), r"#1: its end lies 900 m from"),
-        (CloseRoad(osm_way_id=5), r"\[\[roads.close\]\] #1: this network keeps no OSM way ids"),
+        (CloseRoad(osm_way_id=5), r"\[\[roads.close\]\] #1: osm_way_id needs a network read from"),
         (CloseRoad(line=(grid_lonlat(0.2, 0.2), grid_lonlat(0.8, 0.8))), r"crosses no road"),
         (SetSpeed(3.0, street=("nowhere",)), r"street 'nowhere' matches no road"),
         (SetSpeed(3.0, highway=("primary",)), r"#1: highway 'primary' matches no road usable by"),
@@ -701,3 +701,33 @@ def test_hangzhou_central_has_no_classes_the_message_says_so(hangzhou):
     s = Scenario("x", edits=(SetSpeed(3.0, highway=("primary",)),))
     with pytest.raises(ScenarioError, match=r"keeps no highway classes.*street = \["):
         run_scenario(hangzhou.communities, hangzhou.halls, hangzhou.network, s)
+
+
+def test_close_a_road_by_its_osm_way_id():
+    # 曙光路, way 4298707 of the West Lake extract (a primary road, 33 nodes): every edge of
+    # the network along it is closed, and only those; a crossing street stays open
+    from coverage.samples import load_sample
+    from coverage.scenarios import apply_scenario
+
+    s = load_sample("hangzhou-xihu")
+    net = s.network
+    edited = apply_scenario(
+        s.communities, s.halls, net, Scenario("x", edits=(CloseRoad(osm_way_id=4298707),))
+    )
+    closed = edited.roads[edited.roads["change"] == "closed"]
+    assert len(closed) >= 2
+    names = net.table.name
+    lines = shapely.linestrings(net.table.geom_coords, indices=net.table.geom_index)
+    shut = np.flatnonzero([any(line.equals(c) for c in closed.geometry) for line in lines])
+    assert len(shut) >= 2
+    assert all("曙光路" in n for n in names[shut]), set(names[shut])
+    from coverage.network import read_osm_way
+
+    way = shapely.LineString(read_osm_way(net.source, 4298707))
+    other = np.array(["曙光路" not in n for n in names])
+    crossing = np.flatnonzero(shapely.intersects(lines, way) & other)
+    assert len(crossing) > 0  # streets that meet or cross it
+    assert not set(crossing) & set(shut)
+    assert edited.network.table.u.size < net.table.u.size
+    with pytest.raises(ScenarioError, match="#1: no way 1 in hangzhou_xihu"):
+        apply_scenario(s.communities, s.halls, net, Scenario("x", edits=(CloseRoad(osm_way_id=1),)))

@@ -92,7 +92,7 @@ from coverage.network._modes import (
     is_road,
     way_modes,
 )
-from coverage.network._osm import read_osm_table
+from coverage.network._osm import OSM_SUFFIXES, read_osm_table, read_osm_way
 from coverage.network._readers import read_graph, read_table
 from coverage.network._routing import Network, build_routing, utm_crs
 from coverage.network._table import CACHE_VERSION, EdgeTable, sorted_coords
@@ -105,6 +105,7 @@ __all__ = [
     "COUNTRY_CLOSED",
     "DEFAULT_BUFFER_M",
     "MODE_BIT",
+    "OSM_SUFFIXES",
     "EdgeTable",
     "Network",
     "build_routing",
@@ -122,6 +123,7 @@ __all__ = [
     "network_source",
     "read_graph",
     "read_osm_table",
+    "read_osm_way",
     "read_table",
     "routing_cache_path",
     "sorted_coords",

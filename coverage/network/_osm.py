@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from coverage._errors import NetworkError
+from coverage._errors import InputDataError, NetworkError
 from coverage._licence import OSM_LICENCE
 from coverage.network._modes import MODE_BIT, country_at, is_road, way_modes
 from coverage.network._table import EdgeTable
@@ -508,3 +508,44 @@ def _assemble(
         meta={"source": source, "license": OSM_LICENCE},
         highways=e.rules.highway_names[e.rules.highway[ts[rep]]].astype(object),
     )
+
+
+#: File endings of the OSM formats the streaming reader takes.
+OSM_SUFFIXES = (".osm", ".pbf", ".bz2", ".gz")
+
+
+def read_osm_way(path: str | Path, way_id: int) -> NDArray[np.float64] | None:
+    """The node locations of one OSM way, in order, degrees (EPSG:4326).
+
+    Parameters
+    ----------
+    path
+        An OSM file (``.osm``, ``.osm.pbf``, ``.osm.bz2``/``.gz``).
+    way_id
+        The way's OSM id.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(n, 2)`` lon/lat, or ``None`` if the file holds no such way.
+
+    Raises
+    ------
+    InputDataError
+        If the file cannot be read.
+    """
+    import osmium  # noqa: PLC0415 (C++ reader, only for OSM files)
+
+    try:
+        ways = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        only = osmium.filter.IdFilter([way_id])
+        only.enable_for(osmium.osm.WAY)  # nodes all pass: the ways need their locations
+        for obj in ways.with_locations().with_filter(only):
+            if isinstance(obj, osmium.osm.Way) and obj.id == way_id:
+                return np.array(
+                    [(n.lon, n.lat) for n in obj.nodes if n.location.valid()], dtype=float
+                )
+    except RuntimeError as exc:
+        msg = f"{path}: cannot read way {way_id} ({' '.join(str(exc).split())})"
+        raise InputDataError(msg) from None
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import shapely
 
 from coverage._errors import list_ids
 from coverage.engine import snap_xy
-from coverage.network import MODE_BIT, EdgeTable, sorted_coords
+from coverage.network import MODE_BIT, OSM_SUFFIXES, EdgeTable, read_osm_way, sorted_coords
 from coverage.scenarios._frames import geo_frame, to_lonlat, to_metric
 from coverage.scenarios._model import AddRoad, Barrier, CloseRoad, Point, Scenario, SetSpeed
 
@@ -125,14 +126,49 @@ class RoadEditor:
         edges: NDArray[np.int64] = np.unique(np.asarray(hit, dtype=np.int64))
         return edges[self.usable[edges]]
 
+    def _way(self, label: str, way_id: int) -> NDArray[np.int64] | None:
+        """Edges usable by the mode that run along an OSM way of the network's own file.
+
+        An edge runs along the way where at least 10 m of it, or 90 % of a shorter one, lies
+        within 1 m of the way's line (a road that only crosses it has about 2 m there).
+        """
+        source = Path(self.t.meta.get("source", self.net.source))
+        if not source.name.lower().endswith(OSM_SUFFIXES) or not source.is_file():
+            self.problems.append(
+                f"{label}: osm_way_id needs a network read from an OSM file (this one: "
+                f"{source.name}); close the road with line = [[lon, lat], [lon, lat]] drawn "
+                "across it"
+            )
+            return None
+        lonlat = read_osm_way(source, way_id)
+        if lonlat is None or len(lonlat) < 2:  # noqa: PLR2004 (a line needs two points)
+            self.problems.append(f"{label}: no way {way_id} in {source.name}")
+            return None
+        near = shapely.LineString(self._metric(lonlat)).buffer(1.0)
+        lines, tree = self._lines()
+        cand = np.unique(np.asarray(tree.query(near, predicate="intersects"), dtype=np.int64))
+        inside = shapely.length(shapely.intersection(lines[cand], near))
+        along = (inside >= 10.0) | (inside >= 0.9 * shapely.length(lines[cand]))  # noqa: PLR2004
+        hit: NDArray[np.int64] = cand[along & self.usable[cand]]
+        if not len(hit):
+            self.problems.append(
+                f"{label}: way {way_id} of {source.name} carries no road usable by {self.net.mode}"
+            )
+            return None
+        return hit
+
     def _metric(self, lonlat: NDArray[np.float64]) -> NDArray[np.float64]:
         return to_metric(self.net, lonlat)
 
     def _close(self, label: str, edit: CloseRoad, scenario: Scenario, drawn: list[Any]) -> None:
         if edit.osm_way_id is not None:
-            self.problems.append(
-                f"{label}: this network keeps no OSM way ids (its edge table has none); close "
-                "the road with line = [[lon, lat], [lon, lat]] drawn across it"
+            hit = self._way(label, edit.osm_way_id)
+            if hit is None:
+                return
+            self.drop[hit] = True
+            drawn.extend(
+                {"edit": label, "change": "closed", "name": "", "geometry": line}
+                for line in self._lonlat_lines(hit)
             )
             return
         ll = to_lonlat(scenario, edit.line or ())
