@@ -92,15 +92,20 @@ class EdgeTable:
         return self.name_vocab[self.name_code]
 
     @property
+    def has_highway(self) -> bool:
+        """Whether the source gave road classes (without building :attr:`highway`)."""
+        return len(self.highway_code) == len(self.u) and len(self.u) > 0
+
+    @property
     def highway(self) -> NDArray[np.str_] | None:
         """Road class of each edge ("" where unknown), or ``None`` if the source gave none."""
-        if len(self.highway_code) != len(self.u) or not len(self.u):
+        if not self.has_highway:
             return None
         return self.highway_vocab[self.highway_code]
 
     def _highway_part(self, keep: NDArray[np.bool_]) -> NDArray[np.int32]:
         """The codes of the kept edges (none where the table has no classes)."""
-        return self.highway_code[keep] if self.highway is not None else self.highway_code
+        return self.highway_code[keep] if self.has_highway else self.highway_code
 
     @staticmethod
     def encode_names(names: Any) -> tuple[NDArray[np.int32], NDArray[np.str_]]:  # noqa: ANN401
