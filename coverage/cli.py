@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from coverage.coords import CoordSystem
+    from coverage.reports import Lang
 
 logger = logging.getLogger("coverage")
 
@@ -771,6 +772,7 @@ def _audit(args: argparse.Namespace) -> int:
             catchments=catchments,
             resume=args.resume,
             section="" if life is None else life_circle_section(life[0], lang=args.lang),
+            district_sections=None if life is None else _district_sections(life[0], args.lang),
             pool=pool,
             **_map_options(args),
         )
@@ -833,6 +835,14 @@ def _life_circle(args: argparse.Namespace, inp: _Inputs) -> tuple[Any, dict[str,
     _step(f"life circle: {len(std.services)} service(s), {len(communities):,} communities", args)
     result = audit_services(communities, sites, inp.network, standard=std, config=inp.config)
     return result, sites
+
+
+def _district_sections(result: Any, lang: Lang) -> dict[str, str]:  # noqa: ANN401
+    """Each district page's life-circle section, linking to the district's own page."""
+    from coverage.reports import life_circle_section  # noqa: PLC0415
+
+    names = result.communities["district"].astype(str).unique()
+    return {d: life_circle_section(result.district(d), lang=lang) for d in names}
 
 
 def _life_title(title: str, standard: Any, lang: str) -> str:  # noqa: ANN401

@@ -741,6 +741,8 @@ def test_the_command_line_writes_the_life_circle(tmp_path, capsys):
         assert (run / name).is_file(), name
     assert 'href="life_circle.html"' in (run / "summary.html").read_text(encoding="utf-8")
     assert (run / "West" / "life_circle.html").is_file()  # and every district's folder
+    west = (run / "West" / "summary.html").read_text(encoding="utf-8")
+    assert 'href="life_circle.html"' in west  # the district's page links to its own
     wb = openpyxl.load_workbook(run / "life_circle.xlsx")
     assert wb["卫生服务站"]["F3"].value == 16.0  # B, as by hand
     # bad values: one line naming the flag

@@ -30,7 +30,7 @@ from coverage.reports._summary import district_summary
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from coverage.maps import Basemap
     from coverage.siting import ProposalResult
@@ -94,6 +94,7 @@ class _FolderJob:
     path: Path
     part: AuditResult
     stamp: str | None  # the fingerprint, if already worked out
+    section: str = ""  # HTML shown on the district's page (see write_district_reports)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class _DistrictFolder:
             lang=self.lang,
             workbook="report.xlsx",
             parent="../summary.html",
+            section=job.section,
         )
         # written last: its presence (with this fingerprint) marks the folder complete
         write_json(
@@ -179,6 +181,7 @@ def write_district_reports(
     catchments: gpd.GeoDataFrame | None = None,
     resume: bool = False,
     section: str = "",
+    district_sections: Mapping[str, str] | None = None,
     pool: DistrictRunner | None = None,
 ) -> dict[str, Path]:
     """Write a run's folder: every file for the whole audit and one sub-folder per district.
@@ -226,6 +229,8 @@ def write_district_reports(
     section
         HTML (already escaped) shown in the run's ``summary.html`` after the worst-served
         communities, e.g. :func:`life_circle_section`.
+    district_sections
+        The same for each district's ``summary.html``, by district name.
     pool
         Write the district folders on worker processes (a :class:`coverage.batch.DistrictPool`
         of the run); the run's own files are written here afterwards.
@@ -276,7 +281,8 @@ def write_district_reports(
             if _finished(ddir, stamp):
                 logger.info("resume: %s is complete, kept as it is", ddir)
                 continue
-        jobs.append(_FolderJob(district, folder, ddir, part, stamp))
+        page_section = (district_sections or {}).get(district, "")
+        jobs.append(_FolderJob(district, folder, ddir, part, stamp, page_section))
     if pool is not None:
         pool.run(_write_folder, jobs, (writer,), desc="writing districts", progress=progress)
     else:
