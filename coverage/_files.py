@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import tempfile
+import tomllib
 import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from coverage._errors import InputDataError
+from coverage._errors import CoverageError, InputDataError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +41,59 @@ LAYER_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON"}
 
 #: What a folder name may not hold: anything but letters, digits (any script), ``_ - .``.
 _UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def parse_toml(text: str, where: str, error: type[CoverageError]) -> dict[str, Any]:
+    """A TOML text as a dict; a syntax error is ``error`` naming ``where``.
+
+    Parameters
+    ----------
+    text
+        The TOML text.
+    where
+        The file (or preset) it came from, for the message.
+    error
+        The error class to raise (e.g. :class:`~coverage.ConfigError`).
+
+    Returns
+    -------
+    dict
+        The parsed tables.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{where}: not a valid TOML file ({exc})"
+        raise error(msg) from None
+
+
+def read_toml(path: Path, what: str, error: type[CoverageError]) -> dict[str, Any]:
+    """A TOML file as a dict; a missing, undecodable or invalid file is ``error`` naming it.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for the message (``"configuration"``: "configuration file not
+        found").
+    error
+        The error class to raise.
+
+    Returns
+    -------
+    dict
+        The parsed tables.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = f"{path}: {what} file not found"
+        raise error(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not a valid TOML file ({exc})"
+        raise error(msg) from None
+    return parse_toml(text, str(path), error)
 
 
 @functools.cache

@@ -18,7 +18,6 @@ mutable module-level settings, so an audit is reproducible from its TOML file.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 
 from coverage._errors import ConfigError
+from coverage._files import read_toml
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -229,14 +229,7 @@ class Config:
             The configuration, with defaults for keys the file does not set.
         """
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            msg = f"{path}: configuration file not found"
-            raise ConfigError(msg) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            msg = f"{path}: not a valid TOML file ({exc})"
-            raise ConfigError(msg) from None
+        data = read_toml(path, "configuration", ConfigError)
         return cls.from_dict(data, source=str(path))
 
     @classmethod

@@ -15,7 +15,6 @@ missing, named in English and Chinese.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from coverage._errors import ConfigError, InputDataError
+from coverage._files import parse_toml
 from coverage.config import DEFAULT_CONFIG, Config
 from coverage.engine import nearest_facility, snap
 from coverage.i18n import LIFE_CIRCLE
@@ -165,12 +165,7 @@ def load_standard(standard: str | Path) -> Standard:
             msg = f"{path}: cannot read the standard ({exc.strerror or exc})"
             raise ConfigError(msg) from None
         where = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{where}: not valid TOML ({exc})"
-        raise ConfigError(msg) from None
-    return _standard(data, where)
+    return _standard(parse_toml(text, where, ConfigError), where)
 
 
 def _standard(data: dict[str, Any], where: str) -> Standard:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ import numpy as np
 import shapely
 
 from coverage._errors import ScenarioError
+from coverage._files import read_toml
 from coverage.coords import COORD_SYSTEMS
 from coverage.scenarios._model import (
     KINDS,
@@ -298,14 +298,7 @@ def load_scenario(path: str | Path) -> Scenario:
         ``scenario.toml: [[halls.add]] #2: missing key(s) 'lat'``.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        msg = f"{path}: scenario file not found"
-        raise ScenarioError(msg) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{path}: not a valid TOML file ({exc})"
-        raise ScenarioError(msg) from None
+    data = read_toml(path, "scenario", ScenarioError)
     return scenario_from_dict(data, source=path.name, folder=path.parent)
 
 
