@@ -27,18 +27,17 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from coverage._errors import CoverageWarning, InputDataError, MissingColumnError, list_ids
+from coverage._errors import InputDataError, MissingColumnError, list_ids
 from coverage._files import inside, safe_name, write_csv, write_json
 from coverage._validate import match_names
 from coverage.audit import (
@@ -59,9 +58,10 @@ from coverage.network import (
     metric_area,
     network_source,
 )
+from coverage.pool import DistrictPool
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from distributed import Client
     from numpy.typing import NDArray
@@ -85,10 +85,6 @@ _ROW = "_batch_row"
 
 
 Stage = Literal["input", "audit", "write"]
-
-_T = TypeVar("_T")
-_J = TypeVar("_J")
-_R = TypeVar("_R")
 
 
 class DistrictWriter(Protocol):
@@ -387,237 +383,6 @@ def _run_job(
     return out
 
 
-#: Tasks per worker when jobs are grouped into dask tasks.
-TASKS_PER_WORKER = 8
-
-
-def _chunks(jobs: Sequence[_T], n_workers: int) -> list[Sequence[_T]]:
-    """The jobs in runs of about equal size, ``TASKS_PER_WORKER`` per worker at most."""
-    n = min(len(jobs), n_workers * TASKS_PER_WORKER)
-    size = -(-len(jobs) // n) if n else 1
-    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
-
-
-def _run_chunk(func: Callable[..., _R], chunk: Sequence[Any], *shared: Any) -> list[_R]:  # noqa: ANN401
-    """A run of jobs, one after another (one dask task)."""
-    return [func(job, *shared) for job in chunk]
-
-
-class DistrictPool:
-    """Worker processes for the district steps of a run, started once and only if they pay.
-
-    One pool serves every per-district step of a run (the district audits of
-    :func:`run_batch`, the district folders of
-    :func:`coverage.reports.write_district_reports`), so worker processes start once. With
-    ``workers=1`` and no scheduler every job runs in this process. With local workers the
-    first job of a step is timed here: if the rest is less than ``config.parallel_pays_s``
-    seconds of work, it runs here too, with a :class:`~coverage.CoverageWarning` saying so;
-    otherwise a :class:`dask.distributed.LocalCluster` of single-threaded processes starts
-    (and is closed with the pool). With ``scheduler`` the jobs always go to that cluster.
-
-    Parameters
-    ----------
-    workers
-        Local worker processes (1: none).
-    scheduler
-        Address of an existing dask.distributed scheduler (``"tcp://host:8786"``) or a
-        connected :class:`dask.distributed.Client`; ``workers`` is then ignored and the
-        cluster is left running.
-    config
-        ``parallel_pays_s`` (seconds) and ``verbose`` (progress bars).
-
-    Raises
-    ------
-    InputDataError
-        If ``workers`` is not a whole number >= 1.
-
-    Examples
-    --------
-    >>> with DistrictPool(workers=1) as pool:
-    ...     pool.run(lambda job, k: job * k, [1, 2, 3], (10,), desc="jobs")
-    [10, 20, 30]
-    """
-
-    def __init__(
-        self,
-        workers: int = 1,
-        scheduler: str | Client | None = None,
-        *,
-        config: Config | None = None,
-    ) -> None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            msg = f"workers must be a whole number >= 1, got {workers!r}"
-            raise InputDataError(msg)
-        self.workers = workers
-        self.scheduler = scheduler
-        self.config = config or DEFAULT_CONFIG
-        self._client: Any = None
-        self._cluster: Any = None
-        self._own_client = False
-
-    @property
-    def parallel(self) -> bool:
-        """Whether jobs may leave this process."""
-        return self.scheduler is not None or self.workers > 1
-
-    def __enter__(self) -> Self:
-        """The pool itself."""
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        """Close the processes this pool started."""
-        self.close()
-
-    def close(self) -> None:
-        """Close the client and the local cluster this pool started (not a given one)."""
-        if self._own_client and self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-        self._client = self._cluster = None
-        self._own_client = False
-
-    def run(
-        self,
-        func: Callable[..., _R],
-        jobs: Sequence[_J],
-        shared: tuple[Any, ...] = (),
-        *,
-        desc: str,
-        remote: tuple[Any, ...] | None = None,
-        on_error: Callable[[_J, BaseException], _R] | None = None,
-        progress: bool | None = None,
-    ) -> list[_R]:
-        """``func(job, *shared)`` for every job, in the order of ``jobs``.
-
-        Parameters
-        ----------
-        func
-            A module-level function (it is pickled to the workers).
-        jobs
-            One item per district.
-        shared
-            Arguments every job shares; sent to each worker once.
-        desc
-            What the jobs are, for progress bars and task names.
-        remote
-            What the workers get instead of ``shared`` (e.g. a network's flat arrays).
-        on_error
-            ``on_error(job, exc)`` stands in for the result of each job of a dask task that
-            failed outside ``func`` (a worker died for good); without it the error is raised.
-        progress
-            Show a progress bar (default ``config.verbose``).
-
-        Returns
-        -------
-        list
-            The results, in the order of ``jobs``.
-        """
-        bar = self.config.verbose if progress is None else progress
-        if not jobs:
-            return []
-        if not self.parallel:
-            return _serial(func, jobs, shared, desc, bar)
-        done: list[_R] = []
-        if self._client is None and self.scheduler is None:
-            t0 = time.perf_counter()
-            done = _serial(func, jobs[:1], shared, desc, progress=False)
-            jobs = jobs[1:]
-            left_s = (time.perf_counter() - t0) * len(jobs)
-            if left_s < self.config.parallel_pays_s:
-                if jobs:
-                    warnings.warn(_serial_note(left_s, self.workers, self.config), stacklevel=2)
-                return done + _serial(func, jobs, shared, desc, bar)
-        return done + self._dask(
-            func, jobs, shared if remote is None else remote, desc, on_error, bar
-        )
-
-    def _start(self) -> Any:  # noqa: ANN401 (a dask Client)
-        if self._client is not None:
-            return self._client
-        try:
-            import distributed  # noqa: PLC0415
-        except ImportError as exc:
-            msg = (
-                "running districts on several processes or a cluster needs dask.distributed: "
-                "pip install 'dask[distributed]'"
-            )
-            raise ImportError(msg) from exc
-        dd: Any = distributed  # its API is only partly annotated
-        if isinstance(self.scheduler, dd.Client):
-            self._client = self.scheduler
-        elif self.scheduler is not None:
-            self._client = dd.Client(self.scheduler)
-            self._own_client = True
-        else:
-            self._cluster = dd.LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-            )
-            self._client = dd.Client(self._cluster)
-            self._own_client = True
-        return self._client
-
-    def _dask(
-        self,
-        func: Callable[..., _R],
-        jobs: Sequence[_J],
-        shared: tuple[Any, ...],
-        desc: str,
-        on_error: Callable[[_J, BaseException], _R] | None,
-        bar: bool,
-    ) -> list[_R]:
-        import distributed  # noqa: PLC0415
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
-        client = self._start()
-        shared_f = [client.scatter(obj, broadcast=True, hash=False) for obj in shared]
-        # a few tasks per worker, each a run of jobs: fewer round trips to the scheduler and
-        # the client than one task a job, still balanced between the workers
-        n_workers = (
-            self.workers if self._cluster is not None else len(client.scheduler_info()["workers"])
-        )
-        chunks = _chunks(jobs, n_workers=max(1, n_workers))
-        tag = uuid.uuid4().hex[:8]
-        futures = {
-            client.submit(
-                _run_chunk, func, chunk, *shared_f, key=f"coverage-{desc}-{tag}-{i}", pure=False
-            ): i
-            for i, chunk in enumerate(chunks)
-        }
-        out: list[list[_R]] = [[] for _ in chunks]
-        progress = tqdm(total=len(jobs), desc=desc, unit="district", disable=not bar or None)
-        dd: Any = distributed  # its API is only partly annotated
-        for fut in dd.as_completed(futures):
-            i = futures[fut]
-            try:
-                out[i] = fut.result()
-            except Exception as exc:  # a worker died for good: KilledWorker, etc.
-                if on_error is None:
-                    raise
-                out[i] = [on_error(job, exc) for job in chunks[i]]
-            progress.update(len(out[i]))
-        progress.close()
-        return [r for part in out for r in part]
-
-
-def _serial(
-    func: Callable[..., _R],
-    jobs: Sequence[_J],
-    shared: tuple[Any, ...],
-    desc: str,
-    progress: bool,
-) -> list[_R]:
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    return [
-        func(job, *shared)
-        for job in tqdm(jobs, desc=desc, unit="district", disable=not progress or None)
-    ]
-
-
 def write_district(district: str, result: AuditResult, folder: Path) -> None:
     """Default writer of :func:`run_batch`: ``communities.csv``, ``halls.csv``, ``summary.json``.
 
@@ -863,20 +628,6 @@ def run_batch(
     result.network = _network_summary(network, cfg)
     result.seconds["(all)"] = time.perf_counter() - t_start
     return result
-
-
-def _serial_note(left_s: float, workers: int, cfg: Config) -> CoverageWarning:
-    """Why a batch asked to use local processes runs in this one."""
-    en = (
-        f"running the districts one after another here, not on {workers} worker processes: "
-        f"about {left_s:.0f} s of work is left, under the {cfg.parallel_pays_s:g} s that "
-        "starting the processes needs to pay off (parallel_pays_s)"
-    )
-    zh = (
-        f"各区县在本进程中依次计算，未启动 {workers} 个工作进程：剩余约 {left_s:.0f} 秒的计算量，"
-        f"低于启动进程所需的 {cfg.parallel_pays_s:g} 秒（parallel_pays_s）"
-    )
-    return CoverageWarning(en, texts={"zh": zh})
 
 
 def _combine(

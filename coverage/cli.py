@@ -171,20 +171,20 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         metavar="N",
         type=_number(int, 1),
-        help="batch: audit district by district on clipped networks, in N local processes "
-        "(default: one audit of the whole network in this process)",
+        help="write the district folders on N local processes, started only when the work "
+        "pays for them; the results are the same (default: 1, this process)",
     )
     a.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="batch: address of an existing dask cluster, tcp://host:8786 (default: none)",
+        help="write the district folders on an existing dask cluster, tcp://host:8786 "
+        "(default: none)",
     )
     _measure(
         a,
         "--buffer-m",
         "--buffer",
-        help="batch: each district's network reaches this far beyond it, metres",
-        default=2000.0,
+        help=argparse.SUPPRESS,  # no longer used: accepted, with a warning, so scripts run
         kind=_number(float, 0),
     )
     a.add_argument(
@@ -718,10 +718,11 @@ def _map_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from coverage._files import inside, safe_name, write_json  # noqa: PLC0415
+    from coverage._files import inside, safe_name  # noqa: PLC0415
     from coverage.audit import audit  # noqa: PLC0415
-    from coverage.batch import DistrictPool  # noqa: PLC0415
+    from coverage.pool import DistrictPool  # noqa: PLC0415
     from coverage.reports import (  # noqa: PLC0415
+        FOLDER_S,
         life_circle_section,
         write_district_reports,
         write_life_circle,
@@ -729,24 +730,26 @@ def _audit(args: argparse.Namespace) -> int:
 
     inp = _inputs(args)
     net = inp.network
-    _step(
-        f"routing {len(inp.communities):,} communities to {len(inp.halls):,} halls ({net.mode})",
-        args,
-    )
-    failures: list[Any] = []
-    # one pool for the district audits and the district folders: processes start once
+    if args.buffer_m is not None:
+        from coverage.i18n import cli_line  # noqa: PLC0415
+
+        print(cli_line("warning", args.lang, text=cli_line("buffer_gone", args.lang)),  # noqa: T201
+              file=sys.stderr)  # fmt: skip
+    # one pool for the district steps; on a big run its processes start now, in the background
     with DistrictPool(args.workers or 1, args.scheduler, config=inp.config) as pool:
-        if args.workers or args.scheduler:
-            result, failures = _batch(args, inp, pool)
-            result.coordinate_checks = inp.coordinate_checks
-        else:
-            result = audit(inp.communities, inp.halls, net, config=inp.config)
+        pool.prestart(_district_count(inp) * FOLDER_S)
+        _step(
+            f"routing {len(inp.communities):,} communities to {len(inp.halls):,} halls "
+            f"({net.mode})",
+            args,
+        )
+        result = audit(inp.communities, inp.halls, net, config=inp.config)
         root = Path(args.out)
         run_dir = inside(root, root / safe_name(inp.run_name))
         subset = result if inp.chosen is None else result.subset(inp.chosen)
         life = _life_circle(args, inp) if args.services else None
-        bands = catchments = None
-        if not args.no_isochrones:
+
+        def areas() -> tuple[Any, Any]:
             from coverage.isochrones import travel_time_surface  # noqa: PLC0415
 
             _step("service areas and catchments for the maps", args)
@@ -758,8 +761,11 @@ def _audit(args: argparse.Namespace) -> int:
                 config=inp.config,
                 max_min=max(inp.config.bands_min),
             )
-            bands = surface.polygons(inp.config.bands_min)
-            catchments = surface.polygons(inp.config.bands_min, per="hall")
+            return (
+                surface.polygons(inp.config.bands_min),
+                surface.polygons(inp.config.bands_min, per="hall"),
+            )
+
         folders = write_district_reports(
             run_dir,
             subset,
@@ -768,8 +774,7 @@ def _audit(args: argparse.Namespace) -> int:
             run=inp.run_name,
             progress=_bars(args),
             offline=not args.online_assets,
-            isochrones=bands,
-            catchments=catchments,
+            make_areas=None if args.no_isochrones else areas,
             resume=args.resume,
             section="" if life is None else life_circle_section(life[0], lang=args.lang),
             district_sections=None if life is None else _district_sections(life[0], args.lang),
@@ -792,12 +797,16 @@ def _audit(args: argparse.Namespace) -> int:
     if life is not None:
         _print_services(life[0], args.lang)
     _print_where(run_dir, args.lang)
-    if failures:
-        write_json(run_dir / "failures.json", {"failures": [f.__dict__ for f in failures]})
-        for f in failures:
-            print(f"error: district {f.district!r} failed: {f.error}", file=sys.stderr)  # noqa: T201
-        return EXIT_PARTIAL
     return EXIT_OK
+
+
+def _district_count(inp: _Inputs) -> int:
+    """How many district folders the run writes."""
+    if inp.chosen is not None:
+        return len(inp.chosen)
+    if "district" not in inp.communities.columns:
+        return 1
+    return int(inp.communities["district"].nunique())
 
 
 _OSM_SUFFIXES = (".pbf", ".osm", ".bz2")
@@ -909,26 +918,6 @@ def _print_services(result: Any, lang: str) -> None:  # noqa: ANN401
     for r in rows:
         cells = [" " * (w - _width(c)) + c for c, w in zip(r[1:], sizes, strict=True)]
         print("  ".join([r[0], *cells]))  # noqa: T201
-
-
-def _batch(args: argparse.Namespace, inp: _Inputs, pool: Any) -> tuple[Any, list[Any]]:  # noqa: ANN401
-    """Audit district by district on clipped networks, on dask workers."""
-    from coverage.batch import run_batch  # noqa: PLC0415
-
-    if inp.districts is None:
-        msg = "batch mode (--workers/--scheduler) needs district polygons: give --districts-file"
-        raise InputDataError(msg)
-    batch = run_batch(
-        inp.communities,
-        inp.halls,
-        inp.network,
-        inp.districts,
-        names=inp.chosen or "all",
-        buffer_m=args.buffer_m,
-        scheduler=pool,
-        config=inp.config.replace(check_coordinates=False),  # checked once, on the whole input
-    )
-    return batch.to_audit_result(), list(batch.failures)
 
 
 def _isochrones(args: argparse.Namespace) -> int:

@@ -315,6 +315,10 @@ CLI_LINES: dict[str, dict[str, str]] = {
         "table_head": "district|communities|covered|share|pop. share",
         "services_head": "service|sites|communities|within|share|pop. share",
         "no_sites": "no site for {services}: every community that needs them misses them",
+        "buffer_gone": (
+            "--buffer-m no longer changes anything: every run routes on the whole network "
+            "(coverage.batch.run_batch still clips district by district)"
+        ),
     },
     "zh": {
         "warning": "注意：{text}",
@@ -323,6 +327,10 @@ CLI_LINES: dict[str, dict[str, str]] = {
         "table_head": "片区|社区数|达标|达标比例|人口达标比例",
         "services_head": "服务|设施点|应配置社区|圈内社区|社区比例|人口比例",
         "no_sites": "{services}没有设施点：需要这些服务的社区均计为缺少",
+        "buffer_gone": (
+            "--buffer-m 已不起作用：每次运行都在整个路网上计算"
+            "（按区县裁剪路网请用 coverage.batch.run_batch）"
+        ),
     },
 }
 

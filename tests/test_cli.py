@@ -299,20 +299,36 @@ def test_propose_closes_the_gap_and_is_verified_by_routing(tmp_path, capsys):
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("default::coverage.CoverageWarning")
-def test_batch_on_two_workers_matches_serial(tmp_path):
+def test_two_workers_write_what_one_process_writes(tmp_path, capsys):
     pytest.importorskip("distributed")
-    base = ["audit", "--sample", "hangzhou-xihu", "--no-progress", "--basemap", "blank"]
-    assert main([*base, "--out", str(tmp_path / "serial")]) == EXIT_OK
-    assert (
-        main([*base, "--out", str(tmp_path / "batch"), "--workers", "2", "--buffer-m", "3000"])
-        == EXIT_OK
-    )
-    a = pd.read_csv(tmp_path / "serial" / "hangzhou-xihu" / "communities.csv", encoding="utf-8-sig")
-    b = pd.read_csv(tmp_path / "batch" / "hangzhou-xihu" / "communities.csv", encoding="utf-8-sig")
-    assert a["community_id"].tolist() == b["community_id"].tolist()
-    # with a 3 km buffer every district job sees every route a resident would take
-    pd.testing.assert_series_equal(a["travel_time_min"], b["travel_time_min"])
-    assert (a["status"] == b["status"]).all()
+    rules = tmp_path / "rules.toml"
+    rules.write_text("parallel_pays_s = 0\n")  # start the processes however small the work
+    base = ["audit", "--sample", "hangzhou-xihu", "--no-progress", "--basemap", "blank",
+            "--config", str(rules), "--lang", "en"]  # fmt: skip
+    assert main([*base, "--out", str(tmp_path / "one")]) == EXIT_OK
+    capsys.readouterr()
+    two = [*base, "--out", str(tmp_path / "two"), "--workers", "2", "--buffer-m", "3000"]
+    assert main(two) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "warning: --buffer-m no longer changes anything" in err  # an old script still runs
+    assert "one after another here" not in err  # the processes did start
+    one, other = tmp_path / "one" / "hangzhou-xihu", tmp_path / "two" / "hangzhou-xihu"
+    folders = sorted(p.name for p in one.iterdir() if p.is_dir())
+    assert len(folders) == 2, folders  # the sample's two planning zones
+    assert sorted(p.name for p in other.iterdir() if p.is_dir()) == folders
+    for name in ["", *folders]:
+        for file in ("communities.csv", "halls.csv", "summary.json"):
+            assert (other / name / file).read_bytes() == (one / name / file).read_bytes(), (
+                name,
+                file,
+            )
+        ours, theirs = ((d / name / "map.html").read_text(encoding="utf-8") for d in (one, other))
+        for layer in ('"coordinates": ', '"status": ', '"hall_id": '):  # the same features
+            assert ours.count(layer) == theirs.count(layer) > 0, (name, layer)
+        books = [pd.read_excel(d / name / "report.xlsx", sheet_name=None) for d in (one, other)]
+        assert books[0].keys() == books[1].keys()
+        for sheet in books[0]:
+            pd.testing.assert_frame_equal(books[0][sheet], books[1][sheet])
 
 
 @pytest.mark.filterwarnings("default::coverage.CoverageWarning")
@@ -577,7 +593,7 @@ def test_every_option_of_every_command_has_help_stating_its_default():
 
 def test_unit_flags_are_named_alike_and_old_spellings_still_work():
     parser, commands = _commands()
-    unit_flags = {"--buffer-m", "--cell-m", "--spacing-m", "--max-hall-m2", "--time-limit-s"}
+    unit_flags = {"--cell-m", "--spacing-m", "--max-hall-m2", "--time-limit-s"}
     listed = {o for c in commands.values() for a in c._actions for o in a.option_strings
               if a.help != argparse.SUPPRESS}  # fmt: skip
     assert unit_flags <= listed
@@ -660,7 +676,9 @@ def test_progress_bars_on_a_terminal(tmp_path, capsys, monkeypatch):
     argv = ["audit", "--communities", str(com), "--halls", str(halls), "--network", str(net),
             "--out", str(tmp_path / "out"), "--no-isochrones", "--basemap", "blank"]  # fmt: skip
     assert main(argv) == EXIT_OK
-    assert "writing districts: 100%" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "district tables: 100%" in err
+    assert "district maps: 100%" in err
 
 
 @pytest.mark.filterwarnings("default")

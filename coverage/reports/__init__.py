@@ -29,7 +29,7 @@ from coverage._files import inside, safe_name, write_csv, write_json, write_text
 from coverage.reports._display import display_table
 from coverage.reports._excel import write_excel, write_workbook
 from coverage.reports._folders import (
-    DistrictRunner,
+    FOLDER_S,
     write_district_reports,
     write_proposal_reports,
 )
@@ -57,12 +57,12 @@ from coverage.reports._summary import district_summary
 
 __all__ = [
     "EN_HEADERS",
+    "FOLDER_S",
     "LIFE_CIRCLE_FILES",
     "LIFE_CIRCLE_SHEETS",
     "SHEET_NAMES",
     "TOTAL_LABEL",
     "ZH_HEADERS",
-    "DistrictRunner",
     "Lang",
     "display_table",
     "district_summary",

@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -21,6 +21,7 @@ from coverage.audit import (
     ALL_DISTRICTS,
     AuditResult,
 )
+from coverage.pool import DistrictPool
 from coverage.reports._excel import write_excel
 from coverage.reports._gpkg import write_geopackage
 from coverage.reports._html import write_html_summary
@@ -30,7 +31,7 @@ from coverage.reports._summary import district_summary
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Mapping
 
     from coverage.maps import Basemap
     from coverage.siting import ProposalResult
@@ -92,28 +93,54 @@ class _FolderJob:
     district: str
     folder: str
     path: Path
-    part: AuditResult
     stamp: str | None  # the fingerprint, if already worked out
     section: str = ""  # HTML shown on the district's page (see write_district_reports)
 
 
 @dataclass(frozen=True)
-class _DistrictFolder:
-    """Writes one district's folder (in this process or on a worker)."""
+class _DistrictTables:
+    """Writes one district's tables, workbook and page (in this process or on a worker)."""
+
+    title: str
+    lang: Lang
+
+    def __call__(self, job: _FolderJob, result: AuditResult) -> AuditResult:
+        """Write ``communities.csv``, ``halls.csv``, ``report.xlsx`` and ``summary.html``.
+
+        Returns the district's part of ``result``, which its map step takes.
+        """
+        part, ddir = result.district(job.district), job.path
+        write_csv(ddir / "communities.csv", part.communities)
+        write_csv(ddir / "halls.csv", part.halls)
+        write_excel(ddir / "report.xlsx", part, lang=self.lang)
+        write_html_summary(
+            ddir / "summary.html",
+            part,
+            title=f"{self.title}: {job.district}",
+            maps={job.district: "map.html"},
+            lang=self.lang,
+            workbook="report.xlsx",
+            parent="../summary.html",
+            section=job.section,
+        )
+        return part
+
+
+@dataclass(frozen=True)
+class _DistrictMap:
+    """Draws one district's map, then writes its ``summary.json`` (after its tables)."""
 
     maps: _MapWriter
     title: str
-    lang: Lang
     districts: gpd.GeoDataFrame | None
     isochrones: gpd.GeoDataFrame | None
     catchments: gpd.GeoDataFrame | None
 
-    def __call__(self, job: _FolderJob) -> None:
-        """Write the map, tables, workbook and page of ``job``; ``summary.json`` last."""
-        part, ddir, district = job.part, job.path, job.district
+    def __call__(self, job: _FolderJob, part: AuditResult) -> None:
+        """Write ``map.html``, then ``summary.json``, whose presence marks the folder done."""
+        ddir, district = job.path, job.district
         stamp = job.stamp or _fingerprint(part, self.title, self.maps.options(), self.maps.offline)
         dpoly = district_polygon(self.districts, district)
-        page_title = f"{self.title}: {district}"
         catch = None
         if self.catchments is not None:
             catch = self.catchments[self.catchments["hall_id"].isin(part.halls["hall_id"])]
@@ -121,22 +148,9 @@ class _DistrictFolder:
             ddir / "map.html",
             part,
             districts=dpoly,
-            title=page_title,
+            title=f"{self.title}: {district}",
             isochrones=areas_around(self.isochrones, part.communities, dpoly, part.halls),
             catchments=catch,
-        )
-        write_csv(ddir / "communities.csv", part.communities)
-        write_csv(ddir / "halls.csv", part.halls)
-        write_excel(ddir / "report.xlsx", part, lang=self.lang)
-        write_html_summary(
-            ddir / "summary.html",
-            part,
-            title=page_title,
-            maps={district: "map.html"},
-            lang=self.lang,
-            workbook="report.xlsx",
-            parent="../summary.html",
-            section=job.section,
         )
         # written last: its presence (with this fingerprint) marks the folder complete
         write_json(
@@ -146,23 +160,21 @@ class _DistrictFolder:
         )
 
 
-def _write_folder(job: _FolderJob, writer: _DistrictFolder) -> None:
-    writer(job)
+def _tables(job: _FolderJob, writer: _DistrictTables, result: AuditResult) -> AuditResult:
+    return writer(job, result)
 
 
-class DistrictRunner(Protocol):
-    """Runs per-district jobs, e.g. on worker processes (:class:`coverage.batch.DistrictPool`)."""
+def _draw(job: _FolderJob, part: AuditResult, drawer: _DistrictMap) -> None:
+    drawer(job, part)
 
-    def run(
-        self,
-        func: Callable[..., Any],
-        jobs: Sequence[Any],
-        shared: tuple[Any, ...] = ...,
-        *,
-        desc: str,
-        progress: bool | None = ...,
-    ) -> list[Any]:
-        """``func(job, *shared)`` for every job, in order."""
+
+#: Seconds a district folder takes to write in one process, a low estimate (its real cost is
+#: in ``bench/README.md``, "The command itself"): how a run guesses, before routing, whether
+#: worker processes will pay (:meth:`coverage.pool.DistrictPool.prestart`).
+FOLDER_S = 0.05
+
+#: Service areas made while the district tables are written: (bands, catchments).
+Areas = tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]
 
 
 def write_district_reports(
@@ -182,7 +194,8 @@ def write_district_reports(
     resume: bool = False,
     section: str = "",
     district_sections: Mapping[str, str] | None = None,
-    pool: DistrictRunner | None = None,
+    pool: DistrictPool | None = None,
+    make_areas: Callable[[], Areas] | None = None,
 ) -> dict[str, Path]:
     """Write a run's folder: every file for the whole audit and one sub-folder per district.
 
@@ -232,8 +245,12 @@ def write_district_reports(
     district_sections
         The same for each district's ``summary.html``, by district name.
     pool
-        Write the district folders on worker processes (a :class:`coverage.batch.DistrictPool`
-        of the run); the run's own files are written here afterwards.
+        Write the district folders on worker processes (a :class:`coverage.pool.DistrictPool`
+        of the run): first their tables, workbooks and pages, then their maps; the run's own
+        files are written here meanwhile.
+    make_areas
+        Makes ``(isochrones, catchments)`` (in place of those two) while the district tables
+        are written; the maps wait for them.
 
     Returns
     -------
@@ -265,7 +282,6 @@ def write_district_reports(
     if resume:  # temporary files of an interrupted run: never renamed, so never complete
         for stale in root.rglob(".*.tmp"):
             stale.unlink(missing_ok=True)
-    writer = _DistrictFolder(maps, title, lang, districts, isochrones, catchments)
     jobs: list[_FolderJob] = []
     for district in names:
         folder = safe_name(district)
@@ -273,26 +289,30 @@ def write_district_reports(
             folder += "_"
         used.add(folder)
         ddir = inside(root, root / folder)
-        part = result.district(district)
         folders[district] = ddir
         stamp = None
         if resume:
-            stamp = _fingerprint(part, title, maps.options(), offline)
+            stamp = _fingerprint(result.district(district), title, maps.options(), offline)
             if _finished(ddir, stamp):
                 logger.info("resume: %s is complete, kept as it is", ddir)
                 continue
+        ddir.mkdir(parents=True, exist_ok=True)
         page_section = (district_sections or {}).get(district, "")
-        jobs.append(_FolderJob(district, folder, ddir, part, stamp, page_section))
-    if pool is not None:
-        pool.run(_write_folder, jobs, (writer,), desc="writing districts", progress=progress)
-    else:
-        steps: Iterable[_FolderJob] = jobs
-        if progress:  # tqdm.auto only when asked: in a notebook without ipywidgets it warns
-            from tqdm.auto import tqdm  # noqa: PLC0415
-
-            steps = tqdm(jobs, desc="writing districts", unit="district")
-        for job in steps:
-            writer(job)
+        jobs.append(_FolderJob(district, folder, ddir, stamp, page_section))
+    runner = pool if pool is not None else DistrictPool(config=result.config)
+    tables = runner.submit(
+        _tables,
+        jobs,
+        (_DistrictTables(title, lang), result),
+        desc="district tables",
+        progress=progress,
+    )
+    if make_areas is not None:
+        isochrones, catchments = make_areas()
+    drawer = _DistrictMap(maps, title, districts, isochrones, catchments)
+    drawn = runner.submit(
+        _draw, jobs, (drawer,), desc="district maps", progress=progress, after=tables, chain=True
+    )
     maps.save(
         root / "map.html",
         result,
@@ -304,8 +324,6 @@ def write_district_reports(
     write_csv(root / "communities.csv", result.communities)
     write_csv(root / "halls.csv", result.halls)
     write_csv(root / "summary.csv", result.districts)
-    extra = {"run": run} if run is not None else {}
-    write_json(root / "summary.json", district_summary(result) | extra)
     write_excel(root / "report.xlsx", result, lang=lang)
     write_geopackage(
         root / "report.gpkg",
@@ -325,6 +343,11 @@ def write_district_reports(
         workbook="report.xlsx",
         section=section,
     )
+    tables.result()
+    drawn.result()
+    # the run's summary.json last: it is there once every file of the run is
+    extra = {"run": run} if run is not None else {}
+    write_json(root / "summary.json", district_summary(result) | extra)
     folders[ALL_DISTRICTS] = root
     return folders
 
