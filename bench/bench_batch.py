@@ -14,9 +14,10 @@ the work, to find where they begin to pay). The results must be identical (check
 
 ``--cli`` measures what a planner runs instead: the ``coverage-planner audit`` command on the
 tiled input written to files (GeoPackages in ``bench/data/``), in a fresh process each, with
-district folders (maps, workbooks, pages) and service areas: one audit of the whole network
-in one process, ``--workers 1`` (district by district, one process) and ``--workers 2`` (the
-district audits and then the district folders on two worker processes, started once).
+district folders (maps, workbooks, pages) and service areas: in one process (the default),
+with ``--workers 2`` (the processes start only if the run's size says they pay) and with
+``--workers 2`` forced on (``parallel_pays_s = 0``), to find the crossover. The variants
+alternate, ``--repeat`` times (default 3); the table gives medians.
 """
 
 from __future__ import annotations
@@ -75,42 +76,61 @@ def cli_inputs(n: int) -> list[str]:
     ]  # fmt: skip
 
 
-def one_cli(n: int, workers: int, out: str) -> list[dict[str, object]]:
-    """Seconds of the command: whole network, ``--workers 1`` and ``--workers N``."""
+def one_cli(n: int, workers: int, out: str, repeat: int) -> list[dict[str, object]]:
+    """Seconds of the command in one process, with ``--workers N`` and with N forced on.
+
+    The runs alternate (one process, N workers, N forced, one process, …) so that a slow
+    spell of this shared machine falls on every variant alike.
+    """
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
 
     flags = cli_inputs(n)
     cmd = [sys.executable, "-m", "coverage.cli", "audit", *flags]
     subprocess.run([*cmd, "--out", f"{out}/warm"], check=True, capture_output=True)  # cache
+    forced = Path(out) / "forced.toml"
+    forced.write_text("parallel_pays_s = 0\n")  # processes however small the work
+    variants = (
+        ("one process (the default)", []),
+        (f"--workers {workers}", ["--workers", str(workers)]),
+        (f"--workers {workers}, processes forced", ["--workers", str(workers), "--config",
+                                                    str(forced)]),
+    )  # fmt: skip
     rows = []
-    for k, (label, extra) in enumerate(
-        (
-            ("whole network, 1 process", []),
-            ("--workers 1", ["--workers", "1"]),
-            (f"--workers {workers}", ["--workers", str(workers)]),
-        )
-    ):
-        t0 = time.perf_counter()
-        subprocess.run([*cmd, *extra, "--out", f"{out}/run{k}"], check=True,
-                       capture_output=True)  # fmt: skip
-        rows.append({"tiles": n, "run": label, "seconds": time.perf_counter() - t0})
-        log(f"  {label}: {rows[-1]['seconds']:.1f} s")
+    for k in range(repeat):
+        for label, extra in variants:
+            t0 = time.perf_counter()
+            run = subprocess.run([*cmd, *extra, "--out", f"{out}/run{k}"], check=True,
+                                 capture_output=True, text=True)  # fmt: skip
+            seconds = time.perf_counter() - t0
+            here = "one after another here" in run.stderr
+            rows.append({"tiles": n, "run": label, "seconds": seconds, "stayed_here": here})
+            log(f"  {label}: {seconds:.1f} s{' (stayed in one process)' if here else ''}")
     return rows
 
 
-def main_cli(tiles: list[int], workers: int) -> None:
-    """The command, per size, as a markdown table."""
+def main_cli(tiles: list[int], workers: int, repeat: int) -> None:
+    """The command, per size, as a markdown table of medians."""
+    import statistics  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
     rows = []
     for n in tiles:
         log(f"{n}x{n} tiles, the command …")
         with tempfile.TemporaryDirectory() as out:
-            rows += one_cli(n, workers, out)
-    print("| tiles | run | seconds |\n|---:|---|---:|")
-    for r in rows:
-        print(f"| {r['tiles']} | {r['run']} | {fmt_s(float(r['seconds']))} |")
+            rows += one_cli(n, workers, out, repeat)
+    print(f"| tiles | districts | one process | --workers {workers} | speed-up | "
+          f"--workers {workers}, processes forced | speed-up |\n"
+          "|---:|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+    for n in tiles:
+        med = {}
+        for r in rows:
+            if r["tiles"] == n:
+                med.setdefault(r["run"], []).append(float(r["seconds"]))  # type: ignore[arg-type]
+        one, auto, forced = (statistics.median(v) for v in med.values())
+        print(f"| {n} × {n} | {11 * n * n:,} | {fmt_s(one)} | {fmt_s(auto)} | "
+              f"{fmt_x(one / auto)} | {fmt_s(forced)} | {fmt_x(one / forced)} |")  # fmt: skip
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "batch_cli.json").write_text(json.dumps(rows, indent=2))
 
@@ -124,9 +144,10 @@ def main() -> None:
         "--per", choices=["district", "tile"], default="district", help="11 districts a tile, or 1"
     )
     ap.add_argument("--cli", action="store_true", help="time the audit command, folders and all")
+    ap.add_argument("--repeat", type=int, default=3, help="--cli: runs of each variant (median)")
     args = ap.parse_args()
     if args.cli:
-        main_cli(args.tiles, args.workers)
+        main_cli(args.tiles, args.workers, args.repeat)
         return
     rows = []
     for n in args.tiles:

@@ -16,6 +16,13 @@ routing view of its own clipped part there. The combined result lists every comm
 batch exactly once, in input order; a district whose job fails is reported in
 :attr:`BatchResult.failures` and does not lose the others.
 
+The ``audit`` command does not clip: with ``--workers`` it audits the whole network once, as
+without, and spreads the district folders over the processes (a
+:class:`~coverage.pool.DistrictPool`), because routing is a small share of a run and
+one audit gives the same figures whatever the number of processes. Clipped district jobs are
+for a Python user who cannot hold the whole network, e.g. a province read district by
+district (``load_network(..., bbox=...)``).
+
 The buffer decides whether a district's result equals the whole-network audit (measured in
 ``bench/README.md``, "District buffers"). The default, 2,000 m, is the walk of the longest
 threshold (20 min at 4.5 km/h = 1,500 m) plus the snap limit (500 m); for faster modes use

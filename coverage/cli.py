@@ -20,8 +20,9 @@ Exit codes
     Output could not be written (permissions, disk full, a map asset that cannot be
     embedded offline).
 5
-    Batch mode: some districts failed (named on stderr and in ``failures.json``); the others
-    were written.
+    Reserved: some districts failed and the others were written (a batch of district audits
+    on clipped networks; ``audit`` now routes the whole network at once, so it no longer
+    ends this way).
 6
     No plan meets the constraints (``propose --model capacitated`` with too little floor
     area within reach; the message gives the numbers).
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("coverage")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-EXIT_PARTIAL = 5  # a batch finished with some districts failed
+EXIT_PARTIAL = 5  # reserved: a batch of district audits finished with some failed
 EXIT_NO_SOLUTION = 6  # the inputs are valid, but no plan meets the constraints
 
 

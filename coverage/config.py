@@ -85,11 +85,11 @@ class Config:
     verbose
         Show progress bars on long steps.
     parallel_pays_s
-        Batches asked to run on local worker processes (``workers > 1``) time their first
-        district and run the rest in this process when less than this many seconds of work
-        remain: starting, importing into and stopping the processes costs several seconds,
-        more than they save on less work (see ``bench/README.md``, "Batch"). 0 always starts
-        them.
+        Runs asked to use local worker processes (``workers > 1``) start them only for at
+        least this many seconds of per-district work, guessed from the number of districts
+        before routing (``audit``), else timed on a district: starting, importing into and
+        stopping the processes costs seconds, more than they save on less work (see
+        ``bench/README.md``, "Batch"). 0 always starts them.
     """
 
     urban_threshold_min: float = 15.0
@@ -107,7 +107,7 @@ class Config:
     use_cache: bool = True
     cache_dir: str | None = None
     verbose: bool = False
-    parallel_pays_s: float = 20.0
+    parallel_pays_s: float = 8.0
 
     def __post_init__(self) -> None:
         """Check every value and raise once, naming each bad key."""

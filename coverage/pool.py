@@ -12,6 +12,7 @@ earlier one (a district's map after its tables).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -24,25 +25,26 @@ from coverage._errors import CoverageWarning, InputDataError
 from coverage.config import DEFAULT_CONFIG, Config
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from distributed import Client
 
-__all__ = ["TASKS_PER_WORKER", "DistrictPool", "Pending"]
+__all__ = ["TASK_SHARE", "DistrictPool", "Pending"]
 
 _T = TypeVar("_T")
 _J = TypeVar("_J")
 _R = TypeVar("_R")
 
-#: Tasks per worker when jobs are grouped into dask tasks.
-TASKS_PER_WORKER = 8
+#: Each dask task takes this share of the jobs left per worker: big tasks first (few round
+#: trips), ever smaller ones towards the end, so the workers finish at about the same time.
+TASK_SHARE = 4
 
 
 class Pending(Generic[_R]):
     """A step handed to a :class:`DistrictPool`: its results, in job order, once collected.
 
     Jobs that run in this process run when :meth:`result` is first called (except a first
-    job timed at once); jobs on workers run meanwhile.
+    or two run at once to time the step); jobs on workers run meanwhile.
     """
 
     def __init__(
@@ -50,8 +52,10 @@ class Pending(Generic[_R]):
         collect: Callable[[], list[_R]],
         here: list[_R] | None = None,
         spans: list[tuple[int, int, Any]] | None = None,
+        finish: Callable[[], None] | None = None,
     ) -> None:
         self._collect = collect
+        self._finish = finish
         self._done: list[_R] | None = None
         self.here: list[_R] = here or []  # results of the first jobs, already run here
         # (first job, end, dask future) of each task sent to the workers
@@ -62,6 +66,19 @@ class Pending(Generic[_R]):
         if self._done is None:
             self._done = self._collect()
         return self._done
+
+    def wait(self) -> None:
+        """Wait until every job has finished, without bringing results from the workers.
+
+        Raises
+        ------
+        Exception
+            What a job raised (as :meth:`result` does).
+        """
+        if self._done is None and self._finish is not None:
+            self._finish()
+        else:
+            self.result()
 
     def results_of(self, first: int, end: int) -> tuple[dict[int, _R], list[tuple[int, int, Any]]]:
         """Results of jobs ``first`` to ``end - 1``: those known here, and the dask tasks.
@@ -81,10 +98,13 @@ class Pending(Generic[_R]):
 
 
 def _chunks(jobs: Sequence[_T], n_workers: int) -> list[tuple[int, Sequence[_T]]]:
-    """The jobs in runs of about equal size (``TASKS_PER_WORKER`` per worker at most)."""
-    n = min(len(jobs), n_workers * TASKS_PER_WORKER)
-    size = -(-len(jobs) // n) if n else 1
-    return [(i, jobs[i : i + size]) for i in range(0, len(jobs), size)]
+    """The jobs in runs, each ``1 / TASK_SHARE`` of the jobs left per worker (at least one)."""
+    out, i = [], 0
+    while i < len(jobs):
+        size = max(1, (len(jobs) - i) // (n_workers * TASK_SHARE))
+        out.append((i, jobs[i : i + size]))
+        i += size
+    return out
 
 
 def _run_chunk(
@@ -126,8 +146,9 @@ class DistrictPool:
 
     One pool serves every per-district step of a run, so worker processes start once. With
     ``workers=1`` and no scheduler every job runs in this process. With local workers the
-    first job of a step is timed here: if the rest is less than ``config.parallel_pays_s``
-    seconds of work, it runs here too, with a :class:`~coverage.CoverageWarning` saying so;
+    first two jobs of a step run here, the second timed (the first pays one-time costs such as
+    imports): if the rest is less than ``config.parallel_pays_s`` seconds of work, it runs
+    here too, with a :class:`~coverage.CoverageWarning` saying so;
     otherwise a :class:`dask.distributed.LocalCluster` of single-threaded processes starts
     (or has started, see :meth:`prestart`) and is closed with the pool. With ``scheduler``
     the jobs always go to that cluster.
@@ -207,8 +228,9 @@ class DistrictPool:
         """Start the local worker processes now, in the background, if ``work_s`` would pay.
 
         The processes take seconds to start; started at the beginning of a run, they are
-        ready by the time its district steps come. The steps still time their first job
-        (see the class), so a guess that was too high costs only the start.
+        ready by the time its district steps come. The steps then go to them untimed, so the
+        guess should be low: one too high sends a small run to processes that cost more
+        than they save.
 
         Parameters
         ----------
@@ -320,14 +342,12 @@ class DistrictPool:
         if not self.parallel:
             return Pending(here.run)
         if self.scheduler is None and not self._ready():
-            t0 = time.perf_counter()
-            done = here.first()
-            left_s = (time.perf_counter() - t0) * (len(jobs) - 1)
+            left_s = here.first() * (len(jobs) - len(here.done))
             if left_s < self.config.parallel_pays_s:
-                if len(jobs) > 1 and not self._said:
+                if len(jobs) > len(here.done) and not self._said:
                     self._said = True
                     warnings.warn(_serial_note(left_s, self.workers, self.config), stacklevel=2)
-                return Pending(here.run, done)
+                return Pending(here.run, here.done)
         return self._dask(
             here,
             shared if remote is None else remote,
@@ -335,7 +355,7 @@ class DistrictPool:
         )
 
     def _ready(self) -> bool:
-        """Whether processes are running or starting (then the first job is not timed)."""
+        """Whether processes are running or starting (then no job is timed)."""
         return self._client is not None or self._starting is not None
 
     def _start(self) -> Any:  # noqa: ANN401 (a dask Client)
@@ -357,12 +377,13 @@ class DistrictPool:
                 self._client = dd.Client(self.scheduler)
                 self._own_client = True
             else:
-                self._cluster = dd.LocalCluster(
-                    n_workers=self.workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                )
+                with _preloaded():
+                    self._cluster = dd.LocalCluster(
+                        n_workers=self.workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",
+                    )
                 self._client = dd.Client(self._cluster)
                 self._own_client = True
             return self._client
@@ -405,7 +426,7 @@ class DistrictPool:
             )
             spans.append((first, end, fut))
 
-        def collect() -> list[_R]:
+        def collect(fetch: bool = True) -> list[_R]:
             import distributed  # noqa: PLC0415
             from tqdm.auto import tqdm  # noqa: PLC0415
 
@@ -418,16 +439,47 @@ class DistrictPool:
             for fut in dd.as_completed(list(index)):
                 k = index[fut]
                 try:
-                    out[k] = fut.result()
+                    if fetch or fut.status != "finished":  # (an error is raised here)
+                        out[k] = fut.result()
                 except Exception as exc:  # a worker died for good: KilledWorker, etc.
                     if on_error is None:
                         raise
                     out[k] = [on_error(job, exc) for job in chunks[k][1]]
-                progress.update(len(out[k]))
+                progress.update(len(chunks[k][1]))
             progress.close()
             return done + [r for part in out for r in part]
 
-        return Pending(collect, done, spans)
+        return Pending(collect, done, spans, finish=lambda: _ignore(collect(fetch=False)))
+
+
+#: What the local workers import before their first job: the modules of the district steps.
+PRELOAD = ("distributed", "coverage.reports", "coverage.maps", "folium", "openpyxl")
+
+
+@contextlib.contextmanager
+def _preloaded() -> Iterator[None]:
+    """Local workers forked from one process that imported :data:`PRELOAD` once.
+
+    Dask spawns each worker as a new interpreter that imports everything again. Where the
+    platform has a fork server, the imports happen once, in it, and each worker is a fork of
+    it (a fresh process, not a copy of this one, its threads or its data).
+    """
+    import multiprocessing  # noqa: PLC0415
+
+    import dask  # noqa: PLC0415
+    from distributed import utils  # noqa: PLC0415
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        yield
+        return
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        dd: Any = utils  # untyped
+        dd.get_mp_context().set_forkserver_preload(list(PRELOAD))  # (after dask's own list)
+        yield
+
+
+def _ignore(_: object) -> None:
+    """Drop a value."""
 
 
 @dataclass
@@ -451,12 +503,15 @@ class _Here(Generic[_J, _R]):
             prior = dict(enumerate(self.after.result()))
         return self.func(self.jobs[k], prior[k], *self.shared)
 
-    def first(self) -> list[_R]:
-        """Run the first job now (to time it)."""
+    def first(self) -> float:
+        """Run the first two jobs now; the seconds of the second (the first pays imports)."""
         if self.after is not None and not self.after.spans:
             self.after.result()  # the earlier step stays here: its jobs first
         self.done = [self._call(0)]
-        return self.done
+        t0 = time.perf_counter()
+        if len(self.jobs) > 1:
+            self.done.append(self._call(1))
+        return time.perf_counter() - t0
 
     def run(self) -> list[_R]:
         """Run the jobs not run yet, in order."""

@@ -479,3 +479,27 @@ def test_cli_on_a_scheduler_started_by_dask_equals_serial_and_a_killed_worker_lo
     pd.testing.assert_frame_equal(
         b.communities.drop(columns="geometry"), here.communities.drop(columns="geometry")
     )
+
+    # the command's own district steps (DistrictPool, as write_district_reports uses it): a
+    # worker dies in the middle of a step chained to an earlier one; the scheduler reruns
+    # what it held, and every job's result comes back, in order
+    from coverage.pool import DistrictPool
+
+    died = tmp_path / "died"
+
+    def first(job):
+        return job * 10
+
+    def second(job, prior):
+        import os
+
+        if job == 5 and not died.exists():
+            died.touch()
+            os._exit(1)  # the worker process dies, mid-step
+        return prior + job
+
+    with DistrictPool(scheduler=dask_cluster) as pool:
+        tens = pool.submit(first, list(range(20)), desc="first")
+        sums = pool.submit(second, list(range(20)), desc="second", after=tens, chain=True)
+        assert sums.result() == [11 * k for k in range(20)]
+    assert died.exists()

@@ -343,8 +343,8 @@ def write_district_reports(
         workbook="report.xlsx",
         section=section,
     )
-    tables.result()
-    drawn.result()
+    tables.wait()  # (their results, the district parts, were sent to the maps, not here)
+    drawn.wait()
     # the run's summary.json last: it is there once every file of the run is
     extra = {"run": run} if run is not None else {}
     write_json(root / "summary.json", district_summary(result) | extra)
