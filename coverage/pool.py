@@ -462,7 +462,9 @@ def _preloaded() -> Iterator[None]:
 
     Dask spawns each worker as a new interpreter that imports everything again. Where the
     platform has a fork server, the imports happen once, in it, and each worker is a fork of
-    it (a fresh process, not a copy of this one, its threads or its data).
+    it (a fresh process, not a copy of this one, its threads or its data). Like any
+    multiprocessing fork server it then stays, idle, as long as this process, and starts the
+    workers of the next pool.
     """
     import multiprocessing  # noqa: PLC0415
 

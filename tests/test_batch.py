@@ -300,12 +300,14 @@ def test_one_district_by_name(grid_net, grid_zones):
 
 
 def _children() -> set[int]:
-    """Child processes, except multiprocessing's resource tracker (it lives as long as we do)."""
+    """Child processes, except multiprocessing's resource tracker and fork server (they live as
+    long as we do; the fork server is idle between pools and starts the next pool's workers)."""
     psutil = pytest.importorskip("psutil")
     out = set()
     for p in psutil.Process().children(recursive=True):
         try:
-            if "resource_tracker" not in " ".join(p.cmdline()):
+            line = " ".join(p.cmdline())
+            if "resource_tracker" not in line and "forkserver" not in line:
                 out.add(p.pid)
         except psutil.NoSuchProcess:
             pass

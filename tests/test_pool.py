@@ -73,3 +73,18 @@ def test_prestarted_processes_chain_each_job_after_its_earlier_step(tmp_path):
         pids = {(tmp_path / f"{k}.txt").read_text() for k in range(n)}
     assert str(os.getpid()) not in pids  # written on the workers
     assert len(pids) == 2  # by both of them
+
+
+def test_tasks_cover_every_job_once_in_order_and_shrink_towards_the_end():
+    from coverage.pool import _chunks
+
+    jobs = list(range(702))
+    chunks = _chunks(jobs, n_workers=2)
+    assert [j for _, c in chunks for j in c] == jobs
+    assert [first for first, _ in chunks] == [sum(len(c) for _, c in chunks[:k]) for k in
+                                               range(len(chunks))]  # fmt: skip
+    sizes = [len(c) for _, c in chunks]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[0] == 702 // 8  # a quarter of each worker's share first
+    assert sizes[-1] == 1  # the workers finish on single jobs
+    assert _chunks([], n_workers=2) == []
