@@ -344,7 +344,7 @@ class DistrictPool:
         if self.scheduler is None and not self._ready():
             left_s = here.first() * (len(jobs) - len(here.done))
             if left_s < self.config.parallel_pays_s:
-                if len(jobs) > len(here.done) and not self._said:
+                if len(jobs) > 1 and not self._said:  # (two jobs: both ran here)
                     self._said = True
                     warnings.warn(_serial_note(left_s, self.workers, self.config), stacklevel=2)
                 return Pending(here.run, here.done)

@@ -88,3 +88,8 @@ def test_tasks_cover_every_job_once_in_order_and_shrink_towards_the_end():
     assert sizes[0] == 702 // 8  # a quarter of each worker's share first
     assert sizes[-1] == 1  # the workers finish on single jobs
     assert _chunks([], n_workers=2) == []
+
+
+def test_two_jobs_both_timed_here_still_say_the_processes_were_not_started(tmp_path):
+    with DistrictPool(2) as pool, pytest.warns(CoverageWarning, match="not on 2 worker"):
+        assert pool.submit(_write, [1, 2], (tmp_path,), desc="write").result() == [1, 4]
