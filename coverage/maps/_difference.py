@@ -13,7 +13,6 @@ from coverage.i18n import SCENARIO_WORDS
 from coverage.maps._base import (
     HALL_COLOR,
     LABELS,
-    DomPopup,
     GeoJson,
     Lang,
     LayerControl,
@@ -22,11 +21,10 @@ from coverage.maps._base import (
     fmt,
     map_state,
     new_map,
-    points_geojson,
     to_display,
 )
 from coverage.maps._controls import add_legend, add_search
-from coverage.maps._layers import add_districts
+from coverage.maps._layers import add_districts, point_layer
 
 if TYPE_CHECKING:
     from coverage.maps._base import Basemap, Symbol
@@ -54,30 +52,9 @@ EDIT_COLORS = {
 }
 
 
-def _points(
-    m: folium.Map,
-    frame: gpd.GeoDataFrame,
-    props: dict[str, list[Any]],
-    rows: list[tuple[str, str]],
-    *,
-    name: str,
-    style: dict[str, Any],
-    radius: float,
-    show: bool = True,
-) -> folium.GeoJson:
-    """One point layer with text-only popups and tooltips."""
-    for key in ("title", "tip", "note", *(k for k, _ in rows)):
-        props.setdefault(key, [None] * len(frame))
-    layer = GeoJson(
-        points_geojson(m, frame, props),
-        name=name,
-        marker=folium.CircleMarker(radius=radius, fill=True, fill_opacity=0.9, weight=1),
-        style_function=lambda _f, s=style: s,
-        show=show,
-    )
-    layer.add_to(m)
-    DomPopup(layer, rows).add_to(m)
-    return layer
+def _marker(radius: float) -> folium.CircleMarker:
+    """The circle of a community or hall on the difference map, ``radius`` pixels."""
+    return folium.CircleMarker(radius=radius, fill=True, fill_opacity=0.9, weight=1)
 
 
 def _arrow(a: object, b: object, unit: str = "") -> str:
@@ -134,14 +111,14 @@ def add_changes(comparison: Comparison, *, m: folium.Map, lang: Lang = "zh") -> 
             f"{t or ''}: {words[change]}, {mins} {lab['unit_min']}"
             for t, mins in zip(props["title"], props["minutes"], strict=True)
         ]
-        layer = _points(
+        layer = point_layer(
             m,
             part,
             props,
             rows,
             name=f"{lab['communities']}: {escape(words[change])} ({len(part)})",
+            marker=_marker(4.0 if change == "unchanged" else 6.0),
             style={"fillColor": CHANGE_COLORS[change], "color": "#333333"},
-            radius=4.0 if change == "unchanged" else 6.0,
         )
         map_state(m).search_layers.append(layer)
     for change in ("gained", "lost", "faster", "slower", "unchanged"):
@@ -236,18 +213,18 @@ def add_hall_changes(
         }
         props["tip"] = [f"{t or ''}: {words[change]}" for t in props["title"]]
         color = EDIT_COLORS[change]
-        _points(
+        point_layer(
             m,
             part,
             props,
             rows,
             name=f"{lab['halls']}: {escape(words[change])} ({len(part)})",
+            marker=_marker(6.0 if change == "kept" else 9.0),
             style={
                 "fillColor": "#ffffff" if change == "closed" else color,
                 "color": color,
                 "weight": 3 if change == "closed" else 2,
             },
-            radius=6.0 if change == "kept" else 9.0,
         )
         add_legend_row(
             m, "ring" if change == "closed" else "dot", color, f"{lab['halls']}: {words[change]}"

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from coverage.lifecircle import ServiceAudit
 
 
-def _point_layer(
+def point_layer(
     m: folium.Map,
     points: gpd.GeoDataFrame,
     props: dict[str, list[Any]],
@@ -125,7 +125,7 @@ def add_communities(
             for n, t in zip(part["name"], minutes, strict=True)
         ]
         color = STATUS_COLORS[status]
-        layer = _point_layer(
+        layer = point_layer(
             m,
             part,
             props,
@@ -220,7 +220,7 @@ def add_halls(
     ]
     props["r"] = radius.tolist()
     props["ill"] = illus.tolist()
-    _point_layer(
+    point_layer(
         m,
         halls,
         props,
@@ -495,7 +495,7 @@ def add_proposals(
     names = proposals["name"] if "name" in proposals.columns else proposals[site_column]
     props["title"] = [fmt(v) for v in names]
     props["tip"] = props["title"]
-    _point_layer(
+    point_layer(
         m,
         proposals,
         props,
@@ -598,7 +598,7 @@ def add_data_problems(
         "title": [fmt(v) for v in names],
     }
     props["tip"] = props["title"]
-    _point_layer(
+    point_layer(
         m,
         communities,
         props,
@@ -715,7 +715,7 @@ def add_completeness(
     props["c"] = [NO_REQUIREMENT_COLOR if s < 0 else COMPLETENESS_STEPS[s][1] for s in steps]
     rows = [(k, lab[ROW_LABEL[k]]) for k in keys]
     rows += [("completeness", lab["completeness"]), ("missing", lab["missing"])]
-    layer = _point_layer(
+    layer = point_layer(
         m,
         com,
         props,
