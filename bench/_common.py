@@ -1,4 +1,4 @@
-"""Helpers every bench script shares: where things are, logging, number formats.
+"""Helpers every bench script shares: where things are, logging, timing, number formats.
 
 The scripts run as ``python bench/<script>.py`` (their folder is first on ``sys.path``), so
 they import this module as ``_common`` (with the standard library only, so that the OSRM side of
@@ -8,9 +8,16 @@ repository: the bundled data under ``data/`` is all a bench reads.
 
 from __future__ import annotations
 
+import gc
 import math
+import statistics
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -21,6 +28,25 @@ CENTRAL_NETWORK = ROOT / "data" / "raw" / "hangzhou_central_drive_osrm2024.graph
 def log(msg: str) -> None:
     """Progress on stderr (the tables go to stdout)."""
     print(msg, file=sys.stderr, flush=True)
+
+
+def timed(
+    fn: Callable[[], Any], repeats: int, *, warm_up: bool = False
+) -> tuple[float, list[float], Any]:
+    """Median wall time of ``repeats`` calls, all times, and the last call's result.
+
+    A ``gc.collect()`` precedes every timed call; ``warm_up`` makes one untimed call first.
+    """
+    if warm_up:
+        fn()
+    times: list[float] = []
+    out = None
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times, out
 
 
 def central_network() -> Path:

@@ -44,7 +44,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from _common import RESULTS_DIR, central_network, fmt_s, fmt_x, log
+from _common import RESULTS_DIR, central_network, fmt_s, fmt_x, log, timed
 
 import coverage
 from coverage.audit import audit
@@ -87,18 +87,6 @@ def quiet_stdout() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(devnull)
         os.close(saved)
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
-    """Median wall time of ``repeats`` calls, all times, and the last call's result."""
-    times: list[float] = []
-    out = None
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times, out
 
 
 def fmt_pct(p: float | None) -> str:

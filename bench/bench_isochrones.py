@@ -27,17 +27,14 @@ Run::
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
 import textwrap
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -45,7 +42,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from _common import RESULTS_DIR, ROOT, log
+from _common import RESULTS_DIR, ROOT, log, timed
 
 from coverage.audit import CoverageWarning, audit
 from coverage.isochrones import travel_time_surface
@@ -103,16 +100,6 @@ def ours(net: Any, halls: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *, co
         net.forget("coverage.isochrones")
     s = travel_time_surface(net, halls, communities=communities)
     return s.polygons(BANDS), s.polygons(BANDS, per="hall")
-
-
-def timed(fn: Any, repeats: int) -> tuple[float, list[float], Any]:
-    walls, out = [], None
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        out = fn()
-        walls.append(time.perf_counter() - t0)
-    return statistics.median(walls), walls, out
 
 
 BEFORE_SCRIPT = textwrap.dedent(

@@ -22,16 +22,14 @@ ours ≤ 2 × the floor.
 
 from __future__ import annotations
 
-import gc
 import json
-import statistics
 import time
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from _common import RESULTS_DIR, ROOT, central_network, fmt_s, fmt_x, log
+from _common import RESULTS_DIR, ROOT, central_network, fmt_s, fmt_x, log, timed
 from bench_audit import make_communities, pandana_setup, points_along_edges, quiet_stdout, xy_metric
 
 from coverage.config import Config
@@ -40,24 +38,12 @@ from coverage.lifecircle import Service, Standard, audit_services
 from coverage.network import load_network
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from coverage.network import Network
 
 N_SERVICES = 8
 N_SITES = 100
 REPEATS = 5
 CIRCLES_MIN = [5, 10, 15, 15, 10, 5, 15, 10]
-
-
-def _timed(fn: Callable[[], object]) -> float:
-    runs = []
-    for _ in range(REPEATS):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
 
 
 def _sites(net: Network) -> dict[str, gpd.GeoDataFrame]:
@@ -93,7 +79,7 @@ def _pandana(
                 pnet.set_pois(key, 900, 1, pd.Series(hx), pd.Series(hy))
                 pnet.nearest_pois(900, key, num_pois=1).reindex(node_ids.to_numpy())
 
-    return setup, _timed(run)
+    return setup, timed(run, REPEATS)[0]
 
 
 def main() -> None:
@@ -115,9 +101,9 @@ def main() -> None:
             nearest_facility(net, c, snap(net, frame.geometry, config=cfg))
 
     log("ours …")
-    t_ours = _timed(lambda: audit_services(com, sites, net, standard=std, config=cfg))
+    t_ours = timed(lambda: audit_services(com, sites, net, standard=std, config=cfg), REPEATS)[0]
     log("floor …")
-    t_floor = _timed(floor)
+    t_floor = timed(floor, REPEATS)[0]
     t_setup, t_pandana = _pandana(net, com, sites)
     print(f"Central Hangzhou on foot, {where}; {N_SERVICES} services × {N_SITES} sites.\n")
     print("| approach | time | vs floor |\n|---|---:|---:|")

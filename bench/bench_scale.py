@@ -59,7 +59,7 @@ import pandas as pd
 import pyproj
 import scipy
 import shapely
-from _common import RESULTS_DIR, central_network, log
+from _common import RESULTS_DIR, central_network, log, timed
 from scipy.spatial import cKDTree
 
 from coverage.config import DEFAULT_CONFIG
@@ -105,16 +105,6 @@ def rss_mb() -> float:
 
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
-
-
-def timed(fn: Any, repeats: int) -> tuple[float, list[float], Any]:
-    times, out = [], None
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return median(times), times, out
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import gc
 import json
-import statistics
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from _common import RESULTS_DIR, fmt_s, fmt_x, log
+from _common import RESULTS_DIR, fmt_s, fmt_x, log, timed
 
 from coverage.audit import audit
 from coverage.config import Config
@@ -46,23 +45,9 @@ from coverage.scenarios import (
     run_scenario,
 )
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
 REPEATS = 5
 #: A point in the middle of the network (lon, lat): the road edits are drawn around it.
 CENTRE = (120.16, 30.29)
-
-
-def _timed(fn: Callable[[], object]) -> float:
-    fn()  # (warm-up)
-    runs = []
-    for _ in range(REPEATS):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
 
 
 def _scenarios(com: Any, halls: Any) -> dict[str, tuple[str, Scenario]]:
@@ -126,7 +111,7 @@ def main() -> None:
         audit(s.communities, s.halls, s.network)
 
     log("from scratch …")
-    scratch = _timed(from_scratch)
+    scratch = timed(from_scratch, REPEATS, warm_up=True)[0]
     log("from scratch, parsing the network file (no cache) …")
     gc.collect()
     t0 = time.perf_counter()
@@ -136,7 +121,9 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for label, (kind, s) in _scenarios(com, halls).items():
         log(f"{label} …")
-        t = _timed(lambda s=s: run_scenario(com, halls, net, s, baseline=baseline))
+        t = timed(
+            lambda s=s: run_scenario(com, halls, net, s, baseline=baseline), REPEATS, warm_up=True
+        )[0]
         row: dict[str, Any] = {"scenario": label, "kind": kind, "seconds": t}
         if kind == "roads":
             edited = apply_scenario(com, halls, net, s)
