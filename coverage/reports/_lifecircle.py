@@ -20,7 +20,7 @@ from coverage.reports._labels import TOTAL_LABEL, Lang, check_lang, mode_name
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     import geopandas as gpd
 
@@ -296,6 +296,23 @@ def _table(head: list[str], rows: list[list[str]], total_rows: set[int] | None =
     )
 
 
+def _district_table(
+    head: list[str],
+    frame: pd.DataFrame,
+    lang: Lang,
+    cells: Callable[[dict[Any, Any]], list[str]],
+) -> str:
+    """A table with a row per district (its name, then ``cells(row)``), the total row bold."""
+    rows, totals = [], set()
+    for i, r in enumerate(frame.to_dict(orient="records")):
+        total = r["district"] == ALL
+        if total:
+            totals.add(i)
+        name = f"<td>{esc(TOTAL_LABEL[lang] if total else r['district'])}</td>"
+        rows.append([name, *cells(r)])
+    return _table(head, rows, totals)
+
+
 def _pct(value: object) -> str:
     return f"<td class=n>{num(value, '{:.1%}')}</td>"
 
@@ -345,22 +362,17 @@ def _completeness(result: ServiceAudit, lang: Lang) -> str:
     t = _TEXT[lang]
     first = result.districts.drop_duplicates("district")
     head = [t["district"], t["complete"], t["half"], t["under"], t["mean"]]
-    rows = []
-    totals = set()
-    for i, r in enumerate(first.to_dict(orient="records")):
-        total = r["district"] == ALL
-        if total:
-            totals.add(i)
-        rows.append(
-            [
-                f"<td>{esc(TOTAL_LABEL[lang] if total else r['district'])}</td>",
-                f"<td class=n>{num(r['complete'], '{:,.0f}')}</td>",
-                f"<td class=n>{num(r['half_or_more'], '{:,.0f}')}</td>",
-                f"<td class=n>{num(r['under_half'], '{:,.0f}')}</td>",
-                _pct(r["mean_completeness"]),
-            ]
-        )
-    return _table(head, rows, totals)
+    return _district_table(
+        head,
+        first,
+        lang,
+        lambda r: [
+            f"<td class=n>{num(r['complete'], '{:,.0f}')}</td>",
+            f"<td class=n>{num(r['half_or_more'], '{:,.0f}')}</td>",
+            f"<td class=n>{num(r['under_half'], '{:,.0f}')}</td>",
+            _pct(r["mean_completeness"]),
+        ],
+    )
 
 
 def _service_section(result: ServiceAudit, key: str, lang: Lang) -> str:
@@ -378,29 +390,25 @@ def _service_section(result: ServiceAudit, key: str, lang: Lang) -> str:
         t["median"],
         t["gini"],
     ]
-    rows = []
-    totals = set()
-    for i, r in enumerate(part.to_dict(orient="records")):
-        total = r["district"] == ALL
-        if total:
-            totals.add(i)
-        rows.append(
-            [
-                f"<td>{esc(TOTAL_LABEL[lang] if total else r['district'])}</td>",
-                f"<td class=n>{num(r['communities_required'], '{:,.0f}')}</td>",
-                f"<td class=n>{num(r['communities_within'], '{:,.0f}')}</td>",
-                _pct(r["share_within"]),
-                _pct(r["share_within_urban"]),
-                _pct(r["share_within_rural"]),
-                _pct(r["population_share_within"]),
-                f"<td class=n>{num(r['median_min'])}</td>",
-                f"<td class=n>{num(r['gini_travel_time'], '{:.2f}')}</td>",
-            ]
-        )
+    table = _district_table(
+        head,
+        part,
+        lang,
+        lambda r: [
+            f"<td class=n>{num(r['communities_required'], '{:,.0f}')}</td>",
+            f"<td class=n>{num(r['communities_within'], '{:,.0f}')}</td>",
+            _pct(r["share_within"]),
+            _pct(r["share_within_urban"]),
+            _pct(r["share_within_rural"]),
+            _pct(r["population_share_within"]),
+            f"<td class=n>{num(r['median_min'])}</td>",
+            f"<td class=n>{num(r['gini_travel_time'], '{:.2f}')}</td>",
+        ],
+    )
     chart = lorenz_chart(name, _curves(result, key, lang), lang)
     return (
         f"<section class=service id='s-{esc(key)}'><h2>{esc(name)}</h2>"
-        f"{_table(head, rows, totals)}<div class=charts>{chart}</div></section>"
+        f"{table}<div class=charts>{chart}</div></section>"
     )
 
 
